@@ -1,0 +1,24 @@
+package io.p2pnat.cli;
+
+import io.p2pnat.core.Endpoints;
+import io.p2pnat.core.Timers;
+import io.p2pnat.core.peer.ConnectionInfo;
+
+/** The JSON fields describing a connection, shared by `dial --json` and `listen --json`. */
+final class ConnectionJson {
+    private ConnectionJson() {
+    }
+
+    static Json describe(Json j, ConnectionInfo info) {
+        return j.put("peer", info.peer())
+                .put("transport", info.transport())
+                .put("technique", info.technique().wireName())
+                .put("path", info.path())
+                .put("via", info.via().wireName())
+                .put("local", info.local() == null ? null : Endpoints.format(info.local()))
+                .put("remote", Endpoints.format(info.remote()))
+                .put("mapped", info.mapped() == null ? null : Endpoints.format(info.mapped()))
+                .put("setupMs", Timers.millis(info.setupNanos()))
+                .put("checkRttMs", info.checkRttNanos() < 0 ? null : Timers.millis(info.checkRttNanos()));
+    }
+}

@@ -1,0 +1,88 @@
+package io.p2pnat.cli;
+
+import io.p2pnat.core.Endpoints;
+import io.p2pnat.core.PeerIds;
+import io.p2pnat.core.Timers;
+import io.p2pnat.core.peer.ConnectionInfo;
+import io.p2pnat.peer.Connection;
+import io.p2pnat.peer.P2pException;
+import io.p2pnat.peer.Peer;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** `p2pnat peer dial`: connect to a peer and echo messages over the chosen path. */
+@Command(name = "dial", mixinStandardHelpOptions = true,
+        description = {"Ask the server to introduce us to PEER, punch a direct path (private and public endpoints",
+                "tried at once, authenticated checks, first answer wins), then send --count messages of --size",
+                "bytes and wait for each echo. Exit status 0 only if connected and every message echoed."})
+final class DialCommand implements Callable<Integer> {
+    @Mixin
+    PeerOptions opts;
+
+    @Parameters(index = "0", paramLabel = "PEER", description = "The peer id to connect to.")
+    String target;
+
+    @Option(names = "--count", paramLabel = "N", defaultValue = "10", description = "Messages to echo (default: ${DEFAULT-VALUE}).")
+    int count;
+
+    @Option(names = "--size", paramLabel = "B", defaultValue = "64", description = "Bytes per message, 8-1200 (default: ${DEFAULT-VALUE}).")
+    int size;
+
+    @Option(names = "--timeout", paramLabel = "S", defaultValue = "10", description = "Seconds to wait for a connection (default: ${DEFAULT-VALUE}).")
+    double timeout;
+
+    @Override
+    public Integer call() throws Exception {
+        if (count < 0 || count > 10_000_000) {
+            throw new Main.UsageError("bad --count " + count + ": must be 0-10000000");
+        }
+        if (size < 8 || size > Connection.maxMessageSize()) {
+            throw new Main.UsageError("bad --size " + size + ": must be 8-" + Connection.maxMessageSize() + " bytes");
+        }
+        if (!(timeout > 0 && timeout <= 3600)) {
+            throw new Main.UsageError("bad --timeout " + timeout + ": must be more than 0 and at most 3600 seconds");
+        }
+        if (!PeerIds.isValid(target)) {
+            throw new Main.UsageError("bad PEER '" + target + "': use 1-64 letters, digits, '.', '_', '-' or '@'");
+        }
+        Duration wait = Duration.ofMillis((long) (timeout * 1000));
+        try (Peer peer = opts.start()) {
+            Connection c = peer.dial(target, wait);
+            ConnectionInfo info = c.info();
+            EchoExchange.Result r = EchoExchange.run(c, count, size, wait.plusSeconds(count / 100));
+            c.close();
+            boolean ok = r.echoed() == count;
+            if (opts.json) {
+                Json j = new Json().put("connected", true);
+                ConnectionJson.describe(j, info);
+                j.put("rttMs", r.medianRttMs() < 0 ? null : r.medianRttMs())
+                        .put("sent", r.sent()).put("echoed", r.echoed()).put("size", size);
+                System.out.println(j);
+            } else {
+                System.out.println("connected to " + info.peer() + " by " + info.technique().wireName() + ", "
+                        + info.path() + " via " + info.via().wireName() + " " + Endpoints.format(info.remote())
+                        + (info.local() == null ? "" : " (local " + Endpoints.format(info.local()) + ")")
+                        + " in " + Timers.millis(info.setupNanos()) + " ms");
+                System.out.println("echoed " + r.echoed() + "/" + count + " messages of " + size + " bytes"
+                        + (r.medianRttMs() < 0 ? "" : ", median rtt " + Math.round(r.medianRttMs() * 1000) / 1000.0 + " ms"));
+            }
+            System.out.flush();
+            if (!ok) {
+                System.err.println("p2pnat: error: only " + r.echoed() + " of " + count + " messages came back");
+                return Main.EXIT_FAILURE;
+            }
+            return 0;
+        } catch (P2pException e) {
+            if (opts.json) {
+                System.out.println(new Json().put("connected", false).put("peer", target)
+                        .put("error", e.getMessage()).put("reason", e.reason().name().toLowerCase().replace('_', '-')));
+                System.out.flush();
+            }
+            throw e;
+        }
+    }
+}

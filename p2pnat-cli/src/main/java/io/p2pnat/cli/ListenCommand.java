@@ -1,0 +1,64 @@
+package io.p2pnat.cli;
+
+import io.p2pnat.core.Endpoints;
+import io.p2pnat.core.peer.ConnectionInfo;
+import io.p2pnat.peer.Connection;
+import io.p2pnat.peer.P2pException;
+import io.p2pnat.peer.Peer;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** `p2pnat peer listen`: register, accept connections, echo what arrives. */
+@Command(name = "listen", mixinStandardHelpOptions = true,
+        description = {"Register with the server under --id, accept connections from dialing peers and echo",
+                "every message back. With --json, one JSON line per accepted connection on stdout."})
+final class ListenCommand implements Callable<Integer> {
+    @Mixin
+    PeerOptions opts;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = System.out;
+        Peer peer = opts.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(peer::close, "p2pnat-listen-shutdown"));
+        System.err.println("registered as " + opts.id + " at " + Endpoints.format(Endpoints.parse(opts.server, 3478))
+                + "; public endpoint " + Endpoints.format(peer.publicEndpoint()) + ", private "
+                + peer.privateEndpoints().stream().map(Endpoints::format).collect(Collectors.joining(", ", "[", "]")));
+        System.err.flush();
+        while (true) {
+            Connection c = peer.accept(Duration.ofSeconds(1));
+            if (c == null) {
+                continue;
+            }
+            ConnectionInfo info = c.info();
+            if (opts.json) {
+                out.println(ConnectionJson.describe(new Json().put("event", "connected"), info));
+            } else {
+                out.println("connection from " + info.peer() + " by " + info.technique().wireName() + ", " + info.path()
+                        + " via " + info.via().wireName() + " " + Endpoints.format(info.remote()) + " in "
+                        + io.p2pnat.core.Timers.millis(info.setupNanos()) + " ms; echoing");
+            }
+            out.flush();
+            Thread t = new Thread(() -> echo(c), "echo-" + info.peer());
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    private static void echo(Connection c) {
+        try {
+            while (true) {
+                byte[] m = c.receive(Duration.ofSeconds(60));
+                if (m != null) {
+                    c.send(m);
+                }
+            }
+        } catch (P2pException | InterruptedException e) {
+            // connection closed: nothing more to echo
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package io.p2pnat.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** `p2pnat peer`: the peer side. */
+@Command(name = "peer", mixinStandardHelpOptions = true,
+        description = "Run a peer: listen for connections or dial another peer.",
+        subcommands = {ListenCommand.class, DialCommand.class})
+final class PeerCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: listen or dial");
+    }
+}

@@ -1,0 +1,37 @@
+package io.p2pnat.cli;
+
+import io.p2pnat.core.PeerIds;
+import io.p2pnat.peer.Peer;
+import io.p2pnat.peer.P2pException;
+import picocli.CommandLine.Option;
+
+/** Options every peer command shares. */
+final class PeerOptions {
+    @Option(names = "--server", required = true, paramLabel = "IP[:PORT]", description = "Rendezvous server (default port 3478).")
+    String server;
+
+    @Option(names = "--id", required = true, paramLabel = "NAME", description = "Our peer id at the server.")
+    String id;
+
+    @Option(names = "--local-port", paramLabel = "N", defaultValue = "0", description = "Local UDP port (default: any).")
+    int localPort;
+
+    @Option(names = "--json", description = "Machine-readable output.")
+    boolean json;
+
+    Peer start() throws P2pException {
+        if (!PeerIds.isValid(id)) {
+            throw new Main.UsageError("bad --id '" + id + "': use 1-64 letters, digits, '.', '_', '-' or '@'");
+        }
+        if (localPort < 0 || localPort > 65535) {
+            throw new Main.UsageError("bad --local-port " + localPort + ": must be 0-65535");
+        }
+        Peer.Builder b;
+        try {
+            b = Peer.builder().server(server).id(id).localPort(localPort);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageError("bad --server: " + e.getMessage());
+        }
+        return b.start();
+    }
+}

@@ -1,0 +1,51 @@
+package io.p2pnat.cli;
+
+import io.p2pnat.core.Endpoints;
+import io.p2pnat.core.rendezvous.RendezvousConfig;
+import io.p2pnat.server.RendezvousServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** `p2pnat server`: the public rendezvous server. */
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = {"Run the rendezvous server (UDP): STUN Binding for anyone, registration, discovery and",
+                "introduction of peers (RFC 5128 §3.3). Runs until interrupted."})
+final class ServerCommand implements Callable<Integer> {
+    @Option(names = "--bind", paramLabel = "IP", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String bind;
+
+    @Option(names = "--port", paramLabel = "N", defaultValue = "3478", description = "UDP port (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--lifetime", paramLabel = "S", defaultValue = "60",
+            description = "Seconds a registration lives without keepalives (default: ${DEFAULT-VALUE}).")
+    int lifetime;
+
+    @Override
+    public Integer call() throws Exception {
+        if (port < 0 || port > 65535) {
+            throw new Main.UsageError("bad --port " + port + ": must be 0-65535");
+        }
+        if (lifetime < 2 || lifetime > 3600) {
+            throw new Main.UsageError("bad --lifetime " + lifetime + ": must be 2-3600 seconds");
+        }
+        InetAddress ip;
+        try {
+            ip = InetAddress.getByName(bind);
+        } catch (UnknownHostException e) {
+            throw new Main.UsageError("bad --bind '" + bind + "': not an IP address");
+        }
+        RendezvousConfig config = RendezvousConfig.defaults().withRegistrationLifetime(Duration.ofSeconds(lifetime));
+        RendezvousServer server = RendezvousServer.start(new InetSocketAddress(ip, port), config);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "p2pnat-server-shutdown"));
+        System.err.println("p2pnat server listening on udp " + Endpoints.format(server.localAddress()));
+        System.err.flush();
+        server.awaitClose();
+        return 0;
+    }
+}

@@ -1,0 +1,42 @@
+package io.p2pnat.core;
+
+/**
+ * Constants of p2pnat's signaling, carried in STUN framing (RFC 8489) with our own methods
+ * (REGISTER, CONNECT, INTRODUCE, KEEPALIVE, LOOKUP) and attributes.
+ *
+ * <p>Flow (RFC 5128 §3.3): a peer REGISTERs its private endpoints; the server answers the first
+ * REGISTER with a 401 carrying a COOKIE bound to the source address and keeps no state (§6.2);
+ * the peer repeats the REGISTER with the COOKIE, proving the round trip, and gets a SESSION_KEY
+ * that authenticates its later KEEPALIVE, LOOKUP and CONNECT requests. CONNECT asks for an
+ * introduction: the server answers the dialer with the target's endpoints and INTRODUCEs the
+ * dialer to the target, giving both the same per-introduction credentials (INTRO_ID, INTRO_KEY).
+ */
+public final class Signaling {
+    /** Error: the request needs a cookie (first REGISTER from an address). */
+    public static final int ERR_COOKIE_REQUIRED = 401;
+    /** Error: malformed or incomplete request. */
+    public static final int ERR_BAD_REQUEST = 400;
+    /** Error: the looked-up or dialed peer is not registered. */
+    public static final int ERR_UNKNOWN_PEER = 404;
+    /** Error: the sender is not registered (expired); it should register again. */
+    public static final int ERR_NOT_REGISTERED = 437;
+    /** Error: the server holds as many registrations as it may. */
+    public static final int ERR_CAPACITY = 508;
+
+    /** RFC 5780 PADDING, used to make the first REGISTER at least as large as the challenge. */
+    public static final int PADDING = 0x0026;
+    /** Minimum size of an unauthenticated REGISTER; the server's challenge is smaller. */
+    public static final int MIN_REGISTER_SIZE = 96;
+    /** Most private endpoints a peer may register. */
+    public static final int MAX_PRIVATE_ENDPOINTS = 8;
+    /** Data frame marker (first byte), outside STUN's 0-3 range per RFC 7983 demultiplexing. */
+    public static final byte DATA_FRAME = (byte) 0xD0;
+    /** Session close frame marker. */
+    public static final byte CLOSE_FRAME = (byte) 0xD1;
+    /** Role byte values. */
+    public static final int ROLE_DIALER = 0;
+    public static final int ROLE_LISTENER = 1;
+
+    private Signaling() {
+    }
+}

@@ -1,0 +1,54 @@
+package io.p2pnat.core.peer;
+
+import io.p2pnat.wire.StunAttributeType;
+import io.p2pnat.wire.StunClass;
+import io.p2pnat.wire.StunMessage;
+import io.p2pnat.wire.StunMethod;
+import io.p2pnat.wire.TransactionId;
+import java.net.InetSocketAddress;
+
+/**
+ * Connectivity checks between peers: STUN Binding requests whose USERNAME names the
+ * introduction and the sender, protected by MESSAGE-INTEGRITY under the per-introduction key
+ * (RFC 5128 §6.1: private addresses alias across sites, so only an authenticated answer proves
+ * we reached the intended peer; the same scheme as ICE, RFC 8445 §7.2.2).
+ */
+final class Checks {
+    private Checks() {
+    }
+
+    static byte[] request(Introduction intro, String localId, TransactionId tid, boolean nominate) {
+        StunMessage.Builder b = StunMessage.builder(StunMethod.BINDING, StunClass.REQUEST, tid)
+                .addString(StunAttributeType.USERNAME, intro.introIdHex() + ":" + localId);
+        if (nominate) {
+            b.addAttribute(StunAttributeType.USE_CANDIDATE, new byte[0]);
+        }
+        return b.build().encode(intro.introKey(), true);
+    }
+
+    static byte[] response(Introduction intro, TransactionId tid, InetSocketAddress observed) {
+        return StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, tid)
+                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, observed)
+                .build().encode(intro.introKey(), true);
+    }
+
+    /** The introduction id named in a check's USERNAME ("introhex:sender"), or empty. */
+    static java.util.OptionalLong introIdOf(StunMessage m) {
+        String user = m.string(StunAttributeType.USERNAME).orElse("");
+        int colon = user.indexOf(':');
+        if (colon != 16) {
+            return java.util.OptionalLong.empty();
+        }
+        try {
+            return java.util.OptionalLong.of(Long.parseUnsignedLong(user.substring(0, 16), 16));
+        } catch (NumberFormatException e) {
+            return java.util.OptionalLong.empty();
+        }
+    }
+
+    /** True if the check names this introduction and sender and its integrity holds. */
+    static boolean authentic(Introduction intro, StunMessage m) {
+        String user = m.string(StunAttributeType.USERNAME).orElse("");
+        return user.equals(intro.introIdHex() + ":" + intro.peerId()) && m.checkIntegrity(intro.introKey());
+    }
+}

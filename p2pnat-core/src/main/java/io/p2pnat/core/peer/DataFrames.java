@@ -1,0 +1,33 @@
+package io.p2pnat.core.peer;
+
+import io.p2pnat.core.Signaling;
+import java.nio.ByteBuffer;
+
+/**
+ * Application data between peers: one byte marker (0xD0 data, 0xD1 close; outside STUN's 0-3 so
+ * a receiver demultiplexes on the first byte as RFC 7983 does), the 8-byte session id, payload.
+ */
+final class DataFrames {
+    static final int HEADER = 9;
+    /** Largest payload: keeps datagrams under a 1280-byte IPv6 minimum MTU with headers. */
+    static final int MAX_PAYLOAD = 1200;
+
+    private DataFrames() {
+    }
+
+    static byte[] data(long sessionId, byte[] payload) {
+        return ByteBuffer.allocate(HEADER + payload.length).put(Signaling.DATA_FRAME).putLong(sessionId).put(payload).array();
+    }
+
+    static byte[] close(long sessionId) {
+        return ByteBuffer.allocate(HEADER).put(Signaling.CLOSE_FRAME).putLong(sessionId).array();
+    }
+
+    static boolean isFrame(byte[] buf, int off, int len) {
+        return len >= HEADER && (buf[off] == Signaling.DATA_FRAME || buf[off] == Signaling.CLOSE_FRAME);
+    }
+
+    static long sessionId(byte[] buf, int off) {
+        return ByteBuffer.wrap(buf, off + 1, 8).getLong();
+    }
+}

@@ -1,0 +1,527 @@
+package io.p2pnat.core.peer;
+
+import io.p2pnat.core.Endpoints;
+import io.p2pnat.core.PeerIds;
+import io.p2pnat.core.Signaling;
+import io.p2pnat.core.Timers;
+import io.p2pnat.core.Transmit;
+import io.p2pnat.core.peer.PeerEvent.FailureKind;
+import io.p2pnat.core.peer.ServerTransactions.Kind;
+import io.p2pnat.core.peer.ServerTransactions.Pending;
+import io.p2pnat.wire.StunAttributeType;
+import io.p2pnat.wire.StunClass;
+import io.p2pnat.wire.StunMessage;
+import io.p2pnat.wire.StunMethod;
+import io.p2pnat.wire.StunParseException;
+import io.p2pnat.wire.TransactionId;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Random;
+
+/**
+ * A peer (client A or B of RFC 5128) as a sans-I/O state machine: it registers with the
+ * rendezvous server and keeps the registration alive, asks for introductions, runs the hole
+ * punch of each introduction and carries application data on the chosen path.
+ *
+ * <p>Drive it with {@link #handleInput}, {@link #handleTimeout} at {@link #nextTimeout}, and the
+ * commands; drain {@link #pollTransmit} and {@link #pollEvent} after each call. Not thread-safe:
+ * one driver thread owns it.
+ */
+public final class PeerAgent {
+    private static final long KEEPALIVE_MAX = 15_000_000_000L;
+    private static final long REREGISTER_BACKOFF = 5_000_000_000L;
+
+    private record Dial(String target, long startedAt, long deadline) {
+    }
+
+    private final PeerConfig config;
+    private final Random random;
+    private final ServerTransactions txns;
+    private final ArrayDeque<Transmit> out = new ArrayDeque<>();
+    private final ArrayDeque<PeerEvent> events = new ArrayDeque<>();
+    private final Map<Long, PeerSession> sessions = new HashMap<>();
+    private final Map<Long, Dial> dials = new HashMap<>();
+
+    private byte[] sessionKey;
+    private InetSocketAddress publicEndpoint;
+    private boolean everRegistered;
+    private long keepaliveDue = Timers.NEVER;
+    private long keepaliveInterval = KEEPALIVE_MAX;
+    private long registerRetryAt = Timers.NEVER;
+    private long nextRequestId = 1;
+
+    public PeerAgent(PeerConfig config, Random random) {
+        this.config = config;
+        this.random = random;
+        this.txns = new ServerTransactions(config.server());
+    }
+
+    // --- commands -------------------------------------------------------------------------
+
+    /** Starts registration with the server. */
+    public void start(long now) {
+        register(now, null, now + config.serverTimeout().toNanos());
+    }
+
+    /** True once the server has accepted our registration. */
+    public boolean isRegistered() {
+        return sessionKey != null;
+    }
+
+    /** Our public endpoint as the server last saw it, or null. */
+    public InetSocketAddress publicEndpoint() {
+        return publicEndpoint;
+    }
+
+    /**
+     * Asks the server to introduce us to {@code target} and punches; the result arrives as a
+     * {@link PeerEvent.Connected} or {@link PeerEvent.DialFailed} event with the returned id.
+     */
+    public long dial(long now, String target, long timeoutNanos) {
+        long id = nextRequestId++;
+        if (!PeerIds.isValid(target)) {
+            events.add(new PeerEvent.DialFailed(id, FailureKind.UNKNOWN_PEER, "bad peer id '" + target + "'"));
+            return id;
+        }
+        if (sessionKey == null) {
+            events.add(new PeerEvent.DialFailed(id, FailureKind.NOT_REGISTERED, "not registered with the server"));
+            return id;
+        }
+        dials.put(id, new Dial(target, now, now + timeoutNanos));
+        TransactionId tid = TransactionId.random(random);
+        byte[] req = StunMessage.builder(StunMethod.CONNECT, StunClass.REQUEST, tid)
+                .addString(StunAttributeType.PEER_ID, config.peerId())
+                .addString(StunAttributeType.TARGET_ID, target)
+                .build().encode(sessionKey, true);
+        txns.start(tid, Kind.CONNECT, id, req, now, Math.min(timeoutNanos, config.serverTimeout().toNanos()), out);
+        return id;
+    }
+
+    /** Asks the server for a peer's endpoints (discovery); answered by a {@link PeerEvent.LookedUp}. */
+    public long lookup(long now, String target) {
+        long id = nextRequestId++;
+        if (sessionKey == null || !PeerIds.isValid(target)) {
+            events.add(new PeerEvent.LookedUp(id, target, null, List.of(), FailureKind.NOT_REGISTERED,
+                    sessionKey == null ? "not registered with the server" : "bad peer id '" + target + "'"));
+            return id;
+        }
+        TransactionId tid = TransactionId.random(random);
+        byte[] req = StunMessage.builder(StunMethod.LOOKUP, StunClass.REQUEST, tid)
+                .addString(StunAttributeType.PEER_ID, config.peerId())
+                .addString(StunAttributeType.TARGET_ID, target)
+                .build().encode(sessionKey, true);
+        txns.start(tid, Kind.LOOKUP, id, req, now, config.serverTimeout().toNanos(), out);
+        return id;
+    }
+
+    /** Sends application data on an established session; false if there is no such session. */
+    public boolean send(long now, long sessionId, byte[] payload) {
+        if (payload.length > DataFrames.MAX_PAYLOAD) {
+            throw new IllegalArgumentException("payload of " + payload.length + " bytes exceeds " + DataFrames.MAX_PAYLOAD);
+        }
+        PeerSession s = sessions.get(sessionId);
+        if (s == null || !s.established) {
+            return false;
+        }
+        out.add(new Transmit(s.punch.selectedAddress(), DataFrames.data(sessionId, payload)));
+        s.lastOutbound = now;
+        return true;
+    }
+
+    /** Closes a session and tells the peer. */
+    public void close(long now, long sessionId) {
+        PeerSession s = sessions.remove(sessionId);
+        if (s != null && s.punch.selectedAddress() != null) {
+            out.add(new Transmit(s.punch.selectedAddress(), DataFrames.close(sessionId)));
+        }
+    }
+
+    /**
+     * Loads and exercises the classes a check needs (HMAC, CRC, codec) so the first real check
+     * is not slowed by class loading; drivers call it once before starting.
+     */
+    public static void warmUp() {
+        Random r = new Random(1);
+        Introduction intro = new Introduction(1, new byte[16], "warm", true,
+                new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 9), List.of(), null);
+        for (int i = 0; i < 50; i++) {
+            TransactionId tid = TransactionId.random(r);
+            byte[] req = Checks.request(intro, "up", tid, i % 2 == 0);
+            byte[] resp = Checks.response(intro, tid, intro.remotePublic());
+            try {
+                StunMessage.decode(req).checkIntegrity(intro.introKey());
+                StunMessage.decode(resp).xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS);
+            } catch (StunParseException e) {
+                throw new IllegalStateException("codec broken", e);
+            }
+        }
+    }
+
+    /** Largest payload {@link #send} takes. */
+    public static int maxPayload() {
+        return DataFrames.MAX_PAYLOAD;
+    }
+
+    // --- driving --------------------------------------------------------------------------
+
+    public Transmit pollTransmit() {
+        return out.poll();
+    }
+
+    public PeerEvent pollEvent() {
+        return events.poll();
+    }
+
+    public long nextTimeout() {
+        long next = Math.min(txns.nextTimeout(), Math.min(keepaliveDue, registerRetryAt));
+        for (PeerSession s : sessions.values()) {
+            next = Math.min(next, s.nextTimeout());
+        }
+        return next;
+    }
+
+    /** Handles one datagram from {@code from}. Garbage and strangers are dropped silently. */
+    public void handleInput(long now, InetSocketAddress from, byte[] buf, int off, int len) {
+        if (DataFrames.isFrame(buf, off, len)) {
+            onFrame(now, from, buf, off, len);
+            return;
+        }
+        if (!StunMessage.looksLikeStun(buf, off, len)) {
+            return;
+        }
+        StunMessage m;
+        try {
+            m = StunMessage.decode(buf, off, len);
+        } catch (StunParseException e) {
+            return;
+        }
+        if (from.equals(config.server()) && m.method() != StunMethod.BINDING) {
+            onServerMessage(now, m);
+        } else if (m.method() == StunMethod.BINDING) {
+            onCheck(now, from, m);
+        }
+    }
+
+    public void handleTimeout(long now) {
+        for (Pending p : txns.onTimeout(now, out)) {
+            onServerTimeout(now, p);
+        }
+        if (now >= keepaliveDue) {
+            keepaliveDue = Timers.NEVER;
+            sendKeepalive(now);
+        }
+        if (now >= registerRetryAt) {
+            registerRetryAt = Timers.NEVER;
+            register(now, null, now + config.serverTimeout().toNanos());
+        }
+        for (Iterator<PeerSession> it = sessions.values().iterator(); it.hasNext(); ) {
+            PeerSession s = it.next();
+            if (s.punch.onTimeout(now, out)) {
+                establish(s, now);
+            }
+            if (!s.established && s.punch.failed(now)) {
+                it.remove();
+                if (s.dialId >= 0) {
+                    dials.remove(s.dialId);
+                    events.add(new PeerEvent.DialFailed(s.dialId, FailureKind.PEER_UNREACHABLE,
+                            "peer '" + s.punch.intro.peerId() + "' did not answer checks to " + s.punch.triedDescription()
+                                    + " within " + Timers.seconds(s.punch.deadline() - s.punch.startedAt) + " s"));
+                }
+            } else if (s.established) {
+                if (now - s.lastInbound >= PeerSession.SILENCE_NANOS) {
+                    it.remove();
+                    events.add(new PeerEvent.Closed(s.id(), "peer went silent"));
+                } else if (now - s.lastOutbound >= PeerSession.KEEPALIVE_NANOS) {
+                    s.punch.sendKeepalive(now, out);
+                    s.lastOutbound = now;
+                }
+            }
+        }
+    }
+
+    // --- server signaling -----------------------------------------------------------------
+
+    private void register(long now, byte[] cookie, long giveUpAt) {
+        if (txns.has(Kind.REGISTER)) {
+            return;
+        }
+        TransactionId tid = TransactionId.random(random);
+        StunMessage.Builder b = StunMessage.builder(StunMethod.REGISTER, StunClass.REQUEST, tid)
+                .addString(StunAttributeType.PEER_ID, config.peerId());
+        for (InetSocketAddress p : config.privateEndpoints()) {
+            b.addXorAddress(StunAttributeType.PRIVATE_ENDPOINT, p);
+        }
+        if (cookie != null) {
+            b.addAttribute(StunAttributeType.COOKIE, cookie);
+        }
+        int size = b.build().encode(null, true).length;
+        if (size < Signaling.MIN_REGISTER_SIZE) {
+            // Pad so that the server's stateless challenge is never larger than the request.
+            b.addAttribute(Signaling.PADDING, new byte[Signaling.MIN_REGISTER_SIZE - size - 4]);
+        }
+        txns.start(tid, Kind.REGISTER, giveUpAt, b.build().encode(null, true), now, Math.max(1, giveUpAt - now), out);
+    }
+
+    private void sendKeepalive(long now) {
+        if (sessionKey == null) {
+            return;
+        }
+        TransactionId tid = TransactionId.random(random);
+        byte[] req = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.REQUEST, tid)
+                .addString(StunAttributeType.PEER_ID, config.peerId())
+                .build().encode(sessionKey, true);
+        txns.start(tid, Kind.KEEPALIVE, 0, req, now, config.serverTimeout().toNanos(), out);
+    }
+
+    private void onServerMessage(long now, StunMessage m) {
+        if (m.method() == StunMethod.INTRODUCE && m.messageClass() == StunClass.REQUEST) {
+            onIntroduce(now, m);
+            return;
+        }
+        if (m.messageClass() != StunClass.SUCCESS_RESPONSE && m.messageClass() != StunClass.ERROR_RESPONSE) {
+            return;
+        }
+        Pending p = txns.complete(m.transactionId());
+        if (p == null) {
+            return;
+        }
+        boolean ok = m.messageClass() == StunClass.SUCCESS_RESPONSE;
+        if (p.kind != Kind.REGISTER && sessionKey != null && !m.checkIntegrity(sessionKey)) {
+            return; // forged answer; the retransmission may still get the real one
+        }
+        switch (p.kind) {
+            case REGISTER -> onRegisterAnswer(now, m, ok, p);
+            case KEEPALIVE -> onKeepaliveAnswer(now, m, ok);
+            case CONNECT -> onConnectAnswer(now, m, ok, p.context);
+            case LOOKUP -> onLookupAnswer(m, ok, p.context);
+        }
+    }
+
+    private void onRegisterAnswer(long now, StunMessage m, boolean ok, Pending p) {
+        if (!ok) {
+            int code = m.errorCode().orElse(0);
+            if (code == Signaling.ERR_COOKIE_REQUIRED && m.has(StunAttributeType.COOKIE)) {
+                register(now, m.bytes(StunAttributeType.COOKIE).get(), p.context);
+                return;
+            }
+            if (!everRegistered) {
+                events.add(new PeerEvent.RegistrationFailed(FailureKind.SERVER_REFUSED, "server refused registration: "
+                        + code + " " + m.errorReason().orElse("")));
+            } else {
+                registerRetryAt = now + REREGISTER_BACKOFF;
+            }
+            return;
+        }
+        byte[] key = m.bytes(StunAttributeType.SESSION_KEY).orElse(null);
+        InetSocketAddress mapped = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
+        if (key == null || mapped == null || !m.checkIntegrity(key)) {
+            return;
+        }
+        sessionKey = key;
+        everRegistered = true;
+        long lifetime = m.uint32(StunAttributeType.LIFETIME_SECONDS).orElse(60) * 1_000_000_000L;
+        keepaliveInterval = Math.max(1_000_000_000L, Math.min(KEEPALIVE_MAX, lifetime / 4));
+        keepaliveDue = now + keepaliveInterval;
+        publicEndpoint = mapped;
+        events.add(new PeerEvent.Registered(mapped));
+    }
+
+    private void onKeepaliveAnswer(long now, StunMessage m, boolean ok) {
+        if (!ok) {
+            // Most likely the registration expired (server restart): register again.
+            register(now, null, now + config.serverTimeout().toNanos());
+            return;
+        }
+        keepaliveDue = now + keepaliveInterval;
+        InetSocketAddress mapped = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
+        if (mapped != null && !mapped.equals(publicEndpoint)) {
+            publicEndpoint = mapped;
+            events.add(new PeerEvent.Registered(mapped));
+        }
+    }
+
+    private void onConnectAnswer(long now, StunMessage m, boolean ok, long dialId) {
+        Dial dial = dials.get(dialId);
+        if (dial == null) {
+            return;
+        }
+        if (!ok) {
+            dials.remove(dialId);
+            int code = m.errorCode().orElse(0);
+            if (code == Signaling.ERR_UNKNOWN_PEER) {
+                events.add(new PeerEvent.DialFailed(dialId, FailureKind.UNKNOWN_PEER,
+                        "unknown peer '" + dial.target + "': it is not registered at " + Endpoints.format(config.server())));
+            } else if (code == Signaling.ERR_NOT_REGISTERED) {
+                register(now, null, now + config.serverTimeout().toNanos());
+                events.add(new PeerEvent.DialFailed(dialId, FailureKind.NOT_REGISTERED, "our registration expired; registering again"));
+            } else {
+                events.add(new PeerEvent.DialFailed(dialId, FailureKind.SERVER_REFUSED,
+                        "server refused the introduction: " + code + " " + m.errorReason().orElse("")));
+            }
+            return;
+        }
+        Introduction intro = introduction(m, dial.target, true);
+        if (intro == null) {
+            dials.remove(dialId);
+            events.add(new PeerEvent.DialFailed(dialId, FailureKind.SERVER_REFUSED, "malformed introduction from server"));
+            return;
+        }
+        HolePunch punch = new HolePunch(intro, config.peerId(), config.privateEndpoints(), random, now, dial.deadline);
+        punch.measureSetupFrom(dial.startedAt);
+        PeerSession s = new PeerSession(punch, dialId, now);
+        sessions.put(intro.introId(), s);
+        punch.start(now, out);
+    }
+
+    private void onLookupAnswer(StunMessage m, boolean ok, long lookupId) {
+        String target = m.string(StunAttributeType.TARGET_ID).orElse("");
+        if (!ok) {
+            events.add(new PeerEvent.LookedUp(lookupId, target, null, List.of(), FailureKind.UNKNOWN_PEER,
+                    m.errorCode().orElse(0) + " " + m.errorReason().orElse("")));
+            return;
+        }
+        events.add(new PeerEvent.LookedUp(lookupId, target, m.xorAddress(StunAttributeType.PUBLIC_ENDPOINT).orElse(null),
+                m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT), null, null));
+    }
+
+    private void onIntroduce(long now, StunMessage m) {
+        if (sessionKey == null || !m.checkIntegrity(sessionKey)) {
+            return;
+        }
+        byte[] ack = StunMessage.builder(StunMethod.INTRODUCE, StunClass.SUCCESS_RESPONSE, m.transactionId())
+                .build().encode(sessionKey, true);
+        out.add(new Transmit(config.server(), ack));
+        String dialer = m.string(StunAttributeType.PEER_ID).orElse("");
+        Introduction intro = introduction(m, dialer, false);
+        if (intro == null || sessions.containsKey(intro.introId())) {
+            return; // malformed, or a retransmission of one we have
+        }
+        HolePunch punch = new HolePunch(intro, config.peerId(), config.privateEndpoints(), random, now,
+                now + config.listenDeadline().toNanos());
+        PeerSession s = new PeerSession(punch, -1, now);
+        sessions.put(intro.introId(), s);
+        punch.start(now, out);
+    }
+
+    private Introduction introduction(StunMessage m, String peerId, boolean dialer) {
+        byte[] id = m.bytes(StunAttributeType.INTRO_ID).orElse(null);
+        byte[] key = m.bytes(StunAttributeType.INTRO_KEY).orElse(null);
+        InetSocketAddress pub = m.xorAddress(StunAttributeType.PUBLIC_ENDPOINT).orElse(null);
+        if (id == null || id.length != 8 || key == null || key.length < 16 || pub == null || !PeerIds.isValid(peerId)) {
+            return null;
+        }
+        return new Introduction(ByteBuffer.wrap(id).getLong(), key, peerId, dialer, pub,
+                m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT), publicEndpoint);
+    }
+
+    private void onServerTimeout(long now, Pending p) {
+        switch (p.kind) {
+            case REGISTER -> {
+                if (!everRegistered) {
+                    events.add(new PeerEvent.RegistrationFailed(FailureKind.SERVER_UNREACHABLE,
+                            "rendezvous server " + Endpoints.format(config.server()) + " did not answer within "
+                                    + Timers.seconds(now - p.firstSentAt) + " s"));
+                } else {
+                    registerRetryAt = now + REREGISTER_BACKOFF;
+                }
+            }
+            case KEEPALIVE -> register(now, null, now + config.serverTimeout().toNanos());
+            case CONNECT -> {
+                if (dials.remove(p.context) != null) {
+                    events.add(new PeerEvent.DialFailed(p.context, FailureKind.SERVER_UNREACHABLE,
+                            "rendezvous server " + Endpoints.format(config.server()) + " did not answer the connect request"));
+                }
+            }
+            case LOOKUP -> events.add(new PeerEvent.LookedUp(p.context, null, null, List.of(), FailureKind.SERVER_UNREACHABLE,
+                    "rendezvous server did not answer"));
+        }
+    }
+
+    // --- peer traffic ---------------------------------------------------------------------
+
+    private void onCheck(long now, InetSocketAddress from, StunMessage m) {
+        if (m.messageClass() == StunClass.REQUEST) {
+            OptionalLong id = Checks.introIdOf(m);
+            PeerSession s = id.isPresent() ? sessions.get(id.getAsLong()) : null;
+            if (s == null || !Checks.authentic(s.punch.intro, m)) {
+                return; // not for us, or not from the introduced peer (RFC 5128 §6.1)
+            }
+            s.lastInbound = now;
+            boolean nominated = s.punch.onCheckRequest(now, from, m, out);
+            if (nominated && !s.established) {
+                establish(s, now);
+            }
+        } else if (m.messageClass() == StunClass.SUCCESS_RESPONSE) {
+            for (PeerSession s : sessions.values()) {
+                if (s.punch.owns(m.transactionId())) {
+                    if (!m.checkIntegrity(s.punch.intro.introKey())) {
+                        return;
+                    }
+                    s.lastInbound = now;
+                    if (s.punch.onCheckResponse(now, from, m, out) && !s.established) {
+                        establish(s, now);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    private void onFrame(long now, InetSocketAddress from, byte[] buf, int off, int len) {
+        long id = DataFrames.sessionId(buf, off);
+        PeerSession s = sessions.get(id);
+        if (s == null || !s.punch.isVerified(from)) {
+            return; // unknown session or an endpoint that never passed an authenticated check
+        }
+        s.lastInbound = now;
+        if (buf[off] == Signaling.CLOSE_FRAME) {
+            sessions.remove(id);
+            events.add(new PeerEvent.Closed(id, "peer closed the connection"));
+            return;
+        }
+        if (!from.equals(s.punch.selectedAddress()) && !s.punch.intro.dialer()) {
+            s.punch.moveTo(from, now); // the dialer's data shows which path it uses
+        }
+        if (!s.established) {
+            establish(s, now);
+        }
+        byte[] payload = new byte[len - DataFrames.HEADER];
+        System.arraycopy(buf, off + DataFrames.HEADER, payload, 0, payload.length);
+        events.add(new PeerEvent.Data(id, payload));
+    }
+
+    private void establish(PeerSession s, long now) {
+        if (s.established || !s.punch.isSelected()) {
+            return;
+        }
+        s.established = true;
+        s.lastOutbound = now;
+        if (s.dialId >= 0) {
+            dials.remove(s.dialId);
+        }
+        events.add(new PeerEvent.Connected(s.dialId, s.punch.info()));
+    }
+
+    /** Sessions held (punching or established); for tests and stats. */
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    /** Ids of established sessions. */
+    public List<Long> establishedSessions() {
+        List<Long> ids = new ArrayList<>();
+        sessions.values().forEach(s -> {
+            if (s.established) {
+                ids.add(s.id());
+            }
+        });
+        return ids;
+    }
+}

@@ -1,0 +1,40 @@
+package io.p2pnat.core.peer;
+
+import java.net.InetSocketAddress;
+
+/** What the peer agent reports to its driver. */
+public sealed interface PeerEvent {
+    /** Registered (or registered again) with the server. */
+    record Registered(InetSocketAddress publicEndpoint) implements PeerEvent {
+    }
+
+    /** Registration failed for good (server unreachable or refused). */
+    record RegistrationFailed(FailureKind kind, String reason) implements PeerEvent {
+    }
+
+    /** A session is up; for dials {@code dialId} names the dial, for incoming ones it is -1. */
+    record Connected(long dialId, ConnectionInfo info) implements PeerEvent {
+    }
+
+    /** A dial failed. */
+    record DialFailed(long dialId, FailureKind kind, String reason) implements PeerEvent {
+    }
+
+    /** Application data arrived on a session. */
+    record Data(long sessionId, byte[] payload) implements PeerEvent {
+    }
+
+    /** The session ended (peer closed it or it went idle). */
+    record Closed(long sessionId, String reason) implements PeerEvent {
+    }
+
+    /** A lookup answered. {@code endpoints} empty when the peer is unknown. */
+    record LookedUp(long lookupId, String peerId, InetSocketAddress publicEndpoint,
+                    java.util.List<InetSocketAddress> privateEndpoints, FailureKind failure, String reason) implements PeerEvent {
+    }
+
+    /** Why something failed, for exit codes and exception types. */
+    enum FailureKind {
+        SERVER_UNREACHABLE, SERVER_REFUSED, UNKNOWN_PEER, PEER_UNREACHABLE, NOT_REGISTERED, CLOSED
+    }
+}

@@ -1,0 +1,313 @@
+package io.p2pnat.core.rendezvous;
+
+import io.p2pnat.core.PeerIds;
+import io.p2pnat.core.Signaling;
+import io.p2pnat.core.Timers;
+import io.p2pnat.core.Transmit;
+import io.p2pnat.wire.StunAttributeType;
+import io.p2pnat.wire.StunClass;
+import io.p2pnat.wire.StunMessage;
+import io.p2pnat.wire.StunMethod;
+import io.p2pnat.wire.StunParseException;
+import io.p2pnat.wire.TransactionId;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The rendezvous server S of RFC 5128 as a sans-I/O state machine: feed it datagrams and time,
+ * poll the datagrams it wants sent.
+ *
+ * <ul>
+ *   <li>STUN Binding (RFC 8489 §6): answered for anyone with XOR-MAPPED-ADDRESS, so S doubles as a
+ *       plain STUN server.</li>
+ *   <li>Registration (RFC 5128 §3.3): a peer id with the private endpoints the client reports and
+ *       the public endpoint S observes. No state before the source proves a round trip with a
+ *       cookie (§6.2).</li>
+ *   <li>Discovery (LOOKUP) and introduction (CONNECT → INTRODUCE), relaying the connect request
+ *       with each side's endpoints and fresh per-introduction credentials (§3.3, §6.1).</li>
+ *   <li>Keepalives refresh a registration, which otherwise expires.</li>
+ * </ul>
+ * Unauthenticated requests are never answered with more bytes than they carried.
+ */
+public final class RendezvousService {
+    private static final long COOKIE_BUCKET = 30_000_000_000L;
+
+    private final RendezvousConfig config;
+    private final Random random;
+    private final AddressCookies cookies;
+    private final RegistrationTable registrations = new RegistrationTable();
+    private final PendingIntroductions introductions;
+    private final ArrayDeque<Transmit> out = new ArrayDeque<>();
+    private final RendezvousStats stats = new RendezvousStats();
+
+    /**
+     * @param random source of session keys, introduction credentials and the cookie secret; pass a
+     *               SecureRandom in production, a seeded Random in simulations
+     */
+    public RendezvousService(RendezvousConfig config, Random random) {
+        this.config = config;
+        this.random = random;
+        byte[] secret = new byte[32];
+        random.nextBytes(secret);
+        this.cookies = new AddressCookies(secret, COOKIE_BUCKET);
+        this.introductions = new PendingIntroductions(config.maxPendingIntroductions());
+    }
+
+    /** Handles one datagram received from {@code from} at time {@code now}. */
+    public void handleInput(long now, InetSocketAddress from, byte[] buf, int off, int len) {
+        stats.packetsIn++;
+        stats.bytesIn += len;
+        if (!StunMessage.looksLikeStun(buf, off, len)) {
+            stats.dropped++;
+            return;
+        }
+        StunMessage m;
+        try {
+            m = StunMessage.decode(buf, off, len);
+        } catch (StunParseException e) {
+            stats.dropped++;
+            return;
+        }
+        int method = m.method();
+        StunClass cls = m.messageClass();
+        if (cls == StunClass.REQUEST) {
+            switch (method) {
+                case StunMethod.BINDING -> onBinding(from, m);
+                case StunMethod.REGISTER -> onRegister(now, from, m, len);
+                case StunMethod.KEEPALIVE -> onKeepalive(now, from, m, len);
+                case StunMethod.CONNECT -> onConnect(now, from, m, len);
+                case StunMethod.LOOKUP -> onLookup(from, m, len);
+                default -> stats.dropped++;
+            }
+        } else if (method == StunMethod.INTRODUCE
+                && (cls == StunClass.SUCCESS_RESPONSE || cls == StunClass.ERROR_RESPONSE)) {
+            if (!introductions.acknowledge(m.transactionId())) {
+                stats.dropped++;
+            }
+        } else {
+            stats.dropped++;
+        }
+    }
+
+    /** Runs timers due at {@code now}: expiry of registrations, retransmitted introductions. */
+    public void handleTimeout(long now) {
+        registrations.expire(now);
+        for (Transmit t : introductions.due(now)) {
+            send(t.destination(), t.payload());
+        }
+    }
+
+    /** When {@link #handleTimeout} next needs calling, or {@link Timers#NEVER}. */
+    public long nextTimeout() {
+        return Math.min(registrations.nextExpiry(), introductions.nextDue());
+    }
+
+    /** The next datagram to send, or null. */
+    public Transmit pollTransmit() {
+        return out.poll();
+    }
+
+    public RendezvousStats stats() {
+        return stats;
+    }
+
+    /** Live registrations. */
+    public int registrationCount() {
+        return registrations.size();
+    }
+
+    /** Introductions waiting for the target's acknowledgement. */
+    public int pendingIntroductionCount() {
+        return introductions.size();
+    }
+
+    // --- handlers -------------------------------------------------------------------------
+
+    private void onBinding(InetSocketAddress from, StunMessage m) {
+        stats.bindings++;
+        StunMessage.Builder b = StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, m.transactionId())
+                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
+        send(from, b.build().encode(null, m.has(StunAttributeType.FINGERPRINT)));
+    }
+
+    private void onRegister(long now, InetSocketAddress from, StunMessage m, int requestLen) {
+        String peerId = m.string(StunAttributeType.PEER_ID).orElse(null);
+        if (!PeerIds.isValid(peerId)) {
+            replyUnauthenticatedError(from, m, Signaling.ERR_BAD_REQUEST, "bad peer id", requestLen);
+            return;
+        }
+        byte[] cookie = m.bytes(StunAttributeType.COOKIE).orElse(null);
+        if (!cookies.check(from, cookie, now)) {
+            // Stateless challenge: prove you receive at this address (RFC 5128 §6.2).
+            byte[] challenge = StunMessage.builder(StunMethod.REGISTER, StunClass.ERROR_RESPONSE, m.transactionId())
+                    .addErrorCode(Signaling.ERR_COOKIE_REQUIRED, "cookie")
+                    .addAttribute(StunAttributeType.COOKIE, cookies.issue(from, now))
+                    .build().encode();
+            sendIfNoAmplification(from, challenge, requestLen);
+            return;
+        }
+        List<InetSocketAddress> privates = m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT);
+        if (privates.size() > Signaling.MAX_PRIVATE_ENDPOINTS) {
+            replyUnauthenticatedError(from, m, Signaling.ERR_BAD_REQUEST, "too many endpoints", requestLen);
+            return;
+        }
+        Registration existing = registrations.get(peerId);
+        if (existing == null && registrations.size() >= config.maxRegistrations()) {
+            replyUnauthenticatedError(from, m, Signaling.ERR_CAPACITY, "server full", requestLen);
+            return;
+        }
+        // Last registration wins: a restarted peer takes its id back. Binding ids to keys is
+        // the identity layer's job (RFC 5128 §6.3).
+        byte[] sessionKey = new byte[16];
+        random.nextBytes(sessionKey);
+        long lifetime = config.registrationLifetime().toNanos();
+        registrations.put(new Registration(peerId, sessionKey, privates, from, now + lifetime));
+        stats.registrations++;
+        StunMessage.Builder b = StunMessage.builder(StunMethod.REGISTER, StunClass.SUCCESS_RESPONSE, m.transactionId())
+                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from)
+                .addAttribute(StunAttributeType.SESSION_KEY, sessionKey)
+                .addUint32(StunAttributeType.LIFETIME_SECONDS, config.registrationLifetime().toSeconds());
+        software(b);
+        send(from, b.build().encode(sessionKey, true));
+    }
+
+    /** Finds the sender's registration and checks its MESSAGE-INTEGRITY; null (and answered) if not. */
+    private Registration authenticate(InetSocketAddress from, StunMessage m, int requestLen) {
+        String peerId = m.string(StunAttributeType.PEER_ID).orElse(null);
+        Registration r = peerId == null ? null : registrations.get(peerId);
+        if (r == null) {
+            replyUnauthenticatedError(from, m, Signaling.ERR_NOT_REGISTERED, "register", requestLen);
+            return null;
+        }
+        if (!m.checkIntegrity(r.sessionKey)) {
+            stats.dropped++;
+            return null;
+        }
+        if (!r.publicEndpoint.equals(from)) {
+            // The NAT rebound the peer's mapping; the request is authenticated, so follow it.
+            r.publicEndpoint = from;
+        }
+        return r;
+    }
+
+    private void onKeepalive(long now, InetSocketAddress from, StunMessage m, int requestLen) {
+        Registration r = authenticate(from, m, requestLen);
+        if (r == null) {
+            return;
+        }
+        registrations.refresh(r, now + config.registrationLifetime().toNanos());
+        StunMessage.Builder b = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.SUCCESS_RESPONSE, m.transactionId())
+                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
+        send(from, b.build().encode(r.sessionKey, true));
+    }
+
+    private void onLookup(InetSocketAddress from, StunMessage m, int requestLen) {
+        Registration r = authenticate(from, m, requestLen);
+        if (r == null) {
+            return;
+        }
+        String targetId = m.string(StunAttributeType.TARGET_ID).orElse("");
+        Registration target = registrations.get(targetId);
+        if (target == null) {
+            replyError(from, m, r, Signaling.ERR_UNKNOWN_PEER, "unknown peer");
+            return;
+        }
+        StunMessage.Builder b = StunMessage.builder(StunMethod.LOOKUP, StunClass.SUCCESS_RESPONSE, m.transactionId())
+                .addString(StunAttributeType.TARGET_ID, target.peerId);
+        addEndpoints(b, target);
+        send(from, b.build().encode(r.sessionKey, true));
+    }
+
+    private void onConnect(long now, InetSocketAddress from, StunMessage m, int requestLen) {
+        Registration dialer = authenticate(from, m, requestLen);
+        if (dialer == null) {
+            return;
+        }
+        String targetId = m.string(StunAttributeType.TARGET_ID).orElse("");
+        Registration target = registrations.get(targetId);
+        if (target == null) {
+            replyError(from, m, dialer, Signaling.ERR_UNKNOWN_PEER, "unknown peer");
+            return;
+        }
+        if (target == dialer) {
+            replyError(from, m, dialer, Signaling.ERR_BAD_REQUEST, "cannot dial yourself");
+            return;
+        }
+        byte[] introId = new byte[8];
+        byte[] introKey = new byte[16];
+        random.nextBytes(introId);
+        random.nextBytes(introKey);
+        stats.introductions++;
+
+        // Introduce the dialer to the target first: both then start checks about together.
+        TransactionId tid = TransactionId.random(random);
+        StunMessage.Builder intro = StunMessage.builder(StunMethod.INTRODUCE, StunClass.REQUEST, tid)
+                .addString(StunAttributeType.PEER_ID, dialer.peerId)
+                .addAttribute(StunAttributeType.INTRO_ID, introId)
+                .addAttribute(StunAttributeType.INTRO_KEY, introKey)
+                .addByte(StunAttributeType.ROLE, Signaling.ROLE_LISTENER);
+        addEndpoints(intro, dialer);
+        byte[] introBytes = intro.build().encode(target.sessionKey, true);
+        send(target.publicEndpoint, introBytes);
+        introductions.add(tid, target.publicEndpoint, introBytes, now);
+
+        StunMessage.Builder answer = StunMessage.builder(StunMethod.CONNECT, StunClass.SUCCESS_RESPONSE, m.transactionId())
+                .addString(StunAttributeType.TARGET_ID, target.peerId)
+                .addAttribute(StunAttributeType.INTRO_ID, introId)
+                .addAttribute(StunAttributeType.INTRO_KEY, introKey)
+                .addByte(StunAttributeType.ROLE, Signaling.ROLE_DIALER)
+                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
+        addEndpoints(answer, target);
+        send(from, answer.build().encode(dialer.sessionKey, true));
+    }
+
+    // --- helpers --------------------------------------------------------------------------
+
+    private static void addEndpoints(StunMessage.Builder b, Registration r) {
+        b.addXorAddress(StunAttributeType.PUBLIC_ENDPOINT, r.publicEndpoint);
+        for (InetSocketAddress p : r.privateEndpoints) {
+            b.addXorAddress(StunAttributeType.PRIVATE_ENDPOINT, p);
+        }
+    }
+
+    private void software(StunMessage.Builder b) {
+        if (config.software() != null) {
+            b.addString(StunAttributeType.SOFTWARE, config.software());
+        }
+    }
+
+    /** An error for an authenticated sender: integrity-protected with its session key. */
+    private void replyError(InetSocketAddress to, StunMessage req, Registration r, int code, String reason) {
+        byte[] bytes = StunMessage.builder(req.method(), StunClass.ERROR_RESPONSE, req.transactionId())
+                .addErrorCode(code, reason).build().encode(r.sessionKey, true);
+        send(to, bytes);
+    }
+
+    private void replyUnauthenticatedError(InetSocketAddress to, StunMessage req, int code, String reason, int requestLen) {
+        byte[] bytes = StunMessage.builder(req.method(), StunClass.ERROR_RESPONSE, req.transactionId())
+                .addErrorCode(code, reason).build().encode();
+        sendIfNoAmplification(to, bytes, requestLen);
+    }
+
+    private void sendIfNoAmplification(InetSocketAddress to, byte[] bytes, int requestLen) {
+        if (bytes.length > requestLen) {
+            stats.dropped++;
+            return;
+        }
+        send(to, bytes);
+    }
+
+    private void send(InetSocketAddress to, byte[] bytes) {
+        stats.packetsOut++;
+        stats.bytesOut += bytes.length;
+        out.add(new Transmit(to, bytes));
+    }
+
+    /** 8-byte introduction ids travel as longs inside the peer agent. */
+    static long introIdAsLong(byte[] id) {
+        return ByteBuffer.wrap(id).getLong();
+    }
+}

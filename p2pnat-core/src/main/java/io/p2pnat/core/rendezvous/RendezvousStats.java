@@ -1,0 +1,32 @@
+package io.p2pnat.core.rendezvous;
+
+/** Counters of the rendezvous service, for operators and tests. Read on the service's thread. */
+public final class RendezvousStats {
+    long packetsIn;
+    long bytesIn;
+    long packetsOut;
+    long bytesOut;
+    long dropped;
+    long registrations;
+    long introductions;
+    long bindings;
+
+    public long packetsIn() { return packetsIn; }
+    public long bytesIn() { return bytesIn; }
+    public long packetsOut() { return packetsOut; }
+    public long bytesOut() { return bytesOut; }
+    /** Packets dropped silently: not STUN, malformed, unauthenticated or unknown. */
+    public long dropped() { return dropped; }
+    /** Successful REGISTERs. */
+    public long registrations() { return registrations; }
+    /** Introductions made (CONNECT answered with the target's endpoints). */
+    public long introductions() { return introductions; }
+    /** Plain STUN Binding requests answered. */
+    public long bindings() { return bindings; }
+
+    @Override
+    public String toString() {
+        return "in=" + packetsIn + "/" + bytesIn + "B out=" + packetsOut + "/" + bytesOut + "B dropped=" + dropped
+                + " registrations=" + registrations + " introductions=" + introductions + " bindings=" + bindings;
+    }
+}

@@ -1,0 +1,264 @@
+package io.p2pnat.lab;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A running RFC 5128 topology made of real Linux NATs: one network namespace per host, Linux
+ * bridges for the segments (in a separate switch namespace), nftables for the NATs.
+ *
+ * <p>Every NAT behaves as its {@link NatBehaviour} says; by default that is RFC 4787's
+ * well-behaved NAT: endpoint-independent, port-preserving mapping (REQ-1), address-and-port-
+ * dependent filtering, unsolicited inbound packets dropped, and hairpinning where the
+ * {@link Scenario} says so. Each NAT counts UDP packets on its public interface, the server counts
+ * all UDP on its interface, so a test can prove where data flowed.
+ *
+ * <pre>{@code
+ * Lab.cleanupStale();
+ * try (Lab lab = Lab.create(Scenario.FIGURE_3)) {
+ *     Process server = lab.start("server", List.of("my-rendezvous", "--port", "20001"));
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Host names: {@code "server"}, {@code "clientA"}, {@code "clientB"}, and the NATs
+ * {@code "natA"}, {@code "natB"}, {@code "natX"} where the scenario has them. Needs root, {@code ip},
+ * {@code nft} and {@code sysctl}; see {@link #unavailableReason()}.
+ */
+public final class Lab implements AutoCloseable {
+    private static final Pattern PACKETS = Pattern.compile("packets (\\d+)");
+
+    private final Topology topology;
+    private final Map<String, String> namespaces;
+    private final String switchNamespace;
+    private final List<Process> processes = Collections.synchronizedList(new ArrayList<>());
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Thread shutdownHook;
+
+    private Lab(Topology topology, String prefix) {
+        this.topology = topology;
+        Map<String, String> names = new LinkedHashMap<>();
+        topology.hosts().keySet().forEach(h -> names.put(h, prefix + h));
+        this.namespaces = Collections.unmodifiableMap(names);
+        this.switchNamespace = prefix + "switch";
+        this.shutdownHook = new Thread(this::close, "p2pnat-lab-teardown-" + prefix);
+    }
+
+    /**
+     * Empty if the lab can run here; otherwise a sentence why not (not Linux, not root, {@code ip},
+     * {@code nft} or {@code sysctl} missing, namespaces or nftables refused). Probed once per JVM.
+     */
+    public static Optional<String> unavailableReason() {
+        return LabProbe.reason();
+    }
+
+    /** {@link #create(Scenario, LabOptions)} with the scenario's default NAT behaviours. */
+    public static Lab create(Scenario scenario) throws LabException {
+        return create(scenario, LabOptions.defaults());
+    }
+
+    /**
+     * Builds the scenario's namespaces under a namespace prefix unique to this instance, so labs
+     * run side by side. If building fails, tears down what it built before throwing. The lab is
+     * also torn down by a JVM shutdown hook if {@link #close()} is never called.
+     *
+     * @throws LabException naming the command that failed and its stderr, or why the lab is
+     *     unavailable, or that {@code options} name a NAT the scenario lacks
+     */
+    public static Lab create(Scenario scenario, LabOptions options) throws LabException {
+        Optional<String> unavailable = unavailableReason();
+        if (unavailable.isPresent()) {
+            throw new LabException("the lab cannot run here: " + unavailable.get());
+        }
+        Lab lab = new Lab(Topology.of(scenario, options), Netns.newPrefix());
+        Runtime.getRuntime().addShutdownHook(lab.shutdownHook);
+        try {
+            new LabBuild(lab.topology, lab.namespaces, lab.switchNamespace, options.failAfterStep()).run();
+            return lab;
+        } catch (LabException | RuntimeException | Error e) {
+            lab.close();
+            throw e;
+        }
+    }
+
+    public Scenario scenario() {
+        return topology.scenario();
+    }
+
+    /** The scenario's host names, in build order (server first). */
+    public Set<String> hosts() {
+        return namespaces.keySet();
+    }
+
+    /** The scenario's NATs: {@code natA}, {@code natB}, {@code natX} where present. */
+    public List<String> nats() {
+        return topology.nats();
+    }
+
+    /** The behaviour a NAT was built with. */
+    public NatBehaviour natBehaviour(String nat) {
+        requireNat(nat);
+        return topology.host(nat).nat().behaviour();
+    }
+
+    /** The network namespace of a host (for {@code ip netns exec}). */
+    public String namespace(String host) {
+        topology.host(host);
+        return namespaces.get(host);
+    }
+
+    /** Every namespace of this lab, including the switch namespace that holds the bridges. */
+    public List<String> allNamespaces() {
+        List<String> all = new ArrayList<>(namespaces.values());
+        all.add(switchNamespace);
+        return all;
+    }
+
+    /**
+     * A host's main IPv4 address: server {@code 192.0.2.128}, clientA {@code 10.0.0.1}, clientB
+     * {@code 10.1.1.3}; a NAT's public (outer) address, e.g. natA {@code 192.168.1.1} in figure 5.
+     */
+    public String address(String host) {
+        return topology.host(host).mainAddress();
+    }
+
+    /**
+     * The address the Internet sees for a host: the public address of the outermost NAT in front
+     * of it ({@code 192.0.2.1} for both clients in figures 4 and 5), or its own address if none.
+     */
+    public String publicAddress(String client) {
+        return topology.publicAddress(client);
+    }
+
+    /** A ProcessBuilder that runs {@code command} inside the host's namespace (ip netns exec). */
+    public ProcessBuilder command(String host, List<String> command) {
+        return new ProcessBuilder(Exec.inNamespace(namespace(host), command));
+    }
+
+    /** Starts {@code command} in the host's namespace and remembers it so {@link #close()} kills it. */
+    public Process start(String host, List<String> command) throws IOException {
+        if (closed.get()) {
+            throw new IllegalStateException("lab is closed");
+        }
+        Process process = command(host, command).start();
+        processes.add(process);
+        return process;
+    }
+
+    /** UDP packets received on the server's interface (counted before any filtering). */
+    public long serverUdpPacketsIn() throws LabException {
+        return counter("server", NftRules.HOST_UDP_IN);
+    }
+
+    /** UDP packets sent from the server's interface. */
+    public long serverUdpPacketsOut() throws LabException {
+        return counter("server", NftRules.HOST_UDP_OUT);
+    }
+
+    /** UDP packets that arrived on a NAT's public interface ({@code wan0}), dropped ones included. */
+    public long natPublicUdpPacketsIn(String nat) throws LabException {
+        requireNat(nat);
+        return counter(nat, NftRules.NAT_UDP_IN);
+    }
+
+    /** UDP packets that left by a NAT's public interface ({@code wan0}), after translation. */
+    public long natPublicUdpPacketsOut(String nat) throws LabException {
+        requireNat(nat);
+        return counter(nat, NftRules.NAT_UDP_OUT);
+    }
+
+    /** Packets (any protocol) a NAT's filtering dropped on its public side, in input or forward. */
+    public long natUnsolicitedDropped(String nat) throws LabException {
+        requireNat(nat);
+        return counter(nat, NftRules.NAT_UNSOLICITED_DROPPED);
+    }
+
+    /** The packet count of a named nft counter in table {@code ip p2pnat_lab} of a host. */
+    public long counter(String host, String counterName) throws LabException {
+        String out = Exec.check(Exec.inNamespace(namespace(host),
+                List.of(Exec.tool("nft"), "list", "counter", "ip", NftRules.TABLE, counterName)));
+        Matcher m = PACKETS.matcher(out);
+        if (!m.find()) {
+            throw new LabException("no packet count in nft output for counter " + counterName + " on " + host + ": " + out);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    /** The host's live nftables ruleset ({@code nft list ruleset}), for reports and debugging. */
+    public String ruleset(String host) throws LabException {
+        return Exec.check(Exec.inNamespace(namespace(host), List.of(Exec.tool("nft"), "list", "ruleset")));
+    }
+
+    /**
+     * Kills every process in the lab's namespaces (those from {@link #start} and any other, by PID
+     * via {@code ip netns pids}) and deletes the namespaces. Never throws; problems go to stderr.
+     * Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed.getAndSet(true)) {
+            return;
+        }
+        List<Process> started;
+        synchronized (processes) {
+            started = new ArrayList<>(processes);
+        }
+        for (Process p : started) {
+            p.destroyForcibly();
+        }
+        for (Process p : started) {
+            try {
+                p.waitFor(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try {
+            List<String> problems = Netns.destroy(allNamespaces());
+            problems.forEach(p -> System.err.println("p2pnat-lab teardown: " + p));
+        } catch (RuntimeException e) {
+            System.err.println("p2pnat-lab teardown: " + e);
+        }
+        if (Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException e) {
+                // JVM already shutting down; the hook finds the lab closed
+            }
+        }
+    }
+
+    /**
+     * Removes namespaces left behind by labs of JVMs that no longer run (namespaces named
+     * {@code p2pnat-<pid>-...} whose PID is gone), killing processes still inside them. Call at the
+     * start of a test run. Never throws.
+     */
+    public static void cleanupStale() {
+        try {
+            Netns.cleanupStale().forEach(p -> System.err.println("p2pnat-lab stale cleanup: " + p));
+        } catch (RuntimeException e) {
+            System.err.println("p2pnat-lab stale cleanup: " + e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Lab[" + scenario().title() + ", " + switchNamespace.replace("switch", "*") + "]";
+    }
+
+    private void requireNat(String nat) {
+        if (!topology.host(nat).isNat()) {
+            throw new IllegalArgumentException(nat + " is not a NAT; NATs in " + scenario() + ": " + nats());
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package io.p2pnat.lab;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The hosts, segments and addresses of one scenario: a pure description with no side effects.
+ * Every segment becomes a Linux bridge in the lab's switch namespace, every interface a veth pair
+ * with one end in the host's namespace and the other on that bridge.
+ */
+final class Topology {
+    /** Name of a NAT's public (outside) interface; its counters count here. */
+    static final String WAN = "wan0";
+    /** Name of a NAT's inside interface. */
+    static final String LAN = "lan0";
+    /** Name of an end host's only interface. */
+    static final String ETH = "eth0";
+
+    record Iface(String name, String segment, String address, int prefixLength) {
+        String cidr() {
+            return address + "/" + prefixLength;
+        }
+    }
+
+    record Nat(NatBehaviour behaviour) {}
+
+    record Host(String name, List<Iface> ifaces, String gateway, Nat nat) {
+        Host {
+            ifaces = List.copyOf(ifaces);
+        }
+
+        boolean isNat() {
+            return nat != null;
+        }
+
+        Iface iface(String ifName) {
+            return ifaces.stream().filter(i -> i.name().equals(ifName)).findFirst().orElseThrow();
+        }
+
+        /** A NAT's public address; an end host's only address. */
+        String mainAddress() {
+            return isNat() ? iface(WAN).address() : ifaces.get(0).address();
+        }
+    }
+
+    private final Scenario scenario;
+    private final Map<String, Host> hosts;
+
+    private Topology(Scenario scenario, List<Host> hosts) {
+        this.scenario = scenario;
+        Map<String, Host> byName = new LinkedHashMap<>();
+        hosts.forEach(h -> byName.put(h.name(), h));
+        this.hosts = Collections.unmodifiableMap(byName);
+    }
+
+    /** The scenario's topology with NAT behaviours from {@code options} applied. */
+    static Topology of(Scenario scenario, LabOptions options) throws LabException {
+        List<Host> hosts = new ArrayList<>();
+        hosts.add(endHost("server", "inet", "192.0.2.128", 24, null));
+        switch (scenario) {
+            case FIGURE_3 -> {
+                hosts.add(nat("natA", false, options, null, "inet", "192.0.2.1", 24, "lanA", "10.0.0.254", 24));
+                hosts.add(nat("natB", false, options, null, "inet", "192.0.2.254", 24, "lanB", "10.1.1.254", 24));
+                hosts.add(endHost("clientA", "lanA", "10.0.0.1", 24, "10.0.0.254"));
+                hosts.add(endHost("clientB", "lanB", "10.1.1.3", 24, "10.1.1.254"));
+            }
+            case FIGURE_4 -> {
+                hosts.add(nat("natA", true, options, null, "inet", "192.0.2.1", 24, "lan", "10.0.0.254", 8));
+                hosts.add(endHost("clientA", "lan", "10.0.0.1", 8, "10.0.0.254"));
+                hosts.add(endHost("clientB", "lan", "10.1.1.3", 8, "10.0.0.254"));
+            }
+            case FIGURE_5 -> {
+                hosts.add(nat("natX", true, options, null, "inet", "192.0.2.1", 24, "isp", "192.168.1.254", 24));
+                hosts.add(nat("natA", false, options, "192.168.1.254", "isp", "192.168.1.1", 24, "lanA", "10.0.0.254", 24));
+                hosts.add(nat("natB", false, options, "192.168.1.254", "isp", "192.168.1.2", 24, "lanB", "10.1.1.254", 24));
+                hosts.add(endHost("clientA", "lanA", "10.0.0.1", 24, "10.0.0.254"));
+                hosts.add(endHost("clientB", "lanB", "10.1.1.3", 24, "10.1.1.254"));
+            }
+            default -> throw new IllegalArgumentException(String.valueOf(scenario));
+        }
+        Topology topology = new Topology(scenario, hosts);
+        for (String nat : options.changedNats()) {
+            Host host = topology.hosts.get(nat);
+            if (host == null || !host.isNat()) {
+                throw new LabException("LabOptions change NAT '" + nat + "', but " + scenario
+                        + " has only the NATs " + topology.nats());
+            }
+        }
+        return topology;
+    }
+
+    private static Host endHost(String name, String segment, String address, int prefix, String gateway) {
+        return new Host(name, List.of(new Iface(ETH, segment, address, prefix)), gateway, null);
+    }
+
+    private static Host nat(String name, boolean hairpinByDefault, LabOptions options, String gateway,
+            String wanSegment, String wanAddress, int wanPrefix,
+            String lanSegment, String lanAddress, int lanPrefix) {
+        NatBehaviour behaviour = options.apply(name, NatBehaviour.homeRouter(hairpinByDefault));
+        return new Host(name,
+                List.of(new Iface(WAN, wanSegment, wanAddress, wanPrefix), new Iface(LAN, lanSegment, lanAddress, lanPrefix)),
+                gateway, new Nat(behaviour));
+    }
+
+    Scenario scenario() {
+        return scenario;
+    }
+
+    Map<String, Host> hosts() {
+        return hosts;
+    }
+
+    Host host(String name) {
+        Host host = hosts.get(name);
+        if (host == null) {
+            throw new IllegalArgumentException("no host '" + name + "' in " + scenario + "; hosts: " + hosts.keySet());
+        }
+        return host;
+    }
+
+    List<String> nats() {
+        return hosts.values().stream().filter(Host::isNat).map(Host::name).toList();
+    }
+
+    Set<String> segments() {
+        Set<String> segments = new LinkedHashSet<>();
+        hosts.values().forEach(h -> h.ifaces().forEach(i -> segments.add(i.segment())));
+        return segments;
+    }
+
+    /**
+     * The address the Internet sees for a host: follow default gateways outwards through every
+     * NAT and take the outermost NAT's public address.
+     */
+    String publicAddress(String hostName) {
+        Host host = host(hostName);
+        String seen = host.mainAddress();
+        while (host.gateway() != null) {
+            host = ownerOf(host.gateway());
+            if (host.isNat()) {
+                seen = host.mainAddress();
+            }
+        }
+        return seen;
+    }
+
+    private Host ownerOf(String address) {
+        return hosts.values().stream()
+                .filter(h -> h.ifaces().stream().anyMatch(i -> i.address().equals(address)))
+                .findFirst().orElseThrow(() -> new IllegalStateException("no host owns " + address));
+    }
+}

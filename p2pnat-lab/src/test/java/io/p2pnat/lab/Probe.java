@@ -1,0 +1,161 @@
+package io.p2pnat.lab;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/** Test-side handle on a {@link UdpProbe} JVM running in a lab host's namespace. */
+final class Probe {
+    /** A datagram the probe received. */
+    record Received(int localPort, String from, String payload) {}
+
+    private final String host;
+    private final Process process;
+    private final PrintWriter stdin;
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final List<Received> received = new ArrayList<>();
+
+    private Probe(String host, Process process) {
+        this.host = host;
+        this.process = process;
+        this.stdin = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+        Thread reader = new Thread(() -> {
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = out.readLine()) != null; ) {
+                    lines.add(line);
+                }
+            } catch (IOException e) {
+                lines.add("error " + e);
+            }
+        }, "probe-" + host);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts the probe JVM in the host's namespace, bound to {@code ports}; call {@link #awaitReady}. */
+    static Probe start(Lab lab, String host, boolean reflect, int... ports) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", "-Xmx32m",
+                "-cp", classesDir(), UdpProbe.class.getName()));
+        if (reflect) {
+            command.add("--reflect");
+        }
+        for (int port : ports) {
+            command.add(Integer.toString(port));
+        }
+        Process process = lab.start(host, command);
+        return new Probe(host, process);
+    }
+
+    Probe awaitReady() throws InterruptedException {
+        if (await(l -> l.equals("ready"), Duration.ofSeconds(15)).isEmpty()) {
+            throw new AssertionError("probe on " + host + " did not start (alive=" + process.isAlive() + ")");
+        }
+        return this;
+    }
+
+    void send(int localPort, String ip, int port, String payload) {
+        stdin.println("send " + localPort + " " + ip + " " + port + " " + payload);
+    }
+
+    /** Asks the reflector at {@code ip:port} which public endpoint it sees, retrying. */
+    String whoami(int localPort, String ip, int port) throws InterruptedException {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            send(localPort, ip, port, "WHOAMI");
+            Optional<Received> answer = awaitReceived(r -> r.payload().startsWith("YOU "), Duration.ofMillis(300));
+            if (answer.isPresent()) {
+                return answer.get().payload().substring(4);
+            }
+        }
+        throw new AssertionError(host + " got no answer from the reflector " + ip + ":" + port);
+    }
+
+    /** Waits for a datagram matching {@code filter}; remembers all others. */
+    Optional<Received> awaitReceived(Predicate<Received> filter, Duration timeout) throws InterruptedException {
+        synchronized (received) {
+            Optional<Received> seen = received.stream().filter(filter).findFirst();
+            if (seen.isPresent()) {
+                received.remove(seen.get());
+                return seen;
+            }
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            String line = left <= 0 ? lines.poll() : lines.poll(left, TimeUnit.NANOSECONDS);
+            if (line == null) {
+                return Optional.empty();
+            }
+            Optional<Received> r = parse(line);
+            if (r.isPresent()) {
+                if (filter.test(r.get())) {
+                    return r;
+                }
+                synchronized (received) {
+                    received.add(r.get());
+                }
+            }
+        }
+    }
+
+    /** Everything received so far and not yet consumed by {@link #awaitReceived}. */
+    List<Received> drain() {
+        for (String line; (line = lines.poll()) != null; ) {
+            parse(line).ifPresent(r -> {
+                synchronized (received) {
+                    received.add(r);
+                }
+            });
+        }
+        synchronized (received) {
+            List<Received> all = new ArrayList<>(received);
+            received.clear();
+            return all;
+        }
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    private Optional<String> await(Predicate<String> filter, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (long left; (left = deadline - System.nanoTime()) > 0; ) {
+            String line = lines.poll(left, TimeUnit.NANOSECONDS);
+            if (line != null && filter.test(line)) {
+                return Optional.of(line);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<Received> parse(String line) {
+        String[] f = line.split(" ", 4);
+        if (f.length >= 3 && f[0].equals("recv")) {
+            return Optional.of(new Received(Integer.parseInt(f[1]), f[2], f.length == 4 ? f[3] : ""));
+        }
+        return Optional.empty();
+    }
+
+    private static String classesDir() {
+        try {
+            return Path.of(UdpProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (URISyntaxException e) {
+            throw new UncheckedIOException(new IOException(e));
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package io.p2pnat.peer;
+
+import io.p2pnat.core.peer.ConnectionInfo;
+import io.p2pnat.core.peer.PeerAgent;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A datagram channel to one peer over the path the connector chose. Messages are delivered
+ * whole, unordered and unreliable, like UDP (the TCP stream comes with TCP hole punching).
+ */
+public final class Connection implements AutoCloseable {
+    private static final byte[] CLOSED_MARK = new byte[0];
+
+    private final Peer peer;
+    private final ConnectionInfo info;
+    private final BlockingQueue<byte[]> inbox = new LinkedBlockingQueue<>();
+    private volatile String closedReason;
+
+    Connection(Peer peer, ConnectionInfo info) {
+        this.peer = peer;
+        this.info = info;
+    }
+
+    /** How the connection was made: technique, path, endpoints, setup time. */
+    public ConnectionInfo info() {
+        return info;
+    }
+
+    /** The other peer's id. */
+    public String peerId() {
+        return info.peer();
+    }
+
+    /** Largest message {@link #send} takes. */
+    public static int maxMessageSize() {
+        return PeerAgent.maxPayload();
+    }
+
+    /**
+     * Sends one message (up to {@link #maxMessageSize()} bytes).
+     *
+     * @throws P2pException CLOSED if the connection is closed, BAD_ARGUMENT if too large
+     */
+    public void send(byte[] message) throws P2pException {
+        if (closedReason != null) {
+            throw new P2pException(P2pException.Reason.CLOSED, "connection to '" + info.peer() + "' is closed: " + closedReason);
+        }
+        if (message.length > maxMessageSize()) {
+            throw new P2pException(P2pException.Reason.BAD_ARGUMENT, "message of " + message.length + " bytes exceeds " + maxMessageSize());
+        }
+        peer.send(info.sessionId(), message.clone());
+    }
+
+    /**
+     * The next message, waiting up to {@code timeout}; null on timeout.
+     *
+     * @throws P2pException CLOSED once the peer closed the connection or went silent
+     */
+    public byte[] receive(Duration timeout) throws P2pException, InterruptedException {
+        byte[] m = inbox.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        if (m == CLOSED_MARK) {
+            inbox.add(CLOSED_MARK);
+            throw new P2pException(P2pException.Reason.CLOSED, "connection to '" + info.peer() + "' closed: " + closedReason);
+        }
+        return m;
+    }
+
+    /** True once closed by either side. */
+    public boolean isClosed() {
+        return closedReason != null;
+    }
+
+    void deliver(byte[] payload) {
+        inbox.add(payload);
+    }
+
+    void remoteClosed(String reason) {
+        closedReason = reason;
+        inbox.add(CLOSED_MARK);
+    }
+
+    /** Closes the connection and tells the peer. */
+    @Override
+    public void close() {
+        if (closedReason == null) {
+            closedReason = "closed locally";
+            inbox.add(CLOSED_MARK);
+            peer.closeSession(info.sessionId());
+        }
+    }
+}

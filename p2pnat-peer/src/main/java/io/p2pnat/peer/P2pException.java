@@ -1,0 +1,45 @@
+package io.p2pnat.peer;
+
+/**
+ * A failure a user can act on; {@link #getMessage()} says what is wrong in one line and
+ * {@link #reason()} classifies it for programs (and CLI exit codes).
+ */
+public final class P2pException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /** Why an operation failed. */
+    public enum Reason {
+        /** The rendezvous server did not answer. */
+        SERVER_UNREACHABLE,
+        /** The server answered with a refusal. */
+        SERVER_REFUSED,
+        /** The dialed peer is not registered. */
+        UNKNOWN_PEER,
+        /** The peer was introduced but no path answered. */
+        PEER_UNREACHABLE,
+        /** Not registered (yet or any more). */
+        NOT_REGISTERED,
+        /** The connection or peer is closed. */
+        CLOSED,
+        /** Bad input from the caller. */
+        BAD_ARGUMENT,
+        /** The local socket failed. */
+        IO
+    }
+
+    private final Reason reason;
+
+    public P2pException(Reason reason, String message) {
+        super(message);
+        this.reason = reason;
+    }
+
+    public P2pException(Reason reason, String message, Throwable cause) {
+        super(message, cause);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+}

@@ -1,0 +1,313 @@
+package io.p2pnat.peer;
+
+import io.p2pnat.core.Clock;
+import io.p2pnat.core.Endpoints;
+import io.p2pnat.core.PeerIds;
+import io.p2pnat.core.peer.PeerAgent;
+import io.p2pnat.core.peer.PeerConfig;
+import io.p2pnat.core.peer.PeerEvent;
+import io.p2pnat.peer.internal.LocalEndpoints;
+import io.p2pnat.peer.internal.UdpDriver;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A p2pnat peer: registered with a rendezvous server under an id, it dials other peers and
+ * accepts their connections, getting a direct UDP path through NATs whenever one exists
+ * (RFC 5128 §3.3).
+ *
+ * <pre>{@code
+ * try (Peer alice = Peer.builder().server("192.0.2.128:20001").id("alice").start()) {
+ *     Connection c = alice.dial("bob", Duration.ofSeconds(10));
+ *     c.send("hello".getBytes(StandardCharsets.UTF_8));
+ *     byte[] echo = c.receive(Duration.ofSeconds(2));
+ *     System.out.println(c.info().technique().wireName() + " via " + c.info().via().wireName());
+ * }
+ * }</pre>
+ */
+public final class Peer implements AutoCloseable {
+    private final String id;
+    private final InetSocketAddress server;
+    private final Duration serverTimeout;
+    private final UdpDriver driver;
+    private final InetSocketAddress localAddress;
+    private final List<InetSocketAddress> privateEndpoints;
+    private final CompletableFuture<InetSocketAddress> registered = new CompletableFuture<>();
+    private final Map<Long, CompletableFuture<Connection>> dials = new ConcurrentHashMap<>();
+    private final Map<Long, Connection> connections = new ConcurrentHashMap<>();
+    private final BlockingQueue<Connection> incoming = new LinkedBlockingQueue<>();
+    private volatile InetSocketAddress publicEndpoint;
+    private volatile boolean closed;
+
+    private Peer(Builder b) throws P2pException {
+        this.id = b.id;
+        this.server = b.server;
+        this.serverTimeout = b.serverTimeout;
+        DatagramChannel ch;
+        try {
+            ch = DatagramChannel.open(StandardProtocolFamily.INET);
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
+            ch.bind(new InetSocketAddress(b.localPort));
+        } catch (IOException e) {
+            throw new P2pException(P2pException.Reason.IO, "cannot bind UDP port " + b.localPort + ": " + e.getMessage(), e);
+        }
+        try {
+            this.localAddress = (InetSocketAddress) ch.getLocalAddress();
+            this.privateEndpoints = LocalEndpoints.discover(localAddress, server);
+            PeerConfig config = new PeerConfig(id, server, privateEndpoints, b.serverTimeout, b.listenDeadline);
+            PeerAgent.warmUp();
+            PeerAgent agent = new PeerAgent(config, new SecureRandom());
+            this.driver = new UdpDriver(ch, agent, Clock.system(), this::onEvent, "p2pnat-peer-" + id);
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw new P2pException(P2pException.Reason.IO, "cannot set up UDP socket: " + e.getMessage(), e);
+        }
+    }
+
+    private static void closeQuietly(DatagramChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+
+    /** Starts building a peer. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Options of a peer. */
+    public static final class Builder {
+        private InetSocketAddress server;
+        private String id;
+        private int localPort;
+        private Duration serverTimeout = Duration.ofSeconds(4);
+        private Duration listenDeadline = Duration.ofSeconds(30);
+
+        /** The rendezvous server, "host[:port]" (default port 3478). */
+        public Builder server(String hostPort) {
+            this.server = Endpoints.parse(hostPort, 3478);
+            return this;
+        }
+
+        public Builder server(InetSocketAddress server) {
+            this.server = server;
+            return this;
+        }
+
+        /** Our peer id (1-64 letters, digits, '.', '_', '-', '@'). */
+        public Builder id(String id) {
+            this.id = PeerIds.require(id);
+            return this;
+        }
+
+        /** Local UDP port; 0 (default) picks one. */
+        public Builder localPort(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("bad local port " + port + ": must be 0-65535");
+            }
+            this.localPort = port;
+            return this;
+        }
+
+        /** How long to wait for the server before calling it unreachable (default 4 s). */
+        public Builder serverTimeout(Duration d) {
+            this.serverTimeout = d;
+            return this;
+        }
+
+        /** Binds, registers and returns once the server accepted us. */
+        public Peer start() throws P2pException {
+            if (server == null) {
+                throw new P2pException(P2pException.Reason.BAD_ARGUMENT, "no rendezvous server given");
+            }
+            if (id == null) {
+                throw new P2pException(P2pException.Reason.BAD_ARGUMENT, "no peer id given");
+            }
+            Peer p = new Peer(this);
+            try {
+                p.register();
+            } catch (P2pException e) {
+                p.close();
+                throw e;
+            }
+            return p;
+        }
+    }
+
+    private void register() throws P2pException {
+        driver.start(agent -> agent.start(driver.clock().nanoTime()));
+        try {
+            publicEndpoint = registered.get(serverTimeoutMillis() + 2000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw unwrap(e);
+        } catch (TimeoutException e) {
+            throw new P2pException(P2pException.Reason.SERVER_UNREACHABLE, "rendezvous server " + Endpoints.format(server) + " did not answer");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new P2pException(P2pException.Reason.CLOSED, "interrupted");
+        }
+    }
+
+    private long serverTimeoutMillis() {
+        return serverTimeout.toMillis();
+    }
+
+    /**
+     * Connects to the peer registered as {@code peerId}: asks the server for an introduction and
+     * punches a direct path.
+     *
+     * @throws P2pException UNKNOWN_PEER, PEER_UNREACHABLE, SERVER_UNREACHABLE, ...
+     */
+    public Connection dial(String peerId, Duration timeout) throws P2pException {
+        if (!PeerIds.isValid(peerId)) {
+            throw new P2pException(P2pException.Reason.BAD_ARGUMENT, "bad peer id '" + peerId + "'");
+        }
+        ensureOpen();
+        CompletableFuture<Connection> f = new CompletableFuture<>();
+        driver.execute(agent -> {
+            // Events are delivered on this same thread after the command returns, so the
+            // future is in the map before any Connected or DialFailed for this dial.
+            long dialId = agent.dial(driver.clock().nanoTime(), peerId, timeout.toNanos());
+            dials.put(dialId, f);
+        });
+        try {
+            return f.get(timeout.toMillis() + 5000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw unwrap(e);
+        } catch (TimeoutException e) {
+            throw new P2pException(P2pException.Reason.PEER_UNREACHABLE, "no connection to '" + peerId + "' within " + timeout.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new P2pException(P2pException.Reason.CLOSED, "interrupted");
+        }
+    }
+
+    /** Waits for an incoming connection; null if none arrived within {@code timeout}. */
+    public Connection accept(Duration timeout) throws P2pException, InterruptedException {
+        ensureOpen();
+        return incoming.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Our id. */
+    public String id() {
+        return id;
+    }
+
+    /** Our public endpoint as the rendezvous server sees it. */
+    public InetSocketAddress publicEndpoint() {
+        return publicEndpoint;
+    }
+
+    /** Our private endpoints, as registered. */
+    public List<InetSocketAddress> privateEndpoints() {
+        return privateEndpoints;
+    }
+
+    /** The local socket address. */
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    private void ensureOpen() throws P2pException {
+        if (closed) {
+            throw new P2pException(P2pException.Reason.CLOSED, "peer is closed");
+        }
+    }
+
+    /** Runs on the driver thread. */
+    private void onEvent(PeerEvent e) {
+        if (e instanceof PeerEvent.Registered r) {
+            publicEndpoint = r.publicEndpoint();
+            registered.complete(r.publicEndpoint());
+        } else if (e instanceof PeerEvent.RegistrationFailed f) {
+            registered.completeExceptionally(new P2pException(map(f.kind()), f.reason()));
+        } else if (e instanceof PeerEvent.Connected c) {
+            Connection conn = new Connection(this, c.info());
+            connections.put(c.info().sessionId(), conn);
+            CompletableFuture<Connection> f = c.dialId() >= 0 ? dials.remove(c.dialId()) : null;
+            if (f != null) {
+                f.complete(conn);
+            } else {
+                incoming.add(conn);
+            }
+        } else if (e instanceof PeerEvent.DialFailed d) {
+            CompletableFuture<Connection> f = dials.remove(d.dialId());
+            P2pException ex = new P2pException(map(d.kind()), d.reason());
+            if (f != null) {
+                f.completeExceptionally(ex);
+            }
+        } else if (e instanceof PeerEvent.Data d) {
+            Connection conn = connections.get(d.sessionId());
+            if (conn != null) {
+                conn.deliver(d.payload());
+            }
+        } else if (e instanceof PeerEvent.Closed c) {
+            Connection conn = connections.remove(c.sessionId());
+            if (conn != null) {
+                conn.remoteClosed(c.reason());
+            }
+        }
+    }
+
+    private static P2pException.Reason map(PeerEvent.FailureKind k) {
+        return switch (k) {
+            case SERVER_UNREACHABLE -> P2pException.Reason.SERVER_UNREACHABLE;
+            case SERVER_REFUSED -> P2pException.Reason.SERVER_REFUSED;
+            case UNKNOWN_PEER -> P2pException.Reason.UNKNOWN_PEER;
+            case PEER_UNREACHABLE -> P2pException.Reason.PEER_UNREACHABLE;
+            case NOT_REGISTERED -> P2pException.Reason.NOT_REGISTERED;
+            case CLOSED -> P2pException.Reason.CLOSED;
+        };
+    }
+
+    private static P2pException unwrap(ExecutionException e) {
+        return e.getCause() instanceof P2pException p ? p
+                : new P2pException(P2pException.Reason.IO, String.valueOf(e.getCause()), e.getCause());
+    }
+
+    void send(long sessionId, byte[] payload) {
+        driver.execute(agent -> agent.send(driver.clock().nanoTime(), sessionId, payload));
+    }
+
+    void closeSession(long sessionId) {
+        connections.remove(sessionId);
+        driver.execute(agent -> agent.close(driver.clock().nanoTime(), sessionId));
+    }
+
+    /** Closes every connection, tells the peers, and releases the socket. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Connection c : List.copyOf(connections.values())) {
+            c.close();
+        }
+        CompletableFuture<Void> flushed = new CompletableFuture<>();
+        driver.execute(agent -> flushed.complete(null));
+        try {
+            flushed.get(500, TimeUnit.MILLISECONDS);
+        } catch (Exception ignored) {
+            // closing anyway
+        }
+        driver.close();
+        dials.values().forEach(f -> f.completeExceptionally(new P2pException(P2pException.Reason.CLOSED, "peer closed")));
+    }
+}

@@ -1,0 +1,91 @@
+package io.p2pnat.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.p2pnat.core.Clock;
+import io.p2pnat.core.Timers;
+import io.p2pnat.core.Transmit;
+import io.p2pnat.core.rendezvous.RendezvousService;
+import io.p2pnat.core.rendezvous.RendezvousStats;
+import java.util.concurrent.TimeUnit;
+
+/** Feeds datagrams and timer ticks to the service and writes out what it emits. */
+final class ServerHandler extends SimpleChannelInboundHandler<DatagramPacket> {
+    private final RendezvousService service;
+    private final Clock clock;
+    private ChannelHandlerContext ctx;
+    private ScheduledFuture<?> timer;
+    private long timerAt = Timers.NEVER;
+    private byte[] scratch = new byte[2048];
+
+    ServerHandler(RendezvousService service, Clock clock) {
+        this.service = service;
+        this.clock = clock;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+        ByteBuf content = packet.content();
+        int len = content.readableBytes();
+        if (len > scratch.length) {
+            scratch = new byte[len];
+        }
+        content.getBytes(content.readerIndex(), scratch, 0, len);
+        service.handleInput(clock.nanoTime(), packet.sender(), scratch, 0, len);
+        drain();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // ICMP errors and the like surface here on some platforms; a UDP server keeps going.
+    }
+
+    private void drain() {
+        Transmit t;
+        boolean wrote = false;
+        while ((t = service.pollTransmit()) != null) {
+            ctx.write(new DatagramPacket(Unpooled.wrappedBuffer(t.payload()), t.destination()));
+            wrote = true;
+        }
+        if (wrote) {
+            ctx.flush();
+        }
+        schedule();
+    }
+
+    private void schedule() {
+        long next = service.nextTimeout();
+        if (next == Timers.NEVER || (timer != null && !timer.isDone() && timerAt <= next)) {
+            return;
+        }
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        timerAt = next;
+        long delay = Math.max(0, next - clock.nanoTime());
+        timer = ctx.executor().schedule(this::onTimer, delay, TimeUnit.NANOSECONDS);
+    }
+
+    private void onTimer() {
+        timerAt = Timers.NEVER;
+        timer = null;
+        service.handleTimeout(clock.nanoTime());
+        drain();
+    }
+
+    ServerStats snapshot() {
+        RendezvousStats s = service.stats();
+        return new ServerStats(s.packetsIn(), s.bytesIn(), s.packetsOut(), s.bytesOut(), s.dropped(),
+                s.registrations(), s.introductions(), s.bindings(), service.registrationCount(),
+                service.pendingIntroductionCount());
+    }
+}
