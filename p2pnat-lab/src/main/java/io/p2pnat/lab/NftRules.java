@@ -13,7 +13,7 @@ package io.p2pnat.lab;
  *       early punch packet from the peer gets a confirmed conntrack entry and the NAT remaps the
  *       inside host's port when it later sends to that peer);
  *   <li>hairpinning: a postrouting chain after NAT learns public port → inside endpoint (and the
- *       reverse); LAN packets to the public address are DNATed through that map and, as LAN→LAN
+ *       reverse) from conntrack's tuples; LAN packets to the public address are DNATed through that map and, as LAN→LAN
  *       flows with {@code ct status dnat}, SNATed to the sender's public mapping, so the receiver
  *       sees the sender's public endpoint (RFC 4787 REQ-9a, "External source IP address and port").
  * </ul>
@@ -109,9 +109,11 @@ final class NftRules {
     }
 
     /**
-     * After NAT, remember public port ↔ inside endpoint of every original-direction flow that got
-     * the public address. {@code ct original proto-src} needs the protocol fixed, hence one rule
-     * per protocol.
+     * After NAT, remember public port ↔ inside endpoint of every source-NATed flow on the public
+     * address. Only conntrack's tuples are read, so packets in either direction refresh the entries
+     * (their 30 s timeout never outlives the flow's conntrack entry, which LAB-FACTS warns about,
+     * since {@code update} keeps an old value). {@code ct ... proto-src/dst} need the protocol
+     * fixed, hence one rule per protocol.
      */
     private static String hairpinLearn(String publicAddress) {
         StringBuilder rules = new StringBuilder();
@@ -120,11 +122,9 @@ final class NftRules {
                 rules.append("\n\t\t");
             }
             rules.append("meta l4proto ").append(proto)
-                    .append(" ct direction original ct status snat ip saddr ").append(publicAddress)
-                    .append(" update @hairpin_in { meta l4proto . ").append(proto)
-                    .append(" sport : ct original ip saddr . ct original proto-src }")
-                    .append(" update @hairpin_out { meta l4proto . ct original ip saddr . ct original proto-src : ip saddr . ")
-                    .append(proto).append(" sport }");
+                    .append(" ct status snat ct reply ip daddr ").append(publicAddress)
+                    .append(" update @hairpin_in { meta l4proto . ct reply proto-dst : ct original ip saddr . ct original proto-src }")
+                    .append(" update @hairpin_out { meta l4proto . ct original ip saddr . ct original proto-src : ct reply ip daddr . ct reply proto-dst }");
         }
         return rules.toString();
     }

@@ -64,20 +64,20 @@ class LabLifecycleTest {
     @ParameterizedTest
     @ValueSource(strings = {"namespaces", "links", "sysctl", "addresses", "nftables"})
     void failedCreateTearsDownWhatItBuilt(String step) {
-        Set<String> before = new HashSet<>(Netns.list());
+        Set<String> before = ownNamespaces();
         LabException e = assertThrows(LabException.class,
                 () -> Lab.create(Scenario.FIGURE_5, LabOptions.defaults().withInjectedFailureAfter(step)));
         assertTrue(e.getMessage().contains(step), e.getMessage());
-        assertEquals(before, new HashSet<>(Netns.list()), "no namespace left behind");
+        assertEquals(before, ownNamespaces(), "no namespace left behind");
     }
 
     @Test
     void optionsNamingAMissingNatAreRejectedBeforeAnythingIsBuilt() {
-        Set<String> before = new HashSet<>(Netns.list());
+        Set<String> before = ownNamespaces();
         LabException e = assertThrows(LabException.class,
                 () -> Lab.create(Scenario.FIGURE_3, LabOptions.defaults().withHairpinning("natX", true)));
         assertTrue(e.getMessage().contains("natX"), e.getMessage());
-        assertEquals(before, new HashSet<>(Netns.list()));
+        assertEquals(before, ownNamespaces());
     }
 
     @Test
@@ -115,6 +115,14 @@ class LabLifecycleTest {
             Thread.sleep(20);
         }
         assertEquals(expected, lab.serverUdpPacketsIn());
+    }
+
+    /** This JVM's namespaces only: other JVMs on the machine may be running labs meanwhile. */
+    private static Set<String> ownNamespaces() {
+        String mine = Netns.PREFIX + ProcessHandle.current().pid() + "-";
+        Set<String> own = new HashSet<>();
+        Netns.list().stream().filter(n -> n.startsWith(mine)).forEach(own::add);
+        return own;
     }
 
     private static void assertNoneLeft(Lab lab) {

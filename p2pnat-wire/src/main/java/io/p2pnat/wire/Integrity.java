@@ -20,27 +20,39 @@ final class Integrity {
   /** Section 14.6: the SHA-256 value may be truncated to no fewer than 16 bytes. */
   static final int SHA256_MIN_LENGTH = 16;
 
+  /** Mac.getInstance costs more than a short HMAC: keep one per thread (Mac is not thread-safe). */
+  private static final ThreadLocal<Mac> SHA1 = ThreadLocal.withInitial(() -> newMac("HmacSHA1"));
+  private static final ThreadLocal<Mac> SHA256 = ThreadLocal.withInitial(() -> newMac("HmacSHA256"));
+
   private Integrity() {}
 
   static byte[] hmacSha1(byte[] key, byte[] data, int off, int len) {
-    return hmac("HmacSHA1", key, data, off, len);
+    return hmac(SHA1.get(), key, data, off, len);
   }
 
   static byte[] hmacSha256(byte[] key, byte[] data, int off, int len) {
-    return hmac("HmacSHA256", key, data, off, len);
+    return hmac(SHA256.get(), key, data, off, len);
   }
 
-  private static byte[] hmac(String alg, byte[] key, byte[] data, int off, int len) {
+  private static Mac newMac(String alg) {
+    try {
+      return Mac.getInstance(alg);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(alg + " unavailable", e);
+    }
+  }
+
+  private static byte[] hmac(Mac mac, byte[] key, byte[] data, int off, int len) {
     // HMAC pads keys with zeros to the block size, so an empty key equals a single zero byte;
     // SecretKeySpec rejects empty keys.
     byte[] k = key.length == 0 ? new byte[1] : key;
+    String alg = mac.getAlgorithm();
     try {
-      Mac mac = Mac.getInstance(alg);
-      mac.init(new SecretKeySpec(k, alg));
+      mac.init(new SecretKeySpec(k, alg)); // init resets any earlier state
       mac.update(data, off, len);
       return mac.doFinal();
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(alg + " unavailable", e);
+      throw new IllegalStateException(alg + " failed", e);
     }
   }
 

@@ -1,0 +1,182 @@
+package io.p2pnat.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.p2pnat.core.rendezvous.RendezvousConfig;
+import io.p2pnat.peer.Connection;
+import io.p2pnat.peer.P2pException;
+import io.p2pnat.peer.Peer;
+import io.p2pnat.server.RendezvousServer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
+
+/** The CLI as a user runs it, on loopback: exit codes, JSON, one-line errors. */
+@Isolated
+class CliTest {
+    private static RendezvousServer server;
+    private static Peer bob;
+    private static String serverArg;
+
+    record Run(int exit, String out, String err) {
+    }
+
+    @BeforeAll
+    static void startServerAndListener() throws Exception {
+        server = RendezvousServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), RendezvousConfig.defaults());
+        serverArg = "127.0.0.1:" + server.localAddress().getPort();
+        bob = Peer.builder().server(serverArg).id("bob").start();
+        Thread echo = new Thread(() -> {
+            try {
+                while (true) {
+                    Connection c = bob.accept(Duration.ofSeconds(30));
+                    if (c == null) {
+                        return;
+                    }
+                    Thread t = new Thread(() -> {
+                        try {
+                            while (true) {
+                                byte[] m = c.receive(Duration.ofSeconds(30));
+                                if (m != null) {
+                                    c.send(m);
+                                }
+                            }
+                        } catch (P2pException | InterruptedException e) {
+                            // closed
+                        }
+                    });
+                    t.setDaemon(true);
+                    t.start();
+                }
+            } catch (P2pException | InterruptedException e) {
+                // closed
+            }
+        });
+        echo.setDaemon(true);
+        echo.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        bob.close();
+        server.close();
+    }
+
+    private static synchronized Run run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            var cl = Main.commandLine();
+            cl.setOut(new java.io.PrintWriter(System.out, true));
+            cl.setErr(new java.io.PrintWriter(System.err, true));
+            int exit = cl.execute(args);
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void dialJsonIsOneObjectWithTheContractFields() {
+        Run r = run("peer", "dial", "--server", serverArg, "--id", "alice", "bob", "--count", "25", "--size", "100", "--json");
+        assertEquals(0, r.exit, r.err);
+        String[] lines = r.out.strip().split("\n");
+        assertEquals(1, lines.length, r.out);
+        Map<String, Object> j = Json.parse(lines[0]);
+        assertEquals(true, j.get("connected"));
+        assertEquals("bob", j.get("peer"));
+        assertEquals("udp", j.get("transport"));
+        assertEquals("direct", j.get("technique"), "loopback peers are not behind a NAT");
+        assertEquals("direct", j.get("path"));
+        assertEquals("private", j.get("via"));
+        assertEquals(25L, j.get("sent"));
+        assertEquals(25L, j.get("echoed"));
+        for (String k : new String[] {"local", "remote", "setupMs", "rttMs"}) {
+            assertTrue(j.containsKey(k), "missing " + k + " in " + r.out);
+        }
+        assertTrue(((String) j.get("remote")).endsWith(":" + bob.localAddress().getPort()), r.out);
+    }
+
+    @Test
+    void dialHumanOutputSaysHowItConnected() {
+        Run r = run("peer", "dial", "--server", serverArg, "--id", "carol", "bob", "--count", "3");
+        assertEquals(0, r.exit, r.err);
+        assertTrue(r.out.contains("connected to bob by direct"), r.out);
+        assertTrue(r.out.contains("echoed 3/3"), r.out);
+    }
+
+    @Test
+    void unknownPeerIsAOneLineErrorAndJsonSaysWhy() {
+        Run r = run("peer", "dial", "--server", serverArg, "--id", "dave", "nobody", "--json");
+        assertEquals(Main.EXIT_FAILURE, r.exit);
+        Map<String, Object> j = Json.parse(r.out.strip());
+        assertEquals(false, j.get("connected"));
+        assertEquals("unknown-peer", j.get("reason"));
+        assertTrue(r.err.strip().startsWith("p2pnat: error: unknown peer 'nobody'"), r.err);
+        assertEquals(1, r.err.strip().split("\n").length, r.err);
+    }
+
+    @Test
+    void unreachableServerSaysSo() throws Exception {
+        int deadPort;
+        try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            deadPort = s.getLocalPort();
+        }
+        Run r = run("peer", "dial", "--server", "127.0.0.1:" + deadPort, "--id", "erin", "bob");
+        assertEquals(Main.EXIT_FAILURE, r.exit);
+        assertTrue(r.err.contains("rendezvous server 127.0.0.1:" + deadPort + " did not answer"), r.err);
+        assertFalse(r.err.contains("Exception"), r.err);
+    }
+
+    @Test
+    void badArgumentsGetUsageErrorsNotStackTraces() {
+        String[][] cases = {
+            {"peer", "dial", "--server", serverArg, "--id", "a", "bob", "--size", "3"},
+            {"peer", "dial", "--server", serverArg, "--id", "a", "bob", "--count", "x"},
+            {"peer", "dial", "--server", serverArg, "--id", "a b", "bob"},
+            {"peer", "dial", "--server", serverArg, "--id", "a", "bo b"},
+            {"peer", "dial", "--server", serverArg, "--id", "a", "bob", "--timeout", "-1"},
+            {"peer", "dial", "--server", "127.0.0.1:99999", "--id", "a", "bob"},
+            {"peer", "dial", "--id", "a", "bob"},
+            {"peer", "listen", "--server", serverArg, "--id", "a", "--local-port", "70000"},
+            {"server", "--port", "-5"},
+            {"server", "--bind", "not an ip"},
+            {"peer", "fly"},
+            {"nonsense"},
+        };
+        for (String[] args : cases) {
+            Run r = run(args);
+            String what = String.join(" ", args) + " -> " + r.err;
+            assertEquals(Main.EXIT_USAGE, r.exit, what);
+            assertTrue(r.err.startsWith("p2pnat: "), what);
+            assertFalse(r.err.contains("\tat "), what);
+        }
+    }
+
+    @Test
+    void helpExplainsTheCommands() {
+        Run r = run("--help");
+        assertEquals(0, r.exit);
+        for (String cmd : new String[] {"server", "peer", "demo"}) {
+            assertTrue(r.out.contains(cmd), r.out);
+        }
+        Run d = run("peer", "dial", "--help");
+        assertTrue(d.out.contains("--count") && d.out.contains("--json") && d.out.contains("PEER"), d.out);
+    }
+}
