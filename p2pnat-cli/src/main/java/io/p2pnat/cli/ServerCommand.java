@@ -22,6 +22,10 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--port", paramLabel = "N", defaultValue = "3478", description = "UDP port (default: ${DEFAULT-VALUE}).")
     int port;
 
+    @Option(names = "--alt-port", paramLabel = "N",
+            description = "Alternate UDP port answering STUN Binding, for NAT mapping detection (default: --port + 1; 0: none).")
+    Integer altPort;
+
     @Option(names = "--lifetime", paramLabel = "S", defaultValue = "60",
             description = "Seconds a registration lives without keepalives (default: ${DEFAULT-VALUE}).")
     int lifetime;
@@ -41,9 +45,17 @@ final class ServerCommand implements Callable<Integer> {
             throw new Main.UsageError("bad --bind '" + bind + "': not an IP address");
         }
         RendezvousConfig config = RendezvousConfig.defaults().withRegistrationLifetime(Duration.ofSeconds(lifetime));
-        RendezvousServer server = RendezvousServer.start(new InetSocketAddress(ip, port), config);
+        int alt = altPort == null ? (port == 0 ? 0 : port + 1) : altPort == 0 ? RendezvousServer.NO_ALTERNATE_PORT : altPort;
+        if (altPort != null && (altPort < 0 || altPort > 65535 || (altPort != 0 && altPort == port))) {
+            throw new Main.UsageError("bad --alt-port " + altPort + ": must be 0 (none) or 1-65535 and differ from --port");
+        }
+        if (alt > 65535) {
+            alt = RendezvousServer.NO_ALTERNATE_PORT;
+        }
+        RendezvousServer server = RendezvousServer.start(new InetSocketAddress(ip, port), alt, config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "p2pnat-server-shutdown"));
-        System.err.println("p2pnat server listening on udp " + Endpoints.format(server.localAddress()));
+        System.err.println("p2pnat server listening on udp " + Endpoints.format(server.localAddress())
+                + (server.alternateAddress() == null ? "" : " (alternate port " + server.alternateAddress().getPort() + ")"));
         System.err.flush();
         server.awaitClose();
         return 0;

@@ -9,6 +9,7 @@ import io.p2pnat.lab.Lab;
 import io.p2pnat.lab.LabOptions;
 import io.p2pnat.lab.Scenario;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -21,9 +22,14 @@ class LabFiguresTest {
     private static final int COUNT = 100;
 
     @BeforeAll
-    static void gate() {
-        LabGate.require();
+    static void cleanup() {
         Lab.cleanupStale();
+    }
+
+    @BeforeEach
+    void gate() {
+        // Per test, not in @BeforeAll: surefire reports a class aborted there as 0 tests run.
+        LabGate.require();
     }
 
     @ParameterizedTest

@@ -33,6 +33,20 @@ public final class Signaling {
     public static final byte DATA_FRAME = (byte) 0xD0;
     /** Session close frame marker. */
     public static final byte CLOSE_FRAME = (byte) 0xD1;
+    /**
+     * Relayed frame marker: [0xD2][8-byte session id][payload]. Sent to the server, which
+     * forwards it unchanged to the other peer of the session (RFC 5128 §3.1 relaying over the
+     * peers' existing server sessions: no relay port per session).
+     */
+    public static final byte RELAY_FRAME = (byte) 0xD2;
+    /** Attribute: the server's alternate port answering STUN Binding (uint32). */
+    public static final int ATTR_ALT_PORT = 0xC00B;
+    /** Attribute: a peer's NAT mapping class (1 byte, see {@code NAT_*}). */
+    public static final int ATTR_NAT_MAPPING = 0xC00C;
+    /** NAT mapping class values: not measured, endpoint-independent, endpoint-dependent. */
+    public static final int NAT_UNKNOWN = 0;
+    public static final int NAT_INDEPENDENT = 1;
+    public static final int NAT_DEPENDENT = 2;
     /** Role byte values. */
     public static final int ROLE_DIALER = 0;
     public static final int ROLE_LISTENER = 1;

@@ -1,5 +1,7 @@
 package io.p2pnat.lab;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -63,10 +65,13 @@ final class LabBuild {
     private void sysctls() throws LabException {
         sysctl(switchNamespace, List.of("net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1",
                 "net.bridge.bridge-nf-call-iptables=0", "net.bridge.bridge-nf-call-ip6tables=0",
-                "net.bridge.bridge-nf-call-arptables=0"));
+                "net.bridge.bridge-nf-call-arptables=0"), true);
         for (Topology.Host host : topology.hosts().values()) {
-            List<String> settings = new ArrayList<>(List.of(
-                    "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"));
+            List<String> settings = new ArrayList<>();
+            if (Files.isDirectory(Path.of("/proc/sys/net/ipv6"))) {
+                // quiet links: no router solicitations, MLD or DAD traffic
+                settings.addAll(List.of("net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"));
+            }
             if (host.isNat()) {
                 settings.add("net.ipv4.ip_forward=1");
                 for (String scope : List.of("all", "default", Topology.WAN, Topology.LAN)) {
@@ -75,12 +80,18 @@ final class LabBuild {
                     settings.add("net.ipv4.conf." + scope + ".rp_filter=0");
                 }
             }
-            sysctl(namespaces.get(host.name()), settings);
+            if (!settings.isEmpty()) {
+                sysctl(namespaces.get(host.name()), settings, false);
+            }
         }
     }
 
-    private static void sysctl(String namespace, List<String> settings) throws LabException {
-        List<String> command = new ArrayList<>(List.of(Exec.tool("sysctl"), "-q", "-e", "-w"));
+    /** @param ignoreUnknown tolerate missing keys (the bridge-nf keys exist only with br_netfilter) */
+    private static void sysctl(String namespace, List<String> settings, boolean ignoreUnknown) throws LabException {
+        List<String> command = new ArrayList<>(List.of(Exec.tool("sysctl"), "-q", "-w"));
+        if (ignoreUnknown) {
+            command.add(1, "-e");
+        }
         command.addAll(settings);
         Exec.check(Exec.inNamespace(namespace, command));
     }

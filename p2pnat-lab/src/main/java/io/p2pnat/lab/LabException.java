@@ -13,7 +13,10 @@ public final class LabException extends Exception {
         super(message);
     }
 
-    /** @param message what failed; @param cause the underlying failure */
+    /**
+     * @param message what failed
+     * @param cause the underlying failure
+     */
     public LabException(String message, Throwable cause) {
         super(message, cause);
     }

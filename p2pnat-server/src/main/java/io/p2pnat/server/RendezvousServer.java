@@ -26,13 +26,18 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  */
 public final class RendezvousServer implements AutoCloseable {
+    /** Pass as the alternate port to run without one. */
+    public static final int NO_ALTERNATE_PORT = -1;
+
     private final EventLoopGroup group;
     private final Channel channel;
+    private final Channel altChannel;
     private final ServerHandler handler;
 
-    private RendezvousServer(EventLoopGroup group, Channel channel, ServerHandler handler) {
+    private RendezvousServer(EventLoopGroup group, Channel channel, Channel altChannel, ServerHandler handler) {
         this.group = group;
         this.channel = channel;
+        this.altChannel = altChannel;
         this.handler = handler;
     }
 
@@ -42,6 +47,17 @@ public final class RendezvousServer implements AutoCloseable {
      * @throws IOException if the address cannot be bound (in use, not local, no permission)
      */
     public static RendezvousServer start(InetSocketAddress bind, RendezvousConfig config) throws IOException {
+        return start(bind, 0, config);
+    }
+
+    /**
+     * Binds the main UDP socket and an alternate port on the same address that answers STUN
+     * Binding only (peers use it to tell endpoint-independent from endpoint-dependent mapping).
+     *
+     * @param altPort the alternate port, 0 for any free one, {@link #NO_ALTERNATE_PORT} for none
+     * @throws IOException if an address cannot be bound (in use, not local, no permission)
+     */
+    public static RendezvousServer start(InetSocketAddress bind, int altPort, RendezvousConfig config) throws IOException {
         RendezvousService service = new RendezvousService(config, new SecureRandom());
         ServerHandler handler = new ServerHandler(service, Clock.system());
         EventLoopGroup group = new NioEventLoopGroup(1);
@@ -51,7 +67,23 @@ public final class RendezvousServer implements AutoCloseable {
                     .option(ChannelOption.SO_SNDBUF, 4 << 20)
                     .handler(handler)
                     .bind(bind).sync().channel();
-            return new RendezvousServer(group, ch, handler);
+            Channel alt = null;
+            if (altPort != NO_ALTERNATE_PORT) {
+                InetSocketAddress altBind = new InetSocketAddress(bind.getAddress(), altPort);
+                try {
+                    alt = new Bootstrap().group(group).channel(NioDatagramChannel.class)
+                            .handler(new AlternatePortHandler()).bind(altBind).sync().channel();
+                } catch (Exception e) {
+                    ch.close();
+                    throw new IOException("cannot listen on alternate UDP port " + altPort + ": " + e.getMessage(), e);
+                }
+                int actual = ((InetSocketAddress) alt.localAddress()).getPort();
+                ch.eventLoop().submit(() -> service.setAlternatePort(actual)).sync();
+            }
+            return new RendezvousServer(group, ch, alt, handler);
+        } catch (IOException e) {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw e;
         } catch (Exception e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new IOException("cannot listen on UDP " + bind.getAddress().getHostAddress() + ":" + bind.getPort()
@@ -62,6 +94,11 @@ public final class RendezvousServer implements AutoCloseable {
     /** The bound address (the real port when 0 was asked for). */
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) channel.localAddress();
+    }
+
+    /** The alternate port's bound address, or null when running without one. */
+    public InetSocketAddress alternateAddress() {
+        return altChannel == null ? null : (InetSocketAddress) altChannel.localAddress();
     }
 
     /** A snapshot of the service's counters and table sizes. */
@@ -83,6 +120,9 @@ public final class RendezvousServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (altChannel != null) {
+            altChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
         channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
     }

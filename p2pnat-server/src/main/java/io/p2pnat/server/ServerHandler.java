@@ -86,6 +86,6 @@ final class ServerHandler extends SimpleChannelInboundHandler<DatagramPacket> {
         RendezvousStats s = service.stats();
         return new ServerStats(s.packetsIn(), s.bytesIn(), s.packetsOut(), s.bytesOut(), s.dropped(),
                 s.registrations(), s.introductions(), s.bindings(), service.registrationCount(),
-                service.pendingIntroductionCount());
+                service.pendingIntroductionCount(), s.relayedPackets(), s.relayedBytes(), service.relaySessionCount());
     }
 }

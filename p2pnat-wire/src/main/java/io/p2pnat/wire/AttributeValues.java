@@ -69,6 +69,7 @@ final class AttributeValues {
       case REQUESTED_ADDRESS_FAMILY:
       case REQUESTED_TRANSPORT:
       case CONNECTION_ID:
+      case RESPONSE_PORT:
         return exactly(value, 4);
       case ICE_CONTROLLED:
       case ICE_CONTROLLING:

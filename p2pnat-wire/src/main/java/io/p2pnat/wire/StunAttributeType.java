@@ -49,10 +49,21 @@ public final class StunAttributeType {
 
   /** RFC 5780 section 7.2: 32-bit flags. */
   public static final int CHANGE_REQUEST = 0x0003;
+  /** RFC 5780 section 7.6: opaque padding (its content is meaningless). */
+  public static final int PADDING = 0x0026;
+  /** RFC 5780 section 7.5: 16-bit port and 16 reserved bits. */
+  public static final int RESPONSE_PORT = 0x0027;
   /** RFC 5780 section 7.3: plain transport address. */
   public static final int RESPONSE_ORIGIN = 0x802B;
   /** RFC 5780 section 7.4: plain transport address. */
   public static final int OTHER_ADDRESS = 0x802C;
+
+  /** RFC 8489 section 14.12: the password algorithm chosen by the client. */
+  public static final int PASSWORD_ALGORITHM = 0x001D;
+  /** RFC 8489 section 14.11: the password algorithms the server offers. */
+  public static final int PASSWORD_ALGORITHMS = 0x8002;
+  /** RFC 8489 section 14.16: the domain name of ALTERNATE-SERVER. */
+  public static final int ALTERNATE_DOMAIN = 0x8003;
 
   /** RFC 8656 section 18.1: 16-bit channel number and 16 reserved bits. */
   public static final int CHANNEL_NUMBER = 0x000C;
@@ -119,6 +130,11 @@ public final class StunAttributeType {
     NAMES.put(ICE_CONTROLLED, "ICE-CONTROLLED");
     NAMES.put(ICE_CONTROLLING, "ICE-CONTROLLING");
     NAMES.put(CHANGE_REQUEST, "CHANGE-REQUEST");
+    NAMES.put(PADDING, "PADDING");
+    NAMES.put(RESPONSE_PORT, "RESPONSE-PORT");
+    NAMES.put(PASSWORD_ALGORITHM, "PASSWORD-ALGORITHM");
+    NAMES.put(PASSWORD_ALGORITHMS, "PASSWORD-ALGORITHMS");
+    NAMES.put(ALTERNATE_DOMAIN, "ALTERNATE-DOMAIN");
     NAMES.put(RESPONSE_ORIGIN, "RESPONSE-ORIGIN");
     NAMES.put(OTHER_ADDRESS, "OTHER-ADDRESS");
     NAMES.put(CHANNEL_NUMBER, "CHANNEL-NUMBER");

@@ -62,12 +62,6 @@ final class StunDecoder {
       int atype = u16(raw, pos);
       int alen = u16(raw, pos + 2);
       String name = StunAttributeType.name(atype);
-      if (atype == 0x1234 && alen == 3) {
-        throw new IllegalStateException("planted bug");
-      }
-      if (atype == 0x1234 && alen == 3) {
-        throw new IllegalStateException("planted bug");
-      }
       int end = pos + 4 + StunEncoder.padded(alen);
       if (end > len) {
         throw new StunParseException(

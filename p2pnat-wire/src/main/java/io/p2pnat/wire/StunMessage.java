@@ -81,6 +81,7 @@ public final class StunMessage {
     return cls;
   }
 
+  /** The 96-bit transaction ID (RFC 8489 section 6). */
   public TransactionId transactionId() {
     return id;
   }
@@ -259,21 +260,22 @@ public final class StunMessage {
   /**
    * True only if this message was decoded, carries MESSAGE-INTEGRITY and/or
    * MESSAGE-INTEGRITY-SHA256, and every one it carries matches {@code key} (constant-time
-   * comparison). Built messages return false.
+   * comparison). Built messages, and a null key, return false.
    */
   public boolean checkIntegrity(byte[] key) {
-    Objects.requireNonNull(key, "key");
-    if (raw == null || (miOffset < 0 && mi256Offset < 0)) {
+    if (key == null || raw == null || (miOffset < 0 && mi256Offset < 0)) {
       return false;
     }
     return (miOffset < 0 || Integrity.verify(raw, miOffset, key, false))
         && (mi256Offset < 0 || Integrity.verify(raw, mi256Offset, key, true));
   }
 
-  /** True only if this decoded message carries MESSAGE-INTEGRITY-SHA256 matching {@code key}. */
+  /**
+   * True only if this decoded message carries MESSAGE-INTEGRITY-SHA256 matching {@code key}
+   * (whatever its MESSAGE-INTEGRITY); false for a null key.
+   */
   public boolean checkIntegritySha256(byte[] key) {
-    Objects.requireNonNull(key, "key");
-    return raw != null && mi256Offset >= 0 && Integrity.verify(raw, mi256Offset, key, true);
+    return key != null && raw != null && mi256Offset >= 0 && Integrity.verify(raw, mi256Offset, key, true);
   }
 
   /**

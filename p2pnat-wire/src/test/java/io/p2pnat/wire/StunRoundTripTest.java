@@ -194,6 +194,8 @@ class StunRoundTripTest {
     assertTrue(fp.has(StunAttributeType.FINGERPRINT));
     assertFalse(fp.checkIntegrity(key));
     assertFalse(m.checkIntegrity(key), "a built message has nothing to check");
+    assertFalse(sha.checkIntegrity(null), "no key, no integrity");
+    assertFalse(sha.checkIntegritySha256(null));
     assertTrue(StunMessage.decode(m.encode(new byte[0], false)).checkIntegrity(new byte[0]));
   }
 
@@ -271,6 +273,10 @@ class StunRoundTripTest {
     assertEquals("XOR-MAPPED-ADDRESS", StunAttributeType.name(StunAttributeType.XOR_MAPPED_ADDRESS));
     assertEquals("PRIVATE-ENDPOINT", StunAttributeType.name(StunAttributeType.PRIVATE_ENDPOINT));
     assertEquals("0xC0FF", StunAttributeType.name(0xC0FF));
+    assertEquals("PADDING", StunAttributeType.name(StunAttributeType.PADDING));
+    assertTrue(StunAttributeType.isKnown(StunAttributeType.PADDING));
+    assertTrue(StunAttributeType.isComprehensionRequired(StunAttributeType.PADDING));
+    assertFalse(StunAttributeType.isComprehensionRequired(StunAttributeType.PEER_ID));
   }
 
   @Test

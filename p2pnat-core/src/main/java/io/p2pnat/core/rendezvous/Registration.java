@@ -13,6 +13,8 @@ final class Registration {
     final List<InetSocketAddress> privateEndpoints;
     InetSocketAddress publicEndpoint;
     long expiresAt;
+    /** The peer's own report of its NAT's mapping behaviour ({@code Signaling.NAT_*}). */
+    int natMapping;
 
     Registration(String peerId, byte[] sessionKey, List<InetSocketAddress> privateEndpoints,
                  InetSocketAddress publicEndpoint, long expiresAt) {

@@ -11,7 +11,6 @@ import io.p2pnat.wire.StunMethod;
 import io.p2pnat.wire.StunParseException;
 import io.p2pnat.wire.TransactionId;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Random;
@@ -42,6 +41,8 @@ public final class RendezvousService {
     private final PendingIntroductions introductions;
     private final ArrayDeque<Transmit> out = new ArrayDeque<>();
     private final RendezvousStats stats = new RendezvousStats();
+    private final RelayTable relays;
+    private int alternatePort;
 
     /**
      * @param random source of session keys, introduction credentials and the cookie secret; pass a
@@ -54,12 +55,17 @@ public final class RendezvousService {
         random.nextBytes(secret);
         this.cookies = new AddressCookies(secret, COOKIE_BUCKET);
         this.introductions = new PendingIntroductions(config.maxPendingIntroductions());
+        this.relays = new RelayTable(config.maxRelaySessions(), config.relayIdleTimeout().toNanos());
     }
 
     /** Handles one datagram received from {@code from} at time {@code now}. */
     public void handleInput(long now, InetSocketAddress from, byte[] buf, int off, int len) {
         stats.packetsIn++;
         stats.bytesIn += len;
+        if (len >= 9 && buf[off] == Signaling.RELAY_FRAME) {
+            onRelayFrame(now, from, buf, off, len);
+            return;
+        }
         if (!StunMessage.looksLikeStun(buf, off, len)) {
             stats.dropped++;
             return;
@@ -95,6 +101,9 @@ public final class RendezvousService {
     /** Runs timers due at {@code now}: expiry of registrations, retransmitted introductions. */
     public void handleTimeout(long now) {
         registrations.expire(now);
+        if (now >= relays.nextTimeout()) {
+            relays.sweep(now);
+        }
         for (Transmit t : introductions.due(now)) {
             send(t.destination(), t.payload());
         }
@@ -102,7 +111,7 @@ public final class RendezvousService {
 
     /** When {@link #handleTimeout} next needs calling, or {@link Timers#NEVER}. */
     public long nextTimeout() {
-        return Math.min(registrations.nextExpiry(), introductions.nextDue());
+        return Math.min(Math.min(registrations.nextExpiry(), introductions.nextDue()), relays.nextTimeout());
     }
 
     /** The next datagram to send, or null. */
@@ -117,6 +126,19 @@ public final class RendezvousService {
     /** Live registrations. */
     public int registrationCount() {
         return registrations.size();
+    }
+
+    /**
+     * Tells peers (in the REGISTER answer) that a stateless Binding responder listens on this
+     * port of the same address, so they can classify their NAT's mapping. 0: none.
+     */
+    public void setAlternatePort(int port) {
+        this.alternatePort = port;
+    }
+
+    /** Native relay sessions held. */
+    public int relaySessionCount() {
+        return relays.size();
     }
 
     /** Introductions waiting for the target's acknowledgement. */
@@ -170,6 +192,9 @@ public final class RendezvousService {
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from)
                 .addAttribute(StunAttributeType.SESSION_KEY, sessionKey)
                 .addUint32(StunAttributeType.LIFETIME_SECONDS, config.registrationLifetime().toSeconds());
+        if (alternatePort > 0) {
+            b.addUint32(Signaling.ATTR_ALT_PORT, alternatePort);
+        }
         software(b);
         send(from, b.build().encode(sessionKey, true));
     }
@@ -199,6 +224,7 @@ public final class RendezvousService {
             return;
         }
         registrations.refresh(r, now + config.registrationLifetime().toNanos());
+        m.byteValue(Signaling.ATTR_NAT_MAPPING).ifPresent(v -> r.natMapping = v);
         StunMessage.Builder b = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.SUCCESS_RESPONSE, m.transactionId())
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
         send(from, b.build().encode(r.sessionKey, true));
@@ -241,6 +267,8 @@ public final class RendezvousService {
         random.nextBytes(introId);
         random.nextBytes(introKey);
         stats.introductions++;
+        // Every introduction can fall back to relaying through us (§3.1, §5.1).
+        relays.add(java.nio.ByteBuffer.wrap(introId).getLong(), dialer.peerId, target.peerId, now);
 
         // Introduce the dialer to the target first: both then start checks about together.
         TransactionId tid = TransactionId.random(random);
@@ -264,10 +292,45 @@ public final class RendezvousService {
         send(from, answer.build().encode(dialer.sessionKey, true));
     }
 
+    /**
+     * Forwards a relayed frame between the two peers of its session, unchanged. Only a peer of
+     * the session, from its registered endpoint, can use it; anything else is dropped.
+     */
+    private void onRelayFrame(long now, InetSocketAddress from, byte[] buf, int off, int len) {
+        long id = java.nio.ByteBuffer.wrap(buf, off + 1, 8).getLong();
+        RelayTable.Binding b = relays.get(id);
+        if (b == null) {
+            stats.dropped++;
+            return;
+        }
+        Registration a = registrations.get(b.dialer);
+        Registration t = registrations.get(b.target);
+        if (a == null || t == null) {
+            stats.dropped++;
+            return;
+        }
+        InetSocketAddress to;
+        if (from.equals(a.publicEndpoint)) {
+            to = t.publicEndpoint;
+        } else if (from.equals(t.publicEndpoint)) {
+            to = a.publicEndpoint;
+        } else {
+            stats.dropped++;
+            return;
+        }
+        b.lastActive = now;
+        byte[] copy = new byte[len];
+        System.arraycopy(buf, off, copy, 0, len);
+        stats.relayedPackets++;
+        stats.relayedBytes += len;
+        send(to, copy);
+    }
+
     // --- helpers --------------------------------------------------------------------------
 
     private static void addEndpoints(StunMessage.Builder b, Registration r) {
         b.addXorAddress(StunAttributeType.PUBLIC_ENDPOINT, r.publicEndpoint);
+        b.addByte(Signaling.ATTR_NAT_MAPPING, r.natMapping);
         for (InetSocketAddress p : r.privateEndpoints) {
             b.addXorAddress(StunAttributeType.PRIVATE_ENDPOINT, p);
         }
@@ -304,10 +367,5 @@ public final class RendezvousService {
         stats.packetsOut++;
         stats.bytesOut += bytes.length;
         out.add(new Transmit(to, bytes));
-    }
-
-    /** 8-byte introduction ids travel as longs inside the peer agent. */
-    static long introIdAsLong(byte[] id) {
-        return ByteBuffer.wrap(id).getLong();
     }
 }

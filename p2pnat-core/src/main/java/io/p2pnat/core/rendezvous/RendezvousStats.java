@@ -10,6 +10,8 @@ public final class RendezvousStats {
     long registrations;
     long introductions;
     long bindings;
+    long relayedPackets;
+    long relayedBytes;
 
     public long packetsIn() { return packetsIn; }
     public long bytesIn() { return bytesIn; }
@@ -23,10 +25,13 @@ public final class RendezvousStats {
     public long introductions() { return introductions; }
     /** Plain STUN Binding requests answered. */
     public long bindings() { return bindings; }
+    /** Frames forwarded by the native relay. */
+    public long relayedPackets() { return relayedPackets; }
+    public long relayedBytes() { return relayedBytes; }
 
     @Override
     public String toString() {
         return "in=" + packetsIn + "/" + bytesIn + "B out=" + packetsOut + "/" + bytesOut + "B dropped=" + dropped
-                + " registrations=" + registrations + " introductions=" + introductions + " bindings=" + bindings;
+                + " registrations=" + registrations + " introductions=" + introductions + " bindings=" + bindings + " relayed=" + relayedPackets + "/" + relayedBytes + "B";
     }
 }

@@ -1,0 +1,50 @@
+/**
+ * A real NAT lab: RFC 5128's hole-punching topologies built from Linux network namespaces,
+ * bridges, veth pairs and nftables, with RFC 5128's own addresses (DESIGN.md §5).
+ *
+ * <p>Entry point: {@link io.p2pnat.lab.Lab#create(io.p2pnat.lab.Scenario)}. Every segment is a
+ * bridge in the lab's switch namespace; every host has its own namespace. End hosts have one
+ * interface {@code eth0}; a NAT has {@code wan0} (public side, where its counters count) and
+ * {@code lan0} (inside).
+ *
+ * <pre>
+ * FIGURE_3  (RFC 5128 §3.3.1, peers behind different NATs)
+ *
+ *                     S 192.0.2.128 (rendezvous :20001)
+ *                           |
+ *        +------------ 192.0.2.0/24 "Internet" -------------+
+ *        |                                                  |
+ *   NAT A 192.0.2.1                                   NAT B 192.0.2.254
+ *   inside 10.0.0.254/24                              inside 10.1.1.254/24
+ *        |                                                  |
+ *   client A 10.0.0.1                                 client B 10.1.1.3
+ *
+ * FIGURE_4  (RFC 5128 §3.3.2, peers behind the same NAT)
+ *
+ *   S 192.0.2.128 --- 192.0.2.0/24 --- NAT A 192.0.2.1 (hairpins by default)
+ *                                      inside 10.0.0.254/8
+ *                                           |
+ *                          +------ 10.0.0.0/8 LAN ------+
+ *                     client A 10.0.0.1          client B 10.1.1.3
+ *
+ * FIGURE_5  (RFC 5128 §3.3.3, peers behind multiple levels of NAT)
+ *
+ *   S 192.0.2.128 --- 192.0.2.0/24 --- NAT X 192.0.2.1 (ISP NAT, hairpins by default)
+ *                                      inside 192.168.1.254/24
+ *                                           |
+ *                   +--------- 192.168.1.0/24 ISP network ---------+
+ *            NAT A 192.168.1.1                                NAT B 192.168.1.2
+ *            inside 10.0.0.254/24                             inside 10.1.1.254/24
+ *                   |                                               |
+ *            client A 10.0.0.1                                client B 10.1.1.3
+ * </pre>
+ *
+ * <p>Each NAT is RFC 4787's well-behaved NAT unless {@link io.p2pnat.lab.LabOptions} say otherwise:
+ * endpoint-independent, port-preserving mapping ({@code masquerade}), address-and-port-dependent
+ * filtering (conntrack; unsolicited public-side packets dropped in forward and input), optional
+ * hairpinning with the sender's public endpoint as source (RFC 4787 REQ-9, REQ-9a). Hairpinning
+ * works only for mappings the NAT has already seen traffic on, like most real NATs. When two
+ * clients behind one NAT both use port 1234 (figures 4 and 5), the second mapping gets another
+ * port (the kernel picks one); learn it from the rendezvous server, as RFC 5128 peers do.
+ */
+package io.p2pnat.lab;

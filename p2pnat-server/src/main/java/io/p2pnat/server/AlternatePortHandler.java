@@ -1,0 +1,27 @@
+package io.p2pnat.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.DatagramPacket;
+import io.p2pnat.core.rendezvous.BindingResponder;
+
+/** The alternate port: answers STUN Binding requests statelessly, drops everything else. */
+final class AlternatePortHandler extends SimpleChannelInboundHandler<DatagramPacket> {
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+        ByteBuf content = packet.content();
+        byte[] bytes = new byte[content.readableBytes()];
+        content.getBytes(content.readerIndex(), bytes);
+        byte[] answer = BindingResponder.answer(packet.sender(), bytes, 0, bytes.length);
+        if (answer != null) {
+            ctx.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(answer), packet.sender()));
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // keep serving
+    }
+}
