@@ -9,6 +9,11 @@ final class ConnectionJson {
     private ConnectionJson() {
     }
 
+    /** The event line for a session that moved to another path (an upgrade from the relay). */
+    static Json pathChange(ConnectionInfo info) {
+        return describe(new Json().put("event", info.via() == io.p2pnat.core.peer.Via.RELAY ? "relayed" : "upgraded"), info);
+    }
+
     static Json describe(Json j, ConnectionInfo info) {
         return j.put("peer", info.peer())
                 .put("transport", info.transport())

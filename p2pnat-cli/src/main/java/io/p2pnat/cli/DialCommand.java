@@ -32,6 +32,10 @@ final class DialCommand implements Callable<Integer> {
     @Option(names = "--size", paramLabel = "B", defaultValue = "64", description = "Bytes per message, 8-1200 (default: ${DEFAULT-VALUE}).")
     int size;
 
+    @Option(names = "--interval", paramLabel = "MS", defaultValue = "0",
+            description = "Milliseconds between messages; 0 sends as fast as the echo window allows (default: ${DEFAULT-VALUE}).")
+    long intervalMs;
+
     @Option(names = "--timeout", paramLabel = "S", defaultValue = "10", description = "Seconds to wait for a connection (default: ${DEFAULT-VALUE}).")
     double timeout;
 
@@ -46,14 +50,31 @@ final class DialCommand implements Callable<Integer> {
         if (!(timeout > 0 && timeout <= 3600)) {
             throw new Main.UsageError("bad --timeout " + timeout + ": must be more than 0 and at most 3600 seconds");
         }
+        if (intervalMs < 0 || intervalMs > 60_000) {
+            throw new Main.UsageError("bad --interval " + intervalMs + ": must be 0-60000 ms");
+        }
         if (!PeerIds.isValid(target)) {
             throw new Main.UsageError("bad PEER '" + target + "': use 1-64 letters, digits, '.', '_', '-' or '@'");
         }
         Duration wait = Duration.ofMillis((long) (timeout * 1000));
         try (Peer peer = opts.start()) {
             Connection c = peer.dial(target, wait);
-            ConnectionInfo info = c.info();
-            EchoExchange.Result r = EchoExchange.run(c, count, size, wait.plusSeconds(count / 100));
+            ConnectionInfo info = c.initialInfo();
+            c.onPathChange(newInfo -> {
+                synchronized (System.out) {
+                    if (opts.json) {
+                        System.out.println(ConnectionJson.pathChange(newInfo));
+                    } else {
+                        System.out.println("moved to " + newInfo.technique().wireName() + ", " + newInfo.path() + " via "
+                                + newInfo.via().wireName() + " " + Endpoints.format(newInfo.remote()) + " after "
+                                + Timers.millis(newInfo.setupNanos()) + " ms");
+                    }
+                    System.out.flush();
+                }
+            });
+            Duration budget = wait.plusSeconds(count / 100).plusMillis(intervalMs * count);
+            EchoExchange.Result r = EchoExchange.run(c, count, size, budget, intervalMs);
+            ConnectionInfo last = c.info();
             c.close();
             boolean ok = r.echoed() == count;
             if (opts.json) {
@@ -61,7 +82,14 @@ final class DialCommand implements Callable<Integer> {
                 ConnectionJson.describe(j, info);
                 j.put("rttMs", r.medianRttMs() < 0 ? null : r.medianRttMs())
                         .put("sent", r.sent()).put("echoed", r.echoed()).put("size", size);
-                System.out.println(j);
+                if (last != info) {
+                    j.put("upgradedTo", last.technique().wireName()).put("finalPath", last.path())
+                            .put("finalVia", last.via().wireName()).put("finalRemote", Endpoints.format(last.remote()))
+                            .put("upgradeMs", Timers.millis(last.setupNanos()));
+                }
+                synchronized (System.out) {
+                    System.out.println(j);
+                }
             } else {
                 System.out.println("connected to " + info.peer() + " by " + info.technique().wireName() + ", "
                         + info.path() + " via " + info.via().wireName() + " " + Endpoints.format(info.remote())

@@ -33,6 +33,14 @@ final class EchoExchange {
     }
 
     static Result run(Connection c, int count, int size, Duration budget) throws P2pException, InterruptedException {
+        return run(c, count, size, budget, 0);
+    }
+
+    /** As above, sending a new message at most every {@code intervalMs} milliseconds. */
+    static Result run(Connection c, int count, int size, Duration budget, long intervalMs)
+            throws P2pException, InterruptedException {
+        long interval = intervalMs * 1_000_000L;
+        long nextSendAt = System.nanoTime();
         Random rnd = new Random();
         long deadline = System.nanoTime() + budget.toNanos();
         Map<Integer, Outstanding> outstanding = new HashMap<>();
@@ -41,7 +49,8 @@ final class EchoExchange {
         int echoed = 0;
         long rto = 200_000_000L;
         while (echoed < count && System.nanoTime() < deadline) {
-            while (next < count && outstanding.size() < WINDOW) {
+            while (next < count && outstanding.size() < WINDOW && System.nanoTime() >= nextSendAt) {
+                nextSendAt = interval == 0 ? nextSendAt : System.nanoTime() + interval;
                 byte[] p = new byte[size];
                 rnd.nextBytes(p);
                 ByteBuffer.wrap(p).putInt(next);
@@ -59,7 +68,7 @@ final class EchoExchange {
                     send(c, o);
                 }
             }
-            byte[] m = c.receive(Duration.ofMillis(20));
+            byte[] m = c.receive(Duration.ofMillis(interval == 0 ? 20 : Math.max(1, Math.min(20, intervalMs))));
             if (m == null || m.length < 4) {
                 continue;
             }

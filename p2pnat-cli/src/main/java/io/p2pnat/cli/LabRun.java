@@ -58,7 +58,7 @@ public final class LabRun {
     }
 
     /** As {@link #run(Lab, int, int)} with the dialer's --timeout in seconds. */
-    public static Outcome run(Lab lab, int count, int size, int timeoutSeconds)
+    public static Outcome run(Lab lab, int count, int size, int timeoutSeconds, String... extraDialArgs)
             throws IOException, LabException, InterruptedException {
         StringBuilder log = new StringBuilder();
         String server = lab.address("server") + ":" + SERVER_PORT;
@@ -76,9 +76,11 @@ public final class LabRun {
             throw new IOException("listener did not register: " + lisErr.all());
         }
         Map<String, Long> before = counters(lab);
-        Process dialer = lab.start("clientA", java("peer", "dial", "--server", server, "--id", "alice", "bob",
+        List<String> dialArgs = new ArrayList<>(List.of("peer", "dial", "--server", server, "--id", "alice", "bob",
                 "--local-port", String.valueOf(CLIENT_PORT), "--count", String.valueOf(count),
                 "--size", String.valueOf(size), "--timeout", String.valueOf(timeoutSeconds), "--json"));
+        dialArgs.addAll(List.of(extraDialArgs));
+        Process dialer = lab.start("clientA", java(dialArgs.toArray(new String[0])));
         ProcessLines dialOut = new ProcessLines(dialer.getInputStream(), "dial-stdout");
         ProcessLines dialErr = new ProcessLines(dialer.getErrorStream(), "dial-stderr");
         if (!dialer.waitFor(60, TimeUnit.SECONDS)) {
@@ -86,7 +88,7 @@ public final class LabRun {
         }
         int exit = dialer.isAlive() ? -1 : dialer.exitValue();
         Map<String, Long> after = counters(lab);
-        String dialLine = dialOut.await(l -> l.startsWith("{"), 2_000);
+        String dialLine = dialOut.await(l -> l.startsWith("{\"connected\""), 2_000);
         String listenLine = lisOut.await(l -> l.startsWith("{"), 3_000);
         log.append("dial stdout: ").append(dialOut.all()).append("\ndial stderr: ").append(dialErr.all())
                 .append("\nlisten stdout: ").append(lisOut.all()).append("\nlisten stderr: ").append(lisErr.all())

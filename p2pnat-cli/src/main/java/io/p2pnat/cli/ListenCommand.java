@@ -34,7 +34,7 @@ final class ListenCommand implements Callable<Integer> {
             if (c == null) {
                 continue;
             }
-            ConnectionInfo info = c.info();
+            ConnectionInfo info = c.initialInfo();
             if (opts.json) {
                 out.println(ConnectionJson.describe(new Json().put("event", "connected"), info));
             } else {
@@ -43,6 +43,17 @@ final class ListenCommand implements Callable<Integer> {
                         + io.p2pnat.core.Timers.millis(info.setupNanos()) + " ms; echoing");
             }
             out.flush();
+            c.onPathChange(newInfo -> {
+                synchronized (out) {
+                    if (opts.json) {
+                        out.println(ConnectionJson.pathChange(newInfo));
+                    } else {
+                        out.println("connection from " + newInfo.peer() + " moved to " + newInfo.technique().wireName()
+                                + ", " + newInfo.path() + " via " + newInfo.via().wireName() + " " + Endpoints.format(newInfo.remote()));
+                    }
+                    out.flush();
+                }
+            });
             Thread t = new Thread(() -> echo(c), "echo-" + info.peer());
             t.setDaemon(true);
             t.start();

@@ -19,6 +19,13 @@ final class PeerOptions {
     @Option(names = "--json", description = "Machine-readable output.")
     boolean json;
 
+    @Option(names = "--no-relay", description = "Never fall back to the server's relay: direct paths only.")
+    boolean noRelay;
+
+    @Option(names = "--punch-budget", paramLabel = "MS", defaultValue = "1000",
+            description = "Milliseconds hole punching gets before the relay carries the session (default: ${DEFAULT-VALUE}).")
+    long punchBudgetMs;
+
     Peer start() throws P2pException {
         if (!PeerIds.isValid(id)) {
             throw new Main.UsageError("bad --id '" + id + "': use 1-64 letters, digits, '.', '_', '-' or '@'");
@@ -26,9 +33,13 @@ final class PeerOptions {
         if (localPort < 0 || localPort > 65535) {
             throw new Main.UsageError("bad --local-port " + localPort + ": must be 0-65535");
         }
+        if (punchBudgetMs < 1 || punchBudgetMs > 600_000) {
+            throw new Main.UsageError("bad --punch-budget " + punchBudgetMs + ": must be 1-600000 ms");
+        }
         Peer.Builder b;
         try {
-            b = Peer.builder().server(server).id(id).localPort(localPort);
+            b = Peer.builder().server(server).id(id).localPort(localPort)
+                    .relay(!noRelay).punchBudget(java.time.Duration.ofMillis(punchBudgetMs));
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError("bad --server: " + e.getMessage());
         }

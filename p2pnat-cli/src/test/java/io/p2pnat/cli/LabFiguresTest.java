@@ -88,11 +88,25 @@ class LabFiguresTest {
     @Test
     void nestedNatsWithoutHairpinningCannotPunch() throws Exception {
         try (Lab lab = Lab.create(Scenario.FIGURE_5, LabOptions.defaults().withHairpinning("natX", false))) {
-            LabRun.Outcome o = LabRun.run(lab, 5, 64, 2);
+            LabRun.Outcome o = LabRun.run(lab, 5, 64, 2, "--no-relay");
             String log = o.log();
             assertFalse(o.connected(), log);
             assertTrue(o.dialExit() != 0, log);
             assertTrue(o.text("error").contains("did not answer"), log);
+        }
+    }
+
+    @Test
+    void nestedNatsWithoutHairpinningFallBackToTheRelay() throws Exception {
+        try (Lab lab = Lab.create(Scenario.FIGURE_5, LabOptions.defaults().withHairpinning("natX", false))) {
+            LabRun.Outcome o = LabRun.run(lab, 20, 64, 5);
+            String log = o.log() + "\ncounters " + o.counterDeltas();
+            assertTrue(o.connected(), log);
+            assertEquals(0, o.dialExit(), log);
+            assertEquals("relay", o.text("technique"), log);
+            assertEquals("relayed", o.text("path"), log);
+            assertEquals("20", o.text("echoed"), log);
+            assertTrue(o.delta("server.in") >= 40, "the data went through the server: " + log);
         }
     }
 }

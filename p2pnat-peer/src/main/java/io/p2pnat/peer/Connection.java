@@ -3,6 +3,9 @@ package io.p2pnat.peer;
 import io.p2pnat.core.peer.ConnectionInfo;
 import io.p2pnat.core.peer.PeerAgent;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -15,18 +18,41 @@ public final class Connection implements AutoCloseable {
     private static final byte[] CLOSED_MARK = new byte[0];
 
     private final Peer peer;
-    private final ConnectionInfo info;
+    private final ConnectionInfo initialInfo;
+    private volatile ConnectionInfo info;
     private final BlockingQueue<byte[]> inbox = new LinkedBlockingQueue<>();
+    private final List<Consumer<ConnectionInfo>> pathListeners = new CopyOnWriteArrayList<>();
     private volatile String closedReason;
 
     Connection(Peer peer, ConnectionInfo info) {
         this.peer = peer;
+        this.initialInfo = info;
         this.info = info;
     }
 
-    /** How the connection was made: technique, path, endpoints, setup time. */
+    /** The path in use now: technique, endpoints, setup time. Changes when a relayed session goes direct. */
     public ConnectionInfo info() {
         return info;
+    }
+
+    /** How the connection was first made. */
+    public ConnectionInfo initialInfo() {
+        return initialInfo;
+    }
+
+    /**
+     * Calls {@code listener} (on the peer's I/O thread; keep it short) whenever the session moves
+     * to another path, e.g. from the relay to a direct path.
+     */
+    public void onPathChange(Consumer<ConnectionInfo> listener) {
+        pathListeners.add(listener);
+    }
+
+    void pathChanged(ConnectionInfo newInfo) {
+        this.info = newInfo;
+        for (Consumer<ConnectionInfo> l : pathListeners) {
+            l.accept(newInfo);
+        }
     }
 
     /** The other peer's id. */

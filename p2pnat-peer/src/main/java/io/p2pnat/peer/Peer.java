@@ -68,7 +68,8 @@ public final class Peer implements AutoCloseable {
         try {
             this.localAddress = (InetSocketAddress) ch.getLocalAddress();
             this.privateEndpoints = LocalEndpoints.discover(localAddress, server);
-            PeerConfig config = new PeerConfig(id, server, privateEndpoints, b.serverTimeout, b.listenDeadline);
+            PeerConfig config = new PeerConfig(id, server, privateEndpoints, b.serverTimeout, b.listenDeadline,
+                    b.relay ? b.punchBudget : Duration.ZERO);
             PeerAgent.warmUp();
             PeerAgent agent = new PeerAgent(config, new SecureRandom());
             this.driver = new UdpDriver(ch, agent, Clock.system(), this::onEvent, "p2pnat-peer-" + id);
@@ -98,6 +99,27 @@ public final class Peer implements AutoCloseable {
         private int localPort;
         private Duration serverTimeout = Duration.ofSeconds(4);
         private Duration listenDeadline = Duration.ofSeconds(30);
+        private Duration punchBudget = PeerConfig.DEFAULT_PUNCH_BUDGET;
+        private boolean relay = true;
+
+        /**
+         * How long hole punching gets before the server's relay carries the session (default
+         * 1 s; skipped when both NATs map per destination). The relayed session keeps trying to
+         * go direct.
+         */
+        public Builder punchBudget(Duration d) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("punch budget must be positive");
+            }
+            this.punchBudget = d;
+            return this;
+        }
+
+        /** Whether to fall back to the server's relay (default true). */
+        public Builder relay(boolean on) {
+            this.relay = on;
+            return this;
+        }
 
         /** The rendezvous server, "host[:port]" (default port 3478). */
         public Builder server(String hostPort) {
@@ -256,6 +278,11 @@ public final class Peer implements AutoCloseable {
             Connection conn = connections.get(d.sessionId());
             if (conn != null) {
                 conn.deliver(d.payload());
+            }
+        } else if (e instanceof PeerEvent.PathChanged pc) {
+            Connection conn = connections.get(pc.sessionId());
+            if (conn != null) {
+                conn.pathChanged(pc.info());
             }
         } else if (e instanceof PeerEvent.Closed c) {
             Connection conn = connections.remove(c.sessionId());

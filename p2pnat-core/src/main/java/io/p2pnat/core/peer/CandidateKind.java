@@ -7,5 +7,7 @@ public enum CandidateKind {
     /** The endpoint the server observed for the peer (public endpoint). */
     PUBLIC,
     /** Learned from an authenticated check that arrived from an endpoint we did not know. */
-    PEER_REFLEXIVE
+    PEER_REFLEXIVE,
+    /** Through the rendezvous server's native relay (RFC 5128 §3.1); the address is the server's. */
+    RELAY
 }

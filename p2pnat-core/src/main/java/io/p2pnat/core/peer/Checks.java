@@ -26,6 +26,16 @@ final class Checks {
         return b.build().encode(intro.introKey(), true);
     }
 
+    /** Our current endpoints for the peer, as an authenticated Binding indication. */
+    static byte[] candidates(Introduction intro, String localId, TransactionId tid, InetSocketAddress publicEndpoint,
+                             java.util.List<InetSocketAddress> privates) {
+        StunMessage.Builder b = StunMessage.builder(StunMethod.BINDING, StunClass.INDICATION, tid)
+                .addString(StunAttributeType.USERNAME, intro.introIdHex() + ":" + localId)
+                .addXorAddress(StunAttributeType.PUBLIC_ENDPOINT, publicEndpoint);
+        privates.forEach(p -> b.addXorAddress(StunAttributeType.PRIVATE_ENDPOINT, p));
+        return b.build().encode(intro.introKey(), true);
+    }
+
     static byte[] response(Introduction intro, TransactionId tid, InetSocketAddress observed) {
         return StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, tid)
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, observed)

@@ -4,7 +4,7 @@ import io.p2pnat.core.Signaling;
 import java.nio.ByteBuffer;
 
 /**
- * Application data between peers: one byte marker (0xD0 data, 0xD1 close; outside STUN's 0-3 so
+ * Application data between peers: one byte marker (0xD0 data, 0xD1 close, 0xD2 relayed; outside STUN's 0-3 so
  * a receiver demultiplexes on the first byte as RFC 7983 does), the 8-byte session id, payload.
  */
 final class DataFrames {
@@ -21,6 +21,15 @@ final class DataFrames {
 
     static byte[] close(long sessionId) {
         return ByteBuffer.allocate(HEADER).put(Signaling.CLOSE_FRAME).putLong(sessionId).array();
+    }
+
+    /** Wraps a peer packet for the server's native relay: [0xD2][session id][packet]. */
+    static byte[] relay(long sessionId, byte[] packet) {
+        return ByteBuffer.allocate(HEADER + packet.length).put(Signaling.RELAY_FRAME).putLong(sessionId).put(packet).array();
+    }
+
+    static boolean isRelayFrame(byte[] buf, int off, int len) {
+        return len > HEADER && buf[off] == Signaling.RELAY_FRAME;
     }
 
     static boolean isFrame(byte[] buf, int off, int len) {

@@ -18,7 +18,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * UDP hole punching (RFC 5128 §3.3) for one introduction, as a sans-I/O state machine.
+ * The connector for one introduction, as a sans-I/O state machine: UDP hole punching
+ * (RFC 5128 §3.3), connection reversal (§3.2) and the relay fallback (§3.1, §5.1), run at once.
  *
  * <p>Both sides send authenticated checks to every endpoint of the other at once, private and
  * public (§3.3.2), retransmitting on a short schedule so the first packets that die at the far
@@ -26,26 +27,38 @@ import java.util.stream.Collectors;
  * arrives we answer it and immediately re-check that endpoint (a triggered check, RFC 8445
  * §7.3.1.4): never wait on a retransmission timer for a path the peer has just proven.
  *
- * <p>The dialer chooses the path: the first authenticated answer wins, but a private path is
- * preferred to a public one when both peers sit behind the same public address; then it
- * nominates the path with USE-CANDIDATE so the listener uses the same one.
+ * <p>A public dialer facing a NATed listener sends nothing to the listener's endpoints (they
+ * would die at its NAT); the listener's own checks open the path: connection reversal.
+ *
+ * <p>Checks also run through the server's relay from the start, so a verified relay path is ready
+ * when the punch is judged failed: after a short budget, or at once when both NATs map per
+ * destination. While relayed, direct checks go on at a low rate and the session moves to a
+ * direct path as soon as one answers.
+ *
+ * <p>The dialer chooses the path: a direct answer wins, a private path is preferred to a public
+ * one when both peers sit behind the same public address, the relay comes last; it nominates the
+ * path with USE-CANDIDATE so the listener uses the same one.
  */
 final class HolePunch {
     /** Retransmission gaps after the first check: quick at first, then 5 per second at most (§6.2). */
     private static final long[] GAPS = {50_000_000L, 100_000_000L, 200_000_000L};
+    /** Direct checks while relayed: one a second per candidate, to catch a path that opens later. */
+    static final long UPGRADE_GAP = 1_000_000_000L;
     private static final long MIN_GRACE = 2_000_000L;
     private static final long MAX_GRACE = 20_000_000L;
-    private static final int MAX_CANDIDATES = 10;
+    private static final int MAX_CANDIDATES = 12;
 
     private record Sent(Candidate candidate, long at, boolean nominating) {
     }
 
     final Introduction intro;
     private final String localId;
-    private final List<InetSocketAddress> localPrivates;
     private final Random random;
     final long startedAt;
     private final long deadline;
+    private final long judgeAt;
+    private final InetSocketAddress relayAddress;
+    private final boolean reversal;
     private final List<Candidate> candidates = new ArrayList<>();
     private final Map<TransactionId, Sent> sent = new HashMap<>();
     private final Set<InetSocketAddress> verified = new HashSet<>();
@@ -56,33 +69,54 @@ final class HolePunch {
     private long nominationDue = Timers.NEVER;
     private long nominationGap = GAPS[0];
     private long setupOrigin;
+    private boolean judged;
+    private int nominations;
 
+    /** A punch without relay fallback. */
     HolePunch(Introduction intro, String localId, List<InetSocketAddress> localPrivates, Random random,
               long now, long deadline) {
+        this(intro, localId, random, now, deadline, null, Long.MAX_VALUE / 4);
+    }
+
+    /**
+     * @param relayAddress the server, whose relay is the fallback path; null for none
+     * @param punchBudget  how long direct checks get before the relay may be chosen
+     */
+    HolePunch(Introduction intro, String localId, Random random, long now, long deadline,
+              InetSocketAddress relayAddress, long punchBudget) {
         this.intro = intro;
         this.localId = localId;
-        this.localPrivates = List.copyOf(localPrivates);
         this.random = random;
         this.startedAt = now;
         this.deadline = deadline;
         this.setupOrigin = now;
-        // Likely winners first: private endpoints when we share a NAT, public ones otherwise.
-        if (intro.sameNat() || intro.remoteIsPublic()) {
-            intro.remotePrivates().forEach(p -> addCandidate(p, CandidateKind.PRIVATE));
-            addCandidate(intro.remotePublic(), CandidateKind.PUBLIC);
-        } else {
-            addCandidate(intro.remotePublic(), CandidateKind.PUBLIC);
-            intro.remotePrivates().forEach(p -> addCandidate(p, CandidateKind.PRIVATE));
+        this.relayAddress = relayAddress;
+        this.reversal = intro.dialer() && intro.directTechnique() == Technique.CONNECTION_REVERSAL;
+        this.judgeAt = intro.bothMappingsDependent() ? now : now + punchBudget;
+        if (!reversal) {
+            // Likely winners first: private endpoints when we share a NAT, public ones otherwise.
+            if (intro.sameNat() || intro.remoteIsPublic()) {
+                intro.remotePrivates().forEach(p -> addCandidate(p, CandidateKind.PRIVATE));
+                addCandidate(intro.remotePublic(), CandidateKind.PUBLIC);
+            } else {
+                addCandidate(intro.remotePublic(), CandidateKind.PUBLIC);
+                intro.remotePrivates().forEach(p -> addCandidate(p, CandidateKind.PRIVATE));
+            }
+        }
+        if (relayAddress != null) {
+            Candidate r = new Candidate(relayAddress, CandidateKind.RELAY);
+            r.nextSendAt = now;
+            candidates.add(r);
         }
     }
 
     private Candidate addCandidate(InetSocketAddress a, CandidateKind kind) {
-        for (Candidate c : candidates) {
-            if (c.address.equals(a)) {
-                return c;
-            }
+        Candidate existing = find(a);
+        if (existing != null) {
+            return existing;
         }
-        if (candidates.size() >= MAX_CANDIDATES || a.getAddress().isAnyLocalAddress() || a.getPort() == 0) {
+        if (candidates.size() >= MAX_CANDIDATES || a.getAddress().isAnyLocalAddress() || a.getPort() == 0
+                || a.equals(relayAddress)) {
             return null;
         }
         Candidate c = new Candidate(a, kind);
@@ -105,6 +139,10 @@ final class HolePunch {
         return selected != null;
     }
 
+    boolean isRelayed() {
+        return selected != null && selected.kind == CandidateKind.RELAY;
+    }
+
     boolean isVerified(InetSocketAddress from) {
         return verified.contains(from);
     }
@@ -122,31 +160,43 @@ final class HolePunch {
         return selected == null && now >= deadline && graceUntil == Timers.NEVER;
     }
 
+    /** Candidate endpoints the peer told us about over an established path (e.g. after its NAT changed). */
+    void learn(long now, List<InetSocketAddress> endpoints, CandidateKind kind, Queue<Transmit> out) {
+        for (InetSocketAddress a : endpoints) {
+            boolean known = find(a) != null;
+            Candidate c = addCandidate(a, kind);
+            if (c != null && !known && !reversal && !c.succeeded) {
+                sendCheck(c, now, out, false);
+            }
+        }
+    }
+
     /**
      * An authenticated check from the peer: answer it, learn the endpoint, trigger a check back.
-     * Returns true if this made the listener select a path (the dialer nominated it).
+     * Returns true if this made the listener select a path or move to another (the dialer
+     * nominated it).
      */
     boolean onCheckRequest(long now, InetSocketAddress from, StunMessage m, Queue<Transmit> out) {
-        out.add(new Transmit(from, Checks.response(intro, m.transactionId(), from)));
+        emit(from, Checks.response(intro, m.transactionId(), from), out);
         verified.add(from);
         Candidate c = find(from);
         if (c == null) {
             c = addCandidate(from, CandidateKind.PEER_REFLEXIVE);
         }
-        if (c != null && !c.succeeded && selected == null) {
+        if (c != null && !c.succeeded && (selected == null || isRelayed())) {
             sendCheck(c, now, out, false); // triggered check
         }
-        if (!intro.dialer() && m.has(StunAttributeType.USE_CANDIDATE) && c != null) {
-            boolean first = selected == null;
-            if (selected != c) {
-                select(c, now);
-            }
-            return first;
+        if (!intro.dialer() && m.has(StunAttributeType.USE_CANDIDATE) && c != null && selected != c) {
+            select(c, now);
+            return true;
         }
         return false;
     }
 
-    /** An authenticated answer to one of our checks. Returns true if it made us select a path. */
+    /**
+     * An authenticated answer to one of our checks. Returns true if it made us select a path
+     * (the first time, or a move from the relay to a direct path).
+     */
     boolean onCheckResponse(long now, InetSocketAddress from, StunMessage m, Queue<Transmit> out) {
         Sent s = sent.remove(m.transactionId());
         if (s == null) {
@@ -162,22 +212,40 @@ final class HolePunch {
             c.rttNanos = now - s.at;
             c.mappedByPeer = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
         }
-        if (s.nominating) {
+        if (s.nominating && c == selected) {
             nominationAcked = true;
             nominationDue = Timers.NEVER;
         }
-        if (selected != null || !intro.dialer()) {
+        if (!intro.dialer()) {
+            return false;
+        }
+        if (c.kind == CandidateKind.RELAY) {
+            if (selected == null && now >= judgeAt && !directSucceeded()) {
+                selectAndNominate(c, now, out);
+                return true;
+            }
+            return false;
+        }
+        if (selected != null && !isRelayed()) {
             return false;
         }
         if (c.kind == CandidateKind.PRIVATE || !intro.sameNat() || !privatePending()) {
-            select(c, now);
-            sendNomination(now, out);
+            selectAndNominate(c, now, out);
             return true;
         }
         // A public answer while private checks are out and we share a NAT: give the private path
         // a moment, since it avoids the NAT altogether (§3.3.2).
         if (graceUntil == Timers.NEVER) {
             graceUntil = now + Math.max(MIN_GRACE, Math.min(MAX_GRACE, c.rttNanos));
+        }
+        return false;
+    }
+
+    private boolean directSucceeded() {
+        for (Candidate c : candidates) {
+            if (c.succeeded && c.kind != CandidateKind.RELAY) {
+                return true;
+            }
         }
         return false;
     }
@@ -191,26 +259,40 @@ final class HolePunch {
         return false;
     }
 
-    /** Runs retransmissions and the grace timer. Returns true if a path got selected now. */
+    /** Runs retransmissions and the grace and judgement timers. Returns true if a path got selected now. */
     boolean onTimeout(long now, Queue<Transmit> out) {
         boolean selectedNow = false;
-        if (selected == null && now >= graceUntil) {
-            Candidate best = best();
+        if (intro.dialer() && (selected == null || isRelayed()) && now >= graceUntil) {
             graceUntil = Timers.NEVER;
+            Candidate best = best(false);
             if (best != null) {
-                select(best, now);
-                sendNomination(now, out);
+                selectAndNominate(best, now, out);
                 selectedNow = true;
             }
         }
-        if (selected == null && now < deadline) {
-            for (Candidate c : candidates) {
-                if (!c.succeeded && now >= c.nextSendAt) {
-                    sendCheck(c, now, out, false);
-                }
+        if (!judged && now >= judgeAt) {
+            judged = true;
+        }
+        if (intro.dialer() && selected == null && judged) {
+            Candidate relay = relayCandidate();
+            if (relay != null && relay.succeeded) {
+                selectAndNominate(relay, now, out);
+                selectedNow = true;
             }
         }
-        if (selected != null && intro.dialer() && !nominationAcked && now >= nominationDue && now < deadline) {
+        boolean punching = selected == null && now < deadline;
+        for (Candidate c : candidates) {
+            if (c.succeeded || now < c.nextSendAt) {
+                continue;
+            }
+            if (punching) {
+                sendCheck(c, now, out, false);
+            } else if (isRelayed() && c.kind != CandidateKind.RELAY && !reversal) {
+                sendCheck(c, now, out, false);
+                c.nextSendAt = now + UPGRADE_GAP;
+            }
+        }
+        if (selected != null && intro.dialer() && !nominationAcked && now >= nominationDue) {
             sendNomination(now, out);
         }
         return selectedNow;
@@ -225,16 +307,38 @@ final class HolePunch {
                 }
             }
             next = Math.min(next, deadline);
-        } else if (intro.dialer() && !nominationAcked) {
-            next = Math.min(next, nominationDue);
+            if (intro.dialer() && relayCandidate() != null && !judged) {
+                next = Math.min(next, judgeAt);
+            }
+        } else {
+            if (isRelayed() && !reversal) {
+                for (Candidate c : candidates) {
+                    if (!c.succeeded && c.kind != CandidateKind.RELAY) {
+                        next = Math.min(next, c.nextSendAt);
+                    }
+                }
+            }
+            if (intro.dialer() && !nominationAcked) {
+                next = Math.min(next, nominationDue);
+            }
         }
         return next;
     }
 
-    private Candidate best() {
+    private Candidate relayCandidate() {
+        for (Candidate c : candidates) {
+            if (c.kind == CandidateKind.RELAY) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** The best answered candidate; the relay only if {@code includeRelay}. */
+    private Candidate best(boolean includeRelay) {
         Candidate best = null;
         for (Candidate c : candidates) {
-            if (!c.succeeded) {
+            if (!c.succeeded || (!includeRelay && c.kind == CandidateKind.RELAY)) {
                 continue;
             }
             if (best == null || rank(c) < rank(best) || (rank(c) == rank(best) && c.rttNanos < best.rttNanos)) {
@@ -245,7 +349,19 @@ final class HolePunch {
     }
 
     private static int rank(Candidate c) {
-        return c.kind == CandidateKind.PRIVATE ? 0 : 1;
+        return switch (c.kind) {
+            case PRIVATE -> 0;
+            case PUBLIC, PEER_REFLEXIVE -> 1;
+            case RELAY -> 2;
+        };
+    }
+
+    private void selectAndNominate(Candidate c, long now, Queue<Transmit> out) {
+        select(c, now);
+        nominationAcked = false;
+        nominationGap = GAPS[0];
+        nominations = 0;
+        sendNomination(now, out);
     }
 
     private void select(Candidate c, long now) {
@@ -255,9 +371,15 @@ final class HolePunch {
     }
 
     private void sendNomination(long now, Queue<Transmit> out) {
+        if (++nominations > 30) {
+            // The peer never acknowledged; liveness checks will tell whether it is gone.
+            nominationAcked = true;
+            nominationDue = Timers.NEVER;
+            return;
+        }
         TransactionId tid = TransactionId.random(random);
         sent.put(tid, new Sent(selected, now, true));
-        out.add(new Transmit(selected.address, Checks.request(intro, localId, tid, true)));
+        emit(selected.address, Checks.request(intro, localId, tid, true), out);
         nominationDue = now + nominationGap;
         nominationGap = Math.min(nominationGap * 2, GAPS[GAPS.length - 1]);
     }
@@ -265,9 +387,21 @@ final class HolePunch {
     private void sendCheck(Candidate c, long now, Queue<Transmit> out, boolean nominate) {
         TransactionId tid = TransactionId.random(random);
         sent.put(tid, new Sent(c, now, nominate));
-        out.add(new Transmit(c.address, Checks.request(intro, localId, tid, nominate)));
+        emit(c.address, Checks.request(intro, localId, tid, nominate), out);
         c.nextSendAt = now + GAPS[Math.min(c.sends, GAPS.length - 1)];
         c.sends++;
+        if (sent.size() > 256) {
+            sent.entrySet().removeIf(e -> now - e.getValue().at > 10_000_000_000L);
+        }
+    }
+
+    /** Sends a packet to the peer at {@code to}; through the server's relay when {@code to} is the relay. */
+    void emit(InetSocketAddress to, byte[] packet, Queue<Transmit> out) {
+        if (to.equals(relayAddress)) {
+            out.add(new Transmit(relayAddress, DataFrames.relay(intro.introId(), packet)));
+        } else {
+            out.add(new Transmit(to, packet));
+        }
     }
 
     /** A consent/keepalive check on the chosen path (RFC 7675 style). */
@@ -277,11 +411,11 @@ final class HolePunch {
         }
     }
 
-    /** Follows the peer to a new endpoint it proved (e.g. it nominated another path or rebound). */
+    /** Follows the peer to a new endpoint it proved (e.g. its data arrives on another path). */
     void moveTo(InetSocketAddress from, long now) {
         Candidate c = find(from);
         if (c == null) {
-            c = addCandidate(from, CandidateKind.PEER_REFLEXIVE);
+            c = from.equals(relayAddress) ? null : addCandidate(from, CandidateKind.PEER_REFLEXIVE);
         }
         if (c != null) {
             select(c, now);
@@ -300,18 +434,27 @@ final class HolePunch {
     /** The connection's description once selected. */
     ConnectionInfo info() {
         Candidate c = selected;
-        Via via = c.kind == CandidateKind.PRIVATE ? Via.PRIVATE : intro.sameNat() ? Via.HAIRPIN : Via.PUBLIC;
-        Technique technique = intro.remoteIsPublic() ? Technique.DIRECT : Technique.UDP_HOLE_PUNCH;
+        Via via = switch (c.kind) {
+            case PRIVATE -> Via.PRIVATE;
+            case RELAY -> Via.RELAY;
+            default -> intro.sameNat() ? Via.HAIRPIN : Via.PUBLIC;
+        };
+        Technique technique = c.kind == CandidateKind.RELAY ? Technique.RELAY : intro.directTechnique();
+        List<InetSocketAddress> localPrivates = intro.localPrivates();
         InetSocketAddress local = localPrivates.isEmpty() ? null : localPrivates.get(0);
         if (c.mappedByPeer != null && localPrivates.contains(c.mappedByPeer)) {
             local = c.mappedByPeer;
         }
         return new ConnectionInfo(intro.introId(), intro.peerId(), intro.dialer(), "udp", technique, via,
-                local, c.address, c.mappedByPeer, selectedAt - setupOrigin, c.rttNanos);
+                local, c.address, c.kind == CandidateKind.RELAY ? null : c.mappedByPeer,
+                selectedAt - setupOrigin, c.rttNanos);
     }
 
     /** Says what was tried, for the failure message. */
     String triedDescription() {
+        if (candidates.isEmpty()) {
+            return "no endpoint (waiting for the peer to connect out)";
+        }
         return candidates.stream().map(Candidate::toString).collect(Collectors.joining(", "));
     }
 

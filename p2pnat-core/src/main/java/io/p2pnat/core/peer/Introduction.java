@@ -14,13 +14,51 @@ import java.util.List;
  * @param remotePublic    the other peer's public endpoint as the server saw it
  * @param remotePrivates  the other peer's private endpoints as it reported them
  * @param localPublic     our own public endpoint as the server saw it
+ * @param localPrivates   our own private endpoints
+ * @param localMapping    our NAT's mapping class ({@code Signaling.NAT_*})
+ * @param remoteMapping   the other peer's NAT mapping class, as it reported it
  */
 public record Introduction(long introId, byte[] introKey, String peerId, boolean dialer,
                            InetSocketAddress remotePublic, List<InetSocketAddress> remotePrivates,
-                           InetSocketAddress localPublic) {
+                           InetSocketAddress localPublic, List<InetSocketAddress> localPrivates,
+                           int localMapping, int remoteMapping) {
     public Introduction {
         introKey = introKey.clone();
         remotePrivates = List.copyOf(remotePrivates);
+        localPrivates = List.copyOf(localPrivates);
+    }
+
+    /** An introduction without knowledge of our own endpoints or either NAT's behaviour. */
+    public Introduction(long introId, byte[] introKey, String peerId, boolean dialer,
+                        InetSocketAddress remotePublic, List<InetSocketAddress> remotePrivates,
+                        InetSocketAddress localPublic) {
+        this(introId, introKey, peerId, dialer, remotePublic, remotePrivates, localPublic, List.of(),
+                io.p2pnat.core.Signaling.NAT_UNKNOWN, io.p2pnat.core.Signaling.NAT_UNKNOWN);
+    }
+
+    /** We are not behind a NAT: the server saw us at an endpoint we registered ourselves. */
+    public boolean localIsPublic() {
+        return localPublic != null && localPrivates.contains(localPublic);
+    }
+
+    /** Both NATs map per destination (RFC 4787 §4.1): the public endpoints the server saw are useless to the peer. */
+    public boolean bothMappingsDependent() {
+        return localMapping == io.p2pnat.core.Signaling.NAT_DEPENDENT
+                && remoteMapping == io.p2pnat.core.Signaling.NAT_DEPENDENT;
+    }
+
+    /**
+     * The technique a direct path between us amounts to: hole punching when both are behind
+     * NATs, connection reversal (§3.2) when only the listener is, direct when the listener is
+     * public.
+     */
+    public Technique directTechnique() {
+        boolean dialerPublic = dialer ? localIsPublic() : remoteIsPublic();
+        boolean listenerPublic = dialer ? remoteIsPublic() : localIsPublic();
+        if (listenerPublic) {
+            return Technique.DIRECT;
+        }
+        return dialerPublic ? Technique.CONNECTION_REVERSAL : Technique.UDP_HOLE_PUNCH;
     }
 
     /** The other peer is not behind a NAT: its public endpoint is one it registered itself. */

@@ -56,6 +56,11 @@ public final class PeerAgent {
     private long keepaliveInterval = KEEPALIVE_MAX;
     private long registerRetryAt = Timers.NEVER;
     private long nextRequestId = 1;
+    private final MappingProbe mappingProbe = new MappingProbe();
+    private int natMapping = Signaling.NAT_UNKNOWN;
+    private long candidateUpdateDue = Timers.NEVER;
+    /** While a session is relayed: refresh our mapping and tell the peer our endpoints this often. */
+    static final long RELAYED_REFRESH = 2_000_000_000L;
 
     public PeerAgent(PeerConfig config, Random random) {
         this.config = config;
@@ -130,7 +135,7 @@ public final class PeerAgent {
         if (s == null || !s.established) {
             return false;
         }
-        out.add(new Transmit(s.punch.selectedAddress(), DataFrames.data(sessionId, payload)));
+        s.punch.emit(s.punch.selectedAddress(), DataFrames.data(sessionId, payload), out);
         s.lastOutbound = now;
         return true;
     }
@@ -139,7 +144,7 @@ public final class PeerAgent {
     public void close(long now, long sessionId) {
         PeerSession s = sessions.remove(sessionId);
         if (s != null && s.punch.selectedAddress() != null) {
-            out.add(new Transmit(s.punch.selectedAddress(), DataFrames.close(sessionId)));
+            s.punch.emit(s.punch.selectedAddress(), DataFrames.close(sessionId), out);
         }
     }
 
@@ -181,6 +186,7 @@ public final class PeerAgent {
 
     public long nextTimeout() {
         long next = Math.min(txns.nextTimeout(), Math.min(keepaliveDue, registerRetryAt));
+        next = Math.min(next, Math.min(mappingProbe.nextTimeout(), candidateUpdateDue));
         for (PeerSession s : sessions.values()) {
             next = Math.min(next, s.nextTimeout());
         }
@@ -189,6 +195,13 @@ public final class PeerAgent {
 
     /** Handles one datagram from {@code from}. Garbage and strangers are dropped silently. */
     public void handleInput(long now, InetSocketAddress from, byte[] buf, int off, int len) {
+        if (DataFrames.isRelayFrame(buf, off, len)) {
+            if (from.equals(config.server())) {
+                // A peer packet the server relayed (§3.1): handle it as if from the relay "endpoint".
+                handleInput(now, from, buf, off + DataFrames.HEADER, len - DataFrames.HEADER);
+            }
+            return;
+        }
         if (DataFrames.isFrame(buf, off, len)) {
             onFrame(now, from, buf, off, len);
             return;
@@ -202,7 +215,9 @@ public final class PeerAgent {
         } catch (StunParseException e) {
             return;
         }
-        if (from.equals(config.server()) && m.method() != StunMethod.BINDING) {
+        if (mappingProbe.owns(m)) {
+            onMappingProbeAnswer(now, m);
+        } else if (from.equals(config.server()) && m.method() != StunMethod.BINDING) {
             onServerMessage(now, m);
         } else if (m.method() == StunMethod.BINDING) {
             onCheck(now, from, m);
@@ -221,10 +236,17 @@ public final class PeerAgent {
             registerRetryAt = Timers.NEVER;
             register(now, null, now + config.serverTimeout().toNanos());
         }
+        if (mappingProbe.onTimeout(now, out)) {
+            reportMapping(now, Signaling.NAT_UNKNOWN);
+        }
+        if (now >= candidateUpdateDue) {
+            candidateUpdateDue = Timers.NEVER;
+            sendCandidateUpdates(now);
+        }
         for (Iterator<PeerSession> it = sessions.values().iterator(); it.hasNext(); ) {
             PeerSession s = it.next();
             if (s.punch.onTimeout(now, out)) {
-                establish(s, now);
+                pathSelected(s, now);
             }
             if (!s.established && s.punch.failed(now)) {
                 it.remove();
@@ -270,12 +292,13 @@ public final class PeerAgent {
     }
 
     private void sendKeepalive(long now) {
-        if (sessionKey == null) {
+        if (sessionKey == null || txns.has(Kind.KEEPALIVE)) {
             return;
         }
         TransactionId tid = TransactionId.random(random);
         byte[] req = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.REQUEST, tid)
                 .addString(StunAttributeType.PEER_ID, config.peerId())
+                .addByte(Signaling.ATTR_NAT_MAPPING, natMapping)
                 .build().encode(sessionKey, true);
         txns.start(tid, Kind.KEEPALIVE, 0, req, now, config.serverTimeout().toNanos(), out);
     }
@@ -331,6 +354,32 @@ public final class PeerAgent {
         keepaliveDue = now + keepaliveInterval;
         publicEndpoint = mapped;
         events.add(new PeerEvent.Registered(mapped));
+        long alt = m.uint32(Signaling.ATTR_ALT_PORT).orElse(0);
+        if (config.privateEndpoints().contains(mapped)) {
+            reportMapping(now, Signaling.NAT_INDEPENDENT); // not behind a NAT at all
+        } else if (alt > 0 && alt < 65536 && natMapping == Signaling.NAT_UNKNOWN) {
+            mappingProbe.start(now, new InetSocketAddress(config.server().getAddress(), (int) alt), random, out);
+        }
+    }
+
+    private void onMappingProbeAnswer(long now, StunMessage m) {
+        InetSocketAddress seen = mappingProbe.complete(m);
+        if (seen != null && publicEndpoint != null) {
+            // Same public endpoint toward two server ports: endpoint-independent (RFC 4787 §4.1).
+            reportMapping(now, seen.equals(publicEndpoint) ? Signaling.NAT_INDEPENDENT : Signaling.NAT_DEPENDENT);
+        }
+    }
+
+    private void reportMapping(long now, int mapping) {
+        natMapping = mapping;
+        if (mapping != Signaling.NAT_UNKNOWN) {
+            sendKeepalive(now);
+        }
+    }
+
+    /** Our NAT's mapping behaviour as measured against the server's two ports ({@code Signaling.NAT_*}). */
+    public int natMapping() {
+        return natMapping;
     }
 
     private void onKeepaliveAnswer(long now, StunMessage m, boolean ok) {
@@ -339,11 +388,13 @@ public final class PeerAgent {
             register(now, null, now + config.serverTimeout().toNanos());
             return;
         }
-        keepaliveDue = now + keepaliveInterval;
+        keepaliveDue = now + (anyRelayed() ? Math.min(keepaliveInterval, RELAYED_REFRESH) : keepaliveInterval);
         InetSocketAddress mapped = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
         if (mapped != null && !mapped.equals(publicEndpoint)) {
             publicEndpoint = mapped;
             events.add(new PeerEvent.Registered(mapped));
+            // Our NAT gave us a new mapping: tell relayed peers at once so they can punch to it.
+            sendCandidateUpdates(now);
         }
     }
 
@@ -373,7 +424,7 @@ public final class PeerAgent {
             events.add(new PeerEvent.DialFailed(dialId, FailureKind.SERVER_REFUSED, "malformed introduction from server"));
             return;
         }
-        HolePunch punch = new HolePunch(intro, config.peerId(), config.privateEndpoints(), random, now, dial.deadline);
+        HolePunch punch = newPunch(intro, now, dial.deadline);
         punch.measureSetupFrom(dial.startedAt);
         PeerSession s = new PeerSession(punch, dialId, now);
         sessions.put(intro.introId(), s);
@@ -403,11 +454,18 @@ public final class PeerAgent {
         if (intro == null || sessions.containsKey(intro.introId())) {
             return; // malformed, or a retransmission of one we have
         }
-        HolePunch punch = new HolePunch(intro, config.peerId(), config.privateEndpoints(), random, now,
-                now + config.listenDeadline().toNanos());
+        HolePunch punch = newPunch(intro, now, now + config.listenDeadline().toNanos());
         PeerSession s = new PeerSession(punch, -1, now);
         sessions.put(intro.introId(), s);
         punch.start(now, out);
+    }
+
+    private HolePunch newPunch(Introduction intro, long now, long deadline) {
+        if (!config.relayFallback()) {
+            return new HolePunch(intro, config.peerId(), config.privateEndpoints(), random, now, deadline);
+        }
+        return new HolePunch(intro, config.peerId(), random, now, deadline, config.server(),
+                config.punchBudget().toNanos());
     }
 
     private Introduction introduction(StunMessage m, String peerId, boolean dialer) {
@@ -418,7 +476,8 @@ public final class PeerAgent {
             return null;
         }
         return new Introduction(ByteBuffer.wrap(id).getLong(), key, peerId, dialer, pub,
-                m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT), publicEndpoint);
+                m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT), publicEndpoint, config.privateEndpoints(),
+                natMapping, m.byteValue(Signaling.ATTR_NAT_MAPPING).orElse(Signaling.NAT_UNKNOWN));
     }
 
     private void onServerTimeout(long now, Pending p) {
@@ -454,10 +513,20 @@ public final class PeerAgent {
                 return; // not for us, or not from the introduced peer (RFC 5128 §6.1)
             }
             s.lastInbound = now;
-            boolean nominated = s.punch.onCheckRequest(now, from, m, out);
-            if (nominated && !s.established) {
-                establish(s, now);
+            if (s.punch.onCheckRequest(now, from, m, out)) {
+                pathSelected(s, now);
             }
+        } else if (m.messageClass() == StunClass.INDICATION) {
+            OptionalLong id = Checks.introIdOf(m);
+            PeerSession s = id.isPresent() ? sessions.get(id.getAsLong()) : null;
+            if (s == null || !Checks.authentic(s.punch.intro, m)) {
+                return;
+            }
+            s.lastInbound = now;
+            // The peer's current endpoints, sent over the relayed path: punch to them.
+            m.xorAddress(StunAttributeType.PUBLIC_ENDPOINT)
+                    .ifPresent(a -> s.punch.learn(now, List.of(a), CandidateKind.PUBLIC, out));
+            s.punch.learn(now, m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT), CandidateKind.PRIVATE, out);
         } else if (m.messageClass() == StunClass.SUCCESS_RESPONSE) {
             for (PeerSession s : sessions.values()) {
                 if (s.punch.owns(m.transactionId())) {
@@ -465,8 +534,8 @@ public final class PeerAgent {
                         return;
                     }
                     s.lastInbound = now;
-                    if (s.punch.onCheckResponse(now, from, m, out) && !s.established) {
-                        establish(s, now);
+                    if (s.punch.onCheckResponse(now, from, m, out)) {
+                        pathSelected(s, now);
                     }
                     return;
                 }
@@ -488,25 +557,59 @@ public final class PeerAgent {
         }
         if (!from.equals(s.punch.selectedAddress()) && !s.punch.intro.dialer()) {
             s.punch.moveTo(from, now); // the dialer's data shows which path it uses
-        }
-        if (!s.established) {
-            establish(s, now);
+            pathSelected(s, now);
         }
         byte[] payload = new byte[len - DataFrames.HEADER];
         System.arraycopy(buf, off + DataFrames.HEADER, payload, 0, payload.length);
         events.add(new PeerEvent.Data(id, payload));
     }
 
-    private void establish(PeerSession s, long now) {
-        if (s.established || !s.punch.isSelected()) {
+    /** The session's path was chosen: the connection is up, or it moved (e.g. relay to direct). */
+    private void pathSelected(PeerSession s, long now) {
+        if (!s.punch.isSelected()) {
             return;
         }
-        s.established = true;
-        s.lastOutbound = now;
-        if (s.dialId >= 0) {
-            dials.remove(s.dialId);
+        if (s.established) {
+            events.add(new PeerEvent.PathChanged(s.id(), s.punch.info()));
+        } else {
+            s.established = true;
+            s.lastOutbound = now;
+            if (s.dialId >= 0) {
+                dials.remove(s.dialId);
+            }
+            events.add(new PeerEvent.Connected(s.dialId, s.punch.info()));
         }
-        events.add(new PeerEvent.Connected(s.dialId, s.punch.info()));
+        if (s.punch.isRelayed()) {
+            keepaliveDue = Math.min(keepaliveDue, now + RELAYED_REFRESH);
+            candidateUpdateDue = Math.min(candidateUpdateDue, now);
+        }
+    }
+
+    private boolean anyRelayed() {
+        for (PeerSession s : sessions.values()) {
+            if (s.established && s.punch.isRelayed()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Tells every relayed peer our current endpoints over the relay (an authenticated Binding
+     * indication), so that both sides punch again to endpoints that may have changed.
+     */
+    private void sendCandidateUpdates(long now) {
+        boolean any = false;
+        for (PeerSession s : sessions.values()) {
+            if (!s.established || !s.punch.isRelayed() || publicEndpoint == null) {
+                continue;
+            }
+            any = true;
+            s.punch.emit(s.punch.selectedAddress(),
+                    Checks.candidates(s.punch.intro, config.peerId(), TransactionId.random(random), publicEndpoint,
+                            config.privateEndpoints()), out);
+        }
+        candidateUpdateDue = any ? now + RELAYED_REFRESH : Timers.NEVER;
     }
 
     /** Sessions held (punching or established); for tests and stats. */

@@ -13,9 +13,11 @@ import java.util.List;
  * @param privateEndpoints  our endpoints as we see them (RFC 5128 §3.3: registered with S)
  * @param serverTimeout     how long to wait for the server before calling it unreachable
  * @param listenDeadline    how long an incoming introduction may take to connect
+ * @param punchBudget       how long direct checks get before the relay may carry the session
+ *                          (skipped when both NATs map per destination); null or zero: no relay
  */
 public record PeerConfig(String peerId, InetSocketAddress server, List<InetSocketAddress> privateEndpoints,
-                         Duration serverTimeout, Duration listenDeadline) {
+                         Duration serverTimeout, Duration listenDeadline, Duration punchBudget) {
     public PeerConfig {
         PeerIds.require(peerId);
         privateEndpoints = List.copyOf(privateEndpoints);
@@ -26,5 +28,19 @@ public record PeerConfig(String peerId, InetSocketAddress server, List<InetSocke
 
     public PeerConfig(String peerId, InetSocketAddress server, List<InetSocketAddress> privateEndpoints) {
         this(peerId, server, privateEndpoints, Duration.ofSeconds(4), Duration.ofSeconds(30));
+    }
+
+    /** With the default punch budget of one second before relaying. */
+    public PeerConfig(String peerId, InetSocketAddress server, List<InetSocketAddress> privateEndpoints,
+                      Duration serverTimeout, Duration listenDeadline) {
+        this(peerId, server, privateEndpoints, serverTimeout, listenDeadline, DEFAULT_PUNCH_BUDGET);
+    }
+
+    /** Direct checks get this long before a relayed path is used. */
+    public static final Duration DEFAULT_PUNCH_BUDGET = Duration.ofSeconds(1);
+
+    /** Whether the relay fallback is on. */
+    public boolean relayFallback() {
+        return punchBudget != null && !punchBudget.isZero() && !punchBudget.isNegative();
     }
 }

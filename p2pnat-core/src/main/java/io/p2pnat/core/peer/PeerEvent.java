@@ -16,6 +16,10 @@ public sealed interface PeerEvent {
     record Connected(long dialId, ConnectionInfo info) implements PeerEvent {
     }
 
+    /** A session moved to another path, e.g. from the relay to a direct one (an upgrade). */
+    record PathChanged(long sessionId, ConnectionInfo info) implements PeerEvent {
+    }
+
     /** A dial failed. */
     record DialFailed(long dialId, FailureKind kind, String reason) implements PeerEvent {
     }

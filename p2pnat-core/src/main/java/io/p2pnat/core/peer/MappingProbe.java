@@ -1,0 +1,68 @@
+package io.p2pnat.core.peer;
+
+import io.p2pnat.core.Timers;
+import io.p2pnat.core.Transmit;
+import io.p2pnat.wire.StunAttributeType;
+import io.p2pnat.wire.StunClass;
+import io.p2pnat.wire.StunMessage;
+import io.p2pnat.wire.StunMethod;
+import io.p2pnat.wire.TransactionId;
+import java.net.InetSocketAddress;
+import java.util.Queue;
+import java.util.Random;
+
+/**
+ * One STUN Binding to the server's alternate port: if our NAT shows the same public endpoint
+ * there as toward the main port, its mapping is endpoint-independent (RFC 4787 §4.1; the test of
+ * RFC 5780 §4.3 with a port instead of a second address). Hole punching needs that (RFC 5128 §3.3).
+ */
+final class MappingProbe {
+    private static final long RTO = 250_000_000L;
+    private static final int MAX_SENDS = 3;
+
+    private TransactionId tid;
+    private InetSocketAddress to;
+    private byte[] request;
+    private int sends;
+    private long due = Timers.NEVER;
+
+    void start(long now, InetSocketAddress alternate, Random random, Queue<Transmit> out) {
+        tid = TransactionId.random(random);
+        to = alternate;
+        request = StunMessage.builder(StunMethod.BINDING, StunClass.REQUEST, tid).build().encode(null, true);
+        sends = 1;
+        due = now + RTO;
+        out.add(new Transmit(to, request));
+    }
+
+    boolean owns(StunMessage m) {
+        return tid != null && m.messageClass() == StunClass.SUCCESS_RESPONSE && tid.equals(m.transactionId());
+    }
+
+    /** The public endpoint seen at the alternate port, or null. */
+    InetSocketAddress complete(StunMessage m) {
+        tid = null;
+        due = Timers.NEVER;
+        return m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
+    }
+
+    /** Retransmits; true when the probe gave up unanswered. */
+    boolean onTimeout(long now, Queue<Transmit> out) {
+        if (tid == null || now < due) {
+            return false;
+        }
+        if (sends >= MAX_SENDS) {
+            tid = null;
+            due = Timers.NEVER;
+            return true;
+        }
+        sends++;
+        due = now + RTO * sends;
+        out.add(new Transmit(to, request));
+        return false;
+    }
+
+    long nextTimeout() {
+        return due;
+    }
+}

@@ -1,0 +1,449 @@
+package io.p2pnat.core.rendezvous;
+
+import static io.p2pnat.core.testnet.TestNet.ep;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.p2pnat.core.Signaling;
+import io.p2pnat.core.Timers;
+import io.p2pnat.core.Transmit;
+import io.p2pnat.wire.StunAttributeType;
+import io.p2pnat.wire.StunClass;
+import io.p2pnat.wire.StunMessage;
+import io.p2pnat.wire.StunMethod;
+import io.p2pnat.wire.StunParseException;
+import io.p2pnat.wire.TransactionId;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The rendezvous server S as a state machine: bytes and time in, bytes out (RFC 5128 §3.3, §6.2). */
+class RendezvousServiceTest {
+    private static final InetSocketAddress ALICE = ep("192.0.2.1:1234");
+    private static final InetSocketAddress BOB = ep("192.0.2.254:1234");
+    private static final InetSocketAddress ALICE_PRIVATE = ep("10.0.0.1:1234");
+    private static final InetSocketAddress BOB_PRIVATE = ep("10.1.1.3:1234");
+    private static final long LIFETIME = Duration.ofSeconds(10).toNanos();
+
+    private final Random rnd = new Random(5128);
+    private RendezvousService s = service(RendezvousConfig.defaults().withRegistrationLifetime(Duration.ofSeconds(10)));
+    private long now = 1_000_000_000L;
+
+    private RendezvousService service(RendezvousConfig config) {
+        return new RendezvousService(config, new Random(42));
+    }
+
+    // --- helpers --------------------------------------------------------------------------
+
+    private List<Transmit> feed(InetSocketAddress from, byte[] bytes) {
+        s.handleInput(now, from, bytes, 0, bytes.length);
+        return drain();
+    }
+
+    private List<Transmit> timeout() {
+        s.handleTimeout(now);
+        return drain();
+    }
+
+    private List<Transmit> drain() {
+        List<Transmit> out = new ArrayList<>();
+        for (Transmit t = s.pollTransmit(); t != null; t = s.pollTransmit()) {
+            out.add(t);
+        }
+        return out;
+    }
+
+    private static StunMessage decode(Transmit t) {
+        try {
+            return StunMessage.decode(t.payload());
+        } catch (StunParseException e) {
+            throw new AssertionError("server sent malformed STUN", e);
+        }
+    }
+
+    private static StunMessage only(List<Transmit> out, InetSocketAddress to) {
+        assertEquals(1, out.size(), () -> "expected one answer, got " + out.size());
+        assertEquals(to, out.get(0).destination());
+        return decode(out.get(0));
+    }
+
+    private TransactionId tid() {
+        return TransactionId.random(rnd);
+    }
+
+    /** A REGISTER as the peer agent builds it; padded to {@link Signaling#MIN_REGISTER_SIZE} if asked. */
+    private byte[] register(String id, byte[] cookie, boolean pad, InetSocketAddress... privates) {
+        StunMessage.Builder b = StunMessage.builder(StunMethod.REGISTER, StunClass.REQUEST, tid())
+                .addString(StunAttributeType.PEER_ID, id);
+        for (InetSocketAddress p : privates) {
+            b.addXorAddress(StunAttributeType.PRIVATE_ENDPOINT, p);
+        }
+        if (cookie != null) {
+            b.addAttribute(StunAttributeType.COOKIE, cookie);
+        }
+        int size = b.build().encode(null, true).length;
+        if (pad && size < Signaling.MIN_REGISTER_SIZE) {
+            b.addAttribute(Signaling.PADDING, new byte[Signaling.MIN_REGISTER_SIZE - size - 4]);
+        }
+        return b.build().encode(null, true);
+    }
+
+    /** Signed request of a registered (or pretending) peer. */
+    private byte[] signed(int method, String id, String target, byte[] key) {
+        StunMessage.Builder b = StunMessage.builder(method, StunClass.REQUEST, tid()).addString(StunAttributeType.PEER_ID, id);
+        if (target != null) {
+            b.addString(StunAttributeType.TARGET_ID, target);
+        }
+        return b.build().encode(key, true);
+    }
+
+    private byte[] cookieFor(String id, InetSocketAddress from, InetSocketAddress... privates) {
+        StunMessage challenge = only(feed(from, register(id, null, true, privates)), from);
+        return challenge.bytes(StunAttributeType.COOKIE).orElseThrow();
+    }
+
+    /** Registers through the cookie exchange; returns the session key. */
+    private byte[] registerPeer(String id, InetSocketAddress from, InetSocketAddress... privates) {
+        byte[] cookie = cookieFor(id, from, privates);
+        StunMessage ok = only(feed(from, register(id, cookie, true, privates)), from);
+        assertEquals(StunClass.SUCCESS_RESPONSE, ok.messageClass(), () -> "REGISTER refused: " + ok.errorReason());
+        return ok.bytes(StunAttributeType.SESSION_KEY).orElseThrow();
+    }
+
+    // --- binding --------------------------------------------------------------------------
+
+    @Test
+    void bindingIsAnsweredWithTheSourceAsXorMappedAddress() {
+        TransactionId id = tid();
+        byte[] req = StunMessage.builder(StunMethod.BINDING, StunClass.REQUEST, id).build().encode();
+        StunMessage resp = only(feed(ALICE, req), ALICE);
+        assertEquals(StunMethod.BINDING, resp.method());
+        assertEquals(StunClass.SUCCESS_RESPONSE, resp.messageClass());
+        assertEquals(id, resp.transactionId());
+        assertEquals(ALICE, resp.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElseThrow());
+        assertEquals(0, s.registrationCount(), "a Binding creates no state");
+    }
+
+    // --- registration ---------------------------------------------------------------------
+
+    @Test
+    void registerWithoutCookieGetsAStatelessChallengeNoLargerThanTheRequest() {
+        byte[] req = register("alice", null, true, ALICE_PRIVATE);
+        List<Transmit> out = feed(ALICE, req);
+        StunMessage challenge = only(out, ALICE);
+        assertEquals(StunClass.ERROR_RESPONSE, challenge.messageClass());
+        assertEquals(Signaling.ERR_COOKIE_REQUIRED, challenge.errorCode().orElseThrow());
+        assertTrue(challenge.has(StunAttributeType.COOKIE), "401 must carry the cookie");
+        assertTrue(out.get(0).payload().length <= req.length,
+                "challenge of " + out.get(0).payload().length + " B for a request of " + req.length + " B");
+        assertEquals(0, s.registrationCount(), "no state before the round trip is proven (RFC 5128 §6.2)");
+        assertEquals(Timers.NEVER, s.nextTimeout(), "no timer either");
+    }
+
+    @Test
+    void registerSmallerThanTheChallengeIsNotAnsweredAtAll() {
+        byte[] req = register("alice", null, false);
+        assertTrue(req.length < Signaling.MIN_REGISTER_SIZE, "test needs an unpadded request, got " + req.length);
+        assertEquals(List.of(), feed(ALICE, req));
+        assertEquals(0, s.registrationCount());
+        assertEquals(1, s.stats().dropped());
+    }
+
+    @Test
+    void registerWithCookieSucceedsWithSessionKeyAndObservedEndpoint() {
+        byte[] cookie = cookieFor("alice", ALICE, ALICE_PRIVATE);
+        StunMessage ok = only(feed(ALICE, register("alice", cookie, true, ALICE_PRIVATE)), ALICE);
+        assertEquals(StunMethod.REGISTER, ok.method());
+        assertEquals(StunClass.SUCCESS_RESPONSE, ok.messageClass());
+        byte[] key = ok.bytes(StunAttributeType.SESSION_KEY).orElseThrow();
+        assertTrue(key.length >= 16, "session key of " + key.length + " bytes");
+        assertTrue(ok.checkIntegrity(key), "success is integrity-protected with the new session key");
+        assertEquals(ALICE, ok.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElseThrow());
+        assertEquals(10, ok.uint32(StunAttributeType.LIFETIME_SECONDS).orElseThrow());
+        assertEquals(1, s.registrationCount());
+    }
+
+    @Test
+    void cookieReplayedFromAnotherAddressIsNotAccepted() {
+        byte[] cookie = cookieFor("alice", ALICE, ALICE_PRIVATE);
+        InetSocketAddress elsewhere = ep("198.51.100.7:4444");
+        StunMessage answer = only(feed(elsewhere, register("alice", cookie, true, ALICE_PRIVATE)), elsewhere);
+        assertEquals(StunClass.ERROR_RESPONSE, answer.messageClass());
+        assertEquals(Signaling.ERR_COOKIE_REQUIRED, answer.errorCode().orElseThrow());
+        assertFalse(answer.has(StunAttributeType.SESSION_KEY));
+        assertEquals(0, s.registrationCount());
+        // Same source port, other IP, and same IP, other port: both bound into the cookie.
+        for (InetSocketAddress other : List.of(ep("192.0.2.2:1234"), ep("192.0.2.1:1235"))) {
+            assertEquals(Signaling.ERR_COOKIE_REQUIRED,
+                    only(feed(other, register("alice", cookie, true)), other).errorCode().orElseThrow());
+        }
+        assertEquals(0, s.registrationCount());
+    }
+
+    // --- lifetime -------------------------------------------------------------------------
+
+    @Test
+    void registrationExpiresAfterItsLifetimeWithoutKeepalives() {
+        registerPeer("alice", ALICE, ALICE_PRIVATE);
+        long registeredAt = now;
+        assertTrue(s.nextTimeout() <= registeredAt + LIFETIME, "the service must ask to be woken for the expiry");
+        now = registeredAt + LIFETIME - 1;
+        timeout();
+        assertEquals(1, s.registrationCount());
+        now = registeredAt + LIFETIME;
+        timeout();
+        assertEquals(0, s.registrationCount());
+    }
+
+    @Test
+    void keepalivesHoldARegistrationPastItsLifetime() {
+        byte[] key = registerPeer("alice", ALICE, ALICE_PRIVATE);
+        for (int i = 0; i < 8; i++) { // 40 s, four lifetimes
+            now += LIFETIME / 2;
+            timeout();
+            assertEquals(1, s.registrationCount(), "expired at keepalive " + i);
+            StunMessage ok = only(feed(ALICE, signed(StunMethod.KEEPALIVE, "alice", null, key)), ALICE);
+            assertEquals(StunClass.SUCCESS_RESPONSE, ok.messageClass());
+            assertTrue(ok.checkIntegrity(key));
+            assertEquals(ALICE, ok.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElseThrow());
+        }
+        long last = now;
+        now = last + LIFETIME - 1;
+        timeout();
+        assertEquals(1, s.registrationCount());
+        now = last + LIFETIME;
+        timeout();
+        assertEquals(0, s.registrationCount(), "without keepalives it lapses one lifetime after the last");
+    }
+
+    @Test
+    void forgedKeepaliveIsDroppedAndDoesNotExtendTheRegistration() {
+        registerPeer("alice", ALICE, ALICE_PRIVATE);
+        long registeredAt = now;
+        byte[] wrongKey = new byte[16];
+        rnd.nextBytes(wrongKey);
+        now = registeredAt + LIFETIME - 1_000_000_000L;
+        assertEquals(List.of(), feed(ALICE, signed(StunMethod.KEEPALIVE, "alice", null, wrongKey)));
+        assertEquals(List.of(), feed(ALICE, signed(StunMethod.KEEPALIVE, "alice", null, null)), "unsigned");
+        now = registeredAt + LIFETIME;
+        timeout();
+        assertEquals(0, s.registrationCount());
+    }
+
+    @Test
+    void authenticatedKeepaliveFromANewMappingMovesThePublicEndpoint() {
+        byte[] a = registerPeer("alice", ALICE, ALICE_PRIVATE);
+        byte[] b = registerPeer("bob", BOB, BOB_PRIVATE);
+        InetSocketAddress rebound = ep("192.0.2.1:40000");
+        assertEquals(StunClass.SUCCESS_RESPONSE,
+                only(feed(rebound, signed(StunMethod.KEEPALIVE, "alice", null, a)), rebound).messageClass());
+        StunMessage found = only(feed(BOB, signed(StunMethod.LOOKUP, "bob", "alice", b)), BOB);
+        assertTrue(found.checkIntegrity(b));
+        assertEquals(rebound, found.xorAddress(StunAttributeType.PUBLIC_ENDPOINT).orElseThrow());
+        assertEquals(List.of(ALICE_PRIVATE), found.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT));
+    }
+
+    // --- introductions --------------------------------------------------------------------
+
+    @Test
+    void connectToUnknownPeerIsAnsweredWithIntegrityProtected404() {
+        byte[] key = registerPeer("alice", ALICE, ALICE_PRIVATE);
+        StunMessage err = only(feed(ALICE, signed(StunMethod.CONNECT, "alice", "carol", key)), ALICE);
+        assertEquals(StunClass.ERROR_RESPONSE, err.messageClass());
+        assertEquals(Signaling.ERR_UNKNOWN_PEER, err.errorCode().orElseThrow());
+        assertTrue(err.checkIntegrity(key), "an authenticated dialer gets an authenticated answer");
+        assertEquals(0, s.pendingIntroductionCount());
+    }
+
+    @Test
+    void connectIntroducesBothSidesWithTheSameCredentials() {
+        byte[] a = registerPeer("alice", ALICE, ALICE_PRIVATE);
+        byte[] b = registerPeer("bob", BOB, BOB_PRIVATE, ep("10.1.1.4:1234"));
+        List<Transmit> out = feed(ALICE, signed(StunMethod.CONNECT, "alice", "bob", a));
+        assertEquals(2, out.size());
+        Transmit toBob = out.stream().filter(t -> t.destination().equals(BOB)).findFirst().orElseThrow();
+        Transmit toAlice = out.stream().filter(t -> t.destination().equals(ALICE)).findFirst().orElseThrow();
+
+        StunMessage answer = decode(toAlice);
+        assertEquals(StunMethod.CONNECT, answer.method());
+        assertEquals(StunClass.SUCCESS_RESPONSE, answer.messageClass());
+        assertTrue(answer.checkIntegrity(a));
+        assertEquals(BOB, answer.xorAddress(StunAttributeType.PUBLIC_ENDPOINT).orElseThrow());
+        assertEquals(List.of(BOB_PRIVATE, ep("10.1.1.4:1234")), answer.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT));
+
+        StunMessage intro = decode(toBob);
+        assertEquals(StunMethod.INTRODUCE, intro.method());
+        assertEquals(StunClass.REQUEST, intro.messageClass());
+        assertTrue(intro.checkIntegrity(b), "INTRODUCE is signed with the target's session key");
+        assertEquals("alice", intro.string(StunAttributeType.PEER_ID).orElseThrow());
+        assertEquals(ALICE, intro.xorAddress(StunAttributeType.PUBLIC_ENDPOINT).orElseThrow());
+        assertEquals(List.of(ALICE_PRIVATE), intro.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT));
+
+        byte[] introId = answer.bytes(StunAttributeType.INTRO_ID).orElseThrow();
+        byte[] introKey = answer.bytes(StunAttributeType.INTRO_KEY).orElseThrow();
+        assertEquals(8, introId.length);
+        assertTrue(introKey.length >= 16);
+        assertArrayEquals(introId, intro.bytes(StunAttributeType.INTRO_ID).orElseThrow());
+        assertArrayEquals(introKey, intro.bytes(StunAttributeType.INTRO_KEY).orElseThrow());
+        assertFalse(Arrays.equals(introKey, a) || Arrays.equals(introKey, b), "fresh credentials, not a session key");
+        assertEquals(Signaling.ROLE_DIALER, answer.byteValue(StunAttributeType.ROLE).orElseThrow());
+        assertEquals(Signaling.ROLE_LISTENER, intro.byteValue(StunAttributeType.ROLE).orElseThrow());
+
+        // A second introduction gets new credentials.
+        StunMessage again = decode(feed(ALICE, signed(StunMethod.CONNECT, "alice", "bob", a)).stream()
+                .filter(t -> t.destination().equals(ALICE)).findFirst().orElseThrow());
+        assertFalse(Arrays.equals(introKey, again.bytes(StunAttributeType.INTRO_KEY).orElseThrow()));
+    }
+
+    @Test
+    void introduceIsRetransmittedUntilAcknowledged() {
+        byte[] a = registerPeer("alice", ALICE, ALICE_PRIVATE);
+        byte[] b = registerPeer("bob", BOB, BOB_PRIVATE);
+        byte[] first = feed(ALICE, signed(StunMethod.CONNECT, "alice", "bob", a)).stream()
+                .filter(t -> t.destination().equals(BOB)).findFirst().orElseThrow().payload();
+        assertEquals(1, s.pendingIntroductionCount());
+
+        int retransmissions = 0;
+        for (int i = 0; i < 2; i++) {
+            long due = s.nextTimeout();
+            assertTrue(due > now && due <= now + Duration.ofSeconds(1).toNanos(), "retransmission timer armed");
+            now = due;
+            List<Transmit> out = timeout();
+            assertEquals(1, out.size());
+            assertEquals(BOB, out.get(0).destination());
+            assertArrayEquals(first, out.get(0).payload(), "the same request, same transaction");
+            retransmissions++;
+        }
+        assertEquals(2, retransmissions);
+
+        StunMessage intro = decode(new Transmit(BOB, first));
+        byte[] ack = StunMessage.builder(StunMethod.INTRODUCE, StunClass.SUCCESS_RESPONSE, intro.transactionId())
+                .build().encode(b, true);
+        assertEquals(List.of(), feed(BOB, ack));
+        assertEquals(0, s.pendingIntroductionCount());
+        for (int i = 0; i < 20; i++) {
+            now += Duration.ofMillis(500).toNanos();
+            assertEquals(List.of(), timeout(), "retransmitted after the ack");
+        }
+    }
+
+    @Test
+    void unacknowledgedIntroduceGivesUpAfterAFewTries() {
+        byte[] a = registerPeer("alice", ALICE, ALICE_PRIVATE);
+        registerPeer("bob", BOB, BOB_PRIVATE);
+        feed(ALICE, signed(StunMethod.CONNECT, "alice", "bob", a));
+        int sends = 1;
+        for (int i = 0; i < 100 && s.pendingIntroductionCount() > 0; i++) {
+            now = Math.max(now, Math.min(s.nextTimeout(), now + Duration.ofSeconds(1).toNanos()));
+            sends += (int) timeout().stream().filter(t -> t.destination().equals(BOB)).count();
+        }
+        assertEquals(0, s.pendingIntroductionCount());
+        assertTrue(sends >= 3 && sends <= 8, "sent " + sends + " times");
+    }
+
+    // --- robustness -----------------------------------------------------------------------
+
+    @Test
+    void garbageAndTruncatedStunProduceNoOutputAndNoState() {
+        Random r = new Random(1);
+        List<byte[]> inputs = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            byte[] g = new byte[r.nextInt(300)];
+            r.nextBytes(g);
+            if (i % 2 == 0 && g.length >= 8) {
+                g[0] &= 0x3F; // looks more like STUN
+                g[4] = 0x21;
+                g[5] = 0x12;
+                g[6] = (byte) 0xA4;
+                g[7] = 0x42;
+            }
+            inputs.add(g);
+        }
+        byte[] full = register("alice", null, true, ALICE_PRIVATE);
+        for (int len = 0; len < full.length; len++) {
+            inputs.add(Arrays.copyOf(full, len));
+        }
+        byte[] binding = StunMessage.builder(StunMethod.BINDING, StunClass.REQUEST, tid()).build().encode(null, true);
+        for (int len = 0; len < binding.length; len++) {
+            inputs.add(Arrays.copyOf(binding, len));
+        }
+        for (byte[] in : inputs) {
+            assertEquals(List.of(), feed(ALICE, in), () -> "answered " + Arrays.toString(in));
+        }
+        assertEquals(0, s.registrationCount());
+        assertEquals(0, s.pendingIntroductionCount());
+        assertEquals(Timers.NEVER, s.nextTimeout());
+        assertEquals(inputs.size(), s.stats().dropped());
+    }
+
+    /**
+     * No reflection amplification (RFC 5128 §6.2, and coturn's 401 lesson in DESIGN §3): over every
+     * kind of request an unauthenticated source can send, S never answers with more bytes than it
+     * got. Plain STUN Binding is left out on purpose: RFC 8489 answers a 20-byte request with a
+     * 32-byte response (XOR-MAPPED-ADDRESS), as every STUN server does, so it is not asserted here.
+     */
+    @Test
+    void unauthenticatedRequestsAreNeverAnsweredWithMoreBytesThanTheyCarry() {
+        s = service(RendezvousConfig.defaults().withMaxRegistrations(1));
+        byte[] bobKeyNow = registerPeer("bob", BOB, BOB_PRIVATE);
+        byte[] stranger = new byte[16];
+        rnd.nextBytes(stranger);
+        byte[] aliceCookie = cookieFor("alice", ALICE);
+        InetSocketAddress[] tooMany = new InetSocketAddress[Signaling.MAX_PRIVATE_ENDPOINTS + 1];
+        for (int i = 0; i < tooMany.length; i++) {
+            tooMany[i] = ep("10.0.0." + (i + 1) + ":1234");
+        }
+        byte[] tooManyCookie = cookieFor("eve", ALICE, tooMany);
+        List<byte[]> requests = new ArrayList<>(List.of(
+                register("alice", null, true, ALICE_PRIVATE),
+                register("alice", null, false),
+                register("x", null, false),
+                register("bad id!", null, true),
+                register("bad id!", null, false),
+                register("alice", new byte[16], true),
+                register("alice", aliceCookie, true), // cookie fine, but the server is full (508)
+                register("eve", tooManyCookie, true, tooMany),
+                signed(StunMethod.KEEPALIVE, "mallory", null, stranger),
+                signed(StunMethod.CONNECT, "mallory", "bob", stranger),
+                signed(StunMethod.LOOKUP, "mallory", "bob", stranger),
+                signed(StunMethod.KEEPALIVE, "bob", null, stranger), // known id, wrong key
+                signed(StunMethod.CONNECT, "bob", "bob", stranger),
+                StunMessage.builder(StunMethod.KEEPALIVE, StunClass.REQUEST, tid()).build().encode(),
+                StunMessage.builder(StunMethod.CONNECT, StunClass.REQUEST, tid()).build().encode(),
+                StunMessage.builder(StunMethod.LOOKUP, StunClass.REQUEST, tid()).build().encode(),
+                StunMessage.builder(StunMethod.REGISTER, StunClass.REQUEST, tid()).build().encode(),
+                StunMessage.builder(StunMethod.ALLOCATE, StunClass.REQUEST, tid()).build().encode(),
+                StunMessage.builder(StunMethod.INTRODUCE, StunClass.SUCCESS_RESPONSE, tid()).build().encode()));
+        long in = 0;
+        long out = 0;
+        int answered = 0;
+        for (byte[] req : requests) {
+            List<Transmit> answers = feed(ALICE, req);
+            int bytes = answers.stream().mapToInt(t -> t.payload().length).sum();
+            String what = describe(req);
+            assertTrue(bytes <= req.length, () -> what + ": " + req.length + " B in, " + bytes + " B out");
+            in += req.length;
+            out += bytes;
+            answered += answers.isEmpty() ? 0 : 1;
+        }
+        assertTrue(out <= in, "amplification " + out + "/" + in);
+        assertTrue(answered >= 5, "the test should see real answers, not only silence: " + answered);
+        assertEquals(1, s.registrationCount(), "only bob");
+        assertNotNull(bobKeyNow);
+    }
+
+    private static String describe(byte[] req) {
+        try {
+            return StunMessage.decode(req).toString();
+        } catch (StunParseException e) {
+            return "undecodable";
+        }
+    }
+}
