@@ -28,13 +28,30 @@ final class Demo {
     private Demo() {
     }
 
-    /** The path each lab scenario must take (RFC 5128 §3.3.1-3.3.3). */
+    /** The path each lab scenario must take (RFC 5128 §3.1-3.3.3). */
     static String expectedVia(Scenario s) {
-        return switch (s) {
-            case FIGURE_3 -> "public";
-            case FIGURE_4 -> "private";
-            case FIGURE_5 -> "hairpin";
+        return switch (s.name()) {
+            case "FIGURE_1" -> "relay";
+            case "FIGURE_2", "FIGURE_3" -> "public";
+            case "FIGURE_4" -> "private";
+            case "FIGURE_5" -> "hairpin";
+            default -> "?";
         };
+    }
+
+    /** The technique each lab scenario must use. */
+    static String expectedTechnique(Scenario s) {
+        return switch (s.name()) {
+            case "FIGURE_1" -> "relay";
+            case "FIGURE_2" -> "connection-reversal";
+            default -> "udp-hole-punch";
+        };
+    }
+
+    /** Who dials in a scenario: in figure 2 the public host B dials A behind its NAT (§3.2). */
+    static LabRun.Plan plan(Scenario s, int count, int size) {
+        LabRun.Plan p = LabRun.Plan.of(count, size);
+        return s.name().equals("FIGURE_2") ? p.from("clientB", "clientA") : p;
     }
 
     static int run(PrintStream out, PrintStream err) throws Exception {
@@ -46,29 +63,33 @@ final class Demo {
         }
         Lab.cleanupStale();
         Table t = new Table("scenario", "technique", "via", "expected", "setup ms", "rtt ms", "echoed", "server pkts");
+        List<Scenario> order = new ArrayList<>(List.of(Scenario.values()));
+        order.sort((a, b) -> a.name().compareTo(b.name()));
         boolean allOk = true;
-        for (Scenario s : Scenario.values()) {
+        for (Scenario s : order) {
             err.println("building " + s.title() + " ...");
             try (Lab lab = Lab.create(s)) {
-                LabRun.Outcome o = LabRun.run(lab, COUNT, SIZE);
+                LabRun.Outcome o = LabRun.run(lab, plan(s, COUNT, SIZE));
                 long serverPkts = o.delta("server.in") + o.delta("server.out");
-                boolean ok = o.connected() && o.dialExit() == 0 && expectedVia(s).equals(o.text("via"));
+                boolean ok = o.connected() && o.dialExit() == 0 && expectedVia(s).equals(o.text("via"))
+                        && expectedTechnique(s).equals(o.text("technique"));
                 allOk &= ok;
                 t.row(s.title(), o.connected() ? o.text("technique") : "FAILED: " + o.text("error"),
-                        String.valueOf(o.text("via")), expectedVia(s), String.valueOf(o.text("setupMs")),
+                        String.valueOf(o.text("via")), expectedTechnique(s) + "/" + expectedVia(s), String.valueOf(o.text("setupMs")),
                         String.valueOf(o.text("rttMs")), o.text("echoed") + "/" + COUNT, String.valueOf(serverPkts));
                 if (!ok) {
                     err.println(o.log());
                 }
             } catch (Exception e) {
                 allOk = false;
-                t.row(s.title(), "FAILED: " + e.getMessage(), "-", expectedVia(s), "-", "-", "-", "-");
+                t.row(s.title(), "FAILED: " + e.getMessage(), "-", expectedTechnique(s) + "/" + expectedVia(s), "-", "-", "-", "-");
             }
         }
         t.print(out);
         out.println();
         out.println("server pkts: packets the rendezvous server sent and received during the dial (registration,");
-        out.println("introduction); the " + COUNT + " echoed messages went peer to peer, not through it.");
+        out.println("introduction); the " + COUNT + " echoed messages went peer to peer, not through it, except in the");
+        out.println("relay scenario, where both NATs map per destination and the server relays them.");
         return allOk ? 0 : Main.EXIT_FAILURE;
     }
 

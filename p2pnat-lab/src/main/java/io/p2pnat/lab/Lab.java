@@ -31,12 +31,16 @@ import java.util.regex.Pattern;
  * }
  * }</pre>
  *
+ * <p>A NAT's behaviour can be replaced while the lab runs ({@link #setNatBehaviour}); every RFC 4787
+ * behaviour {@link NatBehaviour} describes is available.
+ *
  * <p>Host names: {@code "server"}, {@code "clientA"}, {@code "clientB"}, and the NATs
  * {@code "natA"}, {@code "natB"}, {@code "natX"} where the scenario has them. Needs root, {@code ip},
  * {@code nft} and {@code sysctl}; see {@link #unavailableReason()}.
  */
 public final class Lab implements AutoCloseable {
     private static final Pattern PACKETS = Pattern.compile("packets (\\d+)");
+    private static final Pattern COUNTER = Pattern.compile("counter (\\S+) \\{\\s*packets (\\d+) bytes (\\d+)");
 
     private final Topology topology;
     private final Map<String, String> namespaces;
@@ -44,9 +48,12 @@ public final class Lab implements AutoCloseable {
     private final List<Process> processes = Collections.synchronizedList(new ArrayList<>());
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread shutdownHook;
+    /** Each NAT's current behaviour: as built, until {@link #setNatBehaviour} replaces it. */
+    private final Map<String, NatBehaviour> behaviours = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Lab(Topology topology, String prefix) {
         this.topology = topology;
+        topology.nats().forEach(n -> behaviours.put(n, topology.host(n).nat().behaviour()));
         Map<String, String> names = new LinkedHashMap<>();
         topology.hosts().keySet().forEach(h -> names.put(h, prefix + h));
         this.namespaces = Collections.unmodifiableMap(names);
@@ -105,10 +112,52 @@ public final class Lab implements AutoCloseable {
         return topology.nats();
     }
 
-    /** The behaviour a NAT was built with. */
+    /** A NAT's current behaviour: the one it was built with, or the last {@link #setNatBehaviour}. */
     public NatBehaviour natBehaviour(String nat) {
         requireNat(nat);
-        return topology.host(nat).nat().behaviour();
+        return behaviours.get(nat);
+    }
+
+    /**
+     * Replaces a running NAT's behaviour, as if the NAT were swapped for another box mid-session.
+     * The NAT's nftables table is replaced in one transaction ({@code nft -f -}), then its whole
+     * conntrack table is flushed ({@code conntrack -F} in its namespace), so every flow, old or
+     * new, is translated and filtered by the new behaviour from its next packet on: existing
+     * mappings, learned maps, hairpin state and the sequential port counter (back to
+     * {@link NatBehaviour#SEQUENTIAL_FIRST_PORT}) are all gone. Hosts keep their sockets; a client
+     * must ask the server again for its public endpoint.
+     *
+     * <p>The NAT's packet counters ({@link #natPublicUdpPacketsIn}, {@link #natPublicUdpPacketsOut},
+     * {@link #natUnsolicitedDropped}) carry over with their values; packets that cross the NAT in
+     * the few milliseconds between reading them and loading the new table are not counted.
+     * Other NATs are untouched. Needs {@code conntrack} (conntrack-tools).
+     *
+     * @throws LabException if {@code conntrack} is missing (nothing changed), or nft fails (the old
+     *     behaviour stays in force), or the flush fails (the new rules are in force, old flows not)
+     * @throws IllegalArgumentException if {@code nat} is not one of {@link #nats()}
+     */
+    public synchronized void setNatBehaviour(String nat, NatBehaviour behaviour) throws LabException {
+        requireNat(nat);
+        java.util.Objects.requireNonNull(behaviour, "behaviour");
+        if (closed.get()) {
+            throw new IllegalStateException("lab is closed");
+        }
+        if (Exec.find("conntrack").isEmpty()) {
+            throw new LabException("setNatBehaviour needs `conntrack` (conntrack-tools) to flush " + nat
+                    + "'s connection tracking table; nothing was changed");
+        }
+        String ns = namespace(nat);
+        String counters = Exec.check(Exec.inNamespace(ns,
+                List.of(Exec.tool("nft"), "list", "counters", "table", "ip", NftRules.TABLE)));
+        Map<String, NftRules.Count> values = new LinkedHashMap<>();
+        Matcher m = COUNTER.matcher(counters);
+        while (m.find()) {
+            values.put(m.group(1), new NftRules.Count(Long.parseLong(m.group(2)), Long.parseLong(m.group(3))));
+        }
+        String table = NftRules.nat(behaviour, topology.host(nat).mainAddress(), values);
+        Exec.check(Exec.inNamespace(ns, List.of(Exec.tool("nft"), "-f", "-")), NftRules.replacing(table));
+        behaviours.put(nat, behaviour);
+        Exec.check(Exec.inNamespace(ns, List.of(Exec.tool("conntrack"), "-F")));
     }
 
     /** The network namespace of a host (for {@code ip netns exec}). */
@@ -126,10 +175,21 @@ public final class Lab implements AutoCloseable {
 
     /**
      * A host's main IPv4 address: server {@code 192.0.2.128}, clientA {@code 10.0.0.1}, clientB
-     * {@code 10.1.1.3}; a NAT's public (outer) address, e.g. natA {@code 192.168.1.1} in figure 5.
+     * {@code 10.1.1.3} ({@code 192.0.2.77} in figure 2); a NAT's public (outer) address, e.g. natA
+     * {@code 192.168.1.1} in figure 5.
      */
     public String address(String host) {
         return topology.host(host).mainAddress();
+    }
+
+    /**
+     * All of a host's IPv4 addresses, {@link #address} first: the server has {@code 192.0.2.128}
+     * and {@code 192.0.2.129} (a second remote IP for mapping and filtering observations; bind a
+     * socket to it explicitly, or replies leave from 192.0.2.128); a NAT has its public then its
+     * inside address.
+     */
+    public List<String> addresses(String host) {
+        return topology.host(host).addresses();
     }
 
     /**
@@ -155,7 +215,7 @@ public final class Lab implements AutoCloseable {
         return process;
     }
 
-    /** UDP packets received on the server's interface (counted before any filtering). */
+    /** UDP packets received on the server's interface, both addresses (counted before any filtering). */
     public long serverUdpPacketsIn() throws LabException {
         return counter("server", NftRules.HOST_UDP_IN);
     }

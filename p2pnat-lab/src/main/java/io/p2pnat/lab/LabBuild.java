@@ -101,6 +101,10 @@ final class LabBuild {
             StringBuilder batch = new StringBuilder("link set lo up\n");
             for (Topology.Iface i : host.ifaces()) {
                 batch.append("addr add ").append(i.cidr()).append(" dev ").append(i.name()).append('\n');
+                for (String extra : i.secondary()) {
+                    batch.append("addr add ").append(extra).append('/').append(i.prefixLength())
+                            .append(" dev ").append(i.name()).append('\n');
+                }
                 batch.append("link set ").append(i.name()).append(" up\n");
             }
             if (host.gateway() != null) {
@@ -115,7 +119,7 @@ final class LabBuild {
             String rules;
             if (host.isNat()) {
                 rules = NftRules.nat(host.nat().behaviour(), host.mainAddress());
-            } else if (host.name().equals("server")) {
+            } else if (host.isPublicEndHost()) {
                 rules = NftRules.host(Topology.ETH);
             } else {
                 continue;

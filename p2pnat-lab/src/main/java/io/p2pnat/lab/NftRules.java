@@ -1,21 +1,37 @@
 package io.p2pnat.lab;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
 /**
  * Generates the nftables rulesets (for {@code nft -f -}) of the lab's hosts. Pure text; no I/O.
  *
- * <p>A NAT's table has a counter part, a mapping part, a filtering part and, when hairpinning,
- * a hairpin part; each part switches on its {@link NatBehaviour} enum, so a new behaviour is a new
- * case, not a redesign. The mechanisms follow LAB-FACTS.md:
+ * <p>A NAT's table ({@code ip p2pnat_lab}) has counters, a mapping part (chain {@code srcnat}), an
+ * inbound part (chain {@code dstnat}: endpoint-independent or address-dependent filtering,
+ * hairpinning), a {@code learn} chain that remembers after NAT what the NAT did, and a filtering
+ * part (chains {@code input} and {@code forward}); each part switches on its {@link NatBehaviour}
+ * enum. The mechanisms follow LAB-FACTS.md:
  * <ul>
  *   <li>endpoint-independent, port-preserving mapping: {@code masquerade} on the public interface;
+ *   <li>other mappings: a learned map that reuses an existing public port (inside endpoint →
+ *       public endpoint for endpoint-independent, (inside endpoint, remote IP) → public endpoint
+ *       for address-dependent; nothing for address-and-port-dependent), then the allocator:
+ *       {@code snat} to the public address with {@code numgen inc mod 500} through a map of real
+ *       port numbers (sequential) or {@code masquerade fully-random} (random);
  *   <li>address-and-port-dependent filtering: conntrack; on the public side anything not
  *       {@code established,related} is dropped in forward AND input (without the input drop an
  *       early punch packet from the peer gets a confirmed conntrack entry and the NAT remaps the
  *       inside host's port when it later sends to that peer);
- *   <li>hairpinning: a postrouting chain after NAT learns public port → inside endpoint (and the
- *       reverse) from conntrack's tuples; LAN packets to the public address are DNATed through that map and, as LAN→LAN
- *       flows with {@code ct status dnat}, SNATed to the sender's public mapping, so the receiver
- *       sees the sender's public endpoint (RFC 4787 REQ-9a, "External source IP address and port").
+ *   <li>endpoint-independent filtering: prerouting DNAT of the public address through the learned
+ *       map public port → inside endpoint; address-dependent filtering: the same DNAT, only for
+ *       (public port, remote IP) pairs learned on the way out; the forward chain accepts flows with
+ *       {@code ct status dnat};
+ *   <li>unsolicited TCP: dropped like everything else, or answered with {@code reject with tcp reset};
+ *   <li>hairpinning: LAN packets to the public address are DNATed through the learned map and, as
+ *       LAN→LAN flows with {@code ct status dnat}, SNATed to the sender's public mapping, so the
+ *       receiver sees the sender's public endpoint (RFC 4787 REQ-9a, "External source IP address
+ *       and port").
  * </ul>
  */
 final class NftRules {
@@ -25,7 +41,15 @@ final class NftRules {
     static final String NAT_UNSOLICITED_DROPPED = "pub_unsolicited_dropped";
     static final String HOST_UDP_IN = "udp_in";
     static final String HOST_UDP_OUT = "udp_out";
-    /** Learned hairpin mappings live no longer than conntrack's UDP timeout (30 s); see LAB-FACTS. */
+    /** Public port → inside endpoint, for hairpinning and endpoint-independent/address-dependent filtering. */
+    static final String LEARNED_IN = "learned_in";
+    /** Inside endpoint → public endpoint, for hairpinning and endpoint-independent non-preserving mapping. */
+    static final String LEARNED_OUT = "learned_out";
+    /** (Inside endpoint, remote IP) → public endpoint, for address-dependent mapping. */
+    static final String ADM_OUT = "adm_out";
+    /** (Public port, remote IP) pairs the inside has sent to, for address-dependent filtering. */
+    static final String ADF_PEERS = "adf_peers";
+    /** Learned mappings live no longer than conntrack's UDP timeout (30 s); see LAB-FACTS. */
     static final int LEARNED_MAP_TIMEOUT_SECONDS = 30;
 
     private NftRules() {}
@@ -46,91 +70,214 @@ final class NftRules {
                 + "}\n";
     }
 
+    /** A counter's values, carried into a replacement ruleset. */
+    record Count(long packets, long bytes) {}
+
     /**
      * A NAT between {@link Topology#LAN} (inside) and {@link Topology#WAN} (public, holding
      * {@code publicAddress}).
      */
     static String nat(NatBehaviour behaviour, String publicAddress) {
+        return nat(behaviour, publicAddress, Map.of());
+    }
+
+    /**
+     * As {@link #nat(NatBehaviour, String)}, with the named counters starting at the given values
+     * (so counters survive {@link Lab#setNatBehaviour}).
+     */
+    static String nat(NatBehaviour b, String publicAddress, Map<String, Count> counters) {
+        boolean learnIn = b.hairpinning() || b.filtering() != NatBehaviour.Filtering.ADDRESS_AND_PORT_DEPENDENT;
+        boolean learnOut = b.hairpinning() || b.mapping() == NatBehaviour.Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING;
+        boolean learnAdm = b.mapping() == NatBehaviour.Mapping.ADDRESS_DEPENDENT;
+        boolean learnAdf = b.filtering() == NatBehaviour.Filtering.ADDRESS_DEPENDENT;
+
         StringBuilder t = new StringBuilder("table ip " + TABLE + " {\n");
-        t.append("\tcounter ").append(NAT_UDP_IN).append(" { }\n");
-        t.append("\tcounter ").append(NAT_UDP_OUT).append(" { }\n");
-        t.append("\tcounter ").append(NAT_UNSOLICITED_DROPPED).append(" { }\n");
-        if (behaviour.hairpinning()) {
-            t.append(hairpinMaps());
+        for (String name : List.of(NAT_UDP_IN, NAT_UDP_OUT, NAT_UNSOLICITED_DROPPED)) {
+            Count c = counters.get(name);
+            t.append("\tcounter ").append(name)
+                    .append(c == null ? " { }\n" : " { packets " + c.packets() + " bytes " + c.bytes() + " }\n");
+        }
+        if (learnIn) {
+            t.append(learnedMap(LEARNED_IN, "inet_proto . inet_service : ipv4_addr . inet_service"));
+        }
+        if (learnOut) {
+            t.append(learnedMap(LEARNED_OUT, "inet_proto . ipv4_addr . inet_service : ipv4_addr . inet_service"));
+        }
+        if (learnAdm) {
+            t.append(learnedMap(ADM_OUT, "inet_proto . ipv4_addr . inet_service . ipv4_addr : ipv4_addr . inet_service"));
+        }
+        if (learnAdf) {
+            t.append(learnedMap(ADF_PEERS, "inet_proto . inet_service . ipv4_addr"));
         }
         t.append(chain("count_in", "filter hook prerouting priority raw - 10",
-                "iifname \"" + Topology.WAN + "\" meta l4proto udp counter name \"" + NAT_UDP_IN + "\""));
+                List.of("iifname \"" + Topology.WAN + "\" meta l4proto udp counter name \"" + NAT_UDP_IN + "\"")));
         t.append(chain("count_out", "filter hook postrouting priority srcnat + 50",
-                "oifname \"" + Topology.WAN + "\" meta l4proto udp counter name \"" + NAT_UDP_OUT + "\""));
-        t.append(chain("dstnat", "nat hook prerouting priority dstnat",
-                behaviour.hairpinning() ? hairpinDnat(publicAddress) : ""));
-        t.append(chain("srcnat", "nat hook postrouting priority srcnat",
-                mapping(behaviour.mapping()) + (behaviour.hairpinning() ? hairpinSnat(publicAddress) : "")));
-        if (behaviour.hairpinning()) {
-            t.append(chain("learn", "filter hook postrouting priority srcnat + 10", hairpinLearn(publicAddress)));
+                List.of("oifname \"" + Topology.WAN + "\" meta l4proto udp counter name \"" + NAT_UDP_OUT + "\"")));
+
+        List<String> dstnat = new ArrayList<>(inboundDnat(b.filtering(), publicAddress));
+        if (b.hairpinning()) {
+            dstnat.add(hairpinDnat(publicAddress));
         }
-        t.append(chain("input", "filter hook input priority filter", filtering(behaviour.filtering())));
-        t.append(chain("forward", "filter hook forward priority filter", filtering(behaviour.filtering())));
+        t.append(chain("dstnat", "nat hook prerouting priority dstnat", dstnat));
+
+        List<String> srcnat = new ArrayList<>(mapping(b, publicAddress));
+        if (b.hairpinning()) {
+            srcnat.addAll(hairpinSnat(publicAddress));
+        }
+        t.append(chain("srcnat", "nat hook postrouting priority srcnat", srcnat));
+
+        if (learnIn || learnOut || learnAdm || learnAdf) {
+            t.append(chain("learn", "filter hook postrouting priority srcnat + 10",
+                    learn(publicAddress, learnIn, learnOut, learnAdm, learnAdf)));
+        }
+        t.append(chain("input", "filter hook input priority filter", filtering(b, false)));
+        t.append(chain("forward", "filter hook forward priority filter", filtering(b, true)));
         return t.append("}\n").toString();
     }
 
-    private static String mapping(NatBehaviour.Mapping mapping) {
-        return switch (mapping) {
-            case ENDPOINT_INDEPENDENT -> "oifname \"" + Topology.WAN + "\" masquerade";
-        };
+    /**
+     * {@code nft -f} input that swaps in {@code table} (text of {@code table ip p2pnat_lab {...}})
+     * in one transaction: declaring the table first makes the delete valid whether or not it exists.
+     */
+    static String replacing(String table) {
+        return "table ip " + TABLE + " { }\ndelete table ip " + TABLE + "\n" + table;
     }
 
-    private static String filtering(NatBehaviour.Filtering filtering) {
+    /**
+     * The public-side mapping rules: whatever reuses an existing public port (a learned map)
+     * first; if its lookup misses, the rule does not apply and the allocator below it does.
+     */
+    private static List<String> mapping(NatBehaviour b, String publicAddress) {
+        String wan = "oifname \"" + Topology.WAN + "\" ";
+        String l4 = "meta l4proto { tcp, udp } ";
+        List<String> rules = new ArrayList<>();
+        switch (b.mapping()) {
+            case ENDPOINT_INDEPENDENT -> {
+                return List.of(wan + "masquerade");
+            }
+            case ENDPOINT_INDEPENDENT_NON_PRESERVING ->
+                rules.add(wan + l4 + "snat ip to meta l4proto . ip saddr . th sport map @" + LEARNED_OUT);
+            case ADDRESS_DEPENDENT ->
+                rules.add(wan + l4 + "snat ip to meta l4proto . ip saddr . th sport . ip daddr map @" + ADM_OUT);
+            case ADDRESS_AND_PORT_DEPENDENT -> { }
+            default -> throw new IllegalArgumentException(String.valueOf(b.mapping()));
+        }
+        switch (b.portAllocation()) {
+            case SEQUENTIAL -> {
+                rules.add(wan + l4 + "snat ip to " + publicAddress + " : " + sequentialPorts(b.portDelta()));
+                rules.add(wan + "masquerade");
+            }
+            case RANDOM -> rules.add(wan + "masquerade fully-random");
+            default -> throw new IllegalArgumentException("no allocator for " + b.portAllocation());
+        }
+        return rules;
+    }
+
+    /**
+     * {@code numgen inc mod N} counts 0, 1, 2, ... per new mapping; it yields host byte order, so
+     * it cannot be a port by itself (LAB-FACTS): an anonymous map turns it into real port numbers.
+     */
+    static String sequentialPorts(int delta) {
+        StringBuilder map = new StringBuilder("numgen inc mod " + NatBehaviour.SEQUENTIAL_PORTS + " map { ");
+        for (int i = 0; i < NatBehaviour.SEQUENTIAL_PORTS; i++) {
+            map.append(i == 0 ? "" : ", ").append(i).append(" : ").append(NatBehaviour.SEQUENTIAL_FIRST_PORT + i * delta);
+        }
+        return map.append(" }").toString();
+    }
+
+    /** Outside packets to the public address that filtering lets through to a learned mapping. */
+    private static List<String> inboundDnat(NatBehaviour.Filtering filtering, String publicAddress) {
+        String head = "iifname \"" + Topology.WAN + "\" ip daddr " + publicAddress + " meta l4proto { tcp, udp } ";
+        String dnat = "dnat ip to meta l4proto . th dport map @" + LEARNED_IN;
         return switch (filtering) {
-            case ADDRESS_AND_PORT_DEPENDENT -> "iifname \"" + Topology.WAN
-                    + "\" ct state != { established, related } counter name \"" + NAT_UNSOLICITED_DROPPED + "\" drop";
+            case ENDPOINT_INDEPENDENT -> List.of(head + dnat);
+            case ADDRESS_DEPENDENT -> List.of(head + "meta l4proto . th dport . ip saddr @" + ADF_PEERS + " " + dnat);
+            case ADDRESS_AND_PORT_DEPENDENT -> List.of();
         };
     }
 
-    private static String hairpinMaps() {
-        String flags = "\t\tflags dynamic,timeout\n\t\ttimeout " + LEARNED_MAP_TIMEOUT_SECONDS + "s\n";
-        return "\tmap hairpin_in {\n"
-                + "\t\ttype inet_proto . inet_service : ipv4_addr . inet_service\n" + flags + "\t}\n"
-                + "\tmap hairpin_out {\n"
-                + "\t\ttype inet_proto . ipv4_addr . inet_service : ipv4_addr . inet_service\n" + flags + "\t}\n";
+    /**
+     * Public-side packets that are not part of a flow conntrack knows are dropped (or, for TCP,
+     * reset), except flows the inbound DNAT let in (forward chain only: DNATed packets are routed
+     * on to the inside, never to the NAT itself).
+     */
+    private static List<String> filtering(NatBehaviour b, boolean forward) {
+        String unsolicited = "iifname \"" + Topology.WAN + "\" ct state != { established, related } ";
+        String count = "counter name \"" + NAT_UNSOLICITED_DROPPED + "\" ";
+        List<String> rules = new ArrayList<>();
+        if (forward && b.filtering() != NatBehaviour.Filtering.ADDRESS_AND_PORT_DEPENDENT) {
+            rules.add(unsolicited + "ct status dnat accept");
+        }
+        if (b.unsolicitedTcp() == NatBehaviour.UnsolicitedTcp.RST) {
+            rules.add(unsolicited + "meta l4proto tcp " + count + "reject with tcp reset");
+        }
+        rules.add(unsolicited + count + "drop");
+        return rules;
+    }
+
+    private static String learnedMap(String name, String type) {
+        return "\t" + (type.contains(":") ? "map " : "set ") + name + " {\n"
+                + "\t\ttype " + type + "\n"
+                + "\t\tflags dynamic,timeout\n\t\ttimeout " + LEARNED_MAP_TIMEOUT_SECONDS + "s\n\t}\n";
     }
 
     /** LAN packets to a learned public port go to the inside endpoint that owns it. */
     private static String hairpinDnat(String publicAddress) {
         return "iifname \"" + Topology.LAN + "\" ip daddr " + publicAddress
-                + " meta l4proto { tcp, udp } dnat ip to meta l4proto . th dport map @hairpin_in";
+                + " meta l4proto { tcp, udp } dnat ip to meta l4proto . th dport map @" + LEARNED_IN;
     }
 
     /** Hairpinned LAN→LAN flows leave with the sender's public mapping as source. */
-    private static String hairpinSnat(String publicAddress) {
+    private static List<String> hairpinSnat(String publicAddress) {
         String lanToLan = "iifname \"" + Topology.LAN + "\" oifname \"" + Topology.LAN + "\" ct status dnat";
-        return "\n\t\t" + lanToLan + " meta l4proto { tcp, udp } snat ip to meta l4proto . ip saddr . th sport map @hairpin_out"
-                + "\n\t\t" + lanToLan + " snat ip to " + publicAddress;
+        return List.of(
+                lanToLan + " meta l4proto { tcp, udp } snat ip to meta l4proto . ip saddr . th sport map @" + LEARNED_OUT,
+                lanToLan + " snat ip to " + publicAddress);
     }
 
     /**
-     * After NAT, remember public port ↔ inside endpoint of every source-NATed flow on the public
-     * address. Only conntrack's tuples are read, so packets in either direction refresh the entries
-     * (their 30 s timeout never outlives the flow's conntrack entry, which LAB-FACTS warns about,
-     * since {@code update} keeps an old value). {@code ct ... proto-src/dst} need the protocol
-     * fixed, hence one rule per protocol.
+     * After NAT, remember what the NAT did, from conntrack's tuples only, so packets in either
+     * direction refresh the entries (their 30 s timeout never outlives the flow's conntrack entry,
+     * which LAB-FACTS warns about, since {@code update} keeps an old value). Flows the NAT
+     * source-translated to its public address teach public port ↔ inside endpoint, (inside
+     * endpoint, remote IP) → public endpoint and (public port, remote IP); flows it let in by
+     * destination translation refresh the first two. {@code ct ... proto-src/dst} need the
+     * protocol fixed, hence one rule per protocol.
      */
-    private static String hairpinLearn(String publicAddress) {
-        StringBuilder rules = new StringBuilder();
-        for (String proto : new String[] {"udp", "tcp"}) {
-            if (rules.length() > 0) {
-                rules.append("\n\t\t");
+    private static List<String> learn(String publicAddress, boolean in, boolean out, boolean adm, boolean adf) {
+        List<String> rules = new ArrayList<>();
+        for (String proto : List.of("udp", "tcp")) {
+            StringBuilder snat = new StringBuilder("meta l4proto " + proto + " ct status snat ct reply ip daddr " + publicAddress);
+            if (in) {
+                snat.append(" update @" + LEARNED_IN + " { meta l4proto . ct reply proto-dst : ct original ip saddr . ct original proto-src }");
             }
-            rules.append("meta l4proto ").append(proto)
-                    .append(" ct status snat ct reply ip daddr ").append(publicAddress)
-                    .append(" update @hairpin_in { meta l4proto . ct reply proto-dst : ct original ip saddr . ct original proto-src }")
-                    .append(" update @hairpin_out { meta l4proto . ct original ip saddr . ct original proto-src : ct reply ip daddr . ct reply proto-dst }");
+            if (out) {
+                snat.append(" update @" + LEARNED_OUT + " { meta l4proto . ct original ip saddr . ct original proto-src : ct reply ip daddr . ct reply proto-dst }");
+            }
+            if (adm) {
+                snat.append(" update @" + ADM_OUT + " { meta l4proto . ct original ip saddr . ct original proto-src . ct original ip daddr : ct reply ip daddr . ct reply proto-dst }");
+            }
+            if (adf) {
+                snat.append(" update @" + ADF_PEERS + " { meta l4proto . ct reply proto-dst . ct original ip daddr }");
+            }
+            rules.add(snat.toString());
+            if (in || out) {
+                StringBuilder dnat = new StringBuilder("meta l4proto " + proto + " ct status dnat ct original ip daddr " + publicAddress);
+                if (in) {
+                    dnat.append(" update @" + LEARNED_IN + " { meta l4proto . ct original proto-dst : ct reply ip saddr . ct reply proto-src }");
+                }
+                if (out) {
+                    dnat.append(" update @" + LEARNED_OUT + " { meta l4proto . ct reply ip saddr . ct reply proto-src : ct original ip daddr . ct original proto-dst }");
+                }
+                rules.add(dnat.toString());
+            }
         }
-        return rules.toString();
+        return rules;
     }
 
-    private static String chain(String name, String hook, String rules) {
-        return "\tchain " + name + " {\n\t\ttype " + hook + "; policy accept;\n"
-                + (rules.isEmpty() ? "" : "\t\t" + rules + "\n") + "\t}\n";
+    private static String chain(String name, String hook, List<String> rules) {
+        StringBuilder c = new StringBuilder("\tchain " + name + " {\n\t\ttype " + hook + "; policy accept;\n");
+        rules.forEach(r -> c.append("\t\t").append(r).append('\n'));
+        return c.append("\t}\n").toString();
     }
 }

@@ -1,8 +1,14 @@
 package io.p2pnat.lab;
 
 /**
- * The topologies of RFC 5128's UDP hole-punching figures, built with the RFC's own addresses
- * (server S 192.0.2.128, rendezvous port 20001; client A 10.0.0.1, client B 10.1.1.3).
+ * The topologies of RFC 5128's figures, built with the RFC's own addresses (server S 192.0.2.128,
+ * rendezvous port 20001; client A 10.0.0.1, client B 10.1.1.3). S has a second address,
+ * 192.0.2.129, on the same interface, for "another remote IP" observations.
+ *
+ * <p>Figures 3, 4 and 5 are the hole-punching cases (RFC 5128 §3.3); figures 1 and 2, appended
+ * later, are the cases where hole punching is not the answer: relaying (§3.1) and connection
+ * reversal (§3.2). Code that loops over {@link #values()} expecting a punch to succeed must skip
+ * them.
  */
 public enum Scenario {
     /**
@@ -26,7 +32,24 @@ public enum Scenario {
      * NAT X's public endpoints, so hole punching works only because NAT X hairpins (on by
      * default; switch it off with {@link LabOptions#withHairpinning}).
      */
-    FIGURE_5("fig5 nested NATs");
+    FIGURE_5("fig5 nested NATs"),
+    /**
+     * RFC 5128 §3.1, Figure 1, "relaying": the addresses of {@link #FIGURE_3}, but both NATs are
+     * {@link NatBehaviour#symmetricRandom() symmetric}: address-and-port-dependent mapping with a
+     * new random public port per destination, address-and-port-dependent filtering. The public
+     * endpoint S reports for a client is useless to the peer, and the port a NAT will use towards
+     * the peer cannot be predicted, so hole punching fails and the peers must relay through S.
+     * {@link Lab#setNatBehaviour} turns the NATs into home routers mid-session.
+     */
+    FIGURE_1("fig1 relay"),
+    /**
+     * RFC 5128 §3.2, Figure 2, "connection reversal": client A 10.0.0.1 behind NAT A (public
+     * 192.0.2.1, inside 10.0.0.254/24, a {@link NatBehaviour#homeRouter home router}); client B is
+     * not behind a NAT but a public host on the Internet segment, 192.0.2.77 (the RFC's
+     * 138.76.29.7 mapped into 192.0.2.0/24). A reaches B directly; B cannot reach A until A has
+     * sent to B, so B asks A (through S) to connect to it instead. The only NAT is {@code natA}.
+     */
+    FIGURE_2("fig2 reversal");
 
     private final String title;
 

@@ -20,8 +20,21 @@ final class Topology {
     static final String LAN = "lan0";
     /** Name of an end host's only interface. */
     static final String ETH = "eth0";
+    /** The server's address, S in RFC 5128's figures. */
+    static final String SERVER_ADDRESS = "192.0.2.128";
+    /** The server's second address, for "another remote IP" observations (RFC 5780 style). */
+    static final String SERVER_SECOND_ADDRESS = "192.0.2.129";
 
-    record Iface(String name, String segment, String address, int prefixLength) {
+    /** An interface; {@code secondary} are further addresses in the same prefix (the server has one). */
+    record Iface(String name, String segment, String address, int prefixLength, List<String> secondary) {
+        Iface {
+            secondary = List.copyOf(secondary);
+        }
+
+        Iface(String name, String segment, String address, int prefixLength) {
+            this(name, segment, address, prefixLength, List.of());
+        }
+
         String cidr() {
             return address + "/" + prefixLength;
         }
@@ -42,9 +55,26 @@ final class Topology {
             return ifaces.stream().filter(i -> i.name().equals(ifName)).findFirst().orElseThrow();
         }
 
-        /** A NAT's public address; an end host's only address. */
+        /** A NAT's public address; an end host's first address. */
         String mainAddress() {
             return isNat() ? iface(WAN).address() : ifaces.get(0).address();
+        }
+
+        /** The main address first, then every other address of every interface. */
+        List<String> addresses() {
+            List<String> all = new ArrayList<>(List.of(mainAddress()));
+            for (Iface i : ifaces) {
+                if (!all.contains(i.address())) {
+                    all.add(i.address());
+                }
+                i.secondary().stream().filter(a -> !all.contains(a)).forEach(all::add);
+            }
+            return List.copyOf(all);
+        }
+
+        /** An end host directly on a public segment: no NAT in front of it, so it gets counters. */
+        boolean isPublicEndHost() {
+            return !isNat() && gateway == null;
         }
     }
 
@@ -61,25 +91,40 @@ final class Topology {
     /** The scenario's topology with NAT behaviours from {@code options} applied. */
     static Topology of(Scenario scenario, LabOptions options) throws LabException {
         List<Host> hosts = new ArrayList<>();
-        hosts.add(endHost("server", "inet", "192.0.2.128", 24, null));
+        hosts.add(new Host("server",
+                List.of(new Iface(ETH, "inet", SERVER_ADDRESS, 24, List.of(SERVER_SECOND_ADDRESS))), null, null));
+        NatBehaviour home = NatBehaviour.homeRouter(false);
+        NatBehaviour hairpinning = NatBehaviour.homeRouter(true);
         switch (scenario) {
             case FIGURE_3 -> {
-                hosts.add(nat("natA", false, options, null, "inet", "192.0.2.1", 24, "lanA", "10.0.0.254", 24));
-                hosts.add(nat("natB", false, options, null, "inet", "192.0.2.254", 24, "lanB", "10.1.1.254", 24));
+                hosts.add(nat("natA", home, options, null, "inet", "192.0.2.1", 24, "lanA", "10.0.0.254", 24));
+                hosts.add(nat("natB", home, options, null, "inet", "192.0.2.254", 24, "lanB", "10.1.1.254", 24));
                 hosts.add(endHost("clientA", "lanA", "10.0.0.1", 24, "10.0.0.254"));
                 hosts.add(endHost("clientB", "lanB", "10.1.1.3", 24, "10.1.1.254"));
             }
             case FIGURE_4 -> {
-                hosts.add(nat("natA", true, options, null, "inet", "192.0.2.1", 24, "lan", "10.0.0.254", 8));
+                hosts.add(nat("natA", hairpinning, options, null, "inet", "192.0.2.1", 24, "lan", "10.0.0.254", 8));
                 hosts.add(endHost("clientA", "lan", "10.0.0.1", 8, "10.0.0.254"));
                 hosts.add(endHost("clientB", "lan", "10.1.1.3", 8, "10.0.0.254"));
             }
             case FIGURE_5 -> {
-                hosts.add(nat("natX", true, options, null, "inet", "192.0.2.1", 24, "isp", "192.168.1.254", 24));
-                hosts.add(nat("natA", false, options, "192.168.1.254", "isp", "192.168.1.1", 24, "lanA", "10.0.0.254", 24));
-                hosts.add(nat("natB", false, options, "192.168.1.254", "isp", "192.168.1.2", 24, "lanB", "10.1.1.254", 24));
+                hosts.add(nat("natX", hairpinning, options, null, "inet", "192.0.2.1", 24, "isp", "192.168.1.254", 24));
+                hosts.add(nat("natA", home, options, "192.168.1.254", "isp", "192.168.1.1", 24, "lanA", "10.0.0.254", 24));
+                hosts.add(nat("natB", home, options, "192.168.1.254", "isp", "192.168.1.2", 24, "lanB", "10.1.1.254", 24));
                 hosts.add(endHost("clientA", "lanA", "10.0.0.1", 24, "10.0.0.254"));
                 hosts.add(endHost("clientB", "lanB", "10.1.1.3", 24, "10.1.1.254"));
+            }
+            case FIGURE_1 -> {
+                NatBehaviour symmetric = NatBehaviour.symmetricRandom();
+                hosts.add(nat("natA", symmetric, options, null, "inet", "192.0.2.1", 24, "lanA", "10.0.0.254", 24));
+                hosts.add(nat("natB", symmetric, options, null, "inet", "192.0.2.254", 24, "lanB", "10.1.1.254", 24));
+                hosts.add(endHost("clientA", "lanA", "10.0.0.1", 24, "10.0.0.254"));
+                hosts.add(endHost("clientB", "lanB", "10.1.1.3", 24, "10.1.1.254"));
+            }
+            case FIGURE_2 -> {
+                hosts.add(nat("natA", home, options, null, "inet", "192.0.2.1", 24, "lanA", "10.0.0.254", 24));
+                hosts.add(endHost("clientA", "lanA", "10.0.0.1", 24, "10.0.0.254"));
+                hosts.add(endHost("clientB", "inet", "192.0.2.77", 24, null));
             }
             default -> throw new IllegalArgumentException(String.valueOf(scenario));
         }
@@ -98,10 +143,10 @@ final class Topology {
         return new Host(name, List.of(new Iface(ETH, segment, address, prefix)), gateway, null);
     }
 
-    private static Host nat(String name, boolean hairpinByDefault, LabOptions options, String gateway,
+    private static Host nat(String name, NatBehaviour scenarioDefault, LabOptions options, String gateway,
             String wanSegment, String wanAddress, int wanPrefix,
             String lanSegment, String lanAddress, int lanPrefix) {
-        NatBehaviour behaviour = options.apply(name, NatBehaviour.homeRouter(hairpinByDefault));
+        NatBehaviour behaviour = options.apply(name, scenarioDefault);
         return new Host(name,
                 List.of(new Iface(WAN, wanSegment, wanAddress, wanPrefix), new Iface(LAN, lanSegment, lanAddress, lanPrefix)),
                 gateway, new Nat(behaviour));

@@ -19,14 +19,21 @@ import java.util.function.Predicate;
 
 /** Test-side handle on a {@link UdpProbe} JVM running in a lab host's namespace. */
 final class Probe {
-    /** A datagram the probe received. */
-    record Received(int localPort, String from, String payload) {}
+    /**
+     * A datagram the probe received.
+     *
+     * @param local the receiving socket as the probe was started with it: {@code "1234"} or
+     *     {@code "192.0.2.129:20003"}
+     */
+    record Received(String local, String from, String payload) {}
 
     private final String host;
     private final Process process;
     private final PrintWriter stdin;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final BlockingQueue<String> tcpLines = new LinkedBlockingQueue<>();
     private final List<Received> received = new ArrayList<>();
+    private int tcpTags;
 
     private Probe(String host, Process process) {
         this.host = host;
@@ -35,7 +42,7 @@ final class Probe {
         Thread reader = new Thread(() -> {
             try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = out.readLine()) != null; ) {
-                    lines.add(line);
+                    (line.startsWith("tcp ") ? tcpLines : lines).add(line);
                 }
             } catch (IOException e) {
                 lines.add("error " + e);
@@ -47,16 +54,23 @@ final class Probe {
 
     /** Starts the probe JVM in the host's namespace, bound to {@code ports}; call {@link #awaitReady}. */
     static Probe start(Lab lab, String host, boolean reflect, int... ports) throws IOException {
+        List<String> args = new ArrayList<>();
+        if (reflect) {
+            args.add("--reflect");
+        }
+        for (int port : ports) {
+            args.add(Integer.toString(port));
+        }
+        return start(lab, host, args);
+    }
+
+    /** Starts the probe JVM with {@link UdpProbe}'s arguments; call {@link #awaitReady}. */
+    static Probe start(Lab lab, String host, List<String> args) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", "-Xmx32m",
                 "-cp", classesDir(), UdpProbe.class.getName()));
-        if (reflect) {
-            command.add("--reflect");
-        }
-        for (int port : ports) {
-            command.add(Integer.toString(port));
-        }
+        command.addAll(args);
         Process process = lab.start(host, command);
         return new Probe(host, process);
     }
@@ -69,19 +83,44 @@ final class Probe {
     }
 
     void send(int localPort, String ip, int port, String payload) {
-        stdin.println("send " + localPort + " " + ip + " " + port + " " + payload);
+        send(Integer.toString(localPort), ip, port, payload);
+    }
+
+    /** Sends from the socket named {@code socket} ({@code "1234"} or {@code "192.0.2.129:20003"}). */
+    void send(String socket, String ip, int port, String payload) {
+        stdin.println("send " + socket + " " + ip + " " + port + " " + payload);
     }
 
     /** Asks the reflector at {@code ip:port} which public endpoint it sees, retrying. */
     String whoami(int localPort, String ip, int port) throws InterruptedException {
+        String local = Integer.toString(localPort);
+        String reflector = ip + ":" + port;
         for (int attempt = 0; attempt < 10; attempt++) {
             send(localPort, ip, port, "WHOAMI");
-            Optional<Received> answer = awaitReceived(r -> r.payload().startsWith("YOU "), Duration.ofMillis(300));
+            Optional<Received> answer = awaitReceived(r -> r.payload().startsWith("YOU ")
+                    && r.local().equals(local) && r.from().equals(reflector), Duration.ofMillis(300));
             if (answer.isPresent()) {
                 return answer.get().payload().substring(4);
             }
         }
         throw new AssertionError(host + " got no answer from the reflector " + ip + ":" + port);
+    }
+
+    /**
+     * Connects by TCP from {@code localPort} to {@code ip:port} and reads one line: {@code "ok <line>"}
+     * or {@code "error <exception>"} (1 s connect and read timeouts in the probe).
+     */
+    String tcp(int localPort, String ip, int port) throws InterruptedException {
+        String tag = host + "-" + (++tcpTags);
+        stdin.println("tcp " + localPort + " " + ip + " " + port + " " + tag);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (long left; (left = deadline - System.nanoTime()) > 0; ) {
+            String line = tcpLines.poll(left, TimeUnit.NANOSECONDS);
+            if (line != null && line.startsWith("tcp " + tag + " ")) {
+                return line.substring(("tcp " + tag + " ").length());
+            }
+        }
+        throw new AssertionError("no TCP result from the probe on " + host);
     }
 
     /** Waits for a datagram matching {@code filter}; remembers all others. */
@@ -146,7 +185,7 @@ final class Probe {
     private static Optional<Received> parse(String line) {
         String[] f = line.split(" ", 4);
         if (f.length >= 3 && f[0].equals("recv")) {
-            return Optional.of(new Received(Integer.parseInt(f[1]), f[2], f.length == 4 ? f[3] : ""));
+            return Optional.of(new Received(f[1], f[2], f.length == 4 ? f[3] : ""));
         }
         return Optional.empty();
     }

@@ -3,50 +3,73 @@ package io.p2pnat.lab;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A tiny UDP tool run inside a lab namespace (a separate JVM). Binds the given ports on the
- * wildcard address and prints {@code recv <localPort> <ip>:<port> <payload>} for every datagram.
- * With {@code --reflect}, answers a datagram starting with {@code WHOAMI} with
- * {@code YOU <ip>:<port>}, the source it observed (a STUN-like reflector). Reads commands from
- * stdin: {@code send <localPort> <ip> <port> <payload>}; exits at end of input.
- * Prints {@code ready} once all ports are bound.
+ * A tiny UDP (and a little TCP) tool run inside a lab namespace (a separate JVM).
+ *
+ * <p>Arguments: UDP sockets to bind, each {@code <port>} (wildcard address) or {@code <ip>:<port>}
+ * (a socket bound to one address sends from that address, which a host with two addresses needs);
+ * {@code --reflect}: answer a datagram starting with {@code WHOAMI} with {@code YOU <ip>:<port>},
+ * the source it observed (a STUN-like reflector); {@code --tcp-reflect <port>}: accept TCP on the
+ * port and write {@code YOU <ip>:<port>\n} to each connection, then close it.
+ *
+ * <p>Prints {@code ready} once everything is bound, and {@code recv <socket> <ip>:<port> <payload>}
+ * for every datagram, {@code <socket>} as given on the command line. Reads commands from stdin
+ * until end of input:
+ * <ul>
+ *   <li>{@code send <socket> <ip> <port> <payload>};
+ *   <li>{@code tcp <localPort> <ip> <port> <tag>}: connect from {@code localPort} (1 s timeout),
+ *       read one line, print {@code tcp <tag> ok <line>} or {@code tcp <tag> error <exception>}.
+ * </ul>
  */
 public final class UdpProbe {
+    private static final int TCP_TIMEOUT_MILLIS = 1000;
+
     private UdpProbe() {}
 
     public static void main(String[] args) throws IOException {
         boolean reflect = false;
-        Map<Integer, DatagramSocket> sockets = new LinkedHashMap<>();
-        for (String arg : args) {
+        Map<String, DatagramSocket> sockets = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
             if (arg.equals("--reflect")) {
                 reflect = true;
+            } else if (arg.equals("--tcp-reflect")) {
+                ServerSocket server = new ServerSocket();
+                server.setReuseAddress(true);
+                server.bind(new InetSocketAddress(Integer.parseInt(args[++i])));
+                daemon("tcp-reflect", () -> tcpReflect(server));
             } else {
-                int port = Integer.parseInt(arg);
-                sockets.put(port, new DatagramSocket(new InetSocketAddress(port)));
+                int colon = arg.lastIndexOf(':');
+                InetSocketAddress bind = colon < 0 ? new InetSocketAddress(Integer.parseInt(arg))
+                        : new InetSocketAddress(arg.substring(0, colon), Integer.parseInt(arg.substring(colon + 1)));
+                sockets.put(arg, new DatagramSocket(bind));
             }
         }
-        for (Map.Entry<Integer, DatagramSocket> e : sockets.entrySet()) {
+        for (Map.Entry<String, DatagramSocket> e : sockets.entrySet()) {
             boolean reflecting = reflect;
-            Thread t = new Thread(() -> receive(e.getKey(), e.getValue(), reflecting), "recv-" + e.getKey());
-            t.setDaemon(true);
-            t.start();
+            daemon("recv-" + e.getKey(), () -> receive(e.getKey(), e.getValue(), reflecting));
         }
         print("ready");
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line; (line = in.readLine()) != null; ) {
             String[] f = line.trim().split(" ", 5);
-            if (f.length == 5 && f[0].equals("send")) {
+            if (f.length == 5 && f[0].equals("send") && sockets.containsKey(f[1])) {
                 byte[] payload = f[4].getBytes(StandardCharsets.UTF_8);
-                sockets.get(Integer.parseInt(f[1])).send(
+                sockets.get(f[1]).send(
                         new DatagramPacket(payload, payload.length, new InetSocketAddress(f[2], Integer.parseInt(f[3]))));
+            } else if (f.length == 5 && f[0].equals("tcp")) {
+                daemon("tcp-" + f[4], () -> tcpConnect(Integer.parseInt(f[1]), f[2], Integer.parseInt(f[3]), f[4]));
             } else {
                 print("error unknown command: " + line);
             }
@@ -54,7 +77,7 @@ public final class UdpProbe {
         System.exit(0);
     }
 
-    private static void receive(int port, DatagramSocket socket, boolean reflect) {
+    private static void receive(String name, DatagramSocket socket, boolean reflect) {
         byte[] buffer = new byte[2048];
         try {
             while (true) {
@@ -62,7 +85,7 @@ public final class UdpProbe {
                 socket.receive(packet);
                 String from = packet.getAddress().getHostAddress() + ":" + packet.getPort();
                 String payload = new String(packet.getData(), 0, packet.getLength(), StandardCharsets.UTF_8);
-                print("recv " + port + " " + from + " " + payload);
+                print("recv " + name + " " + from + " " + payload);
                 if (reflect && payload.startsWith("WHOAMI")) {
                     byte[] answer = ("YOU " + from).getBytes(StandardCharsets.UTF_8);
                     socket.send(new DatagramPacket(answer, answer.length, packet.getSocketAddress()));
@@ -73,6 +96,36 @@ public final class UdpProbe {
         } catch (IOException e) {
             print("error " + e);
         }
+    }
+
+    private static void tcpReflect(ServerSocket server) {
+        while (true) {
+            try (Socket s = server.accept(); OutputStream out = s.getOutputStream()) {
+                String from = s.getInetAddress().getHostAddress() + ":" + s.getPort();
+                out.write(("YOU " + from + "\n").getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                print("error tcp-reflect " + e);
+            }
+        }
+    }
+
+    private static void tcpConnect(int localPort, String ip, int port, String tag) {
+        try (Socket s = new Socket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(localPort));
+            s.connect(new InetSocketAddress(ip, port), TCP_TIMEOUT_MILLIS);
+            s.setSoTimeout(TCP_TIMEOUT_MILLIS);
+            String line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            print("tcp " + tag + " ok " + line);
+        } catch (IOException e) {
+            print("tcp " + tag + " error " + e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+    }
+
+    private static void daemon(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        t.start();
     }
 
     private static synchronized void print(String line) {

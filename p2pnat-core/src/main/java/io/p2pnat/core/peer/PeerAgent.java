@@ -311,14 +311,18 @@ public final class PeerAgent {
         if (m.messageClass() != StunClass.SUCCESS_RESPONSE && m.messageClass() != StunClass.ERROR_RESPONSE) {
             return;
         }
-        Pending p = txns.complete(m.transactionId());
+        Pending p = txns.peek(m.transactionId());
         if (p == null) {
             return;
         }
         boolean ok = m.messageClass() == StunClass.SUCCESS_RESPONSE;
-        if (p.kind != Kind.REGISTER && sessionKey != null && !m.checkIntegrity(sessionKey)) {
-            return; // forged answer; the retransmission may still get the real one
+        // A server that lost our registration (restart, expiry) cannot sign its 437; accept that
+        // one unsigned answer, since all it can make us do is register again.
+        boolean unsignedReregister = !ok && m.errorCode().orElse(0) == Signaling.ERR_NOT_REGISTERED;
+        if (p.kind != Kind.REGISTER && sessionKey != null && !m.checkIntegrity(sessionKey) && !unsignedReregister) {
+            return; // forged answer: keep the transaction, the retransmission may still get the real one
         }
+        txns.complete(m.transactionId());
         switch (p.kind) {
             case REGISTER -> onRegisterAnswer(now, m, ok, p);
             case KEEPALIVE -> onKeepaliveAnswer(now, m, ok);

@@ -52,6 +52,11 @@ final class ServerTransactions {
         out.add(new Transmit(server, bytes));
     }
 
+    /** The transaction a response belongs to, left in place, or null. */
+    Pending peek(TransactionId tid) {
+        return pending.get(tid);
+    }
+
     /** Removes and returns the transaction a response belongs to, or null. */
     Pending complete(TransactionId tid) {
         return pending.remove(tid);

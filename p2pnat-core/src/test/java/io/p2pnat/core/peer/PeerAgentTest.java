@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.p2pnat.core.Signaling;
 import io.p2pnat.core.testnet.TestNet;
 import io.p2pnat.core.testnet.TestNet.Nat;
 import io.p2pnat.core.testnet.TestNet.PeerNode;
@@ -75,6 +76,23 @@ class PeerAgentTest {
         assertEquals(ms(60), Duration.ofNanos(f.a().first(PeerEvent.DialFailed.class).at() - dialAt),
                 "answered after one round trip to S");
         assertEquals(0, f.a().agent.sessionCount());
+    }
+
+    @Test
+    void lookupReturnsThePeersEndpointsOrSaysItIsUnknown() {
+        Figures.Net f = Figures.figure3(22).registered();
+        long bobLookup = f.a().agent.lookup(f.net().now(), "bob");
+        long carolLookup = f.a().agent.lookup(f.net().now(), "carol");
+        assertTrue(f.net().runUntil(() -> f.a().events(PeerEvent.LookedUp.class).size() == 2, Duration.ofSeconds(1)));
+        PeerEvent.LookedUp bob = f.a().events(PeerEvent.LookedUp.class).stream()
+                .filter(l -> l.lookupId() == bobLookup).findFirst().orElseThrow();
+        assertEquals(null, bob.failure());
+        assertEquals(ep("192.0.2.254:1234"), bob.publicEndpoint());
+        assertEquals(List.of(Figures.B_PRIVATE), bob.privateEndpoints());
+        PeerEvent.LookedUp carol = f.a().events(PeerEvent.LookedUp.class).stream()
+                .filter(l -> l.lookupId() == carolLookup).findFirst().orElseThrow();
+        assertEquals(PeerEvent.FailureKind.UNKNOWN_PEER, carol.failure());
+        assertEquals(List.of(), carol.privateEndpoints());
     }
 
     @Test
@@ -204,15 +222,33 @@ class PeerAgentTest {
         assertEquals(2, f.server().service().registrationCount());
     }
 
-    /** A dial right after a server restart must end (success or failure), never hang. */
+    /**
+     * A dial right after a server restart must end (success or failure), never hang. S does answer
+     * the CONNECT: with an unsigned 437 (it no longer has the session key to sign it).
+     */
     @Test
     void dialAfterServerRestartDoesNotHang() {
         Figures.Net f = Figures.figure3(21).registered();
         f.server().restart();
-        long id = f.a().agent.dial(f.net().now(), "bob", Figures.DIAL_TIMEOUT);
+        long dialAt = f.net().now();
+        long id = f.a().agent.dial(dialAt, "bob", Figures.DIAL_TIMEOUT);
         f.net().runFor(Duration.ofNanos(Figures.DIAL_TIMEOUT).plusSeconds(5));
+
+        StunMessage answer = f.net().sent().stream()
+                .filter(p -> p.sender() == f.server() && p.at() > dialAt && p.to().equals(f.a().agent.publicEndpoint()))
+                .map(p -> decode(p.data())).filter(m -> m.method() == StunMethod.CONNECT).findFirst().orElseThrow();
+        assertEquals(Signaling.ERR_NOT_REGISTERED, answer.errorCode().orElseThrow(), "S told A to register again");
+
         boolean ended = f.a().events().stream().anyMatch(t -> t.event() instanceof PeerEvent.DialFailed d && d.dialId() == id
                 || t.event() instanceof PeerEvent.Connected c && c.dialId() == id);
         assertTrue(ended, "dial " + id + " neither connected nor failed within its timeout; events " + f.a().events());
+    }
+
+    private static StunMessage decode(byte[] data) {
+        try {
+            return StunMessage.decode(data);
+        } catch (StunParseException e) {
+            throw new AssertionError(e);
+        }
     }
 }

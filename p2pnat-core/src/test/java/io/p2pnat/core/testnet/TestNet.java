@@ -136,10 +136,6 @@ public final class TestNet {
         return clock.nanoTime();
     }
 
-    public ManualClock clock() {
-        return clock;
-    }
-
     public void runFor(Duration d) {
         run(() -> false, now() + d.toNanos());
     }
@@ -312,11 +308,6 @@ public final class TestNet {
             return this;
         }
 
-        /** The public endpoint of an inside endpoint, or null if it has sent nothing out. */
-        public InetSocketAddress mappingOf(InetSocketAddress inside) {
-            return outbound.get(inside);
-        }
-
         private InetSocketAddress map(InetSocketAddress inside) {
             return outbound.computeIfAbsent(inside, k -> {
                 int port = k.getPort();
@@ -374,21 +365,10 @@ public final class TestNet {
             service = new RendezvousService(config, new Random(seeds.nextLong()));
         }
 
-        @Override void input(long now, InetSocketAddress from, byte[] data) {
-            service.handleInput(now, from, data, 0, data.length);
-        }
-
-        @Override void timeout(long now) {
-            service.handleTimeout(now);
-        }
-
-        @Override long nextTimeout() {
-            return service.nextTimeout();
-        }
-
-        @Override Transmit poll() {
-            return service.pollTransmit();
-        }
+        @Override void input(long now, InetSocketAddress from, byte[] data) { service.handleInput(now, from, data, 0, data.length); }
+        @Override void timeout(long now) { service.handleTimeout(now); }
+        @Override long nextTimeout() { return service.nextTimeout(); }
+        @Override Transmit poll() { return service.pollTransmit(); }
     }
 
     public final class PeerNode extends Node {
@@ -424,21 +404,10 @@ public final class TestNet {
             return first(type) != null;
         }
 
-        @Override void input(long now, InetSocketAddress from, byte[] data) {
-            agent.handleInput(now, from, data, 0, data.length);
-        }
-
-        @Override void timeout(long now) {
-            agent.handleTimeout(now);
-        }
-
-        @Override long nextTimeout() {
-            return agent.nextTimeout();
-        }
-
-        @Override Transmit poll() {
-            return agent.pollTransmit();
-        }
+        @Override void input(long now, InetSocketAddress from, byte[] data) { agent.handleInput(now, from, data, 0, data.length); }
+        @Override void timeout(long now) { agent.handleTimeout(now); }
+        @Override long nextTimeout() { return agent.nextTimeout(); }
+        @Override Transmit poll() { return agent.pollTransmit(); }
 
         @Override void drainEvents(long now) {
             for (PeerEvent e = agent.pollEvent(); e != null; e = agent.pollEvent()) {
@@ -477,15 +446,9 @@ public final class TestNet {
             script.onPacket(this, from, data);
         }
 
-        @Override void timeout(long now) {
-        }
+        @Override void timeout(long now) { }
 
-        @Override long nextTimeout() {
-            return Timers.NEVER;
-        }
-
-        @Override Transmit poll() {
-            return out.poll();
-        }
+        @Override long nextTimeout() { return Timers.NEVER; }
+        @Override Transmit poll() { return out.poll(); }
     }
 }
