@@ -190,6 +190,70 @@ class LabScenariosTest {
         }
     }
 
+    @Test
+    void figure1SymmetricNatsDefeatHolePunchingUntilTheyAreReplacedByHomeRouters() throws Exception {
+        try (Lab lab = Lab.create(Scenario.FIGURE_1)) {
+            assertEquals(NatBehaviour.symmetricRandom(), lab.natBehaviour("natA"));
+            assertEquals(NatBehaviour.symmetricRandom(), lab.natBehaviour("natB"));
+            Peers p = Peers.start(lab);
+            assertEquals("192.0.2.1", ip(p.publicA()));
+            assertEquals("192.0.2.254", ip(p.publicB()));
+            long droppedAtB = lab.natUnsolicitedDropped("natB");
+
+            // RFC 5128 §3.1: each NAT gives the punch a new random port, and the peer's NAT filters
+            // by the endpoint S saw: neither side hears the other, the peers would have to relay
+            List<Optional<Probe.Received>> heard = p.punch(p.publicB(), p.publicA());
+            assertEquals(List.of(Optional.empty(), Optional.empty()), heard, "symmetric NATs: no punch gets through");
+            assertTrue(lab.natUnsolicitedDropped("natB") >= droppedAtB + 5, "A's punches reached NAT B and were dropped");
+
+            // the NATs are replaced mid-session: the same sockets now get port-preserving mappings
+            lab.setNatBehaviour("natA", NatBehaviour.homeRouter(false));
+            lab.setNatBehaviour("natB", NatBehaviour.homeRouter(false));
+            assertEquals(NatBehaviour.homeRouter(false), lab.natBehaviour("natA"));
+            String s = lab.address("server");
+            String publicA = p.a().whoami(PEER_PORT, s, RENDEZVOUS_PORT);
+            String publicB = p.b().whoami(PEER_PORT, s, RENDEZVOUS_PORT);
+            assertEquals("192.0.2.1:1234", publicA);
+            assertEquals("192.0.2.254:1234", publicB);
+            p.a().drain();
+            p.b().drain();
+            heard = p.punch(publicB, publicA);
+            assertEquals(Optional.of(publicB), heard.get(0).map(Probe.Received::from), "A hears B after the swap");
+            assertEquals(Optional.of(publicA), heard.get(1).map(Probe.Received::from), "B hears A after the swap");
+        }
+    }
+
+    @Test
+    void figure2ThePublicHostIsReachableButReachesTheNattedClientOnlyAfterItSentFirst() throws Exception {
+        try (Lab lab = Lab.create(Scenario.FIGURE_2)) {
+            assertEquals(List.of("natA"), lab.nats());
+            assertEquals("192.0.2.77", lab.address("clientB"));
+            assertEquals("192.0.2.77", lab.publicAddress("clientB"));
+            assertEquals("192.0.2.1", lab.publicAddress("clientA"));
+            Peers p = Peers.start(lab);
+            assertEquals("192.0.2.1:1234", p.publicA());
+            assertEquals("192.0.2.77:1234", p.publicB(), "no NAT in front of B: S sees its own endpoint");
+            long serverIn = lab.serverUdpPacketsIn();
+            long dropped = lab.natUnsolicitedDropped("natA");
+
+            // B cannot open a connection to A: NAT A drops it (the premise of connection reversal)
+            for (int i = 0; i < 3; i++) {
+                p.b().send(PEER_PORT, ip(p.publicA()), port(p.publicA()), "from-B-unsolicited-" + i);
+            }
+            assertTrue(p.a().awaitReceived(r -> r.payload().startsWith("from-B"), Duration.ofMillis(400)).isEmpty());
+            assertEquals(dropped + 3, lab.natUnsolicitedDropped("natA"));
+
+            // A reaches B directly, and then B's answer gets through A's NAT (RFC 5128 §3.2)
+            p.a().send(PEER_PORT, lab.address("clientB"), PEER_PORT, "from-A");
+            Optional<Probe.Received> atB = p.b().awaitReceived(r -> r.payload().equals("from-A"), Duration.ofSeconds(1));
+            assertEquals(Optional.of(p.publicA()), atB.map(Probe.Received::from), "B sees A's public endpoint");
+            p.b().send(PEER_PORT, ip(p.publicA()), port(p.publicA()), "from-B-reply");
+            Optional<Probe.Received> atA = p.a().awaitReceived(r -> r.payload().equals("from-B-reply"), Duration.ofSeconds(1));
+            assertEquals(Optional.of("192.0.2.77:1234"), atA.map(Probe.Received::from));
+            assertEquals(serverIn, lab.serverUdpPacketsIn(), "A and B talked directly, not through S");
+        }
+    }
+
     static String ip(String endpoint) {
         return endpoint.substring(0, endpoint.lastIndexOf(':'));
     }
