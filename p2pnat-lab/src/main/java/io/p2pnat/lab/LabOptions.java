@@ -8,8 +8,10 @@ import java.util.function.UnaryOperator;
 
 /**
  * Changes to a scenario's default NAT behaviours. Immutable; each {@code with...} returns a new
- * value. The defaults: every NAT is {@link NatBehaviour#homeRouter home-router-like}; NAT A hairpins
+ * value. The defaults: every NAT is {@link NatBehaviour#homeRouter home-router-like}, except the two
+ * {@link NatBehaviour#symmetricRandom symmetric} NATs of {@link Scenario#FIGURE_1}; NAT A hairpins
  * in {@link Scenario#FIGURE_4}, NAT X hairpins in {@link Scenario#FIGURE_5}, no other NAT does.
+ * To change a NAT of a running lab, see {@link Lab#setNatBehaviour}.
  *
  * <pre>{@code
  * Lab.create(Scenario.FIGURE_5, LabOptions.defaults().withHairpinning("natX", false))

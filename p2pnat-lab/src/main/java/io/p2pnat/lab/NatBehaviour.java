@@ -38,7 +38,9 @@ import java.util.Objects;
  *     (1 to {@link #MAX_PORT_DELTA}); must be 1 for the other allocations
  * @param filtering which outside packets reach a mapping (RFC 4787 §5)
  * @param hairpinning whether the NAT loops packets from inside to its own public endpoints back
- *     inside, with the sender's public endpoint as source (RFC 4787 §6, REQ-9, REQ-9a)
+ *     inside, with the sender's public endpoint as source (RFC 4787 §6, REQ-9, REQ-9a); only to
+ *     public ports already in use, and a sender with several mappings (address-dependent
+ *     mappings) appears with the first one the NAT learned
  * @param unsolicitedTcp what the NAT does with TCP segments its filtering refuses
  */
 public record NatBehaviour(Mapping mapping, PortAllocation portAllocation, int portDelta, Filtering filtering,

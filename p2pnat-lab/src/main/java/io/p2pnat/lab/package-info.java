@@ -37,9 +37,31 @@
  *            inside 10.0.0.254/24                             inside 10.1.1.254/24
  *                   |                                               |
  *            client A 10.0.0.1                                client B 10.1.1.3
+ *
+ * FIGURE_1  (RFC 5128 §3.1, relaying)
+ *
+ *   the addresses of FIGURE_3, but NAT A and NAT B are symmetric: address-and-port-dependent
+ *   mapping with a random port per destination, so hole punching fails and peers relay via S
+ *
+ * FIGURE_2  (RFC 5128 §3.2, connection reversal)
+ *
+ *                     S 192.0.2.128
+ *                           |
+ *        +------------ 192.0.2.0/24 "Internet" -------------+
+ *        |                                                  |
+ *   NAT A 192.0.2.1                                   client B 192.0.2.77 (no NAT)
+ *   inside 10.0.0.254/24
+ *        |
+ *   client A 10.0.0.1
  * </pre>
  *
- * <p>Each NAT is RFC 4787's well-behaved NAT unless {@link io.p2pnat.lab.LabOptions} say otherwise:
+ * <p>S also holds 192.0.2.129 on the same interface in every scenario, so a test can observe a
+ * NAT from two remote IP addresses (RFC 5780 style); a socket must be bound to that address
+ * explicitly to send from it.
+ *
+ * <p>Each NAT of figures 2 to 5 is RFC 4787's well-behaved NAT unless
+ * {@link io.p2pnat.lab.LabOptions} say otherwise (or {@link io.p2pnat.lab.Lab#setNatBehaviour}
+ * changes it at runtime; {@link io.p2pnat.lab.NatBehaviour} lists every behaviour available):
  * endpoint-independent, port-preserving mapping ({@code masquerade}), address-and-port-dependent
  * filtering (conntrack; unsolicited public-side packets dropped in forward and input), optional
  * hairpinning with the sender's public endpoint as source (RFC 4787 REQ-9, REQ-9a). Hairpinning

@@ -15,10 +15,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -44,7 +46,7 @@ class NatBehaviourLabTest {
         LabAssumptions.assumeLabOrFail();
     }
 
-    static Stream<NatBehaviour> behaviours() {
+    static Stream<Arguments> behaviours() {
         return Stream.of(
                 NatBehaviour.homeRouter(false),
                 NatBehaviour.homeRouter(true),
@@ -59,7 +61,8 @@ class NatBehaviourLabTest {
                 NatBehaviour.symmetricSequential(1).withHairpinning(true),
                 NatBehaviour.symmetricSequential(3).withFiltering(Filtering.ENDPOINT_INDEPENDENT),
                 NatBehaviour.symmetricRandom(),
-                NatBehaviour.symmetricRandom().withFiltering(Filtering.ADDRESS_DEPENDENT).withHairpinning(true));
+                NatBehaviour.symmetricRandom().withFiltering(Filtering.ADDRESS_DEPENDENT).withHairpinning(true))
+                .map(b -> Arguments.of(Named.of(b.label(), b)));
     }
 
     /**
@@ -168,6 +171,10 @@ class NatBehaviourLabTest {
             // RFC 4787 REQ-9a: the source is the sender's public endpoint (its first one if it has several)
             assertEquals(b.hairpinning() ? Optional.of(eb) : Optional.empty(), looped.map(Probe.Received::from),
                     "hairpinned: " + log);
+            System.out.printf("natcheck %-32s 1234->S1:20001 %s S1:20002 %s S2:20003 %s; new ports %s;"
+                    + " same-ip %s other-ip %s hairpin %s%n", b.label(), e1, e2, e3, fresh,
+                    sameIp.isPresent() ? "in" : "dropped", otherIp.isPresent() ? "in" : "dropped",
+                    looped.map(r -> "from " + r.from()).orElse("none"));
         }
     }
 

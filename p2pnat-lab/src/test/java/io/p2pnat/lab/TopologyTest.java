@@ -49,6 +49,38 @@ class TopologyTest {
     }
 
     @Test
+    void figure1HasTwoSymmetricNats() throws LabException {
+        Topology t = Topology.of(Scenario.FIGURE_1, LabOptions.defaults());
+        assertEquals(List.of("server", "natA", "natB", "clientA", "clientB"), List.copyOf(t.hosts().keySet()));
+        assertEquals("192.0.2.254", t.publicAddress("clientB"));
+        assertEquals(NatBehaviour.symmetricRandom(), t.host("natA").nat().behaviour());
+        assertEquals(NatBehaviour.symmetricRandom(), t.host("natB").nat().behaviour());
+    }
+
+    @Test
+    void figure2HasOnePublicClient() throws LabException {
+        Topology t = Topology.of(Scenario.FIGURE_2, LabOptions.defaults());
+        assertEquals(List.of("server", "natA", "clientA", "clientB"), List.copyOf(t.hosts().keySet()));
+        assertEquals(List.of("natA"), t.nats());
+        assertEquals("192.0.2.77", t.host("clientB").mainAddress());
+        assertEquals("192.0.2.77", t.publicAddress("clientB"));
+        assertEquals("192.0.2.1", t.publicAddress("clientA"));
+        assertTrue(t.host("clientB").isPublicEndHost());
+        assertFalse(t.host("clientA").isPublicEndHost());
+        assertEquals(NatBehaviour.homeRouter(false), t.host("natA").nat().behaviour());
+    }
+
+    @Test
+    void theServerHasASecondAddressInEveryScenario() throws LabException {
+        for (Scenario s : Scenario.values()) {
+            Topology t = Topology.of(s, LabOptions.defaults());
+            assertEquals(List.of("192.0.2.128", "192.0.2.129"), t.host("server").addresses(), s.title());
+        }
+        assertEquals(List.of("192.0.2.1", "10.0.0.254"), Topology.of(Scenario.FIGURE_3, LabOptions.defaults())
+                .host("natA").addresses());
+    }
+
+    @Test
     void optionsChangeOneNat() throws LabException {
         Topology t = Topology.of(Scenario.FIGURE_5, LabOptions.defaults().withHairpinning("natX", false)
                 .withHairpinning("natA", true));

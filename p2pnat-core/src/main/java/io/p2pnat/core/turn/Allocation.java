@@ -83,6 +83,11 @@ final class Allocation {
         return permissions.containsKey(peer);
     }
 
+    /** Forgets expired permissions and channels now (before counting them against a limit). */
+    void prune(long now) {
+        sweep(now);
+    }
+
     int permissionCount() {
         return permissions.size();
     }
@@ -99,20 +104,22 @@ final class Allocation {
         return c != null && now < c.expiresAt ? c : null;
     }
 
-    /** The binding of {@code number} even if expired but not yet swept, or null. */
-    Channel channelEntry(int number) {
-        return channelsByNumber.get(number);
-    }
-
-    Channel channelEntryTo(InetSocketAddress peer) {
-        return channelsByPeer.get(peer);
-    }
-
+    /**
+     * Creates or refreshes a binding. The caller has checked that neither the number nor the peer
+     * is live-bound elsewhere; stale (expired, unswept) entries for either are replaced.
+     */
     void bind(int number, InetSocketAddress peer, long expiresAt) {
         Channel c = channelsByNumber.get(number);
         if (c != null && c.peer.equals(peer)) {
             c.expiresAt = expiresAt;
             return;
+        }
+        if (c != null) {
+            channelsByPeer.remove(c.peer);
+        }
+        Channel old = channelsByPeer.get(peer);
+        if (old != null) {
+            channelsByNumber.remove(old.number);
         }
         c = new Channel(number, peer, expiresAt);
         channelsByNumber.put(number, c);
@@ -151,7 +158,7 @@ final class Allocation {
     }
 
     /** What the service needs to answer an Allocate once the relay socket is open. */
-    record PendingAllocate(long lifetimeSeconds, byte[] reservationToken, boolean fingerprint,
-                           boolean sha256, boolean additionalFamilyRefused, int attempts) {
+    record PendingAllocate(TurnRequest request, long lifetimeSeconds, byte[] reservationToken,
+                           int reservedPort, boolean additionalFamilyRefused, int attempt) {
     }
 }

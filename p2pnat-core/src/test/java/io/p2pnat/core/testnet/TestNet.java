@@ -7,6 +7,7 @@ import io.p2pnat.core.Transmit;
 import io.p2pnat.core.peer.PeerAgent;
 import io.p2pnat.core.peer.PeerConfig;
 import io.p2pnat.core.peer.PeerEvent;
+import io.p2pnat.core.rendezvous.BindingResponder;
 import io.p2pnat.core.rendezvous.RendezvousConfig;
 import io.p2pnat.core.rendezvous.RendezvousService;
 import java.net.InetAddress;
@@ -33,9 +34,13 @@ import java.util.function.Predicate;
  * attached to one realm by a link with a one-way latency. A packet is routed hop by hop, so NAT
  * state is consulted when the packet reaches the NAT, not when it was sent: inside a realm it goes
  * to the node owning the destination endpoint, or to a child NAT owning the destination IP, or out
- * through the realm's own NAT. NATs do endpoint-independent mapping with port preservation,
- * address-and-port-dependent filtering (RFC 4787), drop unsolicited inbound packets, and loop
- * packets to their own public IP back inside only when hairpinning is on. Mappings never expire.
+ * through the realm's own NAT. A NAT's mapping is endpoint-independent (the default) or
+ * address-and-port-dependent (RFC 4787 §4.1), its ports preserved (the default) or random
+ * (seeded); filtering is address-and-port-dependent (§5): a mapping admits a packet only from an
+ * endpoint it has sent to. NATs drop unsolicited inbound packets, and loop packets to their own
+ * public IP back inside only when hairpinning is on. Mappings never expire, but a NAT can be
+ * {@linkplain Nat#replace replaced} mid-run (behaviour changed, all mappings flushed). A node
+ * attached to the internet ({@code behind == null}) is a public host.
  *
  * <p>The event loop delivers packets in time order (ties in send order), fires each actor's
  * {@code nextTimeout()} and drains its transmits and events; nothing reads the wall clock and all
@@ -44,6 +49,10 @@ import java.util.function.Predicate;
 public final class TestNet {
     /** A datagram as its sender put it on its link. */
     public record Packet(long at, Node sender, InetSocketAddress from, InetSocketAddress to, byte[] data) {
+    }
+
+    /** A datagram as it reached its receiver ({@code to} is the receiver's endpoint it arrived at). */
+    public record Delivery(long at, Node receiver, InetSocketAddress from, InetSocketAddress to, byte[] data) {
     }
 
     /** A packet the network dropped, where and why ("lost", "no route", "filtered", "no mapping", "no hairpin"). */
@@ -63,7 +72,28 @@ public final class TestNet {
     private record Hop(long at, long seq, Runnable action) {
     }
 
+    /** A datagram leaving a node, with the node's endpoint it leaves from. */
+    private record Out(InetSocketAddress from, Transmit transmit) {
+    }
+
+    /** How a NAT maps an inside endpoint to a public one (RFC 4787 §4.1). */
+    public enum Mapping {
+        /** One public endpoint per inside endpoint, whatever the destination. */
+        ENDPOINT_INDEPENDENT,
+        /** A new public endpoint per destination endpoint ("symmetric"). */
+        ADDRESS_AND_PORT_DEPENDENT
+    }
+
+    /** How a NAT picks the public port of a new mapping (RFC 4787 §4.2.1). */
+    public enum PortAllocation {
+        /** The inside port if free, else the next free one. */
+        PRESERVING,
+        /** A random free port in 1024-65535, from the network's seed. */
+        RANDOM
+    }
+
     private final ManualClock clock = new ManualClock(0);
+    private final long seed;
     private final Random seeds;
     private final PriorityQueue<Hop> queue =
             new PriorityQueue<>(Comparator.comparingLong(Hop::at).thenComparingLong(Hop::seq));
@@ -71,11 +101,13 @@ public final class TestNet {
     private final List<Nat> nats = new ArrayList<>();
     private final List<Packet> sent = new ArrayList<>();
     private final List<Drop> drops = new ArrayList<>();
+    private final List<Delivery> delivered = new ArrayList<>();
     private final List<String> trace = new ArrayList<>();
     private Predicate<Packet> loss = p -> false;
     private long seq;
 
     public TestNet(long seed) {
+        this.seed = seed;
         this.seeds = new Random(seed);
     }
 
@@ -86,6 +118,11 @@ public final class TestNet {
         Nat n = new Nat(name, ep(publicIp + ":1").getAddress(), behind, latency.toNanos());
         nats.add(n);
         return n;
+    }
+
+    /** A peer on the internet, not behind any NAT: its first private endpoint is public. */
+    public PeerNode publicPeer(PeerConfig config, Duration latency) {
+        return peer(config, null, latency);
     }
 
     public ServerNode server(String name, InetSocketAddress at, Nat behind, Duration latency, RendezvousConfig config) {
@@ -145,9 +182,23 @@ public final class TestNet {
         return run(done, now() + max.toNanos());
     }
 
+    /** Runs {@code action} (e.g. an application's send, a NAT change) {@code delay} from now, inside the loop. */
+    public void schedule(Duration delay, Runnable action) {
+        later(delay.toNanos(), action);
+    }
+
+    /** Runs {@code action} every {@code period}, first at now + {@code period}, while it returns true. */
+    public void every(Duration period, BooleanSupplier action) {
+        later(period.toNanos(), () -> {
+            if (action.getAsBoolean()) {
+                every(period, action);
+            }
+        });
+    }
+
     /** Hands {@code data} to {@code to} now as if it came from {@code from} (a spoofed or injected packet). */
     public void inject(Node to, InetSocketAddress from, byte[] data) {
-        deliver(to, from, data.clone());
+        deliver(to, from, to.address, data.clone());
         drain();
     }
 
@@ -189,8 +240,9 @@ public final class TestNet {
 
     private void drain() {
         for (Node n : nodes) {
-            for (Transmit t = n.poll(); t != null; t = n.poll()) {
-                Packet p = new Packet(now(), n, n.address, t.destination(), t.payload());
+            for (Out o = n.pollOut(); o != null; o = n.pollOut()) {
+                Transmit t = o.transmit();
+                Packet p = new Packet(now(), n, o.from(), t.destination(), t.payload());
                 sent.add(p);
                 log(n.name + " sends " + Endpoints.format(p.to) + " " + p.data.length + "B #"
                         + Integer.toHexString(Arrays.hashCode(p.data)));
@@ -212,8 +264,8 @@ public final class TestNet {
 
     private void arrive(Nat realm, InetSocketAddress src, InetSocketAddress dst, byte[] data) {
         for (Node n : nodes) {
-            if (n.realm == realm && n.address.equals(dst)) {
-                later(n.latency, () -> deliver(n, src, data));
+            if (n.realm == realm && n.owns(dst)) {
+                later(n.latency, () -> deliver(n, src, dst, data));
                 return;
             }
         }
@@ -229,8 +281,7 @@ public final class TestNet {
             return;
         }
         // Leaving the realm through its NAT.
-        InetSocketAddress mapped = realm.map(src);
-        realm.permits.add(List.of(src, dst));
+        InetSocketAddress mapped = realm.map(src, dst);
         if (dst.getAddress().equals(realm.publicIp)) {
             if (realm.hairpin) {
                 inbound(realm, mapped, dst, data);
@@ -243,19 +294,20 @@ public final class TestNet {
     }
 
     private void inbound(Nat nat, InetSocketAddress src, InetSocketAddress dst, byte[] data) {
-        InetSocketAddress inside = nat.inbound.get(dst.getPort());
-        if (inside == null) {
+        Nat.Binding b = nat.inbound.get(dst.getPort());
+        if (b == null) {
             drop(nat.name, "no mapping", src, dst);
-        } else if (!nat.permits.contains(List.of(inside, src))) {
+        } else if (!b.permits.contains(src)) {
             drop(nat.name, "filtered", src, dst);
         } else {
-            arrive(nat, src, inside, data);
+            arrive(nat, src, b.inside, data);
         }
     }
 
-    private void deliver(Node n, InetSocketAddress from, byte[] data) {
+    private void deliver(Node n, InetSocketAddress from, InetSocketAddress to, byte[] data) {
         log(n.name + " receives " + Endpoints.format(from) + " " + data.length + "B");
-        n.input(now(), from, data);
+        delivered.add(new Delivery(now(), n, from, to, data));
+        n.input(now(), from, to, data);
     }
 
     private void drop(String where, String reason, InetSocketAddress from, InetSocketAddress to) {
@@ -278,6 +330,11 @@ public final class TestNet {
         return List.copyOf(drops);
     }
 
+    /** Every datagram handed to a node so far (injected ones too), in order. */
+    public List<Delivery> delivered() {
+        return List.copyOf(delivered);
+    }
+
     /** Sends, receipts, drops and peer events with their times, for determinism checks and failure messages. */
     public List<String> trace() {
         return List.copyOf(trace);
@@ -285,22 +342,41 @@ public final class TestNet {
 
     // --- NATs and nodes -------------------------------------------------------------------
 
-    /** An EIM / APDF NAT with port preservation (RFC 4787 terms). */
+    /**
+     * A NAT: endpoint-independent or address-and-port-dependent mapping, preserved or random ports,
+     * address-and-port-dependent filtering (RFC 4787 terms). Defaults: EIM, port preservation.
+     */
     public final class Nat {
+        /** One mapping: an inside endpoint's public port, and the remote endpoints it has sent to. */
+        private static final class Binding {
+            final InetSocketAddress inside;
+            final InetSocketAddress external;
+            final Set<InetSocketAddress> permits = new HashSet<>();
+
+            Binding(InetSocketAddress inside, InetSocketAddress external) {
+                this.inside = inside;
+                this.external = external;
+            }
+        }
+
         public final String name;
         public final InetAddress publicIp;
         final Nat parent;
         final long latency;
         boolean hairpin;
-        private final Map<InetSocketAddress, InetSocketAddress> outbound = new HashMap<>();
-        private final Map<Integer, InetSocketAddress> inbound = new HashMap<>();
-        private final Set<List<InetSocketAddress>> permits = new HashSet<>();
+        private Mapping mapping = Mapping.ENDPOINT_INDEPENDENT;
+        private PortAllocation allocation = PortAllocation.PRESERVING;
+        private final Random ports;
+        /** Key: [inside] for EIM, [inside, destination] for APDM. */
+        private final Map<List<InetSocketAddress>, Binding> outbound = new HashMap<>();
+        private final Map<Integer, Binding> inbound = new HashMap<>();
 
         private Nat(String name, InetAddress publicIp, Nat parent, long latency) {
             this.name = name;
             this.publicIp = publicIp;
             this.parent = parent;
             this.latency = latency;
+            this.ports = new Random(seed * 31 + name.hashCode());
         }
 
         public Nat hairpin(boolean on) {
@@ -308,15 +384,57 @@ public final class TestNet {
             return this;
         }
 
-        private InetSocketAddress map(InetSocketAddress inside) {
-            return outbound.computeIfAbsent(inside, k -> {
-                int port = k.getPort();
+        /** Sets the mapping behaviour and port allocation for mappings made from now on. */
+        public Nat behaviour(Mapping m, PortAllocation a) {
+            mapping = m;
+            allocation = a;
+            return this;
+        }
+
+        /** Address-and-port-dependent mapping with random ports: RFC 5128 figure 1's "symmetric" NAT. */
+        public Nat symmetric() {
+            return behaviour(Mapping.ADDRESS_AND_PORT_DEPENDENT, PortAllocation.RANDOM);
+        }
+
+        /**
+         * The NAT is replaced (or rebooted) now by one behaving as given: every mapping is
+         * forgotten, so packets to old public endpoints die and the next packet out gets a new one.
+         */
+        public Nat replace(Mapping m, PortAllocation a) {
+            behaviour(m, a);
+            outbound.clear();
+            inbound.clear();
+            log(name + " replaced: " + m + ", " + a + " ports, mappings flushed");
+            return this;
+        }
+
+        /** Forgets every mapping (a rebinding NAT) and keeps the behaviour. */
+        public Nat flush() {
+            return replace(mapping, allocation);
+        }
+
+        public Mapping mapping() {
+            return mapping;
+        }
+
+        /** The public endpoints currently mapped for {@code inside}, in no particular order. */
+        public List<InetSocketAddress> mappingsOf(InetSocketAddress inside) {
+            return outbound.values().stream().filter(b -> b.inside.equals(inside)).map(b -> b.external).toList();
+        }
+
+        private InetSocketAddress map(InetSocketAddress inside, InetSocketAddress dst) {
+            List<InetSocketAddress> key = mapping == Mapping.ENDPOINT_INDEPENDENT ? List.of(inside) : List.of(inside, dst);
+            Binding b = outbound.computeIfAbsent(key, k -> {
+                int port = allocation == PortAllocation.PRESERVING ? inside.getPort() : 1024 + ports.nextInt(65536 - 1024);
                 while (inbound.containsKey(port)) {
-                    port = port % 65535 + 1;
+                    port = allocation == PortAllocation.PRESERVING ? port % 65535 + 1 : 1024 + ports.nextInt(65536 - 1024);
                 }
-                inbound.put(port, k);
-                return new InetSocketAddress(publicIp, port);
+                Binding fresh = new Binding(inside, new InetSocketAddress(publicIp, port));
+                inbound.put(port, fresh);
+                return fresh;
             });
+            b.permits.add(dst);
+            return b.external;
         }
     }
 
@@ -334,13 +452,29 @@ public final class TestNet {
             this.latency = latency;
         }
 
+        /** Whether datagrams to {@code a} (in this node's realm) are for this node. */
+        boolean owns(InetSocketAddress a) {
+            return address.equals(a);
+        }
+
         abstract void input(long now, InetSocketAddress from, byte[] data);
+
+        /** A datagram that arrived at {@code to}, one of the endpoints this node {@link #owns}. */
+        void input(long now, InetSocketAddress from, InetSocketAddress to, byte[] data) {
+            input(now, from, data);
+        }
 
         abstract void timeout(long now);
 
         abstract long nextTimeout();
 
         abstract Transmit poll();
+
+        /** The next datagram to send and the endpoint it leaves from. */
+        Out pollOut() {
+            Transmit t = poll();
+            return t == null ? null : new Out(address, t);
+        }
 
         void drainEvents(long now) {
         }
@@ -349,6 +483,8 @@ public final class TestNet {
     public final class ServerNode extends Node {
         private final RendezvousConfig config;
         private RendezvousService service;
+        private InetSocketAddress alternate;
+        private final ArrayDeque<Transmit> alternateOut = new ArrayDeque<>();
 
         ServerNode(String name, InetSocketAddress at, Nat realm, long latency, RendezvousConfig config) {
             super(name, at, realm, latency);
@@ -363,6 +499,43 @@ public final class TestNet {
         /** Replaces the service with a fresh one: all registrations are lost, as in a process restart. */
         public void restart() {
             service = new RendezvousService(config, new Random(seeds.nextLong()));
+            if (alternate != null) {
+                service.setAlternatePort(alternate.getPort());
+            }
+        }
+
+        /**
+         * Also answers STUN Binding on {@code port} of the same address, statelessly, as the real
+         * server's alternate port does; the service tells registering peers about it, so they can
+         * classify their NAT's mapping (RFC 4787 §4.1).
+         */
+        public ServerNode alternatePort(int port) {
+            alternate = new InetSocketAddress(address.getAddress(), port);
+            service.setAlternatePort(port);
+            return this;
+        }
+
+        @Override boolean owns(InetSocketAddress a) {
+            return super.owns(a) || a.equals(alternate);
+        }
+
+        @Override void input(long now, InetSocketAddress from, InetSocketAddress to, byte[] data) {
+            if (to.equals(alternate)) {
+                byte[] answer = BindingResponder.answer(from, data, 0, data.length);
+                if (answer != null) {
+                    alternateOut.add(new Transmit(from, answer));
+                }
+            } else {
+                input(now, from, data);
+            }
+        }
+
+        @Override Out pollOut() {
+            Out o = super.pollOut();
+            if (o == null && !alternateOut.isEmpty()) {
+                o = new Out(alternate, alternateOut.poll());
+            }
+            return o;
         }
 
         @Override void input(long now, InetSocketAddress from, byte[] data) { service.handleInput(now, from, data, 0, data.length); }
