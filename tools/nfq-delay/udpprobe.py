@@ -6,8 +6,10 @@
   udpprobe.py sink PORT COUNT IDLE_S READY  receive until COUNT or IDLE_S idle; one-way stats
   udpprobe.py blast HOST PORT COUNT [PPS]   send COUNT datagrams (PPS=0: as fast as possible)
 
-Datagrams carry (seq, CLOCK_MONOTONIC ns at send). All namespaces share CLOCK_MONOTONIC,
-so the sink can compute one-way delay. Output: one line "key=value ..." on stdout.
+rtt uses CLOCK_MONOTONIC. blast stamps each datagram with (seq, CLOCK_REALTIME ns at send);
+the sink takes the kernel's receive timestamp (SO_TIMESTAMPNS, CLOCK_REALTIME) so the one-way
+delay it reports is the network path (bridge + nfq-delay), not the sink's own scheduling.
+All namespaces share the clocks. Output: one line "key=value ..." on stdout.
 """
 import socket
 import struct
@@ -60,6 +62,7 @@ def rtt(host, port, count, gap_ms=20.0):
 def sink(port, count, idle_s, ready_file):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 32 << 20)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_TIMESTAMPNS, 1)
     s.bind(("0.0.0.0", port))
     open(ready_file, "w").close()
     s.settimeout(idle_s)
@@ -67,10 +70,14 @@ def sink(port, count, idle_s, ready_file):
     first = last = None
     while len(seen) < count:
         try:
-            data = s.recv(2048)
+            data, anc, _, _ = s.recvmsg(2048, 64)
         except socket.timeout:
             break
-        now = time.monotonic_ns()
+        now = time.time_ns()
+        for level, typ, val in anc:
+            if level == socket.SOL_SOCKET and typ == socket.SO_TIMESTAMPNS:
+                sec, nsec = struct.unpack("qq", val[:16])
+                now = sec * 1000000000 + nsec
         seq, sent = struct.unpack_from(FMT, data)
         seen.add(seq)
         delays.append((now - sent) / 1e6)
@@ -93,7 +100,7 @@ def blast(host, port, count, pps=0.0):
             while time.monotonic_ns() < target:
                 pass
         try:
-            s.send(struct.pack(FMT, seq, time.monotonic_ns()) + PAD)
+            s.send(struct.pack(FMT, seq, time.time_ns()) + PAD)
         except OSError:
             errors += 1
     span = (time.monotonic_ns() - start) / 1e9

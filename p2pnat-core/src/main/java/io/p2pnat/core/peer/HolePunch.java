@@ -95,7 +95,8 @@ final class HolePunch {
         this.judgeAt = intro.bothMappingsDependent() ? now : now + punchBudget;
         if (!reversal) {
             // Likely winners first: private endpoints when we share a NAT, public ones otherwise.
-            if (intro.sameNat() || intro.remoteIsPublic()) {
+            // A private endpoint equal to the public one (a peer not behind a NAT) counts as public.
+            if (intro.sameNat()) {
                 intro.remotePrivates().forEach(p -> addCandidate(p, CandidateKind.PRIVATE));
                 addCandidate(intro.remotePublic(), CandidateKind.PUBLIC);
             } else {

@@ -13,11 +13,15 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 
-/** The topologies of RFC 5128's figures 3-5 on a {@link TestNet}, with the RFC's addresses. */
+/** The topologies of RFC 5128's figures 1-5 on a {@link TestNet}, with the RFC's addresses. */
 final class Figures {
     static final InetSocketAddress SERVER = ep("192.0.2.128:20001");
     static final InetSocketAddress A_PRIVATE = ep("10.0.0.1:1234");
     static final InetSocketAddress B_PRIVATE = ep("10.1.1.3:1234");
+    /** Client B of figure 2: on the internet, no NAT. */
+    static final InetSocketAddress B_GLOBAL = ep("192.0.2.254:1234");
+    /** The server's second port, answering STUN Binding for NAT mapping classification. */
+    static final int ALT_PORT = 20002;
     static final long DIAL_TIMEOUT = Duration.ofSeconds(3).toNanos();
 
     /** A built topology; {@code natB} is null when both peers share {@code natA} (figure 4). */
@@ -29,6 +33,23 @@ final class Figures {
             assertTrue(net.runUntil(() -> a.agent.isRegistered() && b.agent.isRegistered(), Duration.ofSeconds(2)),
                     () -> "peers did not register:\n" + String.join("\n", net.trace()));
             return this;
+        }
+
+        /**
+         * Runs until both peers have classified their NAT's mapping against the server's alternate
+         * port and the server has acknowledged the keepalive that reports it (the first keepalive
+         * is sent only then), so introductions carry both classes.
+         */
+        Net classified() {
+            assertTrue(net.runUntil(() -> reported(a) && reported(b), Duration.ofSeconds(2)),
+                    () -> "peers did not classify their NATs:\n" + String.join("\n", net.trace()));
+            return this;
+        }
+
+        private boolean reported(PeerNode p) {
+            return p.agent.natMapping() != io.p2pnat.core.Signaling.NAT_UNKNOWN
+                    && net.delivered().stream().anyMatch(d -> d.receiver() == p && d.from().equals(SERVER)
+                    && isKeepaliveAnswer(d.data()));
         }
 
         /** A dials B and runs until both sides report the session (or 5 s pass). */
@@ -56,6 +77,48 @@ final class Figures {
     }
 
     private Figures() {
+    }
+
+    private static boolean isKeepaliveAnswer(byte[] data) {
+        try {
+            io.p2pnat.wire.StunMessage m = io.p2pnat.wire.StunMessage.decode(data);
+            return m.method() == io.p2pnat.wire.StunMethod.KEEPALIVE
+                    && m.messageClass() == io.p2pnat.wire.StunClass.SUCCESS_RESPONSE;
+        } catch (io.p2pnat.wire.StunParseException e) {
+            return false;
+        }
+    }
+
+    /** The same peer with another punch budget (how long direct checks get before the relay). */
+    static PeerConfig withPunchBudget(PeerConfig c, Duration budget) {
+        return new PeerConfig(c.peerId(), c.server(), c.privateEndpoints(), c.serverTimeout(), c.listenDeadline(), budget);
+    }
+
+    /**
+     * Figure 1 (relaying, §3.1) as figure 3's shape, 10 ms per link: both NATs map per destination
+     * with random ports ("symmetric"), so the public endpoints S sees are useless to the other peer;
+     * S answers Binding on {@link #ALT_PORT} too, so the peers can find that out.
+     */
+    static Net figure1(long seed) {
+        Net f = figure3(seed);
+        f.natA().symmetric();
+        f.natB().symmetric();
+        f.server().alternatePort(ALT_PORT);
+        return f;
+    }
+
+    /**
+     * Figure 2 (connection reversal, §3.2): A behind NAT A (192.0.2.1; EIM, port preserving,
+     * address-and-port-dependent filtering), B on the internet at {@link #B_GLOBAL}; S answers
+     * Binding on {@link #ALT_PORT} too. {@code natB} of the result is null. 10 ms per link.
+     */
+    static Net figure2(long seed) {
+        TestNet net = new TestNet(seed);
+        ServerNode s = net.server("S", SERVER, null, ms(10), RendezvousConfig.defaults()).alternatePort(ALT_PORT);
+        Nat natA = net.nat("natA", "192.0.2.1", null, ms(10));
+        PeerNode a = net.peer(alice(), natA, ms(10));
+        PeerNode b = net.publicPeer(new PeerConfig("bob", SERVER, List.of(B_GLOBAL)), ms(20));
+        return new Net(net, s, natA, null, a, b);
     }
 
     static PeerConfig alice() {
