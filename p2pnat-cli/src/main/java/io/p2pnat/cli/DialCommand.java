@@ -7,6 +7,7 @@ import io.p2pnat.core.peer.ConnectionInfo;
 import io.p2pnat.peer.Connection;
 import io.p2pnat.peer.P2pException;
 import io.p2pnat.peer.Peer;
+import io.p2pnat.peer.StreamConnection;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -20,6 +21,9 @@ import picocli.CommandLine.Parameters;
                 "tried at once, authenticated checks, first answer wins), then send --count messages of --size",
                 "bytes and wait for each echo. Exit status 0 only if connected and every message echoed."})
 final class DialCommand implements Callable<Integer> {
+    /** Largest --size over TCP. */
+    static final int MAX_STREAM_MESSAGE = 16 << 20;
+
     @Mixin
     PeerOptions opts;
 
@@ -41,11 +45,14 @@ final class DialCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        opts.checkTransport("udp", false);
         if (count < 0 || count > 10_000_000) {
             throw new Main.UsageError("bad --count " + count + ": must be 0-10000000");
         }
-        if (size < 8 || size > Connection.maxMessageSize()) {
-            throw new Main.UsageError("bad --size " + size + ": must be 8-" + Connection.maxMessageSize() + " bytes");
+        int maxSize = opts.tcp() ? MAX_STREAM_MESSAGE : Connection.maxMessageSize();
+        if (size < 8 || size > maxSize) {
+            throw new Main.UsageError("bad --size " + size + ": must be 8-" + maxSize + " bytes"
+                    + (opts.tcp() ? "" : " over udp (tcp takes up to " + MAX_STREAM_MESSAGE + ")"));
         }
         if (!(timeout > 0 && timeout <= 3600)) {
             throw new Main.UsageError("bad --timeout " + timeout + ": must be more than 0 and at most 3600 seconds");
@@ -57,6 +64,9 @@ final class DialCommand implements Callable<Integer> {
             throw new Main.UsageError("bad PEER '" + target + "': use 1-64 letters, digits, '.', '_', '-' or '@'");
         }
         Duration wait = Duration.ofMillis((long) (timeout * 1000));
+        if (opts.tcp()) {
+            return dialStream(wait);
+        }
         try (Peer peer = opts.start()) {
             Connection c = peer.dial(target, wait);
             ConnectionInfo info = c.initialInfo();
@@ -107,6 +117,46 @@ final class DialCommand implements Callable<Integer> {
         } catch (P2pException e) {
             if (opts.json) {
                 System.out.println(new Json().put("connected", false).put("peer", target)
+                        .put("error", e.getMessage()).put("reason", e.reason().name().toLowerCase().replace('_', '-')));
+                System.out.flush();
+            }
+            throw e;
+        }
+    }
+
+    private Integer dialStream(Duration wait) throws Exception {
+        try (Peer peer = opts.start()) {
+            StreamConnection c = peer.dialStream(target, wait);
+            ConnectionInfo info = c.info();
+            StreamEcho.Result r = StreamEcho.run(c, count, size);
+            c.close();
+            boolean ok = r.error() == null && r.echoed() == count;
+            if (opts.json) {
+                Json j = new Json().put("connected", true);
+                ConnectionJson.describe(j, info);
+                j.put("rttMs", r.rttMs() < 0 ? null : r.rttMs()).put("sent", r.sent()).put("echoed", r.echoed())
+                        .put("size", size).put("bytes", r.bytes()).put("mbPerSecond", r.mbPerSecond());
+                if (r.error() != null) {
+                    j.put("error", r.error());
+                }
+                System.out.println(j);
+            } else {
+                System.out.println("connected to " + info.peer() + " by " + info.technique().wireName() + " (tcp), "
+                        + info.path() + " via " + info.via().wireName() + " " + Endpoints.format(info.remote())
+                        + " in " + Timers.millis(info.setupNanos()) + " ms");
+                System.out.println("echoed " + r.echoed() + "/" + count + " messages of " + size + " bytes"
+                        + (r.rttMs() < 0 ? "" : ", rtt " + Math.round(r.rttMs() * 1000) / 1000.0 + " ms")
+                        + (r.mbPerSecond() > 0 ? ", " + Math.round(r.mbPerSecond() * 10) / 10.0 + " MB/s" : ""));
+            }
+            System.out.flush();
+            if (!ok) {
+                System.err.println("p2pnat: error: " + (r.error() != null ? r.error() : "only " + r.echoed() + " of " + count + " messages came back"));
+                return Main.EXIT_FAILURE;
+            }
+            return 0;
+        } catch (P2pException e) {
+            if (opts.json) {
+                System.out.println(new Json().put("connected", false).put("peer", target).put("transport", "tcp")
                         .put("error", e.getMessage()).put("reason", e.reason().name().toLowerCase().replace('_', '-')));
                 System.out.flush();
             }

@@ -5,6 +5,7 @@ import io.p2pnat.core.peer.ConnectionInfo;
 import io.p2pnat.peer.Connection;
 import io.p2pnat.peer.P2pException;
 import io.p2pnat.peer.Peer;
+import io.p2pnat.peer.StreamConnection;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -23,13 +24,34 @@ final class ListenCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
-        Peer peer = opts.start();
+        opts.checkTransport("both", true);
+        boolean wantUdp = !opts.transport.equals("tcp");
+        Peer peer;
+        boolean tcp = !opts.transport.equals("udp");
+        try {
+            peer = opts.start(tcp);
+        } catch (P2pException e) {
+            if (!opts.transport.equals("both")) {
+                throw e;
+            }
+            // The server may not speak TCP: listen on UDP alone and say so.
+            System.err.println("p2pnat: warning: no TCP (" + e.getMessage() + "); listening on UDP only");
+            tcp = false;
+            peer = opts.start(false);
+        }
+        if (tcp) {
+            startStreamAcceptor(peer, out);
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(peer::close, "p2pnat-listen-shutdown"));
-        System.err.println("registered as " + opts.id + " at " + Endpoints.format(Endpoints.parse(opts.server, 3478))
+        System.err.println("registered as " + opts.id + (tcp ? " (udp+tcp)" : " (udp)") + " at " + Endpoints.format(Endpoints.parse(opts.server, 3478))
                 + "; public endpoint " + Endpoints.format(peer.publicEndpoint()) + ", private "
                 + peer.privateEndpoints().stream().map(Endpoints::format).collect(Collectors.joining(", ", "[", "]")));
         System.err.flush();
         while (true) {
+            if (!wantUdp) {
+                Thread.sleep(1000);
+                continue;
+            }
             Connection c = peer.accept(Duration.ofSeconds(1));
             if (c == null) {
                 continue;
@@ -58,6 +80,37 @@ final class ListenCommand implements Callable<Integer> {
             t.setDaemon(true);
             t.start();
         }
+    }
+
+    private void startStreamAcceptor(Peer peer, PrintStream out) {
+        Thread t = new Thread(() -> {
+            try {
+                while (true) {
+                    StreamConnection c = peer.acceptStream(Duration.ofSeconds(1));
+                    if (c == null) {
+                        continue;
+                    }
+                    ConnectionInfo info = c.info();
+                    synchronized (out) {
+                        if (opts.json) {
+                            out.println(ConnectionJson.describe(new Json().put("event", "connected"), info));
+                        } else {
+                            out.println("tcp connection from " + info.peer() + " by " + info.technique().wireName() + ", "
+                                    + info.path() + " via " + info.via().wireName() + " " + Endpoints.format(info.remote())
+                                    + "; echoing");
+                        }
+                        out.flush();
+                    }
+                    Thread e = new Thread(() -> StreamEcho.serve(c), "stream-echo-" + info.peer());
+                    e.setDaemon(true);
+                    e.start();
+                }
+            } catch (P2pException | InterruptedException e) {
+                // peer closed
+            }
+        }, "stream-acceptor");
+        t.setDaemon(true);
+        t.start();
     }
 
     private static void echo(Connection c) {

@@ -26,7 +26,30 @@ final class PeerOptions {
             description = "Milliseconds hole punching gets before the relay carries the session (default: ${DEFAULT-VALUE}).")
     long punchBudgetMs;
 
+    @Option(names = "--transport", paramLabel = "udp|tcp",
+            description = "udp (datagrams) or tcp (a byte stream by TCP hole punching, RFC 5128 §3.4). "
+                    + "dial: udp by default; listen: both by default.")
+    String transport;
+
+    boolean tcp() {
+        return "tcp".equals(transport);
+    }
+
+    /** Validates --transport, filling in the command's default. */
+    void checkTransport(String dflt, boolean allowBoth) {
+        if (transport == null) {
+            transport = dflt;
+        }
+        if (!transport.equals("udp") && !transport.equals("tcp") && !(allowBoth && transport.equals("both"))) {
+            throw new Main.UsageError("bad --transport '" + transport + "': use udp or tcp" + (allowBoth ? " or both" : ""));
+        }
+    }
+
     Peer start() throws P2pException {
+        return start(tcp());
+    }
+
+    Peer start(boolean withTcp) throws P2pException {
         if (!PeerIds.isValid(id)) {
             throw new Main.UsageError("bad --id '" + id + "': use 1-64 letters, digits, '.', '_', '-' or '@'");
         }
@@ -39,7 +62,7 @@ final class PeerOptions {
         Peer.Builder b;
         try {
             b = Peer.builder().server(server).id(id).localPort(localPort)
-                    .relay(!noRelay).punchBudget(java.time.Duration.ofMillis(punchBudgetMs));
+                    .relay(!noRelay).punchBudget(java.time.Duration.ofMillis(punchBudgetMs)).tcp(withTcp);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError("bad --server: " + e.getMessage());
         }

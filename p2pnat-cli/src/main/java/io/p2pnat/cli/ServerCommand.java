@@ -3,18 +3,21 @@ package io.p2pnat.cli;
 import io.p2pnat.core.Endpoints;
 import io.p2pnat.core.rendezvous.RendezvousConfig;
 import io.p2pnat.server.RendezvousServer;
+import io.p2pnat.server.TurnSettings;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** `p2pnat server`: the public rendezvous server. */
 @Command(name = "server", mixinStandardHelpOptions = true,
         description = {"Run the rendezvous server (UDP): STUN Binding for anyone, registration, discovery and",
-                "introduction of peers (RFC 5128 §3.3). Runs until interrupted."})
+                "introduction of peers (RFC 5128 §3.3). Runs until interrupted.",
+                "With --turn-users or --turn-secret it is also a TURN server (RFC 8656) on the same port."})
 final class ServerCommand implements Callable<Integer> {
     @Option(names = "--bind", paramLabel = "IP", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
     String bind;
@@ -29,6 +32,9 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--lifetime", paramLabel = "S", defaultValue = "60",
             description = "Seconds a registration lives without keepalives (default: ${DEFAULT-VALUE}).")
     int lifetime;
+
+    @ArgGroup(exclusive = false, heading = "%nTURN (RFC 8656; off unless credentials are given):%n")
+    TurnOptions turn = new TurnOptions();
 
     @Override
     public Integer call() throws Exception {
@@ -52,10 +58,14 @@ final class ServerCommand implements Callable<Integer> {
         if (alt > 65535) {
             alt = RendezvousServer.NO_ALTERNATE_PORT;
         }
-        RendezvousServer server = RendezvousServer.start(new InetSocketAddress(ip, port), alt, config);
+        TurnSettings turnSettings = turn.settings(ip);
+        RendezvousServer server = RendezvousServer.start(new InetSocketAddress(ip, port), alt, config, turnSettings);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "p2pnat-server-shutdown"));
         System.err.println("p2pnat server listening on udp " + Endpoints.format(server.localAddress())
                 + (server.alternateAddress() == null ? "" : " (alternate port " + server.alternateAddress().getPort() + ")"));
+        if (turnSettings != null) {
+            System.err.println(TurnOptions.describe(turnSettings));
+        }
         System.err.flush();
         server.awaitClose();
         return 0;

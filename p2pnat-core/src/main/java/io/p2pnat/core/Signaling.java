@@ -40,9 +40,9 @@ public final class Signaling {
      */
     public static final byte RELAY_FRAME = (byte) 0xD2;
     /** Attribute: the server's alternate port answering STUN Binding (uint32). */
-    public static final int ATTR_ALT_PORT = 0xC00B;
+    public static final int ATTR_ALT_PORT = io.p2pnat.wire.StunAttributeType.ALT_PORT;
     /** Attribute: a peer's NAT mapping class (1 byte, see {@code NAT_*}). */
-    public static final int ATTR_NAT_MAPPING = 0xC00C;
+    public static final int ATTR_NAT_MAPPING = io.p2pnat.wire.StunAttributeType.NAT_MAPPING;
     /** NAT mapping class values: not measured, endpoint-independent, endpoint-dependent. */
     public static final int NAT_UNKNOWN = 0;
     public static final int NAT_INDEPENDENT = 1;
@@ -50,6 +50,9 @@ public final class Signaling {
     /** Role byte values. */
     public static final int ROLE_DIALER = 0;
     public static final int ROLE_LISTENER = 1;
+    /** TRANSPORT attribute values (CONNECT, its answer, INTRODUCE): UDP (the default) or TCP. */
+    public static final int TRANSPORT_UDP = 0;
+    public static final int TRANSPORT_TCP = 1;
 
     private Signaling() {
     }

@@ -6,7 +6,10 @@ import io.p2pnat.core.PeerIds;
 import io.p2pnat.core.peer.PeerAgent;
 import io.p2pnat.core.peer.PeerConfig;
 import io.p2pnat.core.peer.PeerEvent;
+import io.p2pnat.core.peer.ConnectionInfo;
 import io.p2pnat.peer.internal.LocalEndpoints;
+import io.p2pnat.peer.internal.TcpDriver;
+import java.nio.channels.SocketChannel;
 import io.p2pnat.peer.internal.UdpDriver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -52,6 +55,14 @@ public final class Peer implements AutoCloseable {
     private final BlockingQueue<Connection> incoming = new LinkedBlockingQueue<>();
     private volatile InetSocketAddress publicEndpoint;
     private volatile boolean closed;
+    private final PeerAgent agent;
+    private final boolean relay;
+    private final Duration punchBudget;
+    private TcpDriver tcp;
+    private volatile InetSocketAddress tcpPublicEndpoint;
+    private final CompletableFuture<InetSocketAddress> tcpRegistered = new CompletableFuture<>();
+    private final Map<Long, CompletableFuture<StreamConnection>> streamDials = new ConcurrentHashMap<>();
+    private final BlockingQueue<StreamConnection> incomingStreams = new LinkedBlockingQueue<>();
 
     private Peer(Builder b) throws P2pException {
         this.id = b.id;
@@ -71,7 +82,9 @@ public final class Peer implements AutoCloseable {
             PeerConfig config = new PeerConfig(id, server, privateEndpoints, b.serverTimeout, b.listenDeadline,
                     b.relay ? b.punchBudget : Duration.ZERO);
             PeerAgent.warmUp();
-            PeerAgent agent = new PeerAgent(config, new SecureRandom());
+            this.agent = new PeerAgent(config, new SecureRandom());
+            this.relay = b.relay;
+            this.punchBudget = b.punchBudget;
             this.driver = new UdpDriver(ch, agent, Clock.system(), this::onEvent, "p2pnat-peer-" + id);
         } catch (IOException e) {
             closeQuietly(ch);
@@ -101,6 +114,16 @@ public final class Peer implements AutoCloseable {
         private Duration listenDeadline = Duration.ofSeconds(30);
         private Duration punchBudget = PeerConfig.DEFAULT_PUNCH_BUDGET;
         private boolean relay = true;
+        private boolean tcp;
+
+        /**
+         * Also register over TCP from the same port number, so that {@link Peer#dialStream} and
+         * {@link Peer#acceptStream} work (RFC 5128 §3.4 TCP hole punching). Default off.
+         */
+        public Builder tcp(boolean on) {
+            this.tcp = on;
+            return this;
+        }
 
         /**
          * How long hole punching gets before the server's relay carries the session (default
@@ -164,6 +187,9 @@ public final class Peer implements AutoCloseable {
             Peer p = new Peer(this);
             try {
                 p.register();
+                if (tcp) {
+                    p.registerTcp();
+                }
             } catch (P2pException e) {
                 p.close();
                 throw e;
@@ -184,6 +210,126 @@ public final class Peer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new P2pException(P2pException.Reason.CLOSED, "interrupted");
         }
+    }
+
+    private void registerTcp() throws P2pException {
+        try {
+            tcp = new TcpDriver(localAddress.getPort(), server, privateEndpoints, id, this::onAgentThread, new TcpSink());
+        } catch (IOException e) {
+            throw new P2pException(P2pException.Reason.IO, e.getMessage(), e);
+        }
+        tcp.start();
+        try {
+            tcpPublicEndpoint = tcpRegistered.get(serverTimeoutMillis() + 2000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw unwrap(e);
+        } catch (TimeoutException e) {
+            throw new P2pException(P2pException.Reason.SERVER_UNREACHABLE, "rendezvous server " + Endpoints.format(server)
+                    + " did not answer the TCP registration");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new P2pException(P2pException.Reason.CLOSED, "interrupted");
+        }
+    }
+
+    /** Runs {@code f} on the UDP agent's thread and returns its result (for the TCP driver). */
+    private Object onAgentThread(java.util.function.Function<PeerAgent, Object> f) {
+        CompletableFuture<Object> r = new CompletableFuture<>();
+        driver.execute(a -> {
+            try {
+                r.complete(f.apply(a));
+            } catch (RuntimeException e) {
+                r.completeExceptionally(e);
+            }
+        });
+        try {
+            return r.get(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("peer agent did not answer", e);
+        }
+    }
+
+    /** Receives the TCP driver's results, on its thread. */
+    private final class TcpSink implements TcpDriver.Sink {
+        @Override
+        public void connected(long dialId, ConnectionInfo info, SocketChannel channel, byte[] alreadyRead) {
+            StreamConnection sc = new StreamConnection(info, channel, alreadyRead);
+            CompletableFuture<StreamConnection> f = dialId >= 0 ? streamDials.remove(dialId) : null;
+            if (f != null) {
+                f.complete(sc);
+            } else if (dialId < 0) {
+                incomingStreams.add(sc);
+            } else {
+                sc.close();
+            }
+        }
+
+        @Override
+        public void failed(long dialId, String reason) {
+            CompletableFuture<StreamConnection> f = streamDials.remove(dialId);
+            if (f != null) {
+                f.completeExceptionally(new P2pException(P2pException.Reason.PEER_UNREACHABLE, reason));
+            }
+        }
+
+        @Override
+        public void registered(InetSocketAddress tcpPublic) {
+            tcpPublicEndpoint = tcpPublic;
+            tcpRegistered.complete(tcpPublic);
+        }
+
+        @Override
+        public void registrationFailed(String reason) {
+            tcpRegistered.completeExceptionally(new P2pException(P2pException.Reason.SERVER_REFUSED, reason));
+        }
+    }
+
+    /**
+     * Opens a reliable byte stream to {@code peerId} over TCP: simultaneous-open hole punching
+     * (RFC 5128 §3.4), connection reversal, or the server's stream relay. Needs {@link Builder#tcp}.
+     *
+     * @throws P2pException UNKNOWN_PEER, PEER_UNREACHABLE, NOT_REGISTERED (no TCP), ...
+     */
+    public StreamConnection dialStream(String peerId, Duration timeout) throws P2pException {
+        if (!PeerIds.isValid(peerId)) {
+            throw new P2pException(P2pException.Reason.BAD_ARGUMENT, "bad peer id '" + peerId + "'");
+        }
+        ensureOpen();
+        if (tcp == null) {
+            throw new P2pException(P2pException.Reason.NOT_REGISTERED, "TCP is not enabled on this peer");
+        }
+        CompletableFuture<StreamConnection> f = new CompletableFuture<>();
+        driver.execute(a -> {
+            long dialId = a.dial(driver.clock().nanoTime(), peerId, timeout.toNanos(), true);
+            streamDials.put(dialId, f);
+        });
+        try {
+            return f.get(timeout.toMillis() + 5000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw unwrap(e);
+        } catch (TimeoutException e) {
+            throw new P2pException(P2pException.Reason.PEER_UNREACHABLE, "no TCP stream to '" + peerId + "' within " + timeout.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new P2pException(P2pException.Reason.CLOSED, "interrupted");
+        }
+    }
+
+    /** Waits for an incoming TCP stream; null if none arrived within {@code timeout}. */
+    public StreamConnection acceptStream(Duration timeout) throws P2pException, InterruptedException {
+        ensureOpen();
+        if (tcp == null) {
+            throw new P2pException(P2pException.Reason.NOT_REGISTERED, "TCP is not enabled on this peer");
+        }
+        return incomingStreams.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Our TCP public endpoint as the server sees it, or null without TCP. */
+    public InetSocketAddress tcpPublicEndpoint() {
+        return tcpPublicEndpoint;
     }
 
     private long serverTimeoutMillis() {
@@ -274,6 +420,16 @@ public final class Peer implements AutoCloseable {
             if (f != null) {
                 f.completeExceptionally(ex);
             }
+            CompletableFuture<StreamConnection> sf = streamDials.remove(d.dialId());
+            if (sf != null) {
+                sf.completeExceptionally(ex);
+            }
+        } else if (e instanceof PeerEvent.TcpIntroduced t) {
+            if (tcp != null) {
+                long rtt = agent.serverRttNanos();
+                long budget = relay ? punchBudget.toNanos() * 2 : Long.MAX_VALUE / 4;
+                tcp.introduce(t.dialId(), t.intro(), t.setupOrigin(), t.deadline(), rtt, budget, relay);
+            }
         } else if (e instanceof PeerEvent.Data d) {
             Connection conn = connections.get(d.sessionId());
             if (conn != null) {
@@ -335,6 +491,9 @@ public final class Peer implements AutoCloseable {
             // closing anyway
         }
         driver.close();
+        if (tcp != null) {
+            tcp.close();
+        }
         dials.values().forEach(f -> f.completeExceptionally(new P2pException(P2pException.Reason.CLOSED, "peer closed")));
     }
 }

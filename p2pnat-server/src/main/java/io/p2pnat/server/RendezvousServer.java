@@ -9,6 +9,7 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.p2pnat.core.Clock;
 import io.p2pnat.core.rendezvous.RendezvousConfig;
 import io.p2pnat.core.rendezvous.RendezvousService;
+import io.p2pnat.core.turn.TurnService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -17,7 +18,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The rendezvous server on a real UDP socket: a thin Netty driver around the sans-I/O
- * {@link RendezvousService}. One event loop thread owns the service, so it needs no locks.
+ * {@link RendezvousService} and, when {@link TurnSettings} are given, a TURN server
+ * ({@link TurnService}, RFC 8656) on the same port. One event loop thread owns the services and
+ * every relay socket, so they need no locks.
  *
  * <pre>{@code
  * try (RendezvousServer s = RendezvousServer.start(new InetSocketAddress(3478), RendezvousConfig.defaults())) {
@@ -33,12 +36,15 @@ public final class RendezvousServer implements AutoCloseable {
     private final Channel channel;
     private final Channel altChannel;
     private final ServerHandler handler;
+    private final TurnDriver turn;
 
-    private RendezvousServer(EventLoopGroup group, Channel channel, Channel altChannel, ServerHandler handler) {
+    private RendezvousServer(EventLoopGroup group, Channel channel, Channel altChannel, ServerHandler handler,
+                             TurnDriver turn) {
         this.group = group;
         this.channel = channel;
         this.altChannel = altChannel;
         this.handler = handler;
+        this.turn = turn;
     }
 
     /**
@@ -58,8 +64,25 @@ public final class RendezvousServer implements AutoCloseable {
      * @throws IOException if an address cannot be bound (in use, not local, no permission)
      */
     public static RendezvousServer start(InetSocketAddress bind, int altPort, RendezvousConfig config) throws IOException {
+        return start(bind, altPort, config, null);
+    }
+
+    /**
+     * Like {@link #start(InetSocketAddress, int, RendezvousConfig)}, with a TURN server (RFC 8656)
+     * on the main port when {@code turnSettings} is non-null.
+     *
+     * @throws IOException if an address cannot be bound (in use, not local, no permission)
+     */
+    public static RendezvousServer start(InetSocketAddress bind, int altPort, RendezvousConfig config,
+                                         TurnSettings turnSettings) throws IOException {
         RendezvousService service = new RendezvousService(config, new SecureRandom());
-        ServerHandler handler = new ServerHandler(service, Clock.system());
+        TurnDriver turn = null;
+        if (turnSettings != null) {
+            TurnService ts = new TurnService(turnSettings.config(), turnSettings.credentials(), new SecureRandom(),
+                    () -> System.currentTimeMillis() / 1000);
+            turn = new TurnDriver(ts, Clock.system(), bind.getAddress());
+        }
+        ServerHandler handler = new ServerHandler(service, turn, Clock.system());
         EventLoopGroup group = new NioEventLoopGroup(1);
         try {
             Channel ch = new Bootstrap().group(group).channel(NioDatagramChannel.class)
@@ -80,7 +103,13 @@ public final class RendezvousServer implements AutoCloseable {
                 int actual = ((InetSocketAddress) alt.localAddress()).getPort();
                 ch.eventLoop().submit(() -> service.setAlternatePort(actual)).sync();
             }
-            return new RendezvousServer(group, ch, alt, handler);
+            if (turn != null) {
+                TurnService ts = turn.service();
+                int mainPort = ((InetSocketAddress) ch.localAddress()).getPort();
+                int altActual = alt == null ? mainPort : ((InetSocketAddress) alt.localAddress()).getPort();
+                ch.eventLoop().submit(() -> ts.setServerPorts(mainPort, altActual)).sync();
+            }
+            return new RendezvousServer(group, ch, alt, handler, turn);
         } catch (IOException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw e;
@@ -113,6 +142,26 @@ public final class RendezvousServer implements AutoCloseable {
         }
     }
 
+    /** True when the TURN server runs on the main port. */
+    public boolean turnEnabled() {
+        return turn != null;
+    }
+
+    /** A snapshot of the TURN server's counters, or null when TURN is off. */
+    public TurnServerStats turnStats() {
+        if (turn == null) {
+            return null;
+        }
+        try {
+            return channel.eventLoop().submit(() -> TurnServerStats.of(turn.service())).get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("server did not answer", e);
+        }
+    }
+
     /** Blocks until the server is closed. */
     public void awaitClose() throws InterruptedException {
         channel.closeFuture().await();
@@ -122,6 +171,9 @@ public final class RendezvousServer implements AutoCloseable {
     public void close() {
         if (altChannel != null) {
             altChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        if (turn != null) {
+            channel.eventLoop().execute(turn::closeAll);
         }
         channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);

@@ -11,25 +11,37 @@ import io.p2pnat.core.Timers;
 import io.p2pnat.core.Transmit;
 import io.p2pnat.core.rendezvous.RendezvousService;
 import io.p2pnat.core.rendezvous.RendezvousStats;
+import io.p2pnat.core.turn.TurnDemux;
 import java.util.concurrent.TimeUnit;
 
-/** Feeds datagrams and timer ticks to the service and writes out what it emits. */
+/**
+ * Feeds datagrams and timer ticks to the services and writes out what they emit. With TURN on,
+ * the main socket is demultiplexed (RFC 7983 first-byte rule, {@link TurnDemux}): TURN methods and
+ * ChannelData go to the TURN driver, everything else (Binding, our signaling, our frames) to the
+ * rendezvous service.
+ */
 final class ServerHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     private final RendezvousService service;
+    private final TurnDriver turn;
     private final Clock clock;
     private ChannelHandlerContext ctx;
     private ScheduledFuture<?> timer;
     private long timerAt = Timers.NEVER;
     private byte[] scratch = new byte[2048];
 
-    ServerHandler(RendezvousService service, Clock clock) {
+    /** @param turn the TURN driver, or null when TURN is off */
+    ServerHandler(RendezvousService service, TurnDriver turn, Clock clock) {
         this.service = service;
+        this.turn = turn;
         this.clock = clock;
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        if (turn != null) {
+            turn.attach(ctx.channel());
+        }
     }
 
     @Override
@@ -40,6 +52,10 @@ final class ServerHandler extends SimpleChannelInboundHandler<DatagramPacket> {
             scratch = new byte[len];
         }
         content.getBytes(content.readerIndex(), scratch, 0, len);
+        if (turn != null && TurnDemux.isTurn(scratch, 0, len)) {
+            turn.fromClient(packet.sender(), scratch, len);
+            return;
+        }
         service.handleInput(clock.nanoTime(), packet.sender(), scratch, 0, len);
         drain();
     }

@@ -38,6 +38,8 @@ final class AttributeValues {
       case XOR_RELAYED_ADDRESS:
       case PRIVATE_ENDPOINT:
       case PUBLIC_ENDPOINT:
+      case TCP_PUBLIC_ENDPOINT:
+      case TCP_PRIVATE_ENDPOINT:
         return Addresses.check(value);
       case USERNAME:
         return text(value, MAX_USERNAME_BYTES);
@@ -70,6 +72,7 @@ final class AttributeValues {
       case REQUESTED_TRANSPORT:
       case CONNECTION_ID:
       case RESPONSE_PORT:
+      case ALT_PORT:
         return exactly(value, 4);
       case ICE_CONTROLLED:
       case ICE_CONTROLLING:
@@ -82,6 +85,8 @@ final class AttributeValues {
         return exactly(value, 0);
       case ROLE:
       case EVEN_PORT:
+      case NAT_MAPPING:
+      case TRANSPORT:
         return exactly(value, 1);
       default:
         return null;

@@ -108,6 +108,16 @@ public final class StunAttributeType {
   public static final int LIFETIME_SECONDS = 0xC009;
   /** p2pnat: a one-byte role value (padded to 4 bytes on the wire). */
   public static final int ROLE = 0xC00A;
+  /** p2pnat: the server's alternate port answering STUN Binding (32-bit unsigned). */
+  public static final int ALT_PORT = 0xC00B;
+  /** p2pnat: a peer's NAT mapping class (one byte: 0 unknown, 1 independent, 2 dependent). */
+  public static final int NAT_MAPPING = 0xC00C;
+  /** p2pnat: a peer's TCP public endpoint as the server saw it (XOR-encoded address). */
+  public static final int TCP_PUBLIC_ENDPOINT = 0xC00D;
+  /** p2pnat: a peer's TCP private endpoint as it sees it (XOR-encoded address, may repeat). */
+  public static final int TCP_PRIVATE_ENDPOINT = 0xC00E;
+  /** p2pnat: the transport asked for (one byte: 0 UDP, 1 TCP). */
+  public static final int TRANSPORT = 0xC00F;
 
   private static final Map<Integer, String> NAMES = new HashMap<>();
 
@@ -158,6 +168,11 @@ public final class StunAttributeType {
     NAMES.put(INTRO_KEY, "INTRO-KEY");
     NAMES.put(LIFETIME_SECONDS, "LIFETIME-SECONDS");
     NAMES.put(ROLE, "ROLE");
+    NAMES.put(ALT_PORT, "ALT-PORT");
+    NAMES.put(NAT_MAPPING, "NAT-MAPPING");
+    NAMES.put(TCP_PUBLIC_ENDPOINT, "TCP-PUBLIC-ENDPOINT");
+    NAMES.put(TCP_PRIVATE_ENDPOINT, "TCP-PRIVATE-ENDPOINT");
+    NAMES.put(TRANSPORT, "TRANSPORT");
   }
 
   private StunAttributeType() {}

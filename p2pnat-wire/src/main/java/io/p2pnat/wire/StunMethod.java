@@ -40,6 +40,8 @@ public final class StunMethod {
   public static final int KEEPALIVE = 0x0C4;
   /** p2pnat: looks up a registered peer. */
   public static final int LOOKUP = 0x0C5;
+  /** p2pnat: attach a TCP connection to the server's stream relay for an introduction. */
+  public static final int RELAY_ATTACH = 0x0C6;
 
   /** Largest method number: methods are 12 bits (RFC 8489 section 5). */
   public static final int MAX = 0xFFF;
@@ -82,6 +84,8 @@ public final class StunMethod {
         return "KEEPALIVE";
       case LOOKUP:
         return "LOOKUP";
+      case RELAY_ATTACH:
+        return "RELAY-ATTACH";
       default:
         return String.format("0x%03X", method);
     }

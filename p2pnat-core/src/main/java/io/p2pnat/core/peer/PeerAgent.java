@@ -38,7 +38,7 @@ public final class PeerAgent {
     private static final long KEEPALIVE_MAX = 15_000_000_000L;
     private static final long REREGISTER_BACKOFF = 5_000_000_000L;
 
-    private record Dial(String target, long startedAt, long deadline) {
+    private record Dial(String target, long startedAt, long deadline, boolean tcp) {
     }
 
     private final PeerConfig config;
@@ -58,7 +58,11 @@ public final class PeerAgent {
     private long nextRequestId = 1;
     private final MappingProbe mappingProbe = new MappingProbe();
     private int natMapping = Signaling.NAT_UNKNOWN;
+    private InetSocketAddress tcpPublic;
+    private List<InetSocketAddress> tcpPrivates = List.of();
+    private long serverRttNanos = -1;
     private long candidateUpdateDue = Timers.NEVER;
+    private long lastCandidateUpdate = Long.MIN_VALUE / 2;
     /** While a session is relayed: refresh our mapping and tell the peer our endpoints this often. */
     static final long RELAYED_REFRESH = 2_000_000_000L;
 
@@ -90,6 +94,14 @@ public final class PeerAgent {
      * {@link PeerEvent.Connected} or {@link PeerEvent.DialFailed} event with the returned id.
      */
     public long dial(long now, String target, long timeoutNanos) {
+        return dial(now, target, timeoutNanos, false);
+    }
+
+    /**
+     * As {@link #dial(long, String, long)}; with {@code tcp} the introduction is for TCP and
+     * arrives as a {@link PeerEvent.TcpIntroduced} for the TCP layer to punch.
+     */
+    public long dial(long now, String target, long timeoutNanos, boolean tcp) {
         long id = nextRequestId++;
         if (!PeerIds.isValid(target)) {
             events.add(new PeerEvent.DialFailed(id, FailureKind.UNKNOWN_PEER, "bad peer id '" + target + "'"));
@@ -99,12 +111,19 @@ public final class PeerAgent {
             events.add(new PeerEvent.DialFailed(id, FailureKind.NOT_REGISTERED, "not registered with the server"));
             return id;
         }
-        dials.put(id, new Dial(target, now, now + timeoutNanos));
+        if (tcp && tcpPublic == null) {
+            events.add(new PeerEvent.DialFailed(id, FailureKind.NOT_REGISTERED, "no TCP registration with the server"));
+            return id;
+        }
+        dials.put(id, new Dial(target, now, now + timeoutNanos, tcp));
         TransactionId tid = TransactionId.random(random);
-        byte[] req = StunMessage.builder(StunMethod.CONNECT, StunClass.REQUEST, tid)
+        StunMessage.Builder cb = StunMessage.builder(StunMethod.CONNECT, StunClass.REQUEST, tid)
                 .addString(StunAttributeType.PEER_ID, config.peerId())
-                .addString(StunAttributeType.TARGET_ID, target)
-                .build().encode(sessionKey, true);
+                .addString(StunAttributeType.TARGET_ID, target);
+        if (tcp) {
+            cb.addByte(StunAttributeType.TRANSPORT, 1);
+        }
+        byte[] req = cb.build().encode(sessionKey, true);
         txns.start(tid, Kind.CONNECT, id, req, now, Math.min(timeoutNanos, config.serverTimeout().toNanos()), out);
         return id;
     }
@@ -353,6 +372,9 @@ public final class PeerAgent {
         }
         sessionKey = key;
         everRegistered = true;
+        if (serverRttNanos < 0) {
+            serverRttNanos = now - p.firstSentAt;
+        }
         long lifetime = m.uint32(StunAttributeType.LIFETIME_SECONDS).orElse(60) * 1_000_000_000L;
         keepaliveInterval = Math.max(1_000_000_000L, Math.min(KEEPALIVE_MAX, lifetime / 4));
         keepaliveDue = now + keepaliveInterval;
@@ -379,6 +401,30 @@ public final class PeerAgent {
         if (mapping != Signaling.NAT_UNKNOWN) {
             sendKeepalive(now);
         }
+    }
+
+    /** Our TCP endpoints, once the TCP layer registered them over its server connection. */
+    public void setTcpEndpoints(InetSocketAddress publicEndpoint, List<InetSocketAddress> privateEndpoints) {
+        this.tcpPublic = publicEndpoint;
+        this.tcpPrivates = List.copyOf(privateEndpoints);
+    }
+
+    /**
+     * Encodes a request to the server with MESSAGE-INTEGRITY under our session key (for the TCP
+     * layer's requests over its own connection), or null when not registered.
+     */
+    public byte[] signForServer(StunMessage.Builder b) {
+        return sessionKey == null ? null : b.build().encode(sessionKey, true);
+    }
+
+    /** True if {@code m} carries valid MESSAGE-INTEGRITY under our session key. */
+    public boolean fromServer(StunMessage m) {
+        return sessionKey != null && m.checkIntegrity(sessionKey);
+    }
+
+    /** Round trip to the server measured at registration, or -1. */
+    public long serverRttNanos() {
+        return serverRttNanos;
     }
 
     /** Our NAT's mapping behaviour as measured against the server's two ports ({@code Signaling.NAT_*}). */
@@ -422,6 +468,16 @@ public final class PeerAgent {
             }
             return;
         }
+        if (dial.tcp) {
+            Introduction tcpIntro = tcpIntroduction(m, dial.target, true);
+            dials.remove(dialId);
+            if (tcpIntro == null) {
+                events.add(new PeerEvent.DialFailed(dialId, FailureKind.SERVER_REFUSED, "server gave no TCP endpoints for '" + dial.target + "'"));
+            } else {
+                events.add(new PeerEvent.TcpIntroduced(dialId, tcpIntro, dial.startedAt, dial.deadline));
+            }
+            return;
+        }
         Introduction intro = introduction(m, dial.target, true);
         if (intro == null) {
             dials.remove(dialId);
@@ -454,6 +510,13 @@ public final class PeerAgent {
                 .build().encode(sessionKey, true);
         out.add(new Transmit(config.server(), ack));
         String dialer = m.string(StunAttributeType.PEER_ID).orElse("");
+        if (m.byteValue(StunAttributeType.TRANSPORT).orElse(0) == 1) {
+            Introduction tcpIntro = tcpIntroduction(m, dialer, false);
+            if (tcpIntro != null && seenTcpIntros.add(tcpIntro.introId())) {
+                events.add(new PeerEvent.TcpIntroduced(-1, tcpIntro, now, now + config.listenDeadline().toNanos()));
+            }
+            return;
+        }
         Introduction intro = introduction(m, dialer, false);
         if (intro == null || sessions.containsKey(intro.introId())) {
             return; // malformed, or a retransmission of one we have
@@ -470,6 +533,32 @@ public final class PeerAgent {
         }
         return new HolePunch(intro, config.peerId(), random, now, deadline, config.server(),
                 config.punchBudget().toNanos());
+    }
+
+    private final java.util.Set<Long> seenTcpIntros = new java.util.LinkedHashSet<>() {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public boolean add(Long e) {
+            boolean added = super.add(e);
+            if (size() > 1024) {
+                remove(iterator().next());
+            }
+            return added;
+        }
+    };
+
+    /** The introduction with the peers' TCP endpoints in place of the UDP ones. */
+    private Introduction tcpIntroduction(StunMessage m, String peerId, boolean dialer) {
+        byte[] id = m.bytes(StunAttributeType.INTRO_ID).orElse(null);
+        byte[] key = m.bytes(StunAttributeType.INTRO_KEY).orElse(null);
+        InetSocketAddress pub = m.xorAddress(StunAttributeType.TCP_PUBLIC_ENDPOINT).orElse(null);
+        if (id == null || id.length != 8 || key == null || key.length < 16 || pub == null || !PeerIds.isValid(peerId)) {
+            return null;
+        }
+        return new Introduction(ByteBuffer.wrap(id).getLong(), key, peerId, dialer, pub,
+                m.xorAddresses(StunAttributeType.TCP_PRIVATE_ENDPOINT), tcpPublic, tcpPrivates,
+                natMapping, m.byteValue(Signaling.ATTR_NAT_MAPPING).orElse(Signaling.NAT_UNKNOWN));
     }
 
     private Introduction introduction(StunMessage m, String peerId, boolean dialer) {
@@ -531,6 +620,10 @@ public final class PeerAgent {
             m.xorAddress(StunAttributeType.PUBLIC_ENDPOINT)
                     .ifPresent(a -> s.punch.learn(now, List.of(a), CandidateKind.PUBLIC, out));
             s.punch.learn(now, m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT), CandidateKind.PRIVATE, out);
+            if (now - lastCandidateUpdate > RELAYED_REFRESH / 4) {
+                // Answer with ours at once: the peer's NAT may just have changed, and so may ours.
+                sendCandidateUpdates(now);
+            }
         } else if (m.messageClass() == StunClass.SUCCESS_RESPONSE) {
             for (PeerSession s : sessions.values()) {
                 if (s.punch.owns(m.transactionId())) {
@@ -559,7 +652,9 @@ public final class PeerAgent {
             events.add(new PeerEvent.Closed(id, "peer closed the connection"));
             return;
         }
-        if (!from.equals(s.punch.selectedAddress()) && !s.punch.intro.dialer()) {
+        // Relayed frames still in flight after a move to a direct path are no reason to move back.
+        if (!from.equals(s.punch.selectedAddress()) && !s.punch.intro.dialer()
+                && (!s.established || s.punch.isRelayed() || !from.equals(config.server()))) {
             s.punch.moveTo(from, now); // the dialer's data shows which path it uses
             pathSelected(s, now);
         }
@@ -603,6 +698,7 @@ public final class PeerAgent {
      * indication), so that both sides punch again to endpoints that may have changed.
      */
     private void sendCandidateUpdates(long now) {
+        lastCandidateUpdate = now;
         boolean any = false;
         for (PeerSession s : sessions.values()) {
             if (!s.established || !s.punch.isRelayed() || publicEndpoint == null) {

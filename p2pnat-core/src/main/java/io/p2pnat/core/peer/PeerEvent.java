@@ -20,6 +20,13 @@ public sealed interface PeerEvent {
     record PathChanged(long sessionId, ConnectionInfo info) implements PeerEvent {
     }
 
+    /**
+     * A TCP introduction (RFC 5128 §3.4): the TCP layer punches with these credentials and TCP
+     * endpoints. {@code dialId} is the dial's id, -1 on the listening side.
+     */
+    record TcpIntroduced(long dialId, Introduction intro, long setupOrigin, long deadline) implements PeerEvent {
+    }
+
     /** A dial failed. */
     record DialFailed(long dialId, FailureKind kind, String reason) implements PeerEvent {
     }

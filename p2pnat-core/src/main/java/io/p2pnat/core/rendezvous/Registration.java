@@ -15,6 +15,15 @@ final class Registration {
     long expiresAt;
     /** The peer's own report of its NAT's mapping behaviour ({@code Signaling.NAT_*}). */
     int natMapping;
+    /**
+     * The TCP registration (docs/protocol.md "TCP"): the remote address of the connection that
+     * registered, as S saw it; null when the peer has none.
+     */
+    InetSocketAddress tcpPublic;
+    /** The TCP private endpoints the peer reported with its TCP REGISTER. */
+    List<InetSocketAddress> tcpPrivates = List.of();
+    /** The connection that carries the TCP registration; meaningful only when {@link #tcpPublic} is set. */
+    long tcpConnId;
 
     Registration(String peerId, byte[] sessionKey, List<InetSocketAddress> privateEndpoints,
                  InetSocketAddress publicEndpoint, long expiresAt) {

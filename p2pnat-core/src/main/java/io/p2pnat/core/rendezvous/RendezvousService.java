@@ -28,6 +28,11 @@ import java.util.Random;
  *   <li>Discovery (LOOKUP) and introduction (CONNECT → INTRODUCE), relaying the connect request
  *       with each side's endpoints and fresh per-introduction credentials (§3.3, §6.1).</li>
  *   <li>Keepalives refresh a registration, which otherwise expires.</li>
+ *   <li>TCP (docs/protocol.md "TCP", §3.4): over TCP connections the driver reports with
+ *       {@link #handleStreamOpened}, {@link #handleStreamData} and {@link #handleStreamClosed},
+ *       a peer registers its TCP endpoints and attaches streams to an introduction's relay;
+ *       {@link #pollStreamCommand} says what to write, close or splice. CONNECT with
+ *       {@code TRANSPORT=1} exchanges the TCP endpoints.</li>
  * </ul>
  * Unauthenticated requests are never answered with more bytes than they carried.
  */
@@ -42,6 +47,7 @@ public final class RendezvousService {
     private final ArrayDeque<Transmit> out = new ArrayDeque<>();
     private final RendezvousStats stats = new RendezvousStats();
     private final RelayTable relays;
+    private final StreamSessions streams;
     private int alternatePort;
 
     /**
@@ -49,6 +55,11 @@ public final class RendezvousService {
      *               SecureRandom in production, a seeded Random in simulations
      */
     public RendezvousService(RendezvousConfig config, Random random) {
+        this(config, random, StreamConfig.defaults());
+    }
+
+    /** Like {@link #RendezvousService(RendezvousConfig, Random)} with the given TCP limits. */
+    public RendezvousService(RendezvousConfig config, Random random, StreamConfig streamConfig) {
         this.config = config;
         this.random = random;
         byte[] secret = new byte[32];
@@ -56,6 +67,7 @@ public final class RendezvousService {
         this.cookies = new AddressCookies(secret, COOKIE_BUCKET);
         this.introductions = new PendingIntroductions(config.maxPendingIntroductions());
         this.relays = new RelayTable(config.maxRelaySessions(), config.relayIdleTimeout().toNanos());
+        this.streams = new StreamSessions(config, streamConfig, registrations, relays, stats);
     }
 
     /** Handles one datagram received from {@code from} at time {@code now}. */
@@ -107,11 +119,13 @@ public final class RendezvousService {
         for (Transmit t : introductions.due(now)) {
             send(t.destination(), t.payload());
         }
+        streams.handleTimeout(now);
     }
 
     /** When {@link #handleTimeout} next needs calling, or {@link Timers#NEVER}. */
     public long nextTimeout() {
-        return Math.min(Math.min(registrations.nextExpiry(), introductions.nextDue()), relays.nextTimeout());
+        return Math.min(Math.min(Math.min(registrations.nextExpiry(), introductions.nextDue()), relays.nextTimeout()),
+                streams.nextTimeout());
     }
 
     /** The next datagram to send, or null. */
@@ -144,6 +158,45 @@ public final class RendezvousService {
     /** Introductions waiting for the target's acknowledgement. */
     public int pendingIntroductionCount() {
         return introductions.size();
+    }
+
+    // --- TCP ------------------------------------------------------------------------------
+
+    /**
+     * A TCP connection from {@code remote} was accepted; {@code connId} names it from now on and
+     * must not name another open connection. Over the pending cap it is closed at once.
+     */
+    public void handleStreamOpened(long now, long connId, InetSocketAddress remote) {
+        streams.opened(now, connId, remote);
+    }
+
+    /**
+     * Bytes received on a connection, in order, in chunks of any size: STUN messages framed by
+     * their length field (RFC 8489 §6.2.2). Anything that is not STUN, or a message over 4 KiB,
+     * closes the connection. Ignored for connections closed or spliced.
+     */
+    public void handleStreamData(long now, long connId, byte[] buf, int off, int len) {
+        streams.data(now, connId, buf, off, len);
+    }
+
+    /** The connection closed (either way, or its input ended); forgets it. */
+    public void handleStreamClosed(long now, long connId) {
+        streams.closed(connId);
+    }
+
+    /** The next thing to do on a TCP connection, or null. */
+    public StreamCommand pollStreamCommand() {
+        return streams.poll();
+    }
+
+    /** TCP connections held: pending, registered, or attached and waiting for their partner. */
+    public int streamConnectionCount() {
+        return streams.size();
+    }
+
+    /** TCP connections held that have not authenticated yet. */
+    public int pendingStreamCount() {
+        return streams.pendingCount();
     }
 
     // --- handlers -------------------------------------------------------------------------
@@ -186,7 +239,9 @@ public final class RendezvousService {
         byte[] sessionKey = new byte[16];
         random.nextBytes(sessionKey);
         long lifetime = config.registrationLifetime().toNanos();
-        registrations.put(new Registration(peerId, sessionKey, privates, from, now + lifetime));
+        Registration registration = new Registration(peerId, sessionKey, privates, from, now + lifetime);
+        registrations.put(registration);
+        streams.onUdpRegistration(registration);
         stats.registrations++;
         StunMessage.Builder b = StunMessage.builder(StunMethod.REGISTER, StunClass.SUCCESS_RESPONSE, m.transactionId())
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from)
@@ -262,6 +317,17 @@ public final class RendezvousService {
             replyError(from, m, dialer, Signaling.ERR_BAD_REQUEST, "cannot dial yourself");
             return;
         }
+        int transport = m.byteValue(StunAttributeType.TRANSPORT).orElse(Signaling.TRANSPORT_UDP);
+        boolean tcp = transport == Signaling.TRANSPORT_TCP;
+        if (!tcp && transport != Signaling.TRANSPORT_UDP) {
+            replyError(from, m, dialer, Signaling.ERR_BAD_REQUEST, "unknown transport");
+            return;
+        }
+        if (tcp && (dialer.tcpPublic == null || target.tcpPublic == null)) {
+            String lacking = dialer.tcpPublic == null ? dialer.peerId : target.peerId;
+            replyError(from, m, dialer, Signaling.ERR_BAD_REQUEST, "peer '" + lacking + "' has no TCP registration");
+            return;
+        }
         byte[] introId = new byte[8];
         byte[] introKey = new byte[16];
         random.nextBytes(introId);
@@ -278,6 +344,10 @@ public final class RendezvousService {
                 .addAttribute(StunAttributeType.INTRO_KEY, introKey)
                 .addByte(StunAttributeType.ROLE, Signaling.ROLE_LISTENER);
         addEndpoints(intro, dialer);
+        if (tcp) {
+            intro.addByte(StunAttributeType.TRANSPORT, Signaling.TRANSPORT_TCP);
+            StreamSessions.addTcpEndpoints(intro, dialer);
+        }
         byte[] introBytes = intro.build().encode(target.sessionKey, true);
         send(target.publicEndpoint, introBytes);
         introductions.add(tid, target.publicEndpoint, introBytes, now);
@@ -289,6 +359,10 @@ public final class RendezvousService {
                 .addByte(StunAttributeType.ROLE, Signaling.ROLE_DIALER)
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
         addEndpoints(answer, target);
+        if (tcp) {
+            answer.addByte(StunAttributeType.TRANSPORT, Signaling.TRANSPORT_TCP);
+            StreamSessions.addTcpEndpoints(answer, target);
+        }
         send(from, answer.build().encode(dialer.sessionKey, true));
     }
 

@@ -12,6 +12,8 @@ public final class RendezvousStats {
     long bindings;
     long relayedPackets;
     long relayedBytes;
+    long tcpRegistrations;
+    long relayedStreams;
 
     public long packetsIn() { return packetsIn; }
     public long bytesIn() { return bytesIn; }
@@ -28,10 +30,15 @@ public final class RendezvousStats {
     /** Frames forwarded by the native relay. */
     public long relayedPackets() { return relayedPackets; }
     public long relayedBytes() { return relayedBytes; }
+    /** Successful REGISTERs over TCP. */
+    public long tcpRegistrations() { return tcpRegistrations; }
+    /** Stream relay sessions started (two RELAY-ATTACHes spliced). */
+    public long relayedStreams() { return relayedStreams; }
 
     @Override
     public String toString() {
         return "in=" + packetsIn + "/" + bytesIn + "B out=" + packetsOut + "/" + bytesOut + "B dropped=" + dropped
-                + " registrations=" + registrations + " introductions=" + introductions + " bindings=" + bindings + " relayed=" + relayedPackets + "/" + relayedBytes + "B";
+                + " registrations=" + registrations + " introductions=" + introductions + " bindings=" + bindings + " relayed=" + relayedPackets + "/" + relayedBytes + "B"
+                + " tcpRegistrations=" + tcpRegistrations + " relayedStreams=" + relayedStreams;
     }
 }

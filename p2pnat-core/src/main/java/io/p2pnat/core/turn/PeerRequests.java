@@ -16,7 +16,7 @@ import java.util.Set;
  * nothing: one refused address refuses the request.
  *
  * <p>§12.2: the request must carry CHANNEL-NUMBER and XOR-PEER-ADDRESS; "The channel number is in
- * the range 0x4000 through 0x4FFF"; it "is not currently bound to a different transport address";
+ * the range 0x4000 through 0x4FFF" (0x7FFF with {@link TurnConfig#rfc5766Channels()}); it "is not currently bound to a different transport address";
  * the address "is not currently bound to a different channel number"; otherwise 400. "If the
  * server is unable to fulfill the request due to some capacity limit or similar, the server
  * replies with a 508". A binding also installs or refreshes the permission for the peer's IP.
@@ -79,7 +79,7 @@ final class PeerRequests {
             return;
         }
         int number = ((cn[0] & 0xFF) << 8) | (cn[1] & 0xFF);
-        if (number < TurnLimits.CHANNEL_MIN || number > TurnLimits.CHANNEL_MAX) {
+        if (number < TurnLimits.CHANNEL_MIN || number > config.maxChannelNumber()) {
             replies.error(r, TurnLimits.BAD_REQUEST);
             return;
         }

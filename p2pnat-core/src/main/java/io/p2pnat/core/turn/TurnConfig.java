@@ -27,11 +27,16 @@ import java.util.Objects;
  * @param maxChannels        channel bindings per allocation at most (508, §12.2)
  * @param allowLoopbackPeers whether peers may be loopback addresses (403 otherwise, §10.2)
  * @param software           SOFTWARE value for Allocate and Refresh responses (§5), or null
+ * @param rfc5766Channels    also accept channel numbers 0x5000-0x7FFF, the range of RFC 5766 that
+ *                           RFC 8656 §12 narrowed to 0x4000-0x4FFF ("not backwards compatible with
+ *                           [RFC5766]"); coturn's turnutils_uclient still draws from it. On by default.
+ * @param amplificationSlack bytes by which an answer to an unauthenticated request may exceed the
+ *                           request (0, the default: never larger; see {@link TurnReplies})
  */
 public record TurnConfig(String realm, InetAddress relayAddress, int minPort, int maxPort,
                          Duration maxLifetime, int maxAllocations, int userQuota, int ipQuota,
                          int maxPermissions, int maxChannels, boolean allowLoopbackPeers,
-                         String software) {
+                         String software, boolean rfc5766Channels, int amplificationSlack) {
     public TurnConfig {
         Objects.requireNonNull(realm, "realm");
         Objects.requireNonNull(relayAddress, "relayAddress");
@@ -54,44 +59,63 @@ public record TurnConfig(String realm, InetAddress relayAddress, int minPort, in
         if (maxChannels > TurnLimits.CHANNEL_MAX - TurnLimits.CHANNEL_MIN + 1) {
             throw new IllegalArgumentException("at most 4096 channels per allocation (0x4000-0x4FFF)");
         }
+        if (amplificationSlack < 0 || amplificationSlack > 512) {
+            throw new IllegalArgumentException("amplification slack must be 0-512 bytes, got " + amplificationSlack);
+        }
     }
 
     /**
      * Relay ports 49152-65535, 3600 s max lifetime, 10,000 allocations, 100 per user, 20 per client
-     * IP, 128 permissions and 128 channels per allocation, loopback peers refused.
+     * IP, 128 permissions and 128 channels per allocation, loopback peers refused, RFC 5766 channel
+     * numbers accepted, no amplification slack.
      */
     public static TurnConfig defaults(String realm, InetAddress relayAddress) {
         return new TurnConfig(realm, relayAddress, 49152, 65535, Duration.ofHours(1), 10_000, 100, 20,
-                128, 128, false, "p2pnat");
+                128, 128, false, "p2pnat", true, 0);
+    }
+
+    /** The highest channel number accepted. */
+    public int maxChannelNumber() {
+        return rfc5766Channels ? TurnLimits.CHANNEL_MAX_RFC5766 : TurnLimits.CHANNEL_MAX;
+    }
+
+    public TurnConfig withRfc5766Channels(boolean accept) {
+        return new TurnConfig(realm, relayAddress, minPort, maxPort, maxLifetime, maxAllocations, userQuota, ipQuota,
+                maxPermissions, maxChannels, allowLoopbackPeers, software, accept, amplificationSlack);
+    }
+
+    public TurnConfig withAmplificationSlack(int bytes) {
+        return new TurnConfig(realm, relayAddress, minPort, maxPort, maxLifetime, maxAllocations, userQuota, ipQuota,
+                maxPermissions, maxChannels, allowLoopbackPeers, software, rfc5766Channels, bytes);
     }
 
     public TurnConfig withPorts(int min, int max) {
         return new TurnConfig(realm, relayAddress, min, max, maxLifetime, maxAllocations, userQuota, ipQuota,
-                maxPermissions, maxChannels, allowLoopbackPeers, software);
+                maxPermissions, maxChannels, allowLoopbackPeers, software, rfc5766Channels, amplificationSlack);
     }
 
     public TurnConfig withQuotas(int maxAllocations, int userQuota, int ipQuota) {
         return new TurnConfig(realm, relayAddress, minPort, maxPort, maxLifetime, maxAllocations, userQuota, ipQuota,
-                maxPermissions, maxChannels, allowLoopbackPeers, software);
+                maxPermissions, maxChannels, allowLoopbackPeers, software, rfc5766Channels, amplificationSlack);
     }
 
     public TurnConfig withPeerLimits(int maxPermissions, int maxChannels) {
         return new TurnConfig(realm, relayAddress, minPort, maxPort, maxLifetime, maxAllocations, userQuota, ipQuota,
-                maxPermissions, maxChannels, allowLoopbackPeers, software);
+                maxPermissions, maxChannels, allowLoopbackPeers, software, rfc5766Channels, amplificationSlack);
     }
 
     public TurnConfig withLoopbackPeers(boolean allow) {
         return new TurnConfig(realm, relayAddress, minPort, maxPort, maxLifetime, maxAllocations, userQuota, ipQuota,
-                maxPermissions, maxChannels, allow, software);
+                maxPermissions, maxChannels, allow, software, rfc5766Channels, amplificationSlack);
     }
 
     public TurnConfig withMaxLifetime(Duration d) {
         return new TurnConfig(realm, relayAddress, minPort, maxPort, d, maxAllocations, userQuota, ipQuota,
-                maxPermissions, maxChannels, allowLoopbackPeers, software);
+                maxPermissions, maxChannels, allowLoopbackPeers, software, rfc5766Channels, amplificationSlack);
     }
 
     public TurnConfig withSoftware(String s) {
         return new TurnConfig(realm, relayAddress, minPort, maxPort, maxLifetime, maxAllocations, userQuota, ipQuota,
-                maxPermissions, maxChannels, allowLoopbackPeers, s);
+                maxPermissions, maxChannels, allowLoopbackPeers, s, rfc5766Channels, amplificationSlack);
     }
 }

@@ -5,7 +5,7 @@ import io.p2pnat.wire.StunMethod;
 
 /**
  * First-byte demultiplexing of one UDP port shared by TURN and other STUN users (RFC 7983 §7,
- * RFC 8656 §12 table 3): ChannelData (first byte 64-79) and STUN messages with a TURN method
+ * RFC 8656 §12 table 3): ChannelData (first byte 64-79, or 80-127 for RFC 5766's channel range) and STUN messages with a TURN method
  * (RFC 8656 §17: Allocate 0x003, Refresh 0x004, Send 0x006, Data 0x007, CreatePermission 0x008,
  * ChannelBind 0x009; RFC 6062's 0x00A-0x00C) belong to TURN; anything else (Binding, our
  * signaling methods, our data frames) does not.

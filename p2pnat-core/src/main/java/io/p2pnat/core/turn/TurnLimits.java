@@ -15,6 +15,8 @@ public final class TurnLimits {
     /** §12: channel numbers 0x4000 through 0x4FFF. */
     public static final int CHANNEL_MIN = 0x4000;
     public static final int CHANNEL_MAX = 0x4FFF;
+    /** RFC 5766 §11: channel numbers 0x4000 through 0x7FFF. */
+    public static final int CHANNEL_MAX_RFC5766 = 0x7FFF;
     /** §18.8: "This specification only allows the use of code point 17 (User Datagram Protocol)". */
     public static final int PROTOCOL_UDP = 17;
 

@@ -16,10 +16,12 @@ import java.util.ArrayDeque;
  * phrase, FINGERPRINT and SOFTWARE are optional. The service tries, in order, (1) with the reason
  * phrase and FINGERPRINT (if the request had one), (2) without the reason phrase, (3) without
  * FINGERPRINT either, and sends the first that fits; if none fits, it sends nothing and counts an
- * amplification drop. With the default 6-character realm and the 12-character nonce of
- * {@link Nonces}, the minimal 401 is 56 bytes: it fits the 56- and 60-byte first Allocate of
- * coturn's turnutils_uclient (without FINGERPRINT), and any client that pads its first request to
- * 56 bytes or more.
+ * amplification drop. With the default 6-character realm and the 8-character nonce of
+ * {@link Nonces}, the minimal 401 is 52 bytes ({@code 20 + ERROR-CODE 8 + REALM 12 + NONCE 12}):
+ * it fits the 52-, 56- and 60-byte first Allocates of coturn's turnutils_uclient (without
+ * FINGERPRINT), and any client that pads its first request to 52 bytes. Clients that send the
+ * bare minimum (REQUESTED-TRANSPORT alone, 28 bytes; with FINGERPRINT, 36) get no answer unless
+ * the operator allows {@link TurnConfig#amplificationSlack()} extra bytes.
  */
 final class TurnReplies {
     private final TurnConfig config;
@@ -69,7 +71,7 @@ final class TurnReplies {
                 b.addString(StunAttributeType.REALM, config.realm()).addString(StunAttributeType.NONCE, nonce);
             }
             byte[] bytes = b.build().encode(null, withFp);
-            if (bytes.length <= limit) {
+            if (bytes.length <= limit + config.amplificationSlack()) {
                 return bytes;
             }
         }

@@ -236,7 +236,7 @@ public final class TurnService {
 
     /** RFC 8656 §12.6. */
     private void onChannelData(long now, InetSocketAddress from, byte[] buf, int off, int len) {
-        int number = ChannelData.channel(buf, off, len);
+        int number = ChannelData.channel(buf, off, len, config.maxChannelNumber());
         Allocation a = number < 0 ? null : liveAllocation(from, now);
         Allocation.Channel c = a == null ? null : a.channel(number, now);
         if (c == null) {

@@ -347,6 +347,100 @@ class RendezvousServiceTest {
         assertTrue(sends >= 3 && sends <= 8, "sent " + sends + " times");
     }
 
+    // --- native relay (§3.1, §6.2) --------------------------------------------------------
+
+    private static final InetSocketAddress CAROL = ep("198.51.100.20:1234");
+
+    /** Introduces alice to bob and returns the session (introduction) id. */
+    private long introduce(byte[] aliceKey) {
+        StunMessage answer = decode(feed(ALICE, signed(StunMethod.CONNECT, "alice", "bob", aliceKey)).stream()
+                .filter(t -> t.destination().equals(ALICE)).findFirst().orElseThrow());
+        return java.nio.ByteBuffer.wrap(answer.bytes(StunAttributeType.INTRO_ID).orElseThrow()).getLong();
+    }
+
+    private static byte[] relayFrame(long session, String payload) {
+        byte[] p = payload.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return java.nio.ByteBuffer.allocate(9 + p.length).put(Signaling.RELAY_FRAME).putLong(session).put(p).array();
+    }
+
+    @Test
+    void relayForwardsAFrameUnchangedBetweenThePeersOfItsIntroductionOnly() {
+        byte[] a = registerPeer("alice", ALICE, ALICE_PRIVATE);
+        registerPeer("bob", BOB, BOB_PRIVATE);
+        long session = introduce(a);
+        assertEquals(1, s.relaySessionCount());
+
+        byte[] toBob = relayFrame(session, "hello bob");
+        List<Transmit> out = feed(ALICE, toBob);
+        assertEquals(1, out.size());
+        assertEquals(BOB, out.get(0).destination());
+        assertArrayEquals(toBob, out.get(0).payload(), "forwarded unchanged");
+        byte[] toAlice = relayFrame(session, "hello alice");
+        out = feed(BOB, toAlice);
+        assertEquals(1, out.size());
+        assertEquals(ALICE, out.get(0).destination());
+        assertArrayEquals(toAlice, out.get(0).payload());
+        assertEquals(2, s.stats().relayedPackets());
+        assertEquals(toBob.length + toAlice.length, s.stats().relayedBytes());
+    }
+
+    /**
+     * RFC 5128 §6.2: the relay carries only sessions S created by an introduction, and only for
+     * the two peers of that introduction at their registered endpoints. A third registered peer, an
+     * unregistered address (even on a peer's IP, or a peer's private endpoint) and an unknown
+     * session id all get nothing forwarded and nothing answered.
+     */
+    @Test
+    void relayDropsFramesFromStrangersThirdPeersAndForUnknownSessions() {
+        byte[] a = registerPeer("alice", ALICE, ALICE_PRIVATE);
+        registerPeer("bob", BOB, BOB_PRIVATE);
+        byte[] c = registerPeer("carol", CAROL);
+        long session = introduce(a);
+        // carol has a session of her own with alice: it must not open alice-bob's, nor reach bob.
+        StunMessage carolsIntro = decode(feed(CAROL, signed(StunMethod.CONNECT, "carol", "alice", c)).stream()
+                .filter(t -> t.destination().equals(CAROL)).findFirst().orElseThrow());
+        long carolsSession = java.nio.ByteBuffer.wrap(carolsIntro.bytes(StunAttributeType.INTRO_ID).orElseThrow()).getLong();
+        long dropped = s.stats().dropped();
+
+        record Attempt(String what, InetSocketAddress from, long session) {
+        }
+        List<Attempt> attempts = List.of(
+                new Attempt("third registered peer on alice-bob's session", CAROL, session),
+                new Attempt("unregistered address", ep("203.0.113.66:4444"), session),
+                new Attempt("alice's IP, another port", ep("192.0.2.1:1235"), session),
+                new Attempt("alice's private endpoint", ALICE_PRIVATE, session),
+                new Attempt("alice, unknown session", ALICE, session ^ 1),
+                new Attempt("alice, session 0", ALICE, 0),
+                new Attempt("bob on carol's session", BOB, carolsSession),
+                new Attempt("unregistered address, unknown session", ep("203.0.113.66:4444"), rnd.nextLong()));
+        for (Attempt at : attempts) {
+            assertEquals(List.of(), feed(at.from(), relayFrame(at.session(), "x".repeat(200))), at.what());
+        }
+        assertEquals(0, s.stats().relayedPackets(), "nothing relayed");
+        assertEquals(0, s.stats().relayedBytes());
+        assertEquals(dropped + attempts.size(), s.stats().dropped(), "each counted as dropped");
+        assertEquals(2, s.relaySessionCount(), "no session created by a frame");
+
+        // Control: the real peers still use their sessions.
+        List<Transmit> ok = feed(ALICE, relayFrame(session, "ok"));
+        assertEquals(List.of(BOB), ok.stream().map(Transmit::destination).toList());
+        ok = feed(CAROL, relayFrame(carolsSession, "ok"));
+        assertEquals(List.of(ALICE), ok.stream().map(Transmit::destination).toList());
+        assertEquals(2, s.stats().relayedPackets());
+    }
+
+    @Test
+    void relaySessionEndsWithARegistration() {
+        byte[] a = registerPeer("alice", ALICE, ALICE_PRIVATE);
+        registerPeer("bob", BOB, BOB_PRIVATE);
+        long session = introduce(a);
+        now += LIFETIME;
+        timeout();
+        assertEquals(0, s.registrationCount());
+        assertEquals(List.of(), feed(ALICE, relayFrame(session, "late")), "relayed for an expired registration");
+        assertEquals(0, s.stats().relayedPackets());
+    }
+
     // --- robustness -----------------------------------------------------------------------
 
     @Test

@@ -30,7 +30,7 @@ class TurnAuthTest {
         assertEquals(StunClass.ERROR_RESPONSE, r.messageClass());
         assertEquals(401, r.errorCode().getAsInt());
         assertEquals(TurnHarness.REALM, r.string(StunAttributeType.REALM).orElseThrow());
-        assertEquals(12, r.string(StunAttributeType.NONCE).orElseThrow().length());
+        assertEquals(8, r.string(StunAttributeType.NONCE).orElseThrow().length());
         byte[] sent = h.toClients.get(before.size()).payload();
         assertTrue(sent.length <= req.length, sent.length + " > " + req.length);
         assertEquals(0, h.service.allocationCount(), "no state for an unauthenticated stranger");
@@ -38,8 +38,23 @@ class TurnAuthTest {
     }
 
     @Test
-    void uclientSized60ByteAllocateGetsTheMinimal56Byte401() {
-        // turnutils_uclient's first Allocate: REQUESTED-TRANSPORT, LIFETIME, EVEN-PORT, REQUESTED-ADDRESS-FAMILY, FINGERPRINT.
+    void uclientSized52ByteAllocateGetsTheMinimal52Byte401() {
+        // turnutils_uclient -c: REQUESTED-TRANSPORT, LIFETIME, REQUESTED-ADDRESS-FAMILY, FINGERPRINT.
+        byte[] req = TurnHarness.allocateBuilder(h.txn())
+                .addUint32(StunAttributeType.LIFETIME, 777)
+                .addAttribute(StunAttributeType.REQUESTED_ADDRESS_FAMILY, new byte[] {1, 0, 0, 0})
+                .build().encode(null, true);
+        assertEquals(52, req.length);
+        int before = h.toClients.size();
+        StunMessage r = h.ask(CLIENT_A, req);
+        assertEquals(401, r.errorCode().getAsInt());
+        assertEquals("", r.errorReason().orElseThrow(), "no room for the reason phrase");
+        assertFalse(r.has(StunAttributeType.FINGERPRINT), "no room for FINGERPRINT");
+        assertEquals(52, h.toClients.get(before).payload().length);
+    }
+
+    @Test
+    void uclientSized60ByteAllocateGetsFingerprintButNoReason() {
         byte[] req = TurnHarness.allocateBuilder(h.txn())
                 .addUint32(StunAttributeType.LIFETIME, 777)
                 .addByte(StunAttributeType.EVEN_PORT, 0x80)
@@ -48,10 +63,18 @@ class TurnAuthTest {
         assertEquals(60, req.length);
         int before = h.toClients.size();
         StunMessage r = h.ask(CLIENT_A, req);
-        assertEquals(401, r.errorCode().getAsInt());
-        assertEquals("", r.errorReason().orElseThrow(), "no room for the reason phrase");
-        assertFalse(r.has(StunAttributeType.FINGERPRINT), "no room for FINGERPRINT");
-        assertEquals(56, h.toClients.get(before).payload().length);
+        assertEquals("", r.errorReason().orElseThrow());
+        assertTrue(r.has(StunAttributeType.FINGERPRINT));
+        assertEquals(60, h.toClients.get(before).payload().length);
+    }
+
+    @Test
+    void slackLetsOperatorsAnswerBareMinimumRequests() {
+        TurnHarness lax = new TurnHarness(TurnHarness.config().withAmplificationSlack(24));
+        byte[] req = TurnHarness.allocateBuilder(lax.txn()).build().encode(null, true); // 36 bytes, like pion
+        assertEquals(36, req.length);
+        assertEquals(401, lax.ask(CLIENT_A, req).errorCode().getAsInt());
+        assertTrue(h.send(CLIENT_A, req).isEmpty(), "no slack by default");
     }
 
     @Test

@@ -1,0 +1,36 @@
+package io.p2pnat.peer.internal;
+
+import io.p2pnat.core.tcp.StreamAuth;
+import io.p2pnat.core.tcp.StunStreamDecoder;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+
+/** One TCP connection being punched, authenticated or attached to the relay. */
+final class TcpStream {
+    enum Kind { ATTEMPT, ACCEPTED, RELAY }
+
+    final long id;
+    final Kind kind;
+    final SocketChannel channel;
+    final InetSocketAddress remote;
+    final StunStreamDecoder decoder = new StunStreamDecoder();
+    final ArrayDeque<ByteBuffer> writes = new ArrayDeque<>();
+    /** The introduction this stream belongs to, once known. */
+    TcpDriver.Punch punch;
+    StreamAuth auth;
+    long attemptId = -1;
+    long deadline;
+    boolean connected;
+    boolean relayAttached;
+    boolean reportedAuthenticated;
+    boolean handedOver;
+
+    TcpStream(long id, Kind kind, SocketChannel channel, InetSocketAddress remote) {
+        this.id = id;
+        this.kind = kind;
+        this.channel = channel;
+        this.remote = remote;
+    }
+}

@@ -1,0 +1,186 @@
+package io.p2pnat.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.p2pnat.core.Clock;
+import io.p2pnat.core.Timers;
+import io.p2pnat.core.turn.TurnOutput;
+import io.p2pnat.core.turn.TurnService;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The I/O half of the TURN server: feeds the sans-I/O {@link TurnService} and carries out its
+ * {@link TurnOutput}s. Relay sockets (one per allocation, RFC 8656 §6) are opened synchronously
+ * with a plain NIO bind, then registered on the same single event loop as the main socket, so the
+ * service is only ever touched by one thread.
+ */
+final class TurnDriver {
+    private final TurnService service;
+    private final Clock clock;
+    private final InetAddress relayBind;
+    private final Channel[] relays = new Channel[65536];
+    private final List<Channel> dirty = new ArrayList<>();
+    private Channel main;
+    private ScheduledFuture<?> timer;
+    private long timerAt = Timers.NEVER;
+    private byte[] scratch = new byte[2048];
+
+    /**
+     * @param relayBind the local address relay sockets bind to (the server's bind address)
+     */
+    TurnDriver(TurnService service, Clock clock, InetAddress relayBind) {
+        this.service = service;
+        this.clock = clock;
+        this.relayBind = relayBind;
+    }
+
+    TurnService service() {
+        return service;
+    }
+
+    void attach(Channel main) {
+        this.main = main;
+    }
+
+    /** A TURN datagram (STUN with a TURN method, or ChannelData) on the main socket. */
+    void fromClient(InetSocketAddress sender, byte[] buf, int len) {
+        service.handleClientInput(clock.nanoTime(), sender, buf, 0, len);
+        drain();
+    }
+
+    private void fromPeer(int port, DatagramPacket packet) {
+        ByteBuf content = packet.content();
+        int len = content.readableBytes();
+        if (len > scratch.length) {
+            scratch = new byte[len];
+        }
+        content.getBytes(content.readerIndex(), scratch, 0, len);
+        service.handleRelayInput(clock.nanoTime(), port, packet.sender(), scratch, 0, len);
+        drain();
+    }
+
+    /** Carries out everything the service asked for, then flushes. */
+    void drain() {
+        TurnOutput o;
+        boolean mainDirty = false;
+        while ((o = service.poll()) != null) {
+            if (o instanceof TurnOutput.ToPeer p) {
+                Channel ch = relays[p.relayPort()];
+                if (ch != null) {
+                    ch.write(new DatagramPacket(Unpooled.wrappedBuffer(p.payload()), p.peer()), ch.voidPromise());
+                    if (!dirty.contains(ch)) {
+                        dirty.add(ch);
+                    }
+                }
+            } else if (o instanceof TurnOutput.ToClient c) {
+                main.write(new DatagramPacket(Unpooled.wrappedBuffer(c.payload()), c.client()), main.voidPromise());
+                mainDirty = true;
+            } else if (o instanceof TurnOutput.OpenRelay r) {
+                service.relayOpened(clock.nanoTime(), r.relayPort(), open(r.relayPort()));
+            } else if (o instanceof TurnOutput.CloseRelay c) {
+                Channel ch = relays[c.relayPort()];
+                relays[c.relayPort()] = null;
+                if (ch != null) {
+                    dirty.remove(ch);
+                    ch.close();
+                }
+            }
+        }
+        if (mainDirty) {
+            main.flush();
+        }
+        for (Channel ch : dirty) {
+            ch.flush();
+        }
+        dirty.clear();
+        schedule();
+    }
+
+    private boolean open(int port) {
+        DatagramChannel jch = null;
+        try {
+            jch = DatagramChannel.open(relayBind instanceof java.net.Inet6Address
+                    ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+            jch.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
+            jch.bind(new InetSocketAddress(relayBind, port));
+            NioDatagramChannel ch = new NioDatagramChannel(jch);
+            ch.pipeline().addLast(new RelayHandler(port));
+            EventLoop loop = main.eventLoop();
+            loop.register(ch);
+            relays[port] = ch;
+            return true;
+        } catch (IOException | RuntimeException e) {
+            if (jch != null) {
+                try {
+                    jch.close();
+                } catch (IOException ignored) {
+                    // nothing more to do
+                }
+            }
+            return false;
+        }
+    }
+
+    private void schedule() {
+        long next = service.nextTimeout();
+        if (next == Timers.NEVER || (timer != null && !timer.isDone() && timerAt <= next)) {
+            return;
+        }
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        timerAt = next;
+        timer = main.eventLoop().schedule(this::onTimer, Math.max(0, next - clock.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    private void onTimer() {
+        timerAt = Timers.NEVER;
+        timer = null;
+        service.handleTimeout(clock.nanoTime());
+        drain();
+    }
+
+    /** Closes every relay socket (server shutdown). */
+    void closeAll() {
+        for (int i = 0; i < relays.length; i++) {
+            if (relays[i] != null) {
+                relays[i].close();
+                relays[i] = null;
+            }
+        }
+    }
+
+    /** Inbound datagrams on one relay port. */
+    private final class RelayHandler extends SimpleChannelInboundHandler<DatagramPacket> {
+        private final int port;
+
+        RelayHandler(int port) {
+            this.port = port;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+            fromPeer(port, packet);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // ICMP port unreachable and the like: keep relaying
+        }
+    }
+}

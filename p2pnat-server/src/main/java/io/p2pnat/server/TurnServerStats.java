@@ -1,0 +1,17 @@
+package io.p2pnat.server;
+
+import io.p2pnat.core.turn.TurnService;
+import io.p2pnat.core.turn.TurnStats;
+
+/** A snapshot of the TURN server's counters (see {@link TurnStats} for their meaning). */
+public record TurnServerStats(int allocations, long requests, long challenges, long staleNonces, long errors,
+                              long amplificationDrops, long dropped, long permissionDrops,
+                              long allocationsCreated, long allocationsDeleted, long allocationsExpired,
+                              long toPeerPackets, long toPeerBytes, long toClientPackets, long toClientBytes) {
+    static TurnServerStats of(TurnService service) {
+        TurnStats s = service.stats();
+        return new TurnServerStats(service.allocationCount(), s.requests(), s.challenges(), s.staleNonces(), s.errors(),
+                s.amplificationDrops(), s.dropped(), s.permissionDrops(), s.allocationsCreated(), s.allocationsDeleted(),
+                s.allocationsExpired(), s.toPeerPackets(), s.toPeerBytes(), s.toClientPackets(), s.toClientBytes());
+    }
+}

@@ -1,0 +1,133 @@
+package io.p2pnat.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.p2pnat.core.rendezvous.RendezvousConfig;
+import io.p2pnat.core.turn.TurnClientEvent;
+import io.p2pnat.core.turn.TurnConfig;
+import io.p2pnat.core.turn.TurnUsers;
+import io.p2pnat.server.interop.Coturn;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Interoperability with coturn, both ways: our {@link BlockingTurnClient} on coturn's turnserver,
+ * and coturn's turnutils_uclient on our server. Skipped when coturn is missing, except on CI
+ * ({@code CI=true}), where that is a failure.
+ */
+class CoturnInteropTest {
+    private static final Duration T = Duration.ofSeconds(5);
+
+    @BeforeAll
+    static void requireCoturn() {
+        if (Coturn.installed()) {
+            return;
+        }
+        if ("true".equals(System.getenv("CI"))) {
+            fail(Coturn.MISSING);
+        }
+        assumeTrue(false, Coturn.MISSING);
+    }
+
+    @Test
+    void ourClientRelaysThroughCoturn(@TempDir Path dir) throws Exception {
+        int port = Coturn.freePort();
+        int base = Coturn.relayBase(20);
+        try (Coturn.Proc turnserver = Coturn.turnserver(dir, port, base, base + 19, "u", "p", "r");
+             DatagramSocket peer = new DatagramSocket(new InetSocketAddress(Coturn.LOOPBACK, 0))) {
+            InetSocketAddress server = new InetSocketAddress(Coturn.LOOPBACK, port);
+            assertTrue(Coturn.awaitStun(server, 10_000), () -> "turnserver did not come up:\n" + output(turnserver));
+            peer.setSoTimeout(5000);
+            InetSocketAddress peerAddr = (InetSocketAddress) peer.getLocalSocketAddress();
+            try (BlockingTurnClient c = BlockingTurnClient.open(server, "u", "p")) {
+                InetSocketAddress relayed = c.allocate(T);
+                assertTrue(relayed.getPort() >= base && relayed.getPort() <= base + 19, relayed.toString());
+                c.createPermission(T, Coturn.LOOPBACK);
+                roundTrip(c, peer, peerAddr, relayed, "via Send and Data indications");
+                c.bindChannel(peerAddr, T);
+                for (int i = 0; i < 20; i++) {
+                    roundTrip(c, peer, peerAddr, relayed, "via ChannelData " + i);
+                }
+                c.refresh(600, T);
+            }
+        }
+    }
+
+    private static void roundTrip(BlockingTurnClient c, DatagramSocket peer, InetSocketAddress peerAddr,
+                                  InetSocketAddress relayed, String text) throws Exception {
+        byte[] msg = text.getBytes(StandardCharsets.UTF_8);
+        c.send(peerAddr, msg);
+        byte[] buf = new byte[2048];
+        DatagramPacket p = new DatagramPacket(buf, buf.length);
+        peer.receive(p);
+        assertEquals(text, new String(buf, 0, p.getLength(), StandardCharsets.UTF_8));
+        assertEquals(relayed, p.getSocketAddress());
+        peer.send(new DatagramPacket(msg, msg.length, relayed));
+        TurnClientEvent.Data d = c.receive(T);
+        assertNotNull(d, "no echo " + text);
+        assertArrayEquals(msg, d.data());
+        assertEquals(peerAddr, d.peer());
+    }
+
+    @Test
+    void uclientRelaysThroughOurServerWithoutLoss(@TempDir Path dir) throws Exception {
+        int base = Coturn.relayBase(64);
+        TurnConfig config = TurnConfig.defaults("p2pnat", Coturn.LOOPBACK).withPorts(base, base + 63).withLoopbackPeers(true);
+        int peerPort = Coturn.freePort();
+        try (RendezvousServer server = RendezvousServer.start(new InetSocketAddress(Coturn.LOOPBACK, 0),
+                RendezvousServer.NO_ALTERNATE_PORT, RendezvousConfig.defaults(),
+                new TurnSettings(config, TurnUsers.parse(List.of("u:p"), "p2pnat")));
+             Coturn.Proc peer = Coturn.peer(dir, peerPort)) {
+            int port = server.localAddress().getPort();
+            Thread.sleep(200); // turnutils_peer binds at once; give it a moment
+            // Channels, with an RTP/RTCP pair per client (EVEN-PORT with R, then RESERVATION-TOKEN),
+            // and Send/Data indications, at the same time.
+            try (Coturn.Proc channels = Coturn.uclient(dir, "channels", port, peerPort, "u", "p",
+                         List.of("-m", "4", "-n", "100", "-l", "120", "-z", "5"));
+                 Coturn.Proc indications = Coturn.uclient(dir, "indications", port, peerPort, "u", "p",
+                         List.of("-s", "-c", "-m", "2", "-n", "100", "-l", "120", "-z", "5"))) {
+                boolean done = channels.await(40) & indications.await(10);
+                assertTrue(done, () -> "turnutils_uclient did not finish:\n" + output(channels) + "\n---\n"
+                        + output(indications) + "\n" + server.turnStats());
+                check(channels, 4 * 100);
+                check(indications, 2 * 100);
+            }
+            TurnServerStats s = server.turnStats();
+            assertEquals(0, s.allocations(), "uclient deletes its allocations at the end: " + s);
+            assertEquals(6, s.allocationsCreated(), s.toString());
+            assertTrue(s.challenges() >= 6, s.toString());
+            assertEquals(0, s.amplificationDrops(), s.toString());
+        }
+    }
+
+    private static void check(Coturn.Proc uclient, long expected) throws Exception {
+        String out = uclient.output();
+        Coturn.UclientSummary sum = Coturn.UclientSummary.parse(out);
+        assertNotNull(sum, () -> "no summary from turnutils_uclient:\n" + out);
+        assertEquals(0, uclient.exitValue(), out);
+        assertEquals(expected, sum.sent(), out);
+        assertEquals(expected, sum.received(), out);
+        assertEquals(0, sum.lost(), out);
+    }
+
+    private static String output(Coturn.Proc p) {
+        try {
+            return p.output();
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+}

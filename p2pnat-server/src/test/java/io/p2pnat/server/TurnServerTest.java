@@ -1,0 +1,141 @@
+package io.p2pnat.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.p2pnat.core.rendezvous.RendezvousConfig;
+import io.p2pnat.core.turn.TurnClientEvent;
+import io.p2pnat.core.turn.TurnConfig;
+import io.p2pnat.core.turn.TurnUsers;
+import io.p2pnat.wire.StunAttributeType;
+import io.p2pnat.wire.StunClass;
+import io.p2pnat.wire.StunMessage;
+import io.p2pnat.wire.StunMethod;
+import io.p2pnat.wire.TransactionId;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The TURN server on real loopback sockets, driven by {@link BlockingTurnClient}. */
+class TurnServerTest {
+    private static final InetAddress LO = InetAddress.getLoopbackAddress();
+    private static final Duration T = Duration.ofSeconds(5);
+    private RendezvousServer server;
+    private DatagramSocket peer;
+
+    @BeforeEach
+    void start() throws Exception {
+        int base = io.p2pnat.server.interop.Coturn.relayBase(20);
+        TurnConfig config = TurnConfig.defaults("p2pnat", LO).withPorts(base, base + 19).withLoopbackPeers(true);
+        server = RendezvousServer.start(new InetSocketAddress(LO, 0), RendezvousServer.NO_ALTERNATE_PORT,
+                RendezvousConfig.defaults(), new TurnSettings(config, TurnUsers.parse(List.of("u:p"), "p2pnat")));
+        peer = new DatagramSocket(new InetSocketAddress(LO, 0));
+        peer.setSoTimeout(5000);
+    }
+
+    @AfterEach
+    void stop() {
+        peer.close();
+        server.close();
+    }
+
+    private byte[] peerReceive(InetSocketAddress[] from) throws Exception {
+        byte[] buf = new byte[2048];
+        DatagramPacket p = new DatagramPacket(buf, buf.length);
+        peer.receive(p);
+        from[0] = (InetSocketAddress) p.getSocketAddress();
+        return java.util.Arrays.copyOf(buf, p.getLength());
+    }
+
+    @Test
+    void relaysBothWaysWithSendIndicationsAndChannels() throws Exception {
+        InetSocketAddress peerAddr = (InetSocketAddress) peer.getLocalSocketAddress();
+        try (BlockingTurnClient c = BlockingTurnClient.open(server.localAddress(), "u", "p")) {
+            InetSocketAddress relayed = c.allocate(T);
+            assertEquals(LO, relayed.getAddress());
+            c.createPermission(T, LO);
+            byte[] hello = "hello".getBytes(StandardCharsets.UTF_8);
+            c.send(peerAddr, hello);
+            InetSocketAddress[] from = new InetSocketAddress[1];
+            assertArrayEquals(hello, peerReceive(from));
+            assertEquals(relayed, from[0], "the peer sees the relayed address");
+            peer.send(new DatagramPacket(hello, hello.length, relayed));
+            TurnClientEvent.Data d = c.receive(T);
+            assertNotNull(d);
+            assertEquals(peerAddr, d.peer());
+            assertArrayEquals(hello, d.data());
+
+            c.bindChannel(peerAddr, T);
+            for (int i = 0; i < 100; i++) {
+                byte[] msg = ("m" + i).getBytes(StandardCharsets.UTF_8);
+                c.send(peerAddr, msg);
+                assertArrayEquals(msg, peerReceive(from));
+                peer.send(new DatagramPacket(msg, msg.length, relayed));
+                assertArrayEquals(msg, c.receive(T).data());
+            }
+            TurnServerStats s = server.turnStats();
+            assertEquals(1, s.allocations());
+            assertEquals(101, s.toPeerPackets());
+            assertEquals(101, s.toClientPackets());
+        }
+        assertEquals(0, server.turnStats().allocations(), "close() deleted the allocation");
+    }
+
+    @Test
+    void peerWithoutPermissionIsNotRelayed() throws Exception {
+        try (BlockingTurnClient c = BlockingTurnClient.open(server.localAddress(), "u", "p")) {
+            InetSocketAddress relayed = c.allocate(T);
+            peer.send(new DatagramPacket(new byte[] {1}, 1, relayed));
+            assertNull(c.receive(Duration.ofMillis(300)));
+            assertEquals(1, server.turnStats().permissionDrops());
+        }
+    }
+
+    @Test
+    void wrongPasswordIsRefused() throws Exception {
+        try (BlockingTurnClient c = BlockingTurnClient.open(server.localAddress(), "u", "wrong")) {
+            BlockingTurnClient.TurnFailure f = org.junit.jupiter.api.Assertions.assertThrows(
+                    BlockingTurnClient.TurnFailure.class, () -> c.allocate(T));
+            assertEquals(401, f.code());
+        }
+    }
+
+    @Test
+    void bindingStillGoesToTheRendezvousService() throws Exception {
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LO, 0))) {
+            s.setSoTimeout(5000);
+            byte[] req = StunMessage.builder(StunMethod.BINDING, StunClass.REQUEST, TransactionId.random(new Random()))
+                    .build().encode();
+            s.send(new DatagramPacket(req, req.length, server.localAddress()));
+            byte[] buf = new byte[1500];
+            DatagramPacket p = new DatagramPacket(buf, buf.length);
+            s.receive(p);
+            StunMessage m = StunMessage.decode(buf, 0, p.getLength());
+            assertEquals(StunClass.SUCCESS_RESPONSE, m.messageClass());
+            assertEquals(s.getLocalSocketAddress(), m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElseThrow());
+        }
+        assertEquals(1, server.stats().bindings());
+        assertEquals(0, server.turnStats().requests());
+    }
+
+    @Test
+    void turnIsOffUnlessConfigured() throws Exception {
+        try (RendezvousServer plain = RendezvousServer.start(new InetSocketAddress(LO, 0), RendezvousConfig.defaults())) {
+            assertFalse(plain.turnEnabled());
+            assertNull(plain.turnStats());
+        }
+        assertTrue(server.turnEnabled());
+    }
+}
