@@ -1,0 +1,78 @@
+package io.p2pnat.core.tcp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.p2pnat.core.peer.Introduction;
+import io.p2pnat.wire.StunParseException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class StreamAuthTest {
+    private static Introduction intro(String peer, boolean dialer, byte[] key) {
+        return new Introduction(42, key, peer, dialer, new InetSocketAddress("192.0.2.1", 1), List.of(), null);
+    }
+
+    @Test
+    void bothSidesProveTheKeyThenTheDialerNominates() throws Exception {
+        byte[] key = new byte[16];
+        new Random(1).nextBytes(key);
+        StreamAuth alice = new StreamAuth(intro("bob", true, key), "alice", new Random(2));
+        StreamAuth bob = new StreamAuth(intro("alice", false, key), "bob", new Random(3));
+        List<byte[]> toAlice = bob.onMessage(alice.hello());
+        List<byte[]> toBob = alice.onMessage(bob.hello());
+        for (byte[] m : toAlice) {
+            alice.onMessage(m);
+        }
+        for (byte[] m : toBob) {
+            bob.onMessage(m);
+        }
+        assertTrue(alice.authenticated());
+        assertTrue(bob.authenticated());
+        assertFalse(bob.nominated());
+        bob.onMessage(alice.nomination(new Random(4)));
+        assertTrue(bob.nominated());
+    }
+
+    @Test
+    void aHostWithoutTheKeyIsRejected() {
+        byte[] key = new byte[16];
+        StreamAuth alice = new StreamAuth(intro("bob", true, key), "alice", new Random(2));
+        byte[] wrong = new byte[16];
+        wrong[0] = 1;
+        StreamAuth impostor = new StreamAuth(intro("alice", false, wrong), "bob", new Random(3));
+        StunParseException e = assertThrows(StunParseException.class, () -> alice.onMessage(impostor.hello()));
+        assertTrue(e.getMessage().contains("authentication"), e.getMessage());
+        // Right key, wrong name.
+        StreamAuth mallory = new StreamAuth(intro("alice", false, key), "mallory", new Random(3));
+        assertThrows(StunParseException.class, () -> alice.onMessage(mallory.hello()));
+    }
+
+    @Test
+    void streamDecoderSplitsMessagesAndKeepsTheRest() throws Exception {
+        byte[] key = new byte[16];
+        StreamAuth a = new StreamAuth(intro("bob", true, key), "alice", new Random(2));
+        byte[] hello = a.hello();
+        StunStreamDecoder d = new StunStreamDecoder();
+        byte[] stream = new byte[hello.length * 2 + 3];
+        System.arraycopy(hello, 0, stream, 0, hello.length);
+        System.arraycopy(hello, 0, stream, hello.length, hello.length);
+        stream[stream.length - 3] = 'a';
+        stream[stream.length - 2] = 'p';
+        stream[stream.length - 1] = 'p';
+        d.feed(stream, 0, 5);
+        assertNull(d.next());
+        d.feed(stream, 5, stream.length - 5);
+        assertArrayEquals(hello, d.next());
+        assertArrayEquals(hello, d.next());
+        assertEquals("app", new String(d.drainRemainder()));
+        d.feed(new byte[] {(byte) 0xD0, 0, 0, 0}, 0, 4);
+        assertThrows(StunStreamDecoder.StreamFormatException.class, d::next);
+    }
+}
