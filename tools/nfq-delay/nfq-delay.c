@@ -32,7 +32,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <linux/netfilter.h>
 #include <math.h>
 #include <poll.h>
@@ -362,9 +361,10 @@ int main(int argc, char **argv)
             drain(h, fd, buf, sizeof buf, 256); /* bounded: due packets are not starved */
     }
 
-    /* Shutdown: take what is already queued to us and let everything go. */
-    while (drain(h, fd, buf, sizeof buf, INT_MAX) > 0)
-        ;
+    /* Shutdown: take what is already queued to us (bounded, traffic may keep coming)
+     * and let everything go. Packets the kernel queues after this are dropped when the
+     * queue is destroyed; from then on the rule's --queue-bypass lets packets pass. */
+    drain(h, fd, buf, sizeof buf, 65536);
     release(qh, ring_len);
     nfq_destroy_queue(qh);
     nfq_close(h);

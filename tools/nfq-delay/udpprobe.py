@@ -18,6 +18,7 @@ import time
 
 FMT = "!QQ"  # seq, send time ns
 PAD = b"\0" * 16  # 32-byte payload
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; not exported by Python 3.11
 
 
 def stats(vals_ms):
@@ -62,12 +63,13 @@ def rtt(host, port, count, gap_ms=20.0):
 def sink(port, count, idle_s, ready_file):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 32 << 20)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_TIMESTAMPNS, 1)
+    s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     s.bind(("0.0.0.0", port))
     open(ready_file, "w").close()
     s.settimeout(idle_s)
     delays, seen = [], set()
     first = last = None
+    top, reordered = -1, 0
     while len(seen) < count:
         try:
             data, anc, _, _ = s.recvmsg(2048, 64)
@@ -75,16 +77,20 @@ def sink(port, count, idle_s, ready_file):
             break
         now = time.time_ns()
         for level, typ, val in anc:
-            if level == socket.SOL_SOCKET and typ == socket.SO_TIMESTAMPNS:
+            if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS:
                 sec, nsec = struct.unpack("qq", val[:16])
                 now = sec * 1000000000 + nsec
         seq, sent = struct.unpack_from(FMT, data)
         seen.add(seq)
+        if seq < top:
+            reordered += 1
+        top = max(top, seq)
         delays.append((now - sent) / 1e6)
         first = first or now
         last = now
     span = (last - first) / 1e9 if first and last and last > first else 0.0
-    print("received=%d of=%d oneway_ms %s rx_span_s=%.4f" % (len(seen), count, stats(delays), span))
+    print("received=%d of=%d reordered=%d oneway_ms %s rx_span_s=%.4f"
+          % (len(seen), count, reordered, stats(delays), span))
 
 
 def blast(host, port, count, pps=0.0):

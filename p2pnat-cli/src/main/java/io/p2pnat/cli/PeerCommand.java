@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** `p2pnat peer`: the peer side. */
 @Command(name = "peer", mixinStandardHelpOptions = true,
         description = "Run a peer: listen for connections or dial another peer.",
-        subcommands = {ListenCommand.class, DialCommand.class})
+        subcommands = {ListenCommand.class, DialCommand.class, AttemptsCommand.class})
 final class PeerCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

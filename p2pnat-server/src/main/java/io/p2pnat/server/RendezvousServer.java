@@ -37,6 +37,8 @@ public final class RendezvousServer implements AutoCloseable {
     private final Channel altChannel;
     private final ServerHandler handler;
     private final TurnDriver turn;
+    /** The TCP listener on the main port number (docs/protocol.md "TCP"); set once by start. */
+    private TcpSide tcp;
 
     private RendezvousServer(EventLoopGroup group, Channel channel, Channel altChannel, ServerHandler handler,
                              TurnDriver turn) {
@@ -109,7 +111,12 @@ public final class RendezvousServer implements AutoCloseable {
                 int altActual = alt == null ? mainPort : ((InetSocketAddress) alt.localAddress()).getPort();
                 ch.eventLoop().submit(() -> ts.setServerPorts(mainPort, altActual)).sync();
             }
-            return new RendezvousServer(group, ch, alt, handler, turn);
+            // TCP on the same port number as UDP (the one UDP got when 0 was asked for), same thread.
+            InetSocketAddress tcpBind = new InetSocketAddress(bind.getAddress(), ((InetSocketAddress) ch.localAddress()).getPort());
+            TcpSide tcpSide = TcpSide.start(group, tcpBind, service, handler, Clock.system());
+            RendezvousServer server = new RendezvousServer(group, ch, alt, handler, turn);
+            server.tcp = tcpSide;
+            return server;
         } catch (IOException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw e;
@@ -123,6 +130,11 @@ public final class RendezvousServer implements AutoCloseable {
     /** The bound address (the real port when 0 was asked for). */
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) channel.localAddress();
+    }
+
+    /** The TCP listener's bound address: same address and port number as {@link #localAddress()}. */
+    public InetSocketAddress tcpLocalAddress() {
+        return tcp.localAddress();
     }
 
     /** The alternate port's bound address, or null when running without one. */
@@ -175,6 +187,7 @@ public final class RendezvousServer implements AutoCloseable {
         if (turn != null) {
             channel.eventLoop().execute(turn::closeAll);
         }
+        tcp.close();
         channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
     }

@@ -28,6 +28,8 @@ final class ServerHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     private ScheduledFuture<?> timer;
     private long timerAt = Timers.NEVER;
     private byte[] scratch = new byte[2048];
+    /** The TCP side sharing this service, thread and timer; null until attached. */
+    private StreamDriver streams;
 
     /** @param turn the TURN driver, or null when TURN is off */
     ServerHandler(RendezvousService service, TurnDriver turn, Clock clock) {
@@ -65,6 +67,16 @@ final class ServerHandler extends SimpleChannelInboundHandler<DatagramPacket> {
         // ICMP errors and the like surface here on some platforms; a UDP server keeps going.
     }
 
+    /** Called on the event loop by the TCP side before it accepts connections. */
+    void attachStreams(StreamDriver streams) {
+        this.streams = streams;
+    }
+
+    /** After the TCP side fed the service: send what it emitted, carry out its commands, re-arm the timer. */
+    void afterStreamInput() {
+        drain();
+    }
+
     private void drain() {
         Transmit t;
         boolean wrote = false;
@@ -74,6 +86,9 @@ final class ServerHandler extends SimpleChannelInboundHandler<DatagramPacket> {
         }
         if (wrote) {
             ctx.flush();
+        }
+        if (streams != null) {
+            streams.drainCommands();
         }
         schedule();
     }

@@ -1,0 +1,79 @@
+package io.p2pnat.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.p2pnat.core.Clock;
+import io.p2pnat.core.rendezvous.RendezvousService;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The rendezvous server's TCP listener (docs/protocol.md "TCP"): same port number as the UDP
+ * socket, accepted connections on the same single event loop as the UDP handler, so one thread
+ * owns the {@link RendezvousService}. Half-closure is allowed so a spliced stream can forward a
+ * FIN while the other direction keeps flowing.
+ */
+final class TcpSide {
+    private final Channel listener;
+    private final ChannelGroup connections;
+
+    private TcpSide(Channel listener, ChannelGroup connections) {
+        this.listener = listener;
+        this.connections = connections;
+    }
+
+    /**
+     * Listens on {@code bind} and wires accepted connections to {@code service} through the UDP
+     * handler's thread, timer and drain.
+     *
+     * @param group a single-threaded group, the one the UDP channel is registered with
+     * @throws IOException if the port cannot be bound
+     */
+    static TcpSide start(EventLoopGroup group, InetSocketAddress bind, RendezvousService service,
+                         ServerHandler udp, Clock clock) throws IOException {
+        StreamDriver driver = new StreamDriver(service, clock, udp);
+        ChannelGroup connections = new DefaultChannelGroup(group.next());
+        try {
+            group.next().submit(() -> udp.attachStreams(driver)).sync();
+            Channel listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_KEEPALIVE, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            connections.add(ch);
+                            ch.pipeline().addLast(TcpServerHandler.NAME, new TcpServerHandler(driver));
+                        }
+                    })
+                    .bind(bind).sync().channel();
+            return new TcpSide(listener, connections);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while binding TCP " + bind, e);
+        } catch (Exception e) {
+            throw new IOException("cannot listen on TCP " + bind.getAddress().getHostAddress() + ":" + bind.getPort()
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    InetSocketAddress localAddress() {
+        return (InetSocketAddress) listener.localAddress();
+    }
+
+    /** Stops listening and closes every connection, spliced or not. */
+    void close() {
+        listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        connections.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    }
+}
