@@ -4,8 +4,6 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.p2pnat.core.Clock;
 import io.p2pnat.core.rendezvous.RendezvousConfig;
 import io.p2pnat.core.rendezvous.RendezvousService;
@@ -85,9 +83,9 @@ public final class RendezvousServer implements AutoCloseable {
             turn = new TurnDriver(ts, Clock.system(), bind.getAddress());
         }
         ServerHandler handler = new ServerHandler(service, turn, Clock.system());
-        EventLoopGroup group = new NioEventLoopGroup(1);
+        EventLoopGroup group = Transport.group(1);
         try {
-            Channel ch = new Bootstrap().group(group).channel(NioDatagramChannel.class)
+            Channel ch = new Bootstrap().group(group).channel(Transport.datagramClass())
                     .option(ChannelOption.SO_RCVBUF, 4 << 20)
                     .option(ChannelOption.SO_SNDBUF, 4 << 20)
                     .handler(handler)
@@ -96,7 +94,7 @@ public final class RendezvousServer implements AutoCloseable {
             if (altPort != NO_ALTERNATE_PORT) {
                 InetSocketAddress altBind = new InetSocketAddress(bind.getAddress(), altPort);
                 try {
-                    alt = new Bootstrap().group(group).channel(NioDatagramChannel.class)
+                    alt = new Bootstrap().group(group).channel(Transport.datagramClass())
                             .handler(new AlternatePortHandler()).bind(altBind).sync().channel();
                 } catch (Exception e) {
                     ch.close();

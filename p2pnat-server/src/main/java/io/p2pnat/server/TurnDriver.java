@@ -4,29 +4,25 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.EventLoop;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.p2pnat.core.Clock;
 import io.p2pnat.core.Timers;
 import io.p2pnat.core.turn.TurnOutput;
 import io.p2pnat.core.turn.TurnService;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
-import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The I/O half of the TURN server: feeds the sans-I/O {@link TurnService} and carries out its
- * {@link TurnOutput}s. Relay sockets (one per allocation, RFC 8656 §6) are opened synchronously
- * with a plain NIO bind, then registered on the same single event loop as the main socket, so the
+ * {@link TurnOutput}s. Relay sockets (one per allocation, RFC 8656 §6) are registered and bound
+ * on the same single event loop as the main socket (which completes at once there), so the
  * service is only ever touched by one thread.
  */
 final class TurnDriver {
@@ -112,28 +108,22 @@ final class TurnDriver {
     }
 
     private boolean open(int port) {
-        DatagramChannel jch = null;
-        try {
-            jch = DatagramChannel.open(relayBind instanceof java.net.Inet6Address
-                    ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
-            jch.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
-            jch.bind(new InetSocketAddress(relayBind, port));
-            NioDatagramChannel ch = new NioDatagramChannel(jch);
-            ch.pipeline().addLast(new RelayHandler(port));
-            EventLoop loop = main.eventLoop();
-            loop.register(ch);
-            relays[port] = ch;
-            return true;
-        } catch (IOException | RuntimeException e) {
-            if (jch != null) {
-                try {
-                    jch.close();
-                } catch (IOException ignored) {
-                    // nothing more to do
-                }
-            }
+        // On the event loop, register and bind run at once: the outcome is known on return.
+        io.netty.channel.socket.DatagramChannel ch = Transport.newDatagram();
+        ch.config().setOption(ChannelOption.SO_RCVBUF, 1 << 20);
+        ch.pipeline().addLast(new RelayHandler(port));
+        ChannelFuture reg = main.eventLoop().register(ch);
+        if (!reg.isDone() || !reg.isSuccess()) {
+            ch.close();
             return false;
         }
+        ChannelFuture bound = ch.bind(new InetSocketAddress(relayBind, port));
+        if (!bound.isDone() || !bound.isSuccess()) {
+            ch.close();
+            return false;
+        }
+        relays[port] = ch;
+        return true;
     }
 
     private void schedule() {
