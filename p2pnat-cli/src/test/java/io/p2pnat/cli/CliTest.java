@@ -8,6 +8,7 @@ import io.p2pnat.core.rendezvous.RendezvousConfig;
 import io.p2pnat.peer.Connection;
 import io.p2pnat.peer.P2pException;
 import io.p2pnat.peer.Peer;
+import io.p2pnat.peer.StreamConnection;
 import io.p2pnat.server.RendezvousServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -36,7 +37,24 @@ class CliTest {
     static void startServerAndListener() throws Exception {
         server = RendezvousServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), RendezvousConfig.defaults());
         serverArg = "127.0.0.1:" + server.localAddress().getPort();
-        bob = Peer.builder().server(serverArg).id("bob").start();
+        bob = Peer.builder().server(serverArg).id("bob").tcp(true).start();
+        Thread streams = new Thread(() -> {
+            try {
+                while (true) {
+                    StreamConnection c = bob.acceptStream(Duration.ofSeconds(30));
+                    if (c == null) {
+                        return;
+                    }
+                    Thread t = new Thread(() -> StreamEcho.serve(c));
+                    t.setDaemon(true);
+                    t.start();
+                }
+            } catch (P2pException | InterruptedException e) {
+                // closed
+            }
+        });
+        streams.setDaemon(true);
+        streams.start();
         Thread echo = new Thread(() -> {
             try {
                 while (true) {
@@ -104,13 +122,34 @@ class CliTest {
         assertEquals("udp", j.get("transport"));
         assertEquals("direct", j.get("technique"), "loopback peers are not behind a NAT");
         assertEquals("direct", j.get("path"));
-        assertEquals("private", j.get("via"));
+        assertEquals("public", j.get("via"), "a peer not behind a NAT is reached at its public endpoint");
         assertEquals(25L, j.get("sent"));
         assertEquals(25L, j.get("echoed"));
         for (String k : new String[] {"local", "remote", "setupMs", "rttMs"}) {
             assertTrue(j.containsKey(k), "missing " + k + " in " + r.out);
         }
         assertTrue(((String) j.get("remote")).endsWith(":" + bob.localAddress().getPort()), r.out);
+    }
+
+    @Test
+    void dialOverTcpEchoesMegabytesByteForByte() {
+        Run r = run("peer", "dial", "--server", serverArg, "--id", "tcpuser", "bob", "--transport", "tcp",
+                "--count", "4", "--size", "1048576", "--json");
+        assertEquals(0, r.exit, r.err + r.out);
+        Map<String, Object> j = Json.parse(r.out.strip());
+        assertEquals(true, j.get("connected"));
+        assertEquals("tcp", j.get("transport"));
+        assertEquals(4L, j.get("echoed"));
+        assertEquals(4L * 1048576, j.get("bytes"));
+    }
+
+    @Test
+    void tcpDialToAPeerWithoutTcpSaysWhy() throws Exception {
+        try (Peer udpOnly = Peer.builder().server(serverArg).id("udponly").start()) {
+            Run r = run("peer", "dial", "--server", serverArg, "--id", "tcpuser2", "udponly", "--transport", "tcp");
+            assertEquals(Main.EXIT_FAILURE, r.exit);
+            assertTrue(r.err.contains("TCP"), r.err);
+        }
     }
 
     @Test
@@ -156,6 +195,7 @@ class CliTest {
             {"peer", "dial", "--id", "a", "bob"},
             {"peer", "listen", "--server", serverArg, "--id", "a", "--local-port", "70000"},
             {"server", "--port", "-5"},
+            {"peer", "dial", "--server", serverArg, "--id", "a", "bob", "--transport", "sctp"},
             {"server", "--bind", "not an ip"},
             {"peer", "fly"},
             {"nonsense"},

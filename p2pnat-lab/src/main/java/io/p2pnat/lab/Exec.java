@@ -44,6 +44,11 @@ final class Exec {
 
     /** Runs the command and returns whatever it did; throws only if it cannot start or hangs. */
     static Result run(List<String> command, String stdin) throws LabException {
+        return run(command, stdin, TIMEOUT_SECONDS);
+    }
+
+    /** As {@link #run(List, String)} with its own timeout (a build or an install takes longer). */
+    static Result run(List<String> command, String stdin, long timeoutSeconds) throws LabException {
         Process process;
         try {
             process = new ProcessBuilder(command).start();
@@ -60,9 +65,9 @@ final class Exec {
             // the process exited without reading its input; its exit code and stderr tell why
         }
         try {
-            if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
-                throw new LabException("command timed out after " + TIMEOUT_SECONDS + " s: " + describe(command, stdin));
+                throw new LabException("command timed out after " + timeoutSeconds + " s: " + describe(command, stdin));
             }
             return new Result(process.exitValue(), out.get(), err.get());
         } catch (InterruptedException e) {

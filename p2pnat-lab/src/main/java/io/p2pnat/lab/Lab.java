@@ -50,20 +50,26 @@ public final class Lab implements AutoCloseable {
     private final Thread shutdownHook;
     /** Each NAT's current behaviour: as built, until {@link #setNatBehaviour} replaces it. */
     private final Map<String, NatBehaviour> behaviours = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The Internet segment's delay daemon; null without {@link LabOptions#withInternetDelay}. */
+    private final InternetDelay delay;
 
-    private Lab(Topology topology, String prefix) {
+    private Lab(Topology topology, String prefix, int internetDelayMs) {
         this.topology = topology;
         topology.nats().forEach(n -> behaviours.put(n, topology.host(n).nat().behaviour()));
         Map<String, String> names = new LinkedHashMap<>();
         topology.hosts().keySet().forEach(h -> names.put(h, prefix + h));
         this.namespaces = Collections.unmodifiableMap(names);
         this.switchNamespace = prefix + "switch";
+        this.delay = internetDelayMs > 0 ? new InternetDelay(switchNamespace, internetDelayMs) : null;
         this.shutdownHook = new Thread(this::close, "p2pnat-lab-teardown-" + prefix);
     }
 
     /**
      * Empty if the lab can run here; otherwise a sentence why not (not Linux, not root, {@code ip},
      * {@code nft} or {@code sysctl} missing, namespaces or nftables refused). Probed once per JVM.
+     * An {@link LabOptions#withInternetDelay Internet delay} needs more ({@code iptables} and a
+     * buildable {@code nfq-delay}); that is checked only when a lab asks for one, by
+     * {@link #create(Scenario, LabOptions)}.
      */
     public static Optional<String> unavailableReason() {
         return LabProbe.reason();
@@ -79,18 +85,28 @@ public final class Lab implements AutoCloseable {
      * run side by side. If building fails, tears down what it built before throwing. The lab is
      * also torn down by a JVM shutdown hook if {@link #close()} is never called.
      *
+     * <p>With an {@link LabOptions#withInternetDelay Internet delay}, the delay daemon runs (its
+     * queue bound) before this returns; {@link #close()} stops it before deleting the namespaces.
+     *
      * @throws LabException naming the command that failed and its stderr, or why the lab is
-     *     unavailable, or that {@code options} name a NAT the scenario lacks
+     *     unavailable, or that {@code options} name a NAT the scenario lacks, or why the Internet
+     *     delay cannot be set up (no {@code iptables}, {@code nfq-delay} cannot be built or bound)
      */
     public static Lab create(Scenario scenario, LabOptions options) throws LabException {
         Optional<String> unavailable = unavailableReason();
         if (unavailable.isPresent()) {
             throw new LabException("the lab cannot run here: " + unavailable.get());
         }
-        Lab lab = new Lab(Topology.of(scenario, options), Netns.newPrefix());
+        Lab lab = new Lab(Topology.of(scenario, options), Netns.newPrefix(), options.internetDelayMs());
         Runtime.getRuntime().addShutdownHook(lab.shutdownHook);
         try {
             new LabBuild(lab.topology, lab.namespaces, lab.switchNamespace, options.failAfterStep()).run();
+            if (lab.delay != null) {
+                lab.delay.start();
+                if ("delay".equals(options.failAfterStep())) {
+                    throw new LabException("injected failure after build step 'delay'");
+                }
+            }
             return lab;
         } catch (LabException | RuntimeException | Error e) {
             lab.close();
@@ -100,6 +116,23 @@ public final class Lab implements AutoCloseable {
 
     public Scenario scenario() {
         return topology.scenario();
+    }
+
+    /**
+     * The one-way delay added to every packet crossing the Internet segment, in ms (0 = none), as
+     * set by {@link LabOptions#withInternetDelay}. A round trip between two hosts on that segment
+     * takes twice this (plus well under a millisecond).
+     */
+    public int internetDelayMs() {
+        return delay == null ? 0 : delay.oneWayMs();
+    }
+
+    /**
+     * Whether the Internet delay is in force: a delay was asked for and its daemon still runs
+     * (if it died, packets pass undelayed). False without a delay and after {@link #close()}.
+     */
+    public boolean internetDelayActive() {
+        return delay != null && delay.isRunning();
     }
 
     /** The scenario's host names, in build order (server first). */
@@ -261,8 +294,8 @@ public final class Lab implements AutoCloseable {
 
     /**
      * Kills every process in the lab's namespaces (those from {@link #start} and any other, by PID
-     * via {@code ip netns pids}) and deletes the namespaces. Never throws; problems go to stderr.
-     * Idempotent.
+     * via {@code ip netns pids}), stops the Internet delay daemon (SIGTERM: it releases what it
+     * holds) and deletes the namespaces. Never throws; problems go to stderr. Idempotent.
      */
     @Override
     public void close() {
@@ -281,6 +314,13 @@ public final class Lab implements AutoCloseable {
                 p.waitFor(2, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+        if (delay != null) {
+            try {
+                delay.stop();
+            } catch (RuntimeException e) {
+                System.err.println("p2pnat-lab teardown: stopping nfq-delay: " + e);
             }
         }
         try {
@@ -313,7 +353,8 @@ public final class Lab implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Lab[" + scenario().title() + ", " + switchNamespace.replace("switch", "*") + "]";
+        return "Lab[" + scenario().title() + (delay == null ? "" : ", internet +" + delay.oneWayMs() + " ms one-way")
+                + ", " + switchNamespace.replace("switch", "*") + "]";
     }
 
     private void requireNat(String nat) {

@@ -134,7 +134,8 @@ final class LabBuild {
         }
     }
 
-    private static String bridge(String segment) {
+    /** The Linux bridge of a segment in the switch namespace, e.g. {@code br-inet}. */
+    static String bridge(String segment) {
         return "br-" + segment;
     }
 

@@ -15,17 +15,23 @@ import java.util.function.UnaryOperator;
  *
  * <pre>{@code
  * Lab.create(Scenario.FIGURE_5, LabOptions.defaults().withHairpinning("natX", false))
+ * Lab.create(Scenario.FIGURE_3, LabOptions.defaults().withInternetDelay(20))   // +40 ms RTT NAT A <-> NAT B
  * }</pre>
  */
 public final class LabOptions {
-    private static final LabOptions DEFAULTS = new LabOptions(Map.of(), null);
+    /** The largest one-way Internet delay {@link #withInternetDelay} accepts, in ms. */
+    public static final int MAX_INTERNET_DELAY_MS = 10_000;
+
+    private static final LabOptions DEFAULTS = new LabOptions(Map.of(), null, 0);
 
     private final Map<String, UnaryOperator<NatBehaviour>> natChanges;
     private final String failAfterStep;
+    private final int internetDelayMs;
 
-    private LabOptions(Map<String, UnaryOperator<NatBehaviour>> natChanges, String failAfterStep) {
+    private LabOptions(Map<String, UnaryOperator<NatBehaviour>> natChanges, String failAfterStep, int internetDelayMs) {
         this.natChanges = Collections.unmodifiableMap(new LinkedHashMap<>(natChanges));
         this.failAfterStep = failAfterStep;
+        this.internetDelayMs = internetDelayMs;
     }
 
     /** The scenario's own behaviours, unchanged. */
@@ -49,9 +55,39 @@ public final class LabOptions {
         return change(nat, old -> old.withHairpinning(on));
     }
 
+    /**
+     * Delays every IPv4 packet that crosses the Internet segment (the bridge joining S, the
+     * outermost NATs and figure 2's public client B) by {@code oneWayMs} in each direction, so a
+     * round trip between two hosts on that segment, e.g. the public sides of two NATs, takes
+     * {@code 2 × oneWayMs} longer. Other segments (LANs, figure 5's ISP network) keep their
+     * sub-millisecond latency.
+     *
+     * <p>The kernel here has no {@code netem}; the lab runs {@code tools/nfq-delay} (built by
+     * {@code scripts/build-nfq-delay} of the p2pnat checkout, found from system property
+     * {@code p2pnat.home}, env {@code P2PNAT_HOME}, the working directory or the lab's own jar)
+     * in the switch namespace, with an iptables {@code NFQUEUE --queue-bypass} rule on the
+     * Internet bridge and {@code bridge-nf-call-iptables=1} in that namespace only. It needs
+     * {@code iptables}; {@link Lab#create(Scenario, LabOptions)} throws a {@link LabException}
+     * saying why when the daemon cannot be built or started. Releases are typically 0.02-0.1 ms
+     * late (see the tool's README).
+     *
+     * @param oneWayMs 0 (no delay, the default) to {@link #MAX_INTERNET_DELAY_MS}
+     */
+    public LabOptions withInternetDelay(int oneWayMs) {
+        if (oneWayMs < 0 || oneWayMs > MAX_INTERNET_DELAY_MS) {
+            throw new IllegalArgumentException("internet delay " + oneWayMs + " ms out of range 0-" + MAX_INTERNET_DELAY_MS);
+        }
+        return new LabOptions(natChanges, failAfterStep, oneWayMs);
+    }
+
+    /** The one-way delay on the Internet segment in ms; 0 = none. */
+    public int internetDelayMs() {
+        return internetDelayMs;
+    }
+
     /** Test seam: make {@link Lab#create} fail right after the named build step. */
     LabOptions withInjectedFailureAfter(String step) {
-        return new LabOptions(natChanges, Objects.requireNonNull(step));
+        return new LabOptions(natChanges, Objects.requireNonNull(step), internetDelayMs);
     }
 
     String failAfterStep() {
@@ -72,6 +108,6 @@ public final class LabOptions {
         Map<String, UnaryOperator<NatBehaviour>> copy = new LinkedHashMap<>(natChanges);
         UnaryOperator<NatBehaviour> previous = copy.get(nat);
         copy.put(nat, previous == null ? next : b -> next.apply(previous.apply(b)));
-        return new LabOptions(copy, failAfterStep);
+        return new LabOptions(copy, failAfterStep, internetDelayMs);
     }
 }

@@ -20,6 +20,8 @@ final class Topology {
     static final String LAN = "lan0";
     /** Name of an end host's only interface. */
     static final String ETH = "eth0";
+    /** The segment every scenario calls the Internet: S, the outermost NATs, figure 2's public B. */
+    static final String INTERNET = "inet";
     /** The server's address, S in RFC 5128's figures. */
     static final String SERVER_ADDRESS = "192.0.2.128";
     /** The server's second address, for "another remote IP" observations (RFC 5780 style). */
@@ -92,23 +94,23 @@ final class Topology {
     static Topology of(Scenario scenario, LabOptions options) throws LabException {
         List<Host> hosts = new ArrayList<>();
         hosts.add(new Host("server",
-                List.of(new Iface(ETH, "inet", SERVER_ADDRESS, 24, List.of(SERVER_SECOND_ADDRESS))), null, null));
+                List.of(new Iface(ETH, INTERNET, SERVER_ADDRESS, 24, List.of(SERVER_SECOND_ADDRESS))), null, null));
         NatBehaviour home = NatBehaviour.homeRouter(false);
         NatBehaviour hairpinning = NatBehaviour.homeRouter(true);
         switch (scenario) {
             case FIGURE_3 -> {
-                hosts.add(nat("natA", home, options, null, "inet", "192.0.2.1", 24, "lanA", "10.0.0.254", 24));
-                hosts.add(nat("natB", home, options, null, "inet", "192.0.2.254", 24, "lanB", "10.1.1.254", 24));
+                hosts.add(nat("natA", home, options, null, INTERNET, "192.0.2.1", 24, "lanA", "10.0.0.254", 24));
+                hosts.add(nat("natB", home, options, null, INTERNET, "192.0.2.254", 24, "lanB", "10.1.1.254", 24));
                 hosts.add(endHost("clientA", "lanA", "10.0.0.1", 24, "10.0.0.254"));
                 hosts.add(endHost("clientB", "lanB", "10.1.1.3", 24, "10.1.1.254"));
             }
             case FIGURE_4 -> {
-                hosts.add(nat("natA", hairpinning, options, null, "inet", "192.0.2.1", 24, "lan", "10.0.0.254", 8));
+                hosts.add(nat("natA", hairpinning, options, null, INTERNET, "192.0.2.1", 24, "lan", "10.0.0.254", 8));
                 hosts.add(endHost("clientA", "lan", "10.0.0.1", 8, "10.0.0.254"));
                 hosts.add(endHost("clientB", "lan", "10.1.1.3", 8, "10.0.0.254"));
             }
             case FIGURE_5 -> {
-                hosts.add(nat("natX", hairpinning, options, null, "inet", "192.0.2.1", 24, "isp", "192.168.1.254", 24));
+                hosts.add(nat("natX", hairpinning, options, null, INTERNET, "192.0.2.1", 24, "isp", "192.168.1.254", 24));
                 hosts.add(nat("natA", home, options, "192.168.1.254", "isp", "192.168.1.1", 24, "lanA", "10.0.0.254", 24));
                 hosts.add(nat("natB", home, options, "192.168.1.254", "isp", "192.168.1.2", 24, "lanB", "10.1.1.254", 24));
                 hosts.add(endHost("clientA", "lanA", "10.0.0.1", 24, "10.0.0.254"));
@@ -116,15 +118,15 @@ final class Topology {
             }
             case FIGURE_1 -> {
                 NatBehaviour symmetric = NatBehaviour.symmetricRandom();
-                hosts.add(nat("natA", symmetric, options, null, "inet", "192.0.2.1", 24, "lanA", "10.0.0.254", 24));
-                hosts.add(nat("natB", symmetric, options, null, "inet", "192.0.2.254", 24, "lanB", "10.1.1.254", 24));
+                hosts.add(nat("natA", symmetric, options, null, INTERNET, "192.0.2.1", 24, "lanA", "10.0.0.254", 24));
+                hosts.add(nat("natB", symmetric, options, null, INTERNET, "192.0.2.254", 24, "lanB", "10.1.1.254", 24));
                 hosts.add(endHost("clientA", "lanA", "10.0.0.1", 24, "10.0.0.254"));
                 hosts.add(endHost("clientB", "lanB", "10.1.1.3", 24, "10.1.1.254"));
             }
             case FIGURE_2 -> {
-                hosts.add(nat("natA", home, options, null, "inet", "192.0.2.1", 24, "lanA", "10.0.0.254", 24));
+                hosts.add(nat("natA", home, options, null, INTERNET, "192.0.2.1", 24, "lanA", "10.0.0.254", 24));
                 hosts.add(endHost("clientA", "lanA", "10.0.0.1", 24, "10.0.0.254"));
-                hosts.add(endHost("clientB", "inet", "192.0.2.77", 24, null));
+                hosts.add(endHost("clientB", INTERNET, "192.0.2.77", 24, null));
             }
             default -> throw new IllegalArgumentException(String.valueOf(scenario));
         }

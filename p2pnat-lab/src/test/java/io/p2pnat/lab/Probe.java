@@ -123,6 +123,27 @@ final class Probe {
         throw new AssertionError("no TCP result from the probe on " + host);
     }
 
+    /**
+     * UDP round trips to the reflector at {@code ip:port}, {@code n} of them one after another,
+     * timed inside the probe JVM, in ms, sorted; a lost probe counts as infinity.
+     */
+    List<Double> pingMillis(String ip, int port, int n) throws InterruptedException {
+        String tag = host + "-ping-" + (++tcpTags);
+        stdin.println("ping " + ip + " " + port + " " + n + " " + tag);
+        Optional<String> line = await(l -> l.startsWith("ping " + tag + " ") || l.equals("ping " + tag),
+                Duration.ofSeconds(5L + 2L * n));
+        if (line.isEmpty()) {
+            throw new AssertionError("no ping result from the probe on " + host);
+        }
+        List<Double> rtts = new ArrayList<>();
+        String[] f = line.get().split(" ");
+        for (int i = 2; i < f.length; i++) {
+            rtts.add(f[i].equals("lost") ? Double.POSITIVE_INFINITY : Double.parseDouble(f[i]));
+        }
+        rtts.sort(null);
+        return rtts;
+    }
+
     /** Waits for a datagram matching {@code filter}; remembers all others. */
     Optional<Received> awaitReceived(Predicate<Received> filter, Duration timeout) throws InterruptedException {
         synchronized (received) {

@@ -29,7 +29,10 @@ import java.util.Map;
  * <ul>
  *   <li>{@code send <socket> <ip> <port> <payload>};
  *   <li>{@code tcp <localPort> <ip> <port> <tag>}: connect from {@code localPort} (1 s timeout),
- *       read one line, print {@code tcp <tag> ok <line>} or {@code tcp <tag> error <exception>}.
+ *       read one line, print {@code tcp <tag> ok <line>} or {@code tcp <tag> error <exception>};
+ *   <li>{@code ping <ip> <port> <n> <tag>}: from a fresh socket, send {@code WHOAMI} to a reflector
+ *       {@code n} times, one at a time, and print {@code ping <tag> <rtt ms> ...}, the round trips
+ *       timed in this JVM ({@code lost} for an answer not back within 1 s).
  * </ul>
  */
 public final class UdpProbe {
@@ -68,6 +71,8 @@ public final class UdpProbe {
                 byte[] payload = f[4].getBytes(StandardCharsets.UTF_8);
                 sockets.get(f[1]).send(
                         new DatagramPacket(payload, payload.length, new InetSocketAddress(f[2], Integer.parseInt(f[3]))));
+            } else if (f.length == 5 && f[0].equals("ping")) {
+                ping(f[1], Integer.parseInt(f[2]), Integer.parseInt(f[3]), f[4]);
             } else if (f.length == 5 && f[0].equals("tcp")) {
                 daemon("tcp-" + f[4], () -> tcpConnect(Integer.parseInt(f[1]), f[2], Integer.parseInt(f[3]), f[4]));
             } else {
@@ -96,6 +101,27 @@ public final class UdpProbe {
         } catch (IOException e) {
             print("error " + e);
         }
+    }
+
+    private static void ping(String ip, int port, int n, String tag) throws IOException {
+        StringBuilder line = new StringBuilder("ping " + tag);
+        try (DatagramSocket socket = new DatagramSocket()) {
+            socket.setSoTimeout(TCP_TIMEOUT_MILLIS);
+            InetSocketAddress to = new InetSocketAddress(ip, port);
+            byte[] buffer = new byte[2048];
+            for (int i = 0; i < n; i++) {
+                byte[] payload = ("WHOAMI " + tag + " " + i).getBytes(StandardCharsets.UTF_8);
+                long sent = System.nanoTime();
+                socket.send(new DatagramPacket(payload, payload.length, to));
+                try {
+                    socket.receive(new DatagramPacket(buffer, buffer.length));
+                    line.append(' ').append((System.nanoTime() - sent) / 1e6);
+                } catch (java.net.SocketTimeoutException e) {
+                    line.append(" lost");
+                }
+            }
+        }
+        print(line.toString());
     }
 
     private static void tcpReflect(ServerSocket server) {

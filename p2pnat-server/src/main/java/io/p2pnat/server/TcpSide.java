@@ -8,7 +8,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.p2pnat.core.Clock;
 import io.p2pnat.core.rendezvous.RendezvousService;
 import java.io.IOException;
@@ -43,7 +42,7 @@ final class TcpSide {
         ChannelGroup connections = new DefaultChannelGroup(group.next());
         try {
             group.next().submit(() -> udp.attachStreams(driver)).sync();
-            Channel listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+            Channel listener = new ServerBootstrap().group(group).channel(Transport.serverSocketClass())
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)

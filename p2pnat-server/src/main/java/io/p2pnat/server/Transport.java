@@ -4,8 +4,11 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 
 /**
@@ -25,6 +28,10 @@ final class Transport {
 
     static Class<? extends DatagramChannel> datagramClass() {
         return EPOLL ? EpollDatagramChannel.class : NioDatagramChannel.class;
+    }
+
+    static Class<? extends ServerSocketChannel> serverSocketClass() {
+        return EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     }
 
     static DatagramChannel newDatagram() {

@@ -436,9 +436,10 @@ final class HolePunch {
     ConnectionInfo info() {
         Candidate c = selected;
         Via via = switch (c.kind) {
-            case PRIVATE -> Via.PRIVATE;
             case RELAY -> Via.RELAY;
-            default -> intro.sameNat() ? Via.HAIRPIN : Via.PUBLIC;
+            // A peer not behind a NAT is reached at its public endpoint, whatever list it came from.
+            case PRIVATE -> c.address.equals(intro.remotePublic()) ? Via.PUBLIC : Via.PRIVATE;
+            default -> intro.sameNat() && !intro.remoteIsPublic() ? Via.HAIRPIN : Via.PUBLIC;
         };
         Technique technique = c.kind == CandidateKind.RELAY ? Technique.RELAY : intro.directTechnique();
         List<InetSocketAddress> localPrivates = intro.localPrivates();

@@ -279,7 +279,7 @@ public final class TcpPunch {
             if (!isPrivate && intro.remotePrivates().contains(remote) && !remote.equals(intro.remotePublic())) {
                 isPrivate = true;
             }
-            via = isPrivate ? Via.PRIVATE : intro.sameNat() ? Via.HAIRPIN : Via.PUBLIC;
+            via = isPrivate ? Via.PRIVATE : intro.sameNat() && !intro.remoteIsPublic() ? Via.HAIRPIN : Via.PUBLIC;
             technique = switch (intro.directTechnique()) {
                 case UDP_HOLE_PUNCH -> Technique.TCP_HOLE_PUNCH;
                 default -> intro.directTechnique();
