@@ -105,59 +105,218 @@ public final class LabRun {
         return run(lab, Plan.of(count, size).timeout(timeoutSeconds).args(extraDialArgs));
     }
 
-    /** Runs a plan. */
+    /** Runs a plan: a server and a listener just for it, one dial, then both stopped. */
     public static Outcome run(Lab lab, Plan plan) throws IOException, LabException, InterruptedException {
-        StringBuilder log = new StringBuilder();
-        String server = lab.address("server") + ":" + SERVER_PORT;
-        Process srv = lab.start("server", java("server", "--bind", lab.address("server"), "--port", String.valueOf(SERVER_PORT)));
-        ProcessLines srvErr = new ProcessLines(srv.getErrorStream(), "server-stderr");
-        if (srvErr.await(l -> l.contains("listening"), 20_000) == null) {
-            throw new IOException("server did not start: " + srvErr.all());
+        try (Session session = Session.open(lab, plan.listener())) {
+            return session.dial(plan);
         }
-        Process listener = lab.start(plan.listener(), java("peer", "listen", "--server", server, "--id", "bob",
-                "--local-port", String.valueOf(CLIENT_PORT), "--json"));
-        ProcessLines lisOut = new ProcessLines(listener.getInputStream(), "listen-stdout");
-        ProcessLines lisErr = new ProcessLines(listener.getErrorStream(), "listen-stderr");
-        if (lisErr.await(l -> l.startsWith("registered") || l.startsWith("p2pnat:"), 20_000) == null
-                || !lisErr.all().contains("registered")) {
-            throw new IOException("listener did not register: " + lisErr.all());
+    }
+
+    /**
+     * The result of `peer attempts --json`: one JSON object per attempt and the summary line.
+     *
+     * @param attempts the per-attempt objects, in order ({@code attempt}, {@code connected}, and for a
+     *                 connected attempt the connection fields: technique, via, path, setupMs, ...)
+     * @param summary  the summary object ({@code attempts}, {@code connected}, {@code setupMsP50}, ...);
+     *                 null if the command printed none
+     * @param exit     the command's exit status (0 only if every attempt connected)
+     * @param wallMs   how long the whole command ran, in ms
+     */
+    public record Attempts(Scenario scenario, List<Map<String, Object>> attempts, Map<String, Object> summary, int exit,
+                           long wallMs, String log) {
+        /** Attempts that connected and echoed. */
+        public int connected() {
+            return count(a -> true);
         }
-        Map<String, Long> before = counters(lab);
-        List<String> dialArgs = new ArrayList<>(List.of("peer", "dial", "--server", server, "--id", "alice", "bob",
-                "--local-port", String.valueOf(CLIENT_PORT), "--count", String.valueOf(plan.count()),
-                "--size", String.valueOf(plan.size()), "--timeout", String.valueOf(plan.timeoutSeconds()), "--json"));
-        dialArgs.addAll(plan.extraArgs());
-        long started = System.nanoTime();
-        Process dialer = lab.start(plan.dialer(), java(dialArgs.toArray(new String[0])));
-        ProcessLines dialOut = new ProcessLines(dialer.getInputStream(), "dial-stdout");
-        ProcessLines dialErr = new ProcessLines(dialer.getErrorStream(), "dial-stderr");
-        if (plan.action() != null) {
-            long wait = plan.actionAtMs() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-            if (wait > 0) {
-                Thread.sleep(wait);
+
+        /** Connected attempts that also satisfy {@code test} (e.g. a technique). */
+        public int count(java.util.function.Predicate<Map<String, Object>> test) {
+            return (int) attempts.stream().filter(a -> Boolean.TRUE.equals(a.get("connected"))).filter(test).count();
+        }
+
+        /** Connected attempts with this technique and via ({@code via} null: any). */
+        public int count(String technique, String via) {
+            return count(a -> technique.equals(a.get("technique")) && (via == null || via.equals(a.get("via"))));
+        }
+
+        /** The setup-time percentile of the connected attempts, in ms (nearest rank); -1 if none. */
+        public double setupMsPercentile(int p) {
+            List<Double> setups = new ArrayList<>();
+            attempts.stream().filter(a -> Boolean.TRUE.equals(a.get("connected")) && a.get("setupMs") != null)
+                    .forEach(a -> setups.add(Double.parseDouble(a.get("setupMs").toString())));
+            if (setups.isEmpty()) {
+                return -1;
             }
-            try {
-                plan.action().run(lab);
-            } catch (Exception e) {
-                throw new IOException("lab action failed: " + e.getMessage(), e);
+            setups.sort(null);
+            int idx = Math.min(setups.size() - 1, Math.max(0, (int) Math.ceil(p / 100.0 * setups.size()) - 1));
+            return setups.get(idx);
+        }
+
+        /** Technique/via counts of the connected attempts, e.g. {@code {tcp-hole-punch/public=20}}. */
+        public Map<String, Integer> outcomes() {
+            Map<String, Integer> m = new java.util.TreeMap<>();
+            attempts.forEach(a -> m.merge(Boolean.TRUE.equals(a.get("connected"))
+                    ? a.get("technique") + "/" + a.get("via") : "failed", 1, Integer::sum));
+            return m;
+        }
+    }
+
+    /**
+     * A rendezvous server in S's namespace and `peer listen` (id bob, port {@link #CLIENT_PORT},
+     * every transport) on one client, kept running across several dials; {@link #close()} stops
+     * both.
+     */
+    public static final class Session implements AutoCloseable {
+        private final Lab lab;
+        private final String listenerHost;
+        private final String server;
+        private final Process srv;
+        private final Process listener;
+        private final ProcessLines srvErr;
+        private final ProcessLines lisOut;
+        private final ProcessLines lisErr;
+
+        private Session(Lab lab, String listenerHost, String server, Process srv, ProcessLines srvErr, Process listener,
+                        ProcessLines lisOut, ProcessLines lisErr) {
+            this.lab = lab;
+            this.listenerHost = listenerHost;
+            this.server = server;
+            this.srv = srv;
+            this.srvErr = srvErr;
+            this.listener = listener;
+            this.lisOut = lisOut;
+            this.lisErr = lisErr;
+        }
+
+        /**
+         * Starts the server and, once it listens, the listener on {@code listenerHost} with
+         * {@code listenArgs} added (e.g. {@code --transport tcp}); returns once the listener has
+         * registered (over every transport it listens on).
+         */
+        public static Session open(Lab lab, String listenerHost, String... listenArgs)
+                throws IOException, InterruptedException {
+            String server = lab.address("server") + ":" + SERVER_PORT;
+            Process srv = lab.start("server", java("server", "--bind", lab.address("server"), "--port", String.valueOf(SERVER_PORT)));
+            ProcessLines srvErr = new ProcessLines(srv.getErrorStream(), "server-stderr");
+            if (srvErr.await(l -> l.contains("listening"), 20_000) == null) {
+                srv.destroy();
+                throw new IOException("server did not start: " + srvErr.all());
             }
+            List<String> args = new ArrayList<>(List.of("peer", "listen", "--server", server, "--id", "bob",
+                    "--local-port", String.valueOf(CLIENT_PORT), "--json"));
+            args.addAll(List.of(listenArgs));
+            Process listener = lab.start(listenerHost, java(args.toArray(new String[0])));
+            ProcessLines lisOut = new ProcessLines(listener.getInputStream(), "listen-stdout");
+            ProcessLines lisErr = new ProcessLines(listener.getErrorStream(), "listen-stderr");
+            if (lisErr.await(l -> l.startsWith("registered") || l.startsWith("p2pnat:"), 20_000) == null
+                    || !lisErr.all().contains("registered")) {
+                listener.destroy();
+                srv.destroy();
+                throw new IOException("listener did not register: " + lisErr.all() + "\nserver stderr: " + srvErr.all());
+            }
+            return new Session(lab, listenerHost, server, srv, srvErr, listener, lisOut, lisErr);
         }
-        if (!dialer.waitFor(120, TimeUnit.SECONDS)) {
-            dialer.destroyForcibly();
+
+        /** The listener's registration line, e.g. {@code registered as bob (udp+tcp) at ...}. */
+        public String registration() {
+            for (String l : lisErr.all().split("\n")) {
+                if (l.startsWith("registered")) {
+                    return l;
+                }
+            }
+            return null;
         }
-        int exit = dialer.isAlive() ? -1 : dialer.exitValue();
-        Map<String, Long> after = counters(lab);
-        String dialLine = dialOut.await(l -> l.startsWith("{\"connected\""), 2_000);
-        String listenLine = lisOut.await(l -> l.startsWith("{\"event\":\"connected\""), 3_000);
-        log.append("dial stdout: ").append(dialOut.all()).append("\ndial stderr: ").append(dialErr.all())
-                .append("\nlisten stdout: ").append(lisOut.all()).append("\nlisten stderr: ").append(lisErr.all())
-                .append("\nserver stderr: ").append(srvErr.all());
-        listener.destroy();
-        srv.destroy();
-        Map<String, Long> deltas = new LinkedHashMap<>();
-        after.forEach((k, v) -> deltas.put(k, v - before.getOrDefault(k, 0L)));
-        return new Outcome(lab.scenario(), dialLine == null ? null : Json.parse(dialLine), events(dialOut.all()),
-                listenLine == null ? null : Json.parse(listenLine), events(lisOut.all()), exit, deltas, log.toString());
+
+        /** Runs `peer dial` (id alice, local port {@link #CLIENT_PORT}) as the plan says. */
+        public Outcome dial(Plan plan) throws IOException, LabException, InterruptedException {
+            if (!plan.listener().equals(listenerHost)) {
+                throw new IllegalArgumentException("the session listens on " + listenerHost + ", the plan on " + plan.listener());
+            }
+            int lisMark = lisOut.size();
+            Map<String, Long> before = counters(lab);
+            List<String> dialArgs = new ArrayList<>(List.of("peer", "dial", "--server", server, "--id", "alice", "bob",
+                    "--local-port", String.valueOf(CLIENT_PORT), "--count", String.valueOf(plan.count()),
+                    "--size", String.valueOf(plan.size()), "--timeout", String.valueOf(plan.timeoutSeconds()), "--json"));
+            dialArgs.addAll(plan.extraArgs());
+            long started = System.nanoTime();
+            Process dialer = lab.start(plan.dialer(), java(dialArgs.toArray(new String[0])));
+            ProcessLines dialOut = new ProcessLines(dialer.getInputStream(), "dial-stdout");
+            ProcessLines dialErr = new ProcessLines(dialer.getErrorStream(), "dial-stderr");
+            if (plan.action() != null) {
+                long wait = plan.actionAtMs() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                if (wait > 0) {
+                    Thread.sleep(wait);
+                }
+                try {
+                    plan.action().run(lab);
+                } catch (Exception e) {
+                    throw new IOException("lab action failed: " + e.getMessage(), e);
+                }
+            }
+            if (!dialer.waitFor(120, TimeUnit.SECONDS)) {
+                dialer.destroyForcibly();
+            }
+            int exit = dialer.isAlive() ? -1 : dialer.exitValue();
+            Map<String, Long> after = counters(lab);
+            String dialLine = dialOut.await(l -> l.startsWith("{\"connected\""), 2_000);
+            String listenLine = lisOut.awaitFrom(lisMark, l -> l.startsWith("{\"event\":\"connected\""), 3_000);
+            String log = "dial stdout: " + dialOut.all() + "\ndial stderr: " + dialErr.all()
+                    + "\nlisten stdout: " + String.join("\n", lisOut.from(lisMark)) + "\nlisten stderr: " + lisErr.all()
+                    + "\nserver stderr: " + srvErr.all();
+            Map<String, Long> deltas = new LinkedHashMap<>();
+            after.forEach((k, v) -> deltas.put(k, v - before.getOrDefault(k, 0L)));
+            return new Outcome(lab.scenario(), dialLine == null ? null : Json.parse(dialLine), events(dialOut.all()),
+                    listenLine == null ? null : Json.parse(listenLine), events(String.join("\n", lisOut.from(lisMark))),
+                    exit, deltas, log);
+        }
+
+        /**
+         * Runs `peer attempts` (id alice; every attempt a fresh peer on a fresh port) on the
+         * plan's dialer: {@code attempts} dials, each echoing {@code plan.count()} messages of
+         * {@code plan.size()} bytes, {@code plan.timeoutSeconds()} per attempt, with the plan's
+         * extra arguments (e.g. {@code --transport tcp}).
+         */
+        public Attempts attempts(Plan plan, int attempts) throws IOException, InterruptedException {
+            if (!plan.listener().equals(listenerHost)) {
+                throw new IllegalArgumentException("the session listens on " + listenerHost + ", the plan on " + plan.listener());
+            }
+            int lisMark = lisOut.size();
+            List<String> args = new ArrayList<>(List.of("peer", "attempts", "--server", server, "--id", "alice", "bob",
+                    "--attempts", String.valueOf(attempts), "--count", String.valueOf(plan.count()),
+                    "--size", String.valueOf(plan.size()), "--timeout", String.valueOf(plan.timeoutSeconds()), "--json"));
+            args.addAll(plan.extraArgs());
+            long started = System.nanoTime();
+            Process p = lab.start(plan.dialer(), java(args.toArray(new String[0])));
+            ProcessLines out = new ProcessLines(p.getInputStream(), "attempts-stdout");
+            ProcessLines err = new ProcessLines(p.getErrorStream(), "attempts-stderr");
+            long budget = 30L + (long) attempts * (plan.timeoutSeconds() + 5L);
+            if (!p.waitFor(budget, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+            long wallMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            int exit = p.isAlive() ? -1 : p.exitValue();
+            out.await(l -> l.startsWith("{\"summary\""), 2_000);
+            List<Map<String, Object>> each = new ArrayList<>();
+            Map<String, Object> summary = null;
+            for (String line : out.all().split("\n")) {
+                if (line.startsWith("{\"attempt\"")) {
+                    each.add(Json.parse(line));
+                } else if (line.startsWith("{\"summary\"")) {
+                    summary = Json.parse(line);
+                }
+            }
+            String log = "attempts stdout: " + out.all() + "\nattempts stderr: " + err.all()
+                    + "\nlisten stdout: " + String.join("\n", lisOut.from(lisMark)) + "\nlisten stderr: " + lisErr.all()
+                    + "\nserver stderr: " + srvErr.all();
+            return new Attempts(lab.scenario(), each, summary, exit, wallMs, log);
+        }
+
+        /** Stops the listener and the server. */
+        @Override
+        public void close() {
+            listener.destroy();
+            srv.destroy();
+        }
     }
 
     private static List<Map<String, Object>> events(String output) {

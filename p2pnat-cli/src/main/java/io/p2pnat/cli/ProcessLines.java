@@ -51,6 +51,39 @@ final class ProcessLines {
         }
     }
 
+    /** The first line at index {@code from} or later matching, waiting up to {@code timeoutMs}; null if none. */
+    String awaitFrom(int from, Predicate<String> match, long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        synchronized (lines) {
+            while (true) {
+                for (int i = from; i < lines.size(); i++) {
+                    if (match.test(lines.get(i))) {
+                        return lines.get(i);
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return null;
+                }
+                TimeUnit.NANOSECONDS.timedWait(lines, left);
+            }
+        }
+    }
+
+    /** How many lines so far. */
+    int size() {
+        synchronized (lines) {
+            return lines.size();
+        }
+    }
+
+    /** The lines from index {@code from} on. */
+    List<String> from(int from) {
+        synchronized (lines) {
+            return new ArrayList<>(lines.subList(Math.min(from, lines.size()), lines.size()));
+        }
+    }
+
     String all() {
         synchronized (lines) {
             return String.join("\n", lines);

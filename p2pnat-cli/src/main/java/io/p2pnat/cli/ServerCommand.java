@@ -29,6 +29,11 @@ final class ServerCommand implements Callable<Integer> {
             description = "Alternate UDP port answering STUN Binding, for NAT mapping detection (default: --port + 1; 0: none).")
     Integer altPort;
 
+    @Option(names = "--alt-ip", paramLabel = "IP",
+            description = {"A second local IP address for NAT behaviour discovery (RFC 5780): the server then also answers",
+                    "from IP:PORT and IP:ALT-PORT, so `p2pnat natcheck` can run every test. Needs --bind IP."})
+    String altIp;
+
     @Option(names = "--lifetime", paramLabel = "S", defaultValue = "60",
             description = "Seconds a registration lives without keepalives (default: ${DEFAULT-VALUE}).")
     int lifetime;
@@ -59,15 +64,47 @@ final class ServerCommand implements Callable<Integer> {
             alt = RendezvousServer.NO_ALTERNATE_PORT;
         }
         TurnSettings turnSettings = turn.settings(ip);
+        InetAddress second = altIpAddress(ip, alt);
         RendezvousServer server = RendezvousServer.start(new InetSocketAddress(ip, port), alt, config, turnSettings);
+        String discovery;
+        try {
+            discovery = server.enableBehaviorDiscovery(second).describe();
+        } catch (java.io.IOException | RuntimeException e) {
+            server.close();
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "p2pnat-server-shutdown"));
         System.err.println("p2pnat server listening on udp " + Endpoints.format(server.localAddress())
                 + (server.alternateAddress() == null ? "" : " (alternate port " + server.alternateAddress().getPort() + ")"));
         if (turnSettings != null) {
             System.err.println(TurnOptions.describe(turnSettings));
         }
+        System.err.println(discovery);
         System.err.flush();
         server.awaitClose();
         return 0;
+    }
+
+    /** The parsed --alt-ip, or null; checked against --bind and the alternate port. */
+    private InetAddress altIpAddress(InetAddress bindIp, int alt) {
+        if (altIp == null) {
+            return null;
+        }
+        InetAddress second;
+        try {
+            second = InetAddress.getByName(altIp);
+        } catch (UnknownHostException e) {
+            throw new Main.UsageError("bad --alt-ip '" + altIp + "': not an IP address");
+        }
+        if (bindIp.isAnyLocalAddress()) {
+            throw new Main.UsageError("--alt-ip needs --bind IP: RFC 5780 answers name the address they leave from");
+        }
+        if (second.equals(bindIp) || second.getAddress().length != bindIp.getAddress().length) {
+            throw new Main.UsageError("bad --alt-ip " + altIp + ": must differ from --bind and be of the same family");
+        }
+        if (alt == RendezvousServer.NO_ALTERNATE_PORT) {
+            throw new Main.UsageError("--alt-ip needs an alternate port (--alt-port N, not 0)");
+        }
+        return second;
     }
 }

@@ -50,25 +50,25 @@ public final class Lab implements AutoCloseable {
     private final Thread shutdownHook;
     /** Each NAT's current behaviour: as built, until {@link #setNatBehaviour} replaces it. */
     private final Map<String, NatBehaviour> behaviours = new java.util.concurrent.ConcurrentHashMap<>();
-    /** The Internet segment's delay daemon; null without {@link LabOptions#withInternetDelay}. */
-    private final InternetDelay delay;
+    /** The segment delay daemons; null without {@link LabOptions#withSegmentDelay} or withInternetDelay. */
+    private final SegmentDelay delay;
 
-    private Lab(Topology topology, String prefix, int internetDelayMs) {
+    private Lab(Topology topology, String prefix, Map<String, Integer> segmentDelays) {
         this.topology = topology;
         topology.nats().forEach(n -> behaviours.put(n, topology.host(n).nat().behaviour()));
         Map<String, String> names = new LinkedHashMap<>();
         topology.hosts().keySet().forEach(h -> names.put(h, prefix + h));
         this.namespaces = Collections.unmodifiableMap(names);
         this.switchNamespace = prefix + "switch";
-        this.delay = internetDelayMs > 0 ? new InternetDelay(switchNamespace, internetDelayMs) : null;
+        this.delay = segmentDelays.isEmpty() ? null : new SegmentDelay(switchNamespace, segmentDelays);
         this.shutdownHook = new Thread(this::close, "p2pnat-lab-teardown-" + prefix);
     }
 
     /**
      * Empty if the lab can run here; otherwise a sentence why not (not Linux, not root, {@code ip},
      * {@code nft} or {@code sysctl} missing, namespaces or nftables refused). Probed once per JVM.
-     * An {@link LabOptions#withInternetDelay Internet delay} needs more ({@code iptables} and a
-     * buildable {@code nfq-delay}); that is checked only when a lab asks for one, by
+     * A {@link LabOptions#withInternetDelay delay} needs more ({@code iptables} and a buildable
+     * {@code nfq-delay}); that is checked only when a lab asks for one, by
      * {@link #create(Scenario, LabOptions)}.
      */
     public static Optional<String> unavailableReason() {
@@ -85,19 +85,20 @@ public final class Lab implements AutoCloseable {
      * run side by side. If building fails, tears down what it built before throwing. The lab is
      * also torn down by a JVM shutdown hook if {@link #close()} is never called.
      *
-     * <p>With an {@link LabOptions#withInternetDelay Internet delay}, the delay daemon runs (its
-     * queue bound) before this returns; {@link #close()} stops it before deleting the namespaces.
+     * <p>With a {@link LabOptions#withInternetDelay delay}, the delay daemons run (their queues
+     * bound) before this returns; {@link #close()} stops them before deleting the namespaces.
      *
      * @throws LabException naming the command that failed and its stderr, or why the lab is
      *     unavailable, or that {@code options} name a NAT the scenario lacks, or why the Internet
-     *     delay cannot be set up (no {@code iptables}, {@code nfq-delay} cannot be built or bound)
+     *     delay cannot be set up (no {@code iptables}, {@code nfq-delay} cannot be built or bound),
+     *     or that {@code options} delay a segment the scenario lacks
      */
     public static Lab create(Scenario scenario, LabOptions options) throws LabException {
         Optional<String> unavailable = unavailableReason();
         if (unavailable.isPresent()) {
             throw new LabException("the lab cannot run here: " + unavailable.get());
         }
-        Lab lab = new Lab(Topology.of(scenario, options), Netns.newPrefix(), options.internetDelayMs());
+        Lab lab = new Lab(Topology.of(scenario, options), Netns.newPrefix(), options.segmentDelays());
         Runtime.getRuntime().addShutdownHook(lab.shutdownHook);
         try {
             new LabBuild(lab.topology, lab.namespaces, lab.switchNamespace, options.failAfterStep()).run();
@@ -124,14 +125,28 @@ public final class Lab implements AutoCloseable {
      * takes twice this (plus well under a millisecond).
      */
     public int internetDelayMs() {
-        return delay == null ? 0 : delay.oneWayMs();
+        return segmentDelayMs(LabOptions.INTERNET);
+    }
+
+    /** The one-way delay of a segment (see {@link #segments()}) in ms; 0 = none. */
+    public int segmentDelayMs(String segment) {
+        return delay == null ? 0 : delay.delayMs(segment);
     }
 
     /**
-     * Whether the Internet delay is in force: a delay was asked for and its daemon still runs
-     * (if it died, packets pass undelayed). False without a delay and after {@link #close()}.
+     * The scenario's segments (each a Linux bridge in the switch namespace), e.g. figure 5:
+     * {@code [inet, isp, lanA, lanB]}. {@code "inet"} is the Internet in every scenario.
      */
-    public boolean internetDelayActive() {
+    public Set<String> segments() {
+        return Collections.unmodifiableSet(topology.segments());
+    }
+
+    /**
+     * Whether the segment delays are in force: at least one was asked for and every delay daemon
+     * still runs (if one died, its packets pass undelayed). False without a delay and after
+     * {@link #close()}.
+     */
+    public boolean delayActive() {
         return delay != null && delay.isRunning();
     }
 
@@ -294,8 +309,8 @@ public final class Lab implements AutoCloseable {
 
     /**
      * Kills every process in the lab's namespaces (those from {@link #start} and any other, by PID
-     * via {@code ip netns pids}), stops the Internet delay daemon (SIGTERM: it releases what it
-     * holds) and deletes the namespaces. Never throws; problems go to stderr. Idempotent.
+     * via {@code ip netns pids}), stops the delay daemons (SIGTERM: they release what they hold)
+     * and deletes the namespaces. Never throws; problems go to stderr. Idempotent.
      */
     @Override
     public void close() {
@@ -353,7 +368,7 @@ public final class Lab implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Lab[" + scenario().title() + (delay == null ? "" : ", internet +" + delay.oneWayMs() + " ms one-way")
+        return "Lab[" + scenario().title() + (delay == null ? "" : ", one-way delays " + delay.delays())
                 + ", " + switchNamespace.replace("switch", "*") + "]";
     }
 

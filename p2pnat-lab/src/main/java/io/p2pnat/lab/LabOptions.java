@@ -22,16 +22,20 @@ public final class LabOptions {
     /** The largest one-way Internet delay {@link #withInternetDelay} accepts, in ms. */
     public static final int MAX_INTERNET_DELAY_MS = 10_000;
 
-    private static final LabOptions DEFAULTS = new LabOptions(Map.of(), null, 0);
+    /** The segment every scenario calls the Internet (192.0.2.0/24); see {@link Lab#segments()}. */
+    public static final String INTERNET = "inet";
+
+    private static final LabOptions DEFAULTS = new LabOptions(Map.of(), null, Map.of());
 
     private final Map<String, UnaryOperator<NatBehaviour>> natChanges;
     private final String failAfterStep;
-    private final int internetDelayMs;
+    private final Map<String, Integer> segmentDelays;
 
-    private LabOptions(Map<String, UnaryOperator<NatBehaviour>> natChanges, String failAfterStep, int internetDelayMs) {
+    private LabOptions(Map<String, UnaryOperator<NatBehaviour>> natChanges, String failAfterStep,
+            Map<String, Integer> segmentDelays) {
         this.natChanges = Collections.unmodifiableMap(new LinkedHashMap<>(natChanges));
         this.failAfterStep = failAfterStep;
-        this.internetDelayMs = internetDelayMs;
+        this.segmentDelays = Collections.unmodifiableMap(new LinkedHashMap<>(segmentDelays));
     }
 
     /** The scenario's own behaviours, unchanged. */
@@ -60,7 +64,8 @@ public final class LabOptions {
      * outermost NATs and figure 2's public client B) by {@code oneWayMs} in each direction, so a
      * round trip between two hosts on that segment, e.g. the public sides of two NATs, takes
      * {@code 2 × oneWayMs} longer. Other segments (LANs, figure 5's ISP network) keep their
-     * sub-millisecond latency.
+     * sub-millisecond latency: figure 5's hairpinned peer traffic never crosses the Internet, so
+     * delay its ISP network with {@link #withSegmentDelay withSegmentDelay("isp", ms)}.
      *
      * <p>The kernel here has no {@code netem}; the lab runs {@code tools/nfq-delay} (built by
      * {@code scripts/build-nfq-delay} of the p2pnat checkout, found from system property
@@ -74,20 +79,51 @@ public final class LabOptions {
      * @param oneWayMs 0 (no delay, the default) to {@link #MAX_INTERNET_DELAY_MS}
      */
     public LabOptions withInternetDelay(int oneWayMs) {
+        return withSegmentDelay(INTERNET, oneWayMs);
+    }
+
+    /**
+     * As {@link #withInternetDelay}, for any segment of the scenario ({@link Lab#segments()}):
+     * {@code "inet"} (the Internet), {@code "isp"} (figure 5's ISP network between NAT X and the
+     * home NATs, which the hairpinned peer traffic crosses twice each way), or a LAN ({@code "lan"},
+     * {@code "lanA"}, {@code "lanB"}). A packet is delayed each time it crosses a delayed segment.
+     * {@link Lab#create(Scenario, LabOptions)} rejects a segment the scenario lacks.
+     *
+     * @param oneWayMs 0 (no delay, the default) to {@link #MAX_INTERNET_DELAY_MS}
+     */
+    public LabOptions withSegmentDelay(String segment, int oneWayMs) {
+        Objects.requireNonNull(segment, "segment");
         if (oneWayMs < 0 || oneWayMs > MAX_INTERNET_DELAY_MS) {
-            throw new IllegalArgumentException("internet delay " + oneWayMs + " ms out of range 0-" + MAX_INTERNET_DELAY_MS);
+            throw new IllegalArgumentException("delay of " + segment + ": " + oneWayMs + " ms out of range 0-"
+                    + MAX_INTERNET_DELAY_MS);
         }
-        return new LabOptions(natChanges, failAfterStep, oneWayMs);
+        Map<String, Integer> copy = new LinkedHashMap<>(segmentDelays);
+        if (oneWayMs == 0) {
+            copy.remove(segment);
+        } else {
+            copy.put(segment, oneWayMs);
+        }
+        return new LabOptions(natChanges, failAfterStep, copy);
     }
 
     /** The one-way delay on the Internet segment in ms; 0 = none. */
     public int internetDelayMs() {
-        return internetDelayMs;
+        return segmentDelayMs(INTERNET);
+    }
+
+    /** The one-way delay on a segment in ms; 0 = none. */
+    public int segmentDelayMs(String segment) {
+        return segmentDelays.getOrDefault(segment, 0);
     }
 
     /** Test seam: make {@link Lab#create} fail right after the named build step. */
     LabOptions withInjectedFailureAfter(String step) {
-        return new LabOptions(natChanges, Objects.requireNonNull(step), internetDelayMs);
+        return new LabOptions(natChanges, Objects.requireNonNull(step), segmentDelays);
+    }
+
+    /** Delayed segments and their one-way delays in ms (none zero). */
+    Map<String, Integer> segmentDelays() {
+        return segmentDelays;
     }
 
     String failAfterStep() {
@@ -108,6 +144,6 @@ public final class LabOptions {
         Map<String, UnaryOperator<NatBehaviour>> copy = new LinkedHashMap<>(natChanges);
         UnaryOperator<NatBehaviour> previous = copy.get(nat);
         copy.put(nat, previous == null ? next : b -> next.apply(previous.apply(b)));
-        return new LabOptions(copy, failAfterStep, internetDelayMs);
+        return new LabOptions(copy, failAfterStep, segmentDelays);
     }
 }

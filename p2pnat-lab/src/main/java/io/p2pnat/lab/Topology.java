@@ -21,7 +21,7 @@ final class Topology {
     /** Name of an end host's only interface. */
     static final String ETH = "eth0";
     /** The segment every scenario calls the Internet: S, the outermost NATs, figure 2's public B. */
-    static final String INTERNET = "inet";
+    static final String INTERNET = LabOptions.INTERNET;
     /** The server's address, S in RFC 5128's figures. */
     static final String SERVER_ADDRESS = "192.0.2.128";
     /** The server's second address, for "another remote IP" observations (RFC 5780 style). */
@@ -136,6 +136,12 @@ final class Topology {
             if (host == null || !host.isNat()) {
                 throw new LabException("LabOptions change NAT '" + nat + "', but " + scenario
                         + " has only the NATs " + topology.nats());
+            }
+        }
+        for (String segment : options.segmentDelays().keySet()) {
+            if (!topology.segments().contains(segment)) {
+                throw new LabException("LabOptions delay segment '" + segment + "', but " + scenario
+                        + " has only the segments " + topology.segments());
             }
         }
         return topology;

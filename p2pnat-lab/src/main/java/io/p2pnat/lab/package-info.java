@@ -59,6 +59,11 @@
  * NAT from two remote IP addresses (RFC 5780 style); a socket must be bound to that address
  * explicitly to send from it.
  *
+ * <p>The Internet segment (192.0.2.0/24) can be given a realistic one-way delay with
+ * {@link io.p2pnat.lab.LabOptions#withInternetDelay} (the kernel has no netem: {@code tools/nfq-delay}
+ * holds the bridged packets from an iptables NFQUEUE rule in the switch namespace); the other
+ * segments stay sub-millisecond.
+ *
  * <p>Each NAT of figures 2 to 5 is RFC 4787's well-behaved NAT unless
  * {@link io.p2pnat.lab.LabOptions} say otherwise (or {@link io.p2pnat.lab.Lab#setNatBehaviour}
  * changes it at runtime; {@link io.p2pnat.lab.NatBehaviour} lists every behaviour available):

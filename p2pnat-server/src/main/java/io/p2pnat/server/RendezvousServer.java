@@ -37,6 +37,8 @@ public final class RendezvousServer implements AutoCloseable {
     private final TurnDriver turn;
     /** The TCP listener on the main port number (docs/protocol.md "TCP"); set once by start. */
     private TcpSide tcp;
+    /** RFC 5780 behaviour discovery, once {@link #enableBehaviorDiscovery} ran; null before. */
+    private volatile BehaviorDiscovery behaviorDiscovery;
 
     private RendezvousServer(EventLoopGroup group, Channel channel, Channel altChannel, ServerHandler handler,
                              TurnDriver turn) {
@@ -85,16 +87,18 @@ public final class RendezvousServer implements AutoCloseable {
         ServerHandler handler = new ServerHandler(service, turn, Clock.system());
         EventLoopGroup group = Transport.group(1);
         try {
-            Channel ch = new Bootstrap().group(group).channel(Transport.datagramClass())
+            Channel ch = new Bootstrap().group(group).channelFactory(Transport.datagramFactory(bind.getAddress()))
                     .option(ChannelOption.SO_RCVBUF, 4 << 20)
                     .option(ChannelOption.SO_SNDBUF, 4 << 20)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, Transport.recvAllocator())
                     .handler(handler)
                     .bind(bind).sync().channel();
+            Transport.batchReads(ch);
             Channel alt = null;
             if (altPort != NO_ALTERNATE_PORT) {
                 InetSocketAddress altBind = new InetSocketAddress(bind.getAddress(), altPort);
                 try {
-                    alt = new Bootstrap().group(group).channel(Transport.datagramClass())
+                    alt = new Bootstrap().group(group).channelFactory(Transport.datagramFactory(bind.getAddress()))
                             .handler(new AlternatePortHandler()).bind(altBind).sync().channel();
                 } catch (Exception e) {
                     ch.close();
@@ -177,8 +181,30 @@ public final class RendezvousServer implements AutoCloseable {
         channel.closeFuture().await();
     }
 
+    /**
+     * Turns on NAT behaviour discovery (RFC 5780 §4; {@link BehaviorDiscovery}): the main and
+     * alternate-port sockets answer CHANGE-REQUEST, and with {@code altIp} the server also listens
+     * on that second address (both ports, UDP) and serves the TCP probe on the alternate port.
+     *
+     * @param altIp a second local IP address, or null for the port-only tests
+     * @throws IOException if a socket on {@code altIp} cannot be bound
+     * @throws IllegalArgumentException if the main socket is bound to a wildcard address while
+     *     {@code altIp} is given, or {@code altIp} is the main address
+     * @throws IllegalStateException if already on
+     */
+    public synchronized BehaviorDiscovery enableBehaviorDiscovery(java.net.InetAddress altIp) throws IOException {
+        if (behaviorDiscovery != null) {
+            throw new IllegalStateException("behaviour discovery is already on");
+        }
+        behaviorDiscovery = BehaviorDiscovery.attach(group, channel, altChannel, altIp);
+        return behaviorDiscovery;
+    }
+
     @Override
     public void close() {
+        if (behaviorDiscovery != null) {
+            behaviorDiscovery.close();
+        }
         if (altChannel != null) {
             altChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }

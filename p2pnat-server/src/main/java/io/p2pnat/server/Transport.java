@@ -34,8 +34,30 @@ final class Transport {
         return EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     }
 
-    static DatagramChannel newDatagram() {
-        return EPOLL ? new EpollDatagramChannel() : new NioDatagramChannel();
+    /**
+     * A datagram channel of the family of {@code bind} (an IPv4 socket for an IPv4 address: the
+     * kernel's IPv4 path is shorter than dual-stack IPv6 with mapped addresses).
+     */
+    static DatagramChannel newDatagram(java.net.InetAddress bind) {
+        io.netty.channel.socket.InternetProtocolFamily family = bind instanceof java.net.Inet4Address
+                ? io.netty.channel.socket.InternetProtocolFamily.IPv4 : io.netty.channel.socket.InternetProtocolFamily.IPv6;
+        return EPOLL ? new EpollDatagramChannel(family) : new NioDatagramChannel(family);
+    }
+
+    static io.netty.channel.ChannelFactory<DatagramChannel> datagramFactory(java.net.InetAddress bind) {
+        return () -> newDatagram(bind);
+    }
+
+    /** Receive buffers for up to 16 datagrams of up to 2 KiB, read in one go (recvmmsg on epoll). */
+    static io.netty.channel.RecvByteBufAllocator recvAllocator() {
+        return new io.netty.channel.FixedRecvByteBufAllocator(EPOLL ? 16 * 2048 : 2048);
+    }
+
+    /** With epoll, reads datagrams of up to 2 KiB with recvmmsg. */
+    static void batchReads(io.netty.channel.Channel ch) {
+        if (EPOLL) {
+            ch.config().setOption(io.netty.channel.epoll.EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, 2048);
+        }
     }
 
     static String name() {

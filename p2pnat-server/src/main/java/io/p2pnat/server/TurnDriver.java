@@ -31,6 +31,9 @@ final class TurnDriver {
     private final InetAddress relayBind;
     private final Channel[] relays = new Channel[65536];
     private final List<Channel> dirty = new ArrayList<>();
+    private boolean mainDirty;
+    private boolean flushScheduled;
+    private final Runnable flushTask = this::flushAll;
     private Channel main;
     private ScheduledFuture<?> timer;
     private long timerAt = Timers.NEVER;
@@ -70,10 +73,13 @@ final class TurnDriver {
         drain();
     }
 
-    /** Carries out everything the service asked for, then flushes. */
+    /**
+     * Carries out everything the service asked for. Writes are flushed once per event-loop turn
+     * (a task runs after the turn's reads), so a burst of datagrams to one socket leaves in one
+     * batch (sendmmsg with the epoll transport).
+     */
     void drain() {
         TurnOutput o;
-        boolean mainDirty = false;
         while ((o = service.poll()) != null) {
             if (o instanceof TurnOutput.ToPeer p) {
                 Channel ch = relays[p.relayPort()];
@@ -97,19 +103,28 @@ final class TurnDriver {
                 }
             }
         }
+        if ((mainDirty || !dirty.isEmpty()) && !flushScheduled) {
+            flushScheduled = true;
+            main.eventLoop().execute(flushTask);
+        }
+        schedule();
+    }
+
+    private void flushAll() {
+        flushScheduled = false;
         if (mainDirty) {
+            mainDirty = false;
             main.flush();
         }
         for (Channel ch : dirty) {
             ch.flush();
         }
         dirty.clear();
-        schedule();
     }
 
     private boolean open(int port) {
         // On the event loop, register and bind run at once: the outcome is known on return.
-        io.netty.channel.socket.DatagramChannel ch = Transport.newDatagram();
+        io.netty.channel.socket.DatagramChannel ch = Transport.newDatagram(relayBind);
         ch.config().setOption(ChannelOption.SO_RCVBUF, 1 << 20);
         ch.pipeline().addLast(new RelayHandler(port));
         ChannelFuture reg = main.eventLoop().register(ch);

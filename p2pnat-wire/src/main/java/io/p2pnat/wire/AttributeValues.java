@@ -73,6 +73,7 @@ final class AttributeValues {
       case CONNECTION_ID:
       case RESPONSE_PORT:
       case ALT_PORT:
+      case NAT_ALLOCATION:
         return exactly(value, 4);
       case ICE_CONTROLLED:
       case ICE_CONTROLLING:

@@ -118,6 +118,11 @@ public final class StunAttributeType {
   public static final int TCP_PRIVATE_ENDPOINT = 0xC00E;
   /** p2pnat: the transport asked for (one byte: 0 UDP, 1 TCP). */
   public static final int TRANSPORT = 0xC00F;
+  /**
+   * p2pnat: a peer's NAT port allocation (4 bytes: allocation 0 unknown, 1 preserving,
+   * 2 sequential, 3 random; signed port delta; the last public port seen, 16 bits).
+   */
+  public static final int NAT_ALLOCATION = 0xC010;
 
   private static final Map<Integer, String> NAMES = new HashMap<>();
 
@@ -173,6 +178,7 @@ public final class StunAttributeType {
     NAMES.put(TCP_PUBLIC_ENDPOINT, "TCP-PUBLIC-ENDPOINT");
     NAMES.put(TCP_PRIVATE_ENDPOINT, "TCP-PRIVATE-ENDPOINT");
     NAMES.put(TRANSPORT, "TRANSPORT");
+    NAMES.put(NAT_ALLOCATION, "NAT-ALLOCATION");
   }
 
   private StunAttributeType() {}

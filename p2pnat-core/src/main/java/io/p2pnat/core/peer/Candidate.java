@@ -6,6 +6,10 @@ import java.net.InetSocketAddress;
 final class Candidate {
     final InetSocketAddress address;
     final CandidateKind kind;
+    /** The local socket this path uses (0: the main one). */
+    final int socket;
+    /** Found by birthday probing (a probe answered, or the peer's check came from a birthday socket). */
+    boolean birthday;
     int sends;
     long nextSendAt;
     boolean succeeded;
@@ -13,12 +17,18 @@ final class Candidate {
     InetSocketAddress mappedByPeer;
 
     Candidate(InetSocketAddress address, CandidateKind kind) {
+        this(address, kind, 0);
+    }
+
+    Candidate(InetSocketAddress address, CandidateKind kind, int socket) {
         this.address = address;
         this.kind = kind;
+        this.socket = socket;
     }
 
     @Override
     public String toString() {
-        return io.p2pnat.core.Endpoints.format(address) + " (" + kind.name().toLowerCase().replace('_', '-') + ")";
+        return io.p2pnat.core.Endpoints.format(address) + " (" + kind.name().toLowerCase().replace('_', '-')
+                + (socket == 0 ? "" : ", socket " + socket) + ")";
     }
 }

@@ -8,6 +8,8 @@ public enum CandidateKind {
     PUBLIC,
     /** Learned from an authenticated check that arrived from an endpoint we did not know. */
     PEER_REFLEXIVE,
+    /** A port predicted for a NAT that allocates sequentially (RFC 5128 §3.5). */
+    PREDICTED,
     /** Through the rendezvous server's native relay (RFC 5128 §3.1); the address is the server's. */
     RELAY
 }

@@ -17,9 +17,19 @@ final class Checks {
     private Checks() {
     }
 
+    /** PRIORITY value marking a check sent from a birthday socket. */
+    static final long BIRTHDAY_MARK = 0xB1B7DA7L;
+
     static byte[] request(Introduction intro, String localId, TransactionId tid, boolean nominate) {
+        return request(intro, localId, tid, nominate, false);
+    }
+
+    static byte[] request(Introduction intro, String localId, TransactionId tid, boolean nominate, boolean birthday) {
         StunMessage.Builder b = StunMessage.builder(StunMethod.BINDING, StunClass.REQUEST, tid)
                 .addString(StunAttributeType.USERNAME, intro.introIdHex() + ":" + localId);
+        if (birthday) {
+            b.addUint32(StunAttributeType.PRIORITY, BIRTHDAY_MARK);
+        }
         if (nominate) {
             b.addAttribute(StunAttributeType.USE_CANDIDATE, new byte[0]);
         }
@@ -40,6 +50,10 @@ final class Checks {
         return StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, tid)
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, observed)
                 .build().encode(intro.introKey(), true);
+    }
+
+    static boolean fromBirthdaySocket(StunMessage m) {
+        return m.uint32(StunAttributeType.PRIORITY).orElse(0) == BIRTHDAY_MARK;
     }
 
     /** The introduction id named in a check's USERNAME ("introhex:sender"), or empty. */

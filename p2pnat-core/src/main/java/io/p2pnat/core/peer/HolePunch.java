@@ -71,6 +71,9 @@ final class HolePunch {
     private long setupOrigin;
     private boolean judged;
     private int nominations;
+    private Birthday birthday;
+    /** Predicted ports for a sequentially allocating remote NAT (RFC 5128 §3.5). */
+    static final int PREDICTION_WINDOW = 8;
 
     /** A punch without relay fallback. */
     HolePunch(Introduction intro, String localId, List<InetSocketAddress> localPrivates, Random random,
@@ -96,12 +99,31 @@ final class HolePunch {
         if (!reversal) {
             // Likely winners first: private endpoints when we share a NAT, public ones otherwise.
             // A private endpoint equal to the public one (a peer not behind a NAT) counts as public.
-            if (intro.sameNat()) {
+            boolean predict = intro.remoteNat().predictable() && !intro.sameNat();
+            // Behind a per-destination NAT every new destination costs a public port, and a
+            // predicting peer counts on the order: send to useful destinations only, first.
+            boolean frugal = intro.localMapping() == io.p2pnat.core.Signaling.NAT_DEPENDENT && !intro.sameNat();
+            if (predict) {
+                NatProfile r = intro.remoteNat();
+                for (int k = 1; k <= PREDICTION_WINDOW; k++) {
+                    int port = r.lastPort() + r.delta() * k;
+                    if (port > 0 && port < 65536) {
+                        addCandidate(new InetSocketAddress(intro.remotePublic().getAddress(), port), CandidateKind.PREDICTED);
+                    }
+                }
+            } else if (intro.sameNat()) {
                 intro.remotePrivates().forEach(p -> addCandidate(p, CandidateKind.PRIVATE));
                 addCandidate(intro.remotePublic(), CandidateKind.PUBLIC);
             } else {
-                addCandidate(intro.remotePublic(), CandidateKind.PUBLIC);
-                intro.remotePrivates().forEach(p -> addCandidate(p, CandidateKind.PRIVATE));
+                if (!(intro.remoteMapping() == io.p2pnat.core.Signaling.NAT_DEPENDENT && frugal)) {
+                    addCandidate(intro.remotePublic(), CandidateKind.PUBLIC);
+                }
+                if (!frugal) {
+                    intro.remotePrivates().forEach(p -> addCandidate(p, CandidateKind.PRIVATE));
+                }
+            }
+            if (intro.birthdayEasySide()) {
+                birthday = Birthday.easy(intro.remotePublic(), now);
             }
         }
         if (relayAddress != null) {
@@ -112,18 +134,53 @@ final class HolePunch {
     }
 
     private Candidate addCandidate(InetSocketAddress a, CandidateKind kind) {
-        Candidate existing = find(a);
+        return addCandidate(a, kind, 0);
+    }
+
+    private Candidate addCandidate(InetSocketAddress a, CandidateKind kind, int socket) {
+        Candidate existing = find(socket, a);
         if (existing != null) {
             return existing;
         }
-        if (candidates.size() >= MAX_CANDIDATES || a.getAddress().isAnyLocalAddress() || a.getPort() == 0
-                || a.equals(relayAddress)) {
+        if (candidates.size() >= MAX_CANDIDATES + PREDICTION_WINDOW || a.getAddress().isAnyLocalAddress() || a.getPort() == 0
+                || (a.equals(relayAddress) && socket == 0)) {
             return null;
         }
-        Candidate c = new Candidate(a, kind);
+        Candidate c = new Candidate(a, kind, socket);
         c.nextSendAt = startedAt;
         candidates.add(c);
         return c;
+    }
+
+    /**
+     * We are the random-port side of a birthday punch: spray from {@link Birthday#HARD_SOCKETS}
+     * extra sockets starting at {@code firstSocket}. Returns false if birthday does not apply.
+     */
+    boolean enableBirthdayHard(int firstSocket, long now) {
+        if (!intro.birthdayHardSide() || birthday != null) {
+            return false;
+        }
+        birthday = Birthday.hard(firstSocket, intro.remotePublic(), now);
+        return true;
+    }
+
+    /** Extra sockets this punch no longer needs: all birthday sockets but the chosen path's. */
+    java.util.List<Integer> releasableSockets() {
+        java.util.List<Integer> ids = new ArrayList<>();
+        if (birthday != null && birthday.isHard()) {
+            int keep = selected == null ? -1 : selected.socket;
+            for (int i = 0; i < Birthday.HARD_SOCKETS; i++) {
+                if (birthday.firstSocket() + i != keep) {
+                    ids.add(birthday.firstSocket() + i);
+                }
+            }
+        }
+        return ids;
+    }
+
+    /** Birthday probes sent (easy side), for reports. */
+    int birthdayProbes() {
+        return birthday == null ? 0 : birthday.probesSent();
     }
 
     /** Measures setup time from {@code t} (the dialer counts its request to the server too). */
@@ -156,6 +213,15 @@ final class HolePunch {
         return sent.containsKey(tid);
     }
 
+    boolean ownsBirthday(TransactionId tid) {
+        return birthday != null && birthday.owner(tid) != null;
+    }
+
+    /** The chosen path's local socket (0: main). */
+    int selectedSocket() {
+        return selected == null ? 0 : selected.socket;
+    }
+
     /** The deadline passed with no path chosen. */
     boolean failed(long now) {
         return selected == null && now >= deadline && graceUntil == Timers.NEVER;
@@ -164,7 +230,7 @@ final class HolePunch {
     /** Candidate endpoints the peer told us about over an established path (e.g. after its NAT changed). */
     void learn(long now, List<InetSocketAddress> endpoints, CandidateKind kind, Queue<Transmit> out) {
         for (InetSocketAddress a : endpoints) {
-            boolean known = find(a) != null;
+            boolean known = find(0, a) != null;
             Candidate c = addCandidate(a, kind);
             if (c != null && !known && !reversal && !c.succeeded) {
                 sendCheck(c, now, out, false);
@@ -178,11 +244,19 @@ final class HolePunch {
      * nominated it).
      */
     boolean onCheckRequest(long now, InetSocketAddress from, StunMessage m, Queue<Transmit> out) {
-        emit(from, Checks.response(intro, m.transactionId(), from), out);
+        return onCheckRequest(now, 0, from, m, out);
+    }
+
+    /** As above, for a check that arrived on local socket {@code socket}. */
+    boolean onCheckRequest(long now, int socket, InetSocketAddress from, StunMessage m, Queue<Transmit> out) {
+        emit(socket, from, Checks.response(intro, m.transactionId(), from), out);
         verified.add(from);
-        Candidate c = find(from);
+        Candidate c = find(socket, from);
         if (c == null) {
-            c = addCandidate(from, CandidateKind.PEER_REFLEXIVE);
+            c = addCandidate(from, CandidateKind.PEER_REFLEXIVE, socket);
+        }
+        if (c != null && (socket != 0 || Checks.fromBirthdaySocket(m))) {
+            c.birthday = true;
         }
         if (c != null && !c.succeeded && (selected == null || isRelayed())) {
             sendCheck(c, now, out, false); // triggered check
@@ -199,13 +273,27 @@ final class HolePunch {
      * (the first time, or a move from the relay to a direct path).
      */
     boolean onCheckResponse(long now, InetSocketAddress from, StunMessage m, Queue<Transmit> out) {
+        return onCheckResponse(now, 0, from, m, out);
+    }
+
+    /** As above, for an answer that arrived on local socket {@code socket}. */
+    boolean onCheckResponse(long now, int socket, InetSocketAddress from, StunMessage m, Queue<Transmit> out) {
         Sent s = sent.remove(m.transactionId());
+        if (s == null && birthday != null && birthday.owner(m.transactionId()) != null) {
+            // A birthday probe or spray hit: the path is (this socket, the answering endpoint).
+            Candidate b = addCandidate(from, CandidateKind.PEER_REFLEXIVE, socket);
+            if (b == null) {
+                return false;
+            }
+            b.birthday = true;
+            s = new Sent(b, now, false);
+        }
         if (s == null) {
             return false;
         }
         Candidate c = s.candidate;
         verified.add(from);
-        if (!from.equals(c.address)) {
+        if (!from.equals(c.address) || socket != c.socket) {
             return false; // answered from elsewhere: not proof of this path (RFC 8445 §7.2.5.2.1)
         }
         if (!c.succeeded) {
@@ -282,6 +370,9 @@ final class HolePunch {
             }
         }
         boolean punching = selected == null && now < deadline;
+        if (punching && birthday != null) {
+            birthday.onTimeout(now, random, tid -> Checks.request(intro, localId, tid, false, birthday.isHard()), out);
+        }
         for (Candidate c : candidates) {
             if (c.succeeded || now < c.nextSendAt) {
                 continue;
@@ -308,6 +399,9 @@ final class HolePunch {
                 }
             }
             next = Math.min(next, deadline);
+            if (birthday != null) {
+                next = Math.min(next, birthday.nextTimeout());
+            }
             if (intro.dialer() && relayCandidate() != null && !judged) {
                 next = Math.min(next, judgeAt);
             }
@@ -352,7 +446,7 @@ final class HolePunch {
     private static int rank(Candidate c) {
         return switch (c.kind) {
             case PRIVATE -> 0;
-            case PUBLIC, PEER_REFLEXIVE -> 1;
+            case PUBLIC, PEER_REFLEXIVE, PREDICTED -> 1;
             case RELAY -> 2;
         };
     }
@@ -369,6 +463,9 @@ final class HolePunch {
         selected = c;
         selectedAt = now;
         graceUntil = Timers.NEVER;
+        if (birthday != null && c.kind != CandidateKind.RELAY) {
+            birthday.stop();
+        }
     }
 
     private void sendNomination(long now, Queue<Transmit> out) {
@@ -380,7 +477,7 @@ final class HolePunch {
         }
         TransactionId tid = TransactionId.random(random);
         sent.put(tid, new Sent(selected, now, true));
-        emit(selected.address, Checks.request(intro, localId, tid, true), out);
+        emit(selected.socket, selected.address, Checks.request(intro, localId, tid, true), out);
         nominationDue = now + nominationGap;
         nominationGap = Math.min(nominationGap * 2, GAPS[GAPS.length - 1]);
     }
@@ -388,7 +485,7 @@ final class HolePunch {
     private void sendCheck(Candidate c, long now, Queue<Transmit> out, boolean nominate) {
         TransactionId tid = TransactionId.random(random);
         sent.put(tid, new Sent(c, now, nominate));
-        emit(c.address, Checks.request(intro, localId, tid, nominate), out);
+        emit(c.socket, c.address, Checks.request(intro, localId, tid, nominate, c.socket != 0), out);
         c.nextSendAt = now + GAPS[Math.min(c.sends, GAPS.length - 1)];
         c.sends++;
         if (sent.size() > 256) {
@@ -398,11 +495,20 @@ final class HolePunch {
 
     /** Sends a packet to the peer at {@code to}; through the server's relay when {@code to} is the relay. */
     void emit(InetSocketAddress to, byte[] packet, Queue<Transmit> out) {
-        if (to.equals(relayAddress)) {
+        emit(0, to, packet, out);
+    }
+
+    void emit(int socket, InetSocketAddress to, byte[] packet, Queue<Transmit> out) {
+        if (socket == 0 && to.equals(relayAddress)) {
             out.add(new Transmit(relayAddress, DataFrames.relay(intro.introId(), packet)));
         } else {
-            out.add(new Transmit(to, packet));
+            out.add(new Transmit(to, packet, socket));
         }
+    }
+
+    /** Sends a packet on the chosen path (its socket, or the relay). */
+    void emitSelected(byte[] packet, Queue<Transmit> out) {
+        emit(selected.socket, selected.address, packet, out);
     }
 
     /** A consent/keepalive check on the chosen path (RFC 7675 style). */
@@ -414,7 +520,7 @@ final class HolePunch {
 
     /** Follows the peer to a new endpoint it proved (e.g. its data arrives on another path). */
     void moveTo(InetSocketAddress from, long now) {
-        Candidate c = find(from);
+        Candidate c = find(0, from);
         if (c == null) {
             c = from.equals(relayAddress) ? null : addCandidate(from, CandidateKind.PEER_REFLEXIVE);
         }
@@ -423,9 +529,9 @@ final class HolePunch {
         }
     }
 
-    private Candidate find(InetSocketAddress a) {
+    private Candidate find(int socket, InetSocketAddress a) {
         for (Candidate c : candidates) {
-            if (c.address.equals(a)) {
+            if (c.socket == socket && c.address.equals(a)) {
                 return c;
             }
         }
@@ -441,7 +547,7 @@ final class HolePunch {
             case PRIVATE -> c.address.equals(intro.remotePublic()) ? Via.PUBLIC : Via.PRIVATE;
             default -> intro.sameNat() && !intro.remoteIsPublic() ? Via.HAIRPIN : Via.PUBLIC;
         };
-        Technique technique = c.kind == CandidateKind.RELAY ? Technique.RELAY : intro.directTechnique();
+        Technique technique = c.kind == CandidateKind.RELAY ? Technique.RELAY : directTechnique(c);
         List<InetSocketAddress> localPrivates = intro.localPrivates();
         InetSocketAddress local = localPrivates.isEmpty() ? null : localPrivates.get(0);
         if (c.mappedByPeer != null && localPrivates.contains(c.mappedByPeer)) {
@@ -450,6 +556,21 @@ final class HolePunch {
         return new ConnectionInfo(intro.introId(), intro.peerId(), intro.dialer(), "udp", technique, via,
                 local, c.address, c.kind == CandidateKind.RELAY ? null : c.mappedByPeer,
                 selectedAt - setupOrigin, c.rttNanos);
+    }
+
+    /** Labels a direct path by what made it possible (RFC 5128 §3.3, §3.5; birthday punching). */
+    private Technique directTechnique(Candidate c) {
+        Technique base = intro.directTechnique();
+        if (base != Technique.UDP_HOLE_PUNCH || c.kind == CandidateKind.PRIVATE) {
+            return base;
+        }
+        if (c.birthday) {
+            return Technique.BIRTHDAY_PUNCH;
+        }
+        if (c.kind == CandidateKind.PREDICTED || intro.localNat().predictable() || intro.remoteNat().predictable()) {
+            return Technique.UDP_PORT_PREDICTION;
+        }
+        return base;
     }
 
     /** Says what was tried, for the failure message. */

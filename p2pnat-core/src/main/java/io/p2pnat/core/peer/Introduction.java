@@ -17,15 +17,27 @@ import java.util.List;
  * @param localPrivates   our own private endpoints
  * @param localMapping    our NAT's mapping class ({@code Signaling.NAT_*})
  * @param remoteMapping   the other peer's NAT mapping class, as it reported it
+ * @param localNat        our NAT's measured behaviour
+ * @param remoteNat       the other peer's NAT behaviour, as it reported it
  */
 public record Introduction(long introId, byte[] introKey, String peerId, boolean dialer,
                            InetSocketAddress remotePublic, List<InetSocketAddress> remotePrivates,
                            InetSocketAddress localPublic, List<InetSocketAddress> localPrivates,
-                           int localMapping, int remoteMapping) {
+                           int localMapping, int remoteMapping, NatProfile localNat, NatProfile remoteNat) {
     public Introduction {
         introKey = introKey.clone();
         remotePrivates = List.copyOf(remotePrivates);
         localPrivates = List.copyOf(localPrivates);
+    }
+
+    /** Without port allocation knowledge. */
+    public Introduction(long introId, byte[] introKey, String peerId, boolean dialer,
+                        InetSocketAddress remotePublic, List<InetSocketAddress> remotePrivates,
+                        InetSocketAddress localPublic, List<InetSocketAddress> localPrivates,
+                        int localMapping, int remoteMapping) {
+        this(introId, introKey, peerId, dialer, remotePublic, remotePrivates, localPublic, localPrivates,
+                localMapping, remoteMapping, new NatProfile(localMapping, NatProfile.UNKNOWN, 0, 0),
+                new NatProfile(remoteMapping, NatProfile.UNKNOWN, 0, 0));
     }
 
     /** An introduction without knowledge of our own endpoints or either NAT's behaviour. */
@@ -41,10 +53,24 @@ public record Introduction(long introId, byte[] introKey, String peerId, boolean
         return localPublic != null && localPrivates.contains(localPublic);
     }
 
-    /** Both NATs map per destination (RFC 4787 §4.1): the public endpoints the server saw are useless to the peer. */
+    /**
+     * Both NATs map per destination (RFC 4787 §4.1) and neither allocates predictably: no direct
+     * path can be found, so the relay should carry the session at once.
+     */
     public boolean bothMappingsDependent() {
         return localMapping == io.p2pnat.core.Signaling.NAT_DEPENDENT
-                && remoteMapping == io.p2pnat.core.Signaling.NAT_DEPENDENT;
+                && remoteMapping == io.p2pnat.core.Signaling.NAT_DEPENDENT
+                && !localNat.predictable() && !remoteNat.predictable();
+    }
+
+    /** We are behind a random-port per-destination NAT and the peer behind an endpoint-independent one. */
+    public boolean birthdayHardSide() {
+        return localNat.hardRandom() && remoteNat.easy() && !sameNat();
+    }
+
+    /** The peer is behind a random-port per-destination NAT and we are behind an endpoint-independent one. */
+    public boolean birthdayEasySide() {
+        return remoteNat.hardRandom() && localNat.easy() && !sameNat() && !localIsPublic();
     }
 
     /**

@@ -58,11 +58,17 @@ public final class PeerAgent {
     private long nextRequestId = 1;
     private final MappingProbe mappingProbe = new MappingProbe();
     private int natMapping = Signaling.NAT_UNKNOWN;
+    private NatProfile natProfile = NatProfile.UNMEASURED;
+    private InetSocketAddress pendingRegistered;
+    /** The latest time seen, for commands that come without one. */
+    private long lastNow = Long.MIN_VALUE;
     private InetSocketAddress tcpPublic;
     private List<InetSocketAddress> tcpPrivates = List.of();
     private long serverRttNanos = -1;
     private long candidateUpdateDue = Timers.NEVER;
     private long lastCandidateUpdate = Long.MIN_VALUE / 2;
+    /** Next id for extra sockets (birthday punching). */
+    private int nextSocket = 1;
     /** While a session is relayed: refresh our mapping and tell the peer our endpoints this often. */
     static final long RELAYED_REFRESH = 2_000_000_000L;
 
@@ -123,6 +129,9 @@ public final class PeerAgent {
         if (tcp) {
             cb.addByte(StunAttributeType.TRANSPORT, 1);
         }
+        // Our NAT's profile rides along, so the target learns it even if a keepalive was lost.
+        cb.addByte(Signaling.ATTR_NAT_MAPPING, natMapping)
+                .addAttribute(StunAttributeType.NAT_ALLOCATION, natProfile.encodeAllocation());
         byte[] req = cb.build().encode(sessionKey, true);
         txns.start(tid, Kind.CONNECT, id, req, now, Math.min(timeoutNanos, config.serverTimeout().toNanos()), out);
         return id;
@@ -154,7 +163,7 @@ public final class PeerAgent {
         if (s == null || !s.established) {
             return false;
         }
-        s.punch.emit(s.punch.selectedAddress(), DataFrames.data(sessionId, payload), out);
+        s.punch.emitSelected(DataFrames.data(sessionId, payload), out);
         s.lastOutbound = now;
         return true;
     }
@@ -163,7 +172,10 @@ public final class PeerAgent {
     public void close(long now, long sessionId) {
         PeerSession s = sessions.remove(sessionId);
         if (s != null && s.punch.selectedAddress() != null) {
-            s.punch.emit(s.punch.selectedAddress(), DataFrames.close(sessionId), out);
+            s.punch.emitSelected(DataFrames.close(sessionId), out);
+        }
+        if (s != null) {
+            releaseSockets(s, true);
         }
     }
 
@@ -214,6 +226,19 @@ public final class PeerAgent {
 
     /** Handles one datagram from {@code from}. Garbage and strangers are dropped silently. */
     public void handleInput(long now, InetSocketAddress from, byte[] buf, int off, int len) {
+        handleInput(now, 0, from, buf, off, len);
+    }
+
+    /**
+     * Handles one datagram that arrived on local socket {@code socket} (0: the main socket;
+     * others are extra sockets a technique asked for through {@link Transmit#socket()}).
+     */
+    public void handleInput(long now, int socket, InetSocketAddress from, byte[] buf, int off, int len) {
+        lastNow = now;
+        if (socket != 0) {
+            onAuxInput(now, socket, from, buf, off, len);
+            return;
+        }
         if (DataFrames.isRelayFrame(buf, off, len)) {
             if (from.equals(config.server())) {
                 // A peer packet the server relayed (§3.1): handle it as if from the relay "endpoint".
@@ -244,6 +269,7 @@ public final class PeerAgent {
     }
 
     public void handleTimeout(long now) {
+        lastNow = now;
         for (Pending p : txns.onTimeout(now, out)) {
             onServerTimeout(now, p);
         }
@@ -257,6 +283,7 @@ public final class PeerAgent {
         }
         if (mappingProbe.onTimeout(now, out)) {
             reportMapping(now, Signaling.NAT_UNKNOWN);
+            releaseRegistered();
         }
         if (now >= candidateUpdateDue) {
             candidateUpdateDue = Timers.NEVER;
@@ -269,6 +296,7 @@ public final class PeerAgent {
             }
             if (!s.established && s.punch.failed(now)) {
                 it.remove();
+                releaseSockets(s, true);
                 if (s.dialId >= 0) {
                     dials.remove(s.dialId);
                     events.add(new PeerEvent.DialFailed(s.dialId, FailureKind.PEER_UNREACHABLE,
@@ -278,6 +306,7 @@ public final class PeerAgent {
             } else if (s.established) {
                 if (now - s.lastInbound >= PeerSession.SILENCE_NANOS) {
                     it.remove();
+                    releaseSockets(s, true);
                     events.add(new PeerEvent.Closed(s.id(), "peer went silent"));
                 } else if (now - s.lastOutbound >= PeerSession.KEEPALIVE_NANOS) {
                     s.punch.sendKeepalive(now, out);
@@ -318,6 +347,7 @@ public final class PeerAgent {
         byte[] req = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.REQUEST, tid)
                 .addString(StunAttributeType.PEER_ID, config.peerId())
                 .addByte(Signaling.ATTR_NAT_MAPPING, natMapping)
+                .addAttribute(StunAttributeType.NAT_ALLOCATION, natProfile.encodeAllocation())
                 .build().encode(sessionKey, true);
         txns.start(tid, Kind.KEEPALIVE, 0, req, now, config.serverTimeout().toNanos(), out);
     }
@@ -379,34 +409,75 @@ public final class PeerAgent {
         keepaliveInterval = Math.max(1_000_000_000L, Math.min(KEEPALIVE_MAX, lifetime / 4));
         keepaliveDue = now + keepaliveInterval;
         publicEndpoint = mapped;
-        events.add(new PeerEvent.Registered(mapped));
         long alt = m.uint32(Signaling.ATTR_ALT_PORT).orElse(0);
+        InetSocketAddress other = m.address(StunAttributeType.OTHER_ADDRESS).orElse(null);
         if (config.privateEndpoints().contains(mapped)) {
+            natProfile = new NatProfile(Signaling.NAT_INDEPENDENT, NatProfile.PRESERVING, 0, mapped.getPort());
             reportMapping(now, Signaling.NAT_INDEPENDENT); // not behind a NAT at all
-        } else if (alt > 0 && alt < 65536 && natMapping == Signaling.NAT_UNKNOWN) {
-            mappingProbe.start(now, new InetSocketAddress(config.server().getAddress(), (int) alt), random, out);
+        } else if (natMapping == Signaling.NAT_UNKNOWN && (other != null || (alt > 0 && alt < 65536))) {
+            // Classify before saying we are registered, so our first dial carries the profile.
+            // A second server address finds address-dependent mapping too (RFC 5780 §4.3).
+            InetSocketAddress probe = other != null ? other : new InetSocketAddress(config.server().getAddress(), (int) alt);
+            mappingProbe.start(now, probe, random, out);
+            pendingRegistered = mapped;
+            return;
+        }
+        events.add(new PeerEvent.Registered(mapped));
+    }
+
+    /** Says we are registered once the NAT classification finished (or gave up). */
+    private void releaseRegistered() {
+        if (pendingRegistered != null) {
+            events.add(new PeerEvent.Registered(publicEndpoint != null ? publicEndpoint : pendingRegistered));
+            pendingRegistered = null;
         }
     }
 
     private void onMappingProbeAnswer(long now, StunMessage m) {
         InetSocketAddress seen = mappingProbe.complete(m);
         if (seen != null && publicEndpoint != null) {
-            // Same public endpoint toward two server ports: endpoint-independent (RFC 4787 §4.1).
-            reportMapping(now, seen.equals(publicEndpoint) ? Signaling.NAT_INDEPENDENT : Signaling.NAT_DEPENDENT);
+            // Same public endpoint toward two server ports: endpoint-independent (RFC 4787 §4.1);
+            // else the step between the two ports tells sequential from random allocation (§4.2).
+            int localPort = config.privateEndpoints().isEmpty() ? -1 : config.privateEndpoints().get(0).getPort();
+            natProfile = seen.getAddress().equals(publicEndpoint.getAddress())
+                    ? NatProfile.measure(localPort, publicEndpoint.getPort(), seen.getPort())
+                    : new NatProfile(Signaling.NAT_DEPENDENT, NatProfile.RANDOM, 0, seen.getPort());
+            reportMapping(now, natProfile.mapping());
         }
+        releaseRegistered();
     }
 
     private void reportMapping(long now, int mapping) {
         natMapping = mapping;
+        if (natProfile.mapping() != mapping) {
+            natProfile = new NatProfile(mapping, natProfile.allocation(), natProfile.delta(), natProfile.lastPort());
+        }
         if (mapping != Signaling.NAT_UNKNOWN) {
             sendKeepalive(now);
         }
+    }
+
+    /** Our NAT's measured mapping and port allocation. */
+    public NatProfile natProfile() {
+        return natProfile;
     }
 
     /** Our TCP endpoints, once the TCP layer registered them over its server connection. */
     public void setTcpEndpoints(InetSocketAddress publicEndpoint, List<InetSocketAddress> privateEndpoints) {
         this.tcpPublic = publicEndpoint;
         this.tcpPrivates = List.copyOf(privateEndpoints);
+        // Many sequential NATs (and the lab's) draw TCP and UDP ports from one counter: the TCP
+        // mapping just made is now the last port handed out, so predictions must start after it.
+        NatProfile p = natProfile;
+        if (publicEndpoint != null && p.predictable()) {
+            int step = (publicEndpoint.getPort() - p.lastPort()) * Integer.signum(p.delta());
+            if (step > 0 && step <= 4 * Math.abs(p.delta()) + 4) {
+                natProfile = new NatProfile(p.mapping(), p.allocation(), p.delta(), publicEndpoint.getPort());
+                if (sessionKey != null && lastNow != Long.MIN_VALUE) {
+                    sendKeepalive(lastNow);
+                }
+            }
+        }
     }
 
     /**
@@ -528,11 +599,25 @@ public final class PeerAgent {
     }
 
     private HolePunch newPunch(Introduction intro, long now, long deadline) {
-        if (!config.relayFallback()) {
-            return new HolePunch(intro, config.peerId(), config.privateEndpoints(), random, now, deadline);
+        HolePunch p = !config.relayFallback()
+                ? new HolePunch(intro, config.peerId(), config.privateEndpoints(), random, now, deadline)
+                : new HolePunch(intro, config.peerId(), random, now, deadline, config.server(),
+                        config.punchBudget().toNanos());
+        if (p.enableBirthdayHard(nextSocket, now)) {
+            nextSocket += Birthday.HARD_SOCKETS;
         }
-        return new HolePunch(intro, config.peerId(), random, now, deadline, config.server(),
-                config.punchBudget().toNanos());
+        return p;
+    }
+
+    /** Tells the driver to close the extra sockets a session no longer needs. */
+    private void releaseSockets(PeerSession s, boolean all) {
+        List<Integer> ids = new ArrayList<>(s.punch.releasableSockets());
+        if (all && s.punch.isSelected() && s.punch.selectedSocket() != 0) {
+            ids.add(s.punch.selectedSocket());
+        }
+        if (!ids.isEmpty()) {
+            events.add(new PeerEvent.SocketsReleased(ids));
+        }
     }
 
     private final java.util.Set<Long> seenTcpIntros = new java.util.LinkedHashSet<>() {
@@ -558,7 +643,15 @@ public final class PeerAgent {
         }
         return new Introduction(ByteBuffer.wrap(id).getLong(), key, peerId, dialer, pub,
                 m.xorAddresses(StunAttributeType.TCP_PRIVATE_ENDPOINT), tcpPublic, tcpPrivates,
-                natMapping, m.byteValue(Signaling.ATTR_NAT_MAPPING).orElse(Signaling.NAT_UNKNOWN));
+                natMapping, remoteMapping(m), natProfile, remoteProfile(m));
+    }
+
+    private static int remoteMapping(StunMessage m) {
+        return m.byteValue(Signaling.ATTR_NAT_MAPPING).orElse(Signaling.NAT_UNKNOWN);
+    }
+
+    private static NatProfile remoteProfile(StunMessage m) {
+        return NatProfile.decode(remoteMapping(m), m.bytes(StunAttributeType.NAT_ALLOCATION).orElse(null));
     }
 
     private Introduction introduction(StunMessage m, String peerId, boolean dialer) {
@@ -570,7 +663,7 @@ public final class PeerAgent {
         }
         return new Introduction(ByteBuffer.wrap(id).getLong(), key, peerId, dialer, pub,
                 m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT), publicEndpoint, config.privateEndpoints(),
-                natMapping, m.byteValue(Signaling.ATTR_NAT_MAPPING).orElse(Signaling.NAT_UNKNOWN));
+                natMapping, remoteMapping(m), natProfile, remoteProfile(m));
     }
 
     private void onServerTimeout(long now, Pending p) {
@@ -598,7 +691,30 @@ public final class PeerAgent {
 
     // --- peer traffic ---------------------------------------------------------------------
 
+    /** Extra sockets carry only checks and data of the session that owns them. */
+    private void onAuxInput(long now, int socket, InetSocketAddress from, byte[] buf, int off, int len) {
+        if (DataFrames.isFrame(buf, off, len)) {
+            onFrame(now, from, buf, off, len);
+            return;
+        }
+        if (!StunMessage.looksLikeStun(buf, off, len)) {
+            return;
+        }
+        try {
+            StunMessage m = StunMessage.decode(buf, off, len);
+            if (m.method() == StunMethod.BINDING) {
+                onCheck(now, socket, from, m);
+            }
+        } catch (StunParseException e) {
+            // dropped
+        }
+    }
+
     private void onCheck(long now, InetSocketAddress from, StunMessage m) {
+        onCheck(now, 0, from, m);
+    }
+
+    private void onCheck(long now, int socket, InetSocketAddress from, StunMessage m) {
         if (m.messageClass() == StunClass.REQUEST) {
             OptionalLong id = Checks.introIdOf(m);
             PeerSession s = id.isPresent() ? sessions.get(id.getAsLong()) : null;
@@ -606,7 +722,7 @@ public final class PeerAgent {
                 return; // not for us, or not from the introduced peer (RFC 5128 §6.1)
             }
             s.lastInbound = now;
-            if (s.punch.onCheckRequest(now, from, m, out)) {
+            if (s.punch.onCheckRequest(now, socket, from, m, out)) {
                 pathSelected(s, now);
             }
         } else if (m.messageClass() == StunClass.INDICATION) {
@@ -626,12 +742,12 @@ public final class PeerAgent {
             }
         } else if (m.messageClass() == StunClass.SUCCESS_RESPONSE) {
             for (PeerSession s : sessions.values()) {
-                if (s.punch.owns(m.transactionId())) {
+                if (s.punch.owns(m.transactionId()) || s.punch.ownsBirthday(m.transactionId())) {
                     if (!m.checkIntegrity(s.punch.intro.introKey())) {
                         return;
                     }
                     s.lastInbound = now;
-                    if (s.punch.onCheckResponse(now, from, m, out)) {
+                    if (s.punch.onCheckResponse(now, socket, from, m, out)) {
                         pathSelected(s, now);
                     }
                     return;
@@ -649,6 +765,7 @@ public final class PeerAgent {
         s.lastInbound = now;
         if (buf[off] == Signaling.CLOSE_FRAME) {
             sessions.remove(id);
+            releaseSockets(s, true);
             events.add(new PeerEvent.Closed(id, "peer closed the connection"));
             return;
         }
@@ -668,6 +785,7 @@ public final class PeerAgent {
         if (!s.punch.isSelected()) {
             return;
         }
+        releaseSockets(s, false);
         if (s.established) {
             events.add(new PeerEvent.PathChanged(s.id(), s.punch.info()));
         } else {

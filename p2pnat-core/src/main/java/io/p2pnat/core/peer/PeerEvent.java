@@ -27,6 +27,10 @@ public sealed interface PeerEvent {
     record TcpIntroduced(long dialId, Introduction intro, long setupOrigin, long deadline) implements PeerEvent {
     }
 
+    /** Extra local sockets (see {@link io.p2pnat.core.Transmit#socket()}) the driver may close now. */
+    record SocketsReleased(java.util.List<Integer> sockets) implements PeerEvent {
+    }
+
     /** A dial failed. */
     record DialFailed(long dialId, FailureKind kind, String reason) implements PeerEvent {
     }

@@ -15,6 +15,8 @@ final class Registration {
     long expiresAt;
     /** The peer's own report of its NAT's mapping behaviour ({@code Signaling.NAT_*}). */
     int natMapping;
+    /** The peer's report of its NAT's port allocation (NAT-ALLOCATION value), or null. */
+    byte[] natAllocation;
     /**
      * The TCP registration (docs/protocol.md "TCP"): the remote address of the connection that
      * registered, as S saw it; null when the peer has none.

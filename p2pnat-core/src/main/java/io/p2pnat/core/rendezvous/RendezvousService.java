@@ -280,6 +280,7 @@ public final class RendezvousService {
         }
         registrations.refresh(r, now + config.registrationLifetime().toNanos());
         m.byteValue(Signaling.ATTR_NAT_MAPPING).ifPresent(v -> r.natMapping = v);
+        m.bytes(StunAttributeType.NAT_ALLOCATION).filter(v -> v.length == 4).ifPresent(v -> r.natAllocation = v);
         StunMessage.Builder b = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.SUCCESS_RESPONSE, m.transactionId())
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
         send(from, b.build().encode(r.sessionKey, true));
@@ -313,6 +314,8 @@ public final class RendezvousService {
             replyError(from, m, dialer, Signaling.ERR_UNKNOWN_PEER, "unknown peer");
             return;
         }
+        m.byteValue(Signaling.ATTR_NAT_MAPPING).ifPresent(v -> dialer.natMapping = v);
+        m.bytes(StunAttributeType.NAT_ALLOCATION).filter(v -> v.length == 4).ifPresent(v -> dialer.natAllocation = v);
         if (target == dialer) {
             replyError(from, m, dialer, Signaling.ERR_BAD_REQUEST, "cannot dial yourself");
             return;
@@ -405,6 +408,9 @@ public final class RendezvousService {
     private static void addEndpoints(StunMessage.Builder b, Registration r) {
         b.addXorAddress(StunAttributeType.PUBLIC_ENDPOINT, r.publicEndpoint);
         b.addByte(Signaling.ATTR_NAT_MAPPING, r.natMapping);
+        if (r.natAllocation != null) {
+            b.addAttribute(StunAttributeType.NAT_ALLOCATION, r.natAllocation);
+        }
         for (InetSocketAddress p : r.privateEndpoints) {
             b.addXorAddress(StunAttributeType.PRIVATE_ENDPOINT, p);
         }

@@ -26,10 +26,18 @@ import java.util.stream.Collectors;
  *
  * <p>A public dialer facing a NATed listener makes no attempts (they would die at the NAT):
  * the listener connects out to it (reversal). A public listener is simply connected to.
+ *
+ * <p>The dialer takes the first authenticated direct stream, with one exception (as the UDP
+ * connector does): when both peers share a public address (§3.3.2, possibly the same NAT) and a
+ * stream through the public endpoint (a hairpin) authenticates first, the private endpoints get a
+ * short grace (the round trip, 2 to 20 ms) to authenticate too, since a private path avoids the
+ * NAT altogether; the hairpin stream wins if none does.
  */
 public final class TcpPunch {
     private static final long MIN_GAP = 5_000_000L;
     private static final long MAX_GAP = 100_000_000L;
+    private static final long MIN_GRACE = 2_000_000L;
+    private static final long MAX_GRACE = 20_000_000L;
 
     private static final class Target {
         final InetSocketAddress address;
@@ -60,6 +68,7 @@ public final class TcpPunch {
     private final boolean relayAllowed;
     private final long attemptTimeout;
     private final long baseGap;
+    private final long grace;
     private final List<Target> targets = new ArrayList<>();
     private final ArrayDeque<TcpAction> actions = new ArrayDeque<>();
     private long nextAttemptId = 1;
@@ -68,6 +77,10 @@ public final class TcpPunch {
     private long relayStreamId = -1;
     private InetSocketAddress relayRemote;
     private boolean done;
+    /** A hairpin stream that authenticated while private attempts were out: chosen at {@code graceUntil}. */
+    private long graceStreamId = -1;
+    private InetSocketAddress graceRemote;
+    private long graceUntil = Timers.NEVER;
 
     /**
      * @param intro        the introduction, with the peers' TCP endpoints as its endpoints
@@ -85,6 +98,7 @@ public final class TcpPunch {
         long rtt = Math.max(rttNanos, 1_000_000L);
         this.attemptTimeout = Math.max(150_000_000L, Math.min(1_500_000_000L, 3 * rtt + 100_000_000L));
         this.baseGap = Math.max(MIN_GAP, Math.min(20_000_000L, rtt / 4));
+        this.grace = Math.max(MIN_GRACE, Math.min(MAX_GRACE, rtt));
         boolean reversal = intro.dialer() && intro.directTechnique() == Technique.CONNECTION_REVERSAL;
         boolean listenerPublicSide = !intro.dialer() && intro.localIsPublic();
         if (!reversal && !listenerPublicSide) {
@@ -155,6 +169,12 @@ public final class TcpPunch {
 
     /** A stream to {@code remote} failed authentication or broke before being chosen. */
     public void onStreamFailed(long now, InetSocketAddress remote) {
+        if (remote.equals(graceRemote)) {
+            // the hairpin stream we were holding broke: the next authenticated stream decides
+            graceStreamId = -1;
+            graceRemote = null;
+            graceUntil = Timers.NEVER;
+        }
         for (Target t : targets) {
             if (t.address.equals(remote) && t.attemptId < 0) {
                 t.nextAt = now + t.gap;
@@ -164,7 +184,8 @@ public final class TcpPunch {
 
     /**
      * A stream proved the introduction's credentials. On the dialer the first direct one wins
-     * (the relay only after the punch budget); the listener waits for {@link #onNominated}.
+     * (a hairpin only after a short grace for the private path when both peers share a public
+     * address; the relay only after the punch budget); the listener waits for {@link #onNominated}.
      */
     public void onAuthenticated(long now, long streamId, InetSocketAddress remote, boolean relay) {
         if (done) {
@@ -177,9 +198,38 @@ public final class TcpPunch {
         if (!intro.dialer()) {
             return;
         }
-        if (!relay || now >= judgeAt) {
-            select(now, streamId, remote, relay);
+        if (relay) {
+            if (now >= judgeAt) {
+                select(now, streamId, remote, true);
+            }
+            return;
         }
+        if (isPrivate(remote) || !intro.sameNat() || intro.remoteIsPublic() || !hasPrivateTarget()) {
+            select(now, streamId, remote, false);
+        } else if (graceStreamId < 0) {
+            // A hairpin through the shared NAT answered first; give the private path a moment (§3.3.2).
+            graceStreamId = streamId;
+            graceRemote = remote;
+            graceUntil = now + grace;
+        }
+    }
+
+    private boolean hasPrivateTarget() {
+        for (Target t : targets) {
+            if (t.isPrivate) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean isPrivate(InetSocketAddress remote) {
+        for (Target t : targets) {
+            if (t.address.equals(remote)) {
+                return t.isPrivate;
+            }
+        }
+        return intro.remotePrivates().contains(remote) && !remote.equals(intro.remotePublic());
     }
 
     /** The dialer nominated this stream (listener side). */
@@ -196,6 +246,10 @@ public final class TcpPunch {
 
     public void onTimeout(long now) {
         if (done) {
+            return;
+        }
+        if (graceStreamId >= 0 && (now >= graceUntil || now >= deadline)) {
+            select(now, graceStreamId, graceRemote, false);
             return;
         }
         if (now >= deadline) {
@@ -226,7 +280,7 @@ public final class TcpPunch {
         if (done) {
             return Timers.NEVER;
         }
-        long next = deadline;
+        long next = Math.min(deadline, graceUntil);
         if (!relayRequested && relayAllowed) {
             next = Math.min(next, judgeAt);
         }
@@ -270,16 +324,7 @@ public final class TcpPunch {
             via = Via.RELAY;
             technique = Technique.RELAY;
         } else {
-            boolean isPrivate = false;
-            for (Target t : targets) {
-                if (t.address.equals(remote)) {
-                    isPrivate = t.isPrivate;
-                }
-            }
-            if (!isPrivate && intro.remotePrivates().contains(remote) && !remote.equals(intro.remotePublic())) {
-                isPrivate = true;
-            }
-            via = isPrivate ? Via.PRIVATE : intro.sameNat() && !intro.remoteIsPublic() ? Via.HAIRPIN : Via.PUBLIC;
+            via = isPrivate(remote) ? Via.PRIVATE : intro.sameNat() && !intro.remoteIsPublic() ? Via.HAIRPIN : Via.PUBLIC;
             technique = switch (intro.directTechnique()) {
                 case UDP_HOLE_PUNCH -> Technique.TCP_HOLE_PUNCH;
                 default -> intro.directTechnique();

@@ -88,6 +88,36 @@ class TcpPunchTest {
     }
 
     @Test
+    void behindTheSameNatAPrivateStreamBeatsAHairpinThatAuthenticatedJustBefore() {
+        InetSocketAddress bHairpin = new InetSocketAddress("192.0.2.1", 40000);
+        Introduction sameNat = intro(true, bHairpin, List.of(B_PRIV), A_PUB, List.of(A_PRIV));
+        TcpPunch p = new TcpPunch(sameNat, 0, 10_000 * MS, 40 * MS, 2_000 * MS, true);
+        p.start(0);
+        List<TcpAction> first = drain(p);
+        assertEquals(B_PRIV, ((TcpAction.Connect) first.get(0)).remote(), "private first behind the same NAT");
+        p.onAuthenticated(3 * MS, 21, bHairpin, false);
+        assertNull(p.poll(), "the hairpin waits for the private path");
+        assertTrue(p.nextTimeout() <= 3 * MS + 20 * MS, "a short grace, at most 20 ms: " + p.nextTimeout());
+        p.onAuthenticated(4 * MS, 22, B_PRIV, false);
+        TcpAction.Select sel = assertInstanceOf(TcpAction.Select.class, p.poll());
+        assertEquals(22, sel.streamId());
+        assertEquals(Via.PRIVATE, sel.info().via());
+
+        // No private answer within the grace: the hairpin stream wins (figure 5's nested NATs).
+        TcpPunch q = new TcpPunch(sameNat, 0, 10_000 * MS, 1 * MS, 2_000 * MS, true);
+        q.start(0);
+        drain(q);
+        q.onAuthenticated(3 * MS, 31, bHairpin, false);
+        assertNull(q.poll());
+        assertEquals(5 * MS, q.nextTimeout(), "grace of the RTT, at least 2 ms");
+        q.onTimeout(5 * MS);
+        TcpAction.Select hairpin = assertInstanceOf(TcpAction.Select.class, q.poll());
+        assertEquals(31, hairpin.streamId());
+        assertEquals(Via.HAIRPIN, hairpin.info().via());
+        assertTrue(q.isDone());
+    }
+
+    @Test
     void listenerWaitsForTheDialersNomination() {
         TcpPunch p = new TcpPunch(intro(false, A_PUB, List.of(A_PRIV), B_PUB, List.of(B_PRIV)), 0, 10_000 * MS, 40 * MS,
                 2_000 * MS, true);

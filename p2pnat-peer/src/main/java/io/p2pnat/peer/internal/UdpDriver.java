@@ -31,6 +31,8 @@ public final class UdpDriver implements AutoCloseable {
     private volatile boolean running = true;
     private final ByteBuffer rx = ByteBuffer.allocateDirect(65536);
     private final byte[] rxBytes = new byte[65536];
+    /** Extra sockets the agent asked for (birthday punching), by id; opened on first use. */
+    private final java.util.Map<Integer, DatagramChannel> extra = new java.util.HashMap<>();
 
     public UdpDriver(DatagramChannel channel, PeerAgent agent, Clock clock, Consumer<PeerEvent> sink, String name)
             throws IOException {
@@ -40,7 +42,7 @@ public final class UdpDriver implements AutoCloseable {
         this.sink = sink;
         channel.configureBlocking(false);
         this.selector = Selector.open();
-        channel.register(selector, SelectionKey.OP_READ);
+        channel.register(selector, SelectionKey.OP_READ, 0);
         this.thread = new Thread(this::loop, name);
         this.thread.setDaemon(true);
     }
@@ -78,8 +80,13 @@ public final class UdpDriver implements AutoCloseable {
                 }
                 long waitMs = next == Timers.NEVER ? 1000 : Math.max(1, Math.min(1000, (next - now + 999_999) / 1_000_000));
                 selector.select(waitMs);
+                for (SelectionKey k : selector.selectedKeys()) {
+                    if (k.isValid() && k.attachment() instanceof Integer id && id != 0) {
+                        receiveAll((DatagramChannel) k.channel(), id);
+                    }
+                }
                 selector.selectedKeys().clear();
-                receiveAll();
+                receiveAll(channel, 0);
             }
         } catch (IOException | RuntimeException e) {
             if (running) {
@@ -88,14 +95,19 @@ public final class UdpDriver implements AutoCloseable {
         }
     }
 
-    private void receiveAll() throws IOException {
+    private void receiveAll(DatagramChannel ch, int socketId) throws IOException {
         for (int i = 0; i < 256; i++) {
             rx.clear();
             SocketAddress from;
             try {
-                from = channel.receive(rx);
+                from = ch.receive(rx);
             } catch (java.net.PortUnreachableException e) {
                 continue;
+            } catch (IOException e) {
+                if (socketId != 0) {
+                    return; // an extra socket failing loses a probe, not the peer
+                }
+                throw e;
             }
             if (from == null) {
                 return;
@@ -103,7 +115,7 @@ public final class UdpDriver implements AutoCloseable {
             rx.flip();
             int len = rx.remaining();
             rx.get(rxBytes, 0, len);
-            agent.handleInput(clock.nanoTime(), (InetSocketAddress) from, rxBytes, 0, len);
+            agent.handleInput(clock.nanoTime(), socketId, (InetSocketAddress) from, rxBytes, 0, len);
             flush();
         }
     }
@@ -112,14 +124,49 @@ public final class UdpDriver implements AutoCloseable {
         Transmit t;
         while ((t = agent.pollTransmit()) != null) {
             try {
-                channel.send(ByteBuffer.wrap(t.payload()), t.destination());
+                DatagramChannel ch = t.socket() == 0 ? channel : extraSocket(t.socket());
+                if (ch != null) {
+                    ch.send(ByteBuffer.wrap(t.payload()), t.destination());
+                }
             } catch (IOException e) {
                 // Unreachable private candidates fail here ("network unreachable"): a lost datagram.
             }
         }
         PeerEvent e;
         while ((e = agent.pollEvent()) != null) {
-            sink.accept(e);
+            if (e instanceof PeerEvent.SocketsReleased r) {
+                r.sockets().forEach(this::closeExtra);
+            } else {
+                sink.accept(e);
+            }
+        }
+    }
+
+    private DatagramChannel extraSocket(int id) {
+        DatagramChannel ch = extra.get(id);
+        if (ch != null) {
+            return ch;
+        }
+        try {
+            ch = DatagramChannel.open(java.net.StandardProtocolFamily.INET);
+            ch.bind(new InetSocketAddress(0));
+            ch.configureBlocking(false);
+            ch.register(selector, SelectionKey.OP_READ, id);
+            extra.put(id, ch);
+            return ch;
+        } catch (IOException ex) {
+            return null; // out of sockets: this probe is lost
+        }
+    }
+
+    private void closeExtra(int id) {
+        DatagramChannel ch = extra.remove(id);
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // closing
+            }
         }
     }
 
@@ -133,6 +180,9 @@ public final class UdpDriver implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         try {
+            for (DatagramChannel ch : extra.values()) {
+                ch.close();
+            }
             selector.close();
             channel.close();
         } catch (IOException ignored) {

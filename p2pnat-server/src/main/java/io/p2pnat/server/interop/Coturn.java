@@ -73,7 +73,8 @@ public final class Coturn {
         private final Process process;
         private final Path log;
 
-        Proc(List<String> command, Path log) throws IOException {
+        /** Starts {@code command}, its output (stdout and stderr) going to {@code log}. */
+        public Proc(List<String> command, Path log) throws IOException {
             this.log = log;
             this.process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         }
@@ -85,6 +86,15 @@ public final class Coturn {
         /** Waits for the process to end; false on time-out. */
         public boolean await(long seconds) throws InterruptedException {
             return process.waitFor(seconds, TimeUnit.SECONDS);
+        }
+
+        public long pid() {
+            return process.pid();
+        }
+
+        /** Lines of the process's output so far. */
+        public java.util.List<String> lines() throws IOException {
+            return Files.readAllLines(log, StandardCharsets.UTF_8);
         }
 
         /** The process's exit status (after {@link #await}). */

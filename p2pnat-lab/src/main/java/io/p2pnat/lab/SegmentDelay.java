@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,21 +18,20 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A one-way delay on the lab's Internet segment, the stand-in for {@code tc netem} (which this
- * kernel lacks; LAB-FACTS.md): {@code tools/nfq-delay} holds every packet an iptables
- * {@code NFQUEUE} rule hands it for the delay, then accepts it.
+ * One-way delays on lab segments, the stand-in for {@code tc netem} (which this kernel lacks;
+ * LAB-FACTS.md): {@code tools/nfq-delay} holds every packet an iptables {@code NFQUEUE} rule hands
+ * it for the delay, then accepts it.
  *
  * <p>In the switch namespace: {@code net.bridge.bridge-nf-call-iptables=1} (so bridged IPv4
- * frames traverse the iptables FORWARD hook; the other bridges there pass through it untouched),
- * {@code iptables -A FORWARD -i br-inet -j NFQUEUE --queue-num 1 --queue-bypass} (a bridged frame's
- * input device in FORWARD is its bridge, so only the Internet segment is delayed, both
- * directions), and {@code nfq-delay -q 1 -d <ms> -r 10} bound to that queue. {@code
- * --queue-bypass} lets packets pass undelayed while no daemon is bound, so a crashed daemon shows
- * up as missing delay, never as lost traffic.
+ * frames traverse the iptables FORWARD hook; bridges without a rule pass through it untouched),
+ * per delayed segment {@code iptables -A FORWARD -i br-<segment> -j NFQUEUE --queue-num <q>
+ * --queue-bypass} (a bridged frame's input device in FORWARD is its bridge, so only that segment
+ * is delayed, in both directions), and per distinct delay one {@code nfq-delay -q <q> -d <ms> -r 10}
+ * bound to queue {@code q}. {@code --queue-bypass} lets packets pass undelayed while no daemon is
+ * bound, so a crashed daemon shows up as missing delay, never as lost traffic.
  */
-final class InternetDelay {
-    static final int QUEUE = 1;
-    /** SCHED_FIFO priority of the daemon: keeps release times exact on a busy 2-CPU host (README). */
+final class SegmentDelay {
+    /** SCHED_FIFO priority of the daemons: keeps release times exact on a busy 2-CPU host (README). */
     static final int RT_PRIORITY = 10;
     private static final String BUILD_SCRIPT = "scripts/build-nfq-delay";
     private static final long BUILD_TIMEOUT_SECONDS = 300;
@@ -39,40 +40,55 @@ final class InternetDelay {
     /** Built binaries by checkout: the script runs once per JVM and checkout. */
     private static final Map<Path, Path> BUILT = new ConcurrentHashMap<>();
 
-    private final String switchNamespace;
-    private final int oneWayMs;
-    private final StringBuffer stderr = new StringBuffer();
-    private volatile Process daemon;
+    /** A running nfq-delay and everything it printed on stderr. */
+    private record Daemon(Process process, StringBuffer stderr) {}
 
-    InternetDelay(String switchNamespace, int oneWayMs) {
+    private final String switchNamespace;
+    private final Map<String, Integer> delays;
+    private final List<Daemon> daemons = Collections.synchronizedList(new ArrayList<>());
+
+    /** @param delays one-way delay in ms by segment name, all positive, at least one */
+    SegmentDelay(String switchNamespace, Map<String, Integer> delays) {
         this.switchNamespace = switchNamespace;
-        this.oneWayMs = oneWayMs;
+        this.delays = Collections.unmodifiableMap(new LinkedHashMap<>(delays));
     }
 
     /**
-     * Builds the daemon if needed, installs the rule and starts the daemon; returns once it has
-     * bound its queue. On failure the daemon, if started, stays for {@link #stop()} to end.
+     * Builds the daemon if needed, installs the rules and starts one daemon per distinct delay;
+     * returns once every daemon has bound its queue. On failure, daemons already started stay for
+     * {@link #stop()} to end.
      */
     void start() throws LabException {
         if (Exec.find("iptables").isEmpty()) {
-            throw new LabException("an Internet delay needs `iptables` (nf_tables backend) for its NFQUEUE rule;"
+            throw new LabException("a segment delay needs `iptables` (nf_tables backend) for its NFQUEUE rule;"
                     + " install it (apt-get install iptables)");
         }
         Path binary = binary();
         Exec.check(Exec.inNamespace(switchNamespace,
                 List.of(Exec.tool("sysctl"), "-q", "-w", "net.bridge.bridge-nf-call-iptables=1")));
-        Exec.check(Exec.inNamespace(switchNamespace, List.of(Exec.tool("iptables"), "-w", "-A", "FORWARD",
-                "-i", LabBuild.bridge(Topology.INTERNET), "-j", "NFQUEUE", "--queue-num", String.valueOf(QUEUE),
-                "--queue-bypass")));
+        Map<Integer, Integer> queueByDelay = new LinkedHashMap<>();
+        for (Map.Entry<String, Integer> e : delays.entrySet()) {
+            int queue = queueByDelay.computeIfAbsent(e.getValue(), d -> queueByDelay.size() + 1);
+            Exec.check(Exec.inNamespace(switchNamespace, List.of(Exec.tool("iptables"), "-w", "-A", "FORWARD",
+                    "-i", LabBuild.bridge(e.getKey()), "-j", "NFQUEUE", "--queue-num", String.valueOf(queue),
+                    "--queue-bypass")));
+        }
+        for (Map.Entry<Integer, Integer> e : queueByDelay.entrySet()) {
+            startDaemon(binary, e.getValue(), e.getKey());
+        }
+    }
+
+    private void startDaemon(Path binary, int queue, int delayMs) throws LabException {
         List<String> command = Exec.inNamespace(switchNamespace, List.of(binary.toString(),
-                "-q", String.valueOf(QUEUE), "-d", String.valueOf(oneWayMs), "-r", String.valueOf(RT_PRIORITY)));
+                "-q", String.valueOf(queue), "-d", String.valueOf(delayMs), "-r", String.valueOf(RT_PRIORITY)));
         Process p;
         try {
             p = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         } catch (IOException e) {
             throw new LabException("cannot start " + String.join(" ", command) + ": " + e.getMessage(), e);
         }
-        daemon = p;
+        StringBuffer stderr = new StringBuffer();
+        daemons.add(new Daemon(p, stderr));
         CountDownLatch bound = new CountDownLatch(1);
         Thread reader = new Thread(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
@@ -85,7 +101,7 @@ final class InternetDelay {
             } catch (IOException e) {
                 // the daemon is gone; its exit is noticed below
             }
-        }, "p2pnat-lab-nfq-delay-" + switchNamespace);
+        }, "p2pnat-lab-nfq-delay-" + queue + "-" + switchNamespace);
         reader.setDaemon(true);
         reader.start();
         try {
@@ -93,11 +109,11 @@ final class InternetDelay {
             while (!bound.await(20, TimeUnit.MILLISECONDS)) {
                 if (!p.isAlive()) {
                     reader.join(500);
-                    throw new LabException("nfq-delay exited with " + p.exitValue() + " before binding queue " + QUEUE
+                    throw new LabException("nfq-delay exited with " + p.exitValue() + " before binding queue " + queue
                             + ": " + String.join(" ", command) + "\nstderr: " + stderr.toString().strip());
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new LabException("nfq-delay did not bind queue " + QUEUE + " within " + START_TIMEOUT_MILLIS
+                    throw new LabException("nfq-delay did not bind queue " + queue + " within " + START_TIMEOUT_MILLIS
                             + " ms: " + String.join(" ", command) + "\nstderr: " + stderr.toString().strip());
                 }
             }
@@ -108,37 +124,48 @@ final class InternetDelay {
     }
 
     /**
-     * Stops the daemon with SIGTERM (it accepts every packet it holds and prints its summary),
-     * forcibly if it does not exit within 2 s. Never throws; idempotent.
+     * Stops the daemons with SIGTERM (each accepts every packet it holds and prints its summary),
+     * forcibly if one does not exit within 2 s. Never throws; idempotent.
      *
-     * @return the daemon's stderr (start line and summary), empty if it never started
+     * @return the daemons' stderr (start lines and summaries), empty if none started
      */
     String stop() {
-        Process p = daemon;
-        if (p == null) {
-            return "";
+        List<Daemon> all;
+        synchronized (daemons) {
+            all = new ArrayList<>(daemons);
         }
-        p.destroy();
-        try {
-            if (!p.waitFor(STOP_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)) {
+        all.forEach(d -> d.process().destroy());
+        StringBuilder out = new StringBuilder();
+        for (Daemon d : all) {
+            Process p = d.process();
+            try {
+                if (!p.waitFor(STOP_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)) {
+                    p.destroyForcibly();
+                    p.waitFor(STOP_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                }
+            } catch (InterruptedException e) {
                 p.destroyForcibly();
-                p.waitFor(STOP_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                Thread.currentThread().interrupt();
             }
-        } catch (InterruptedException e) {
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
+            out.append(d.stderr());
         }
-        return stderr.toString();
+        return out.toString();
     }
 
-    /** Whether the daemon is running (false before {@link #start()} and after {@link #stop()}). */
+    /** Whether every daemon runs (false before {@link #start()} and after {@link #stop()}). */
     boolean isRunning() {
-        Process p = daemon;
-        return p != null && p.isAlive();
+        synchronized (daemons) {
+            return !daemons.isEmpty() && daemons.stream().allMatch(d -> d.process().isAlive());
+        }
     }
 
-    int oneWayMs() {
-        return oneWayMs;
+    /** The one-way delay of a segment in ms, 0 if it has none. */
+    int delayMs(String segment) {
+        return delays.getOrDefault(segment, 0);
+    }
+
+    Map<String, Integer> delays() {
+        return delays;
     }
 
     /** The nfq-delay binary of this checkout, built by {@code scripts/build-nfq-delay} once per JVM. */
@@ -154,7 +181,7 @@ final class InternetDelay {
             String out = r.stdout().strip();
             String last = out.isEmpty() ? "" : out.substring(out.lastIndexOf('\n') + 1).strip();
             if (r.exitCode() != 0 || last.isEmpty() || !Files.isExecutable(Path.of(last))) {
-                throw new LabException("cannot build nfq-delay, needed for an Internet delay: " + script + " exited "
+                throw new LabException("cannot build nfq-delay, needed for a segment delay: " + script + " exited "
                         + r.exitCode() + "\nstderr: " + r.stderr().strip() + (out.isEmpty() ? "" : "\nstdout: " + out));
             }
             BUILT.put(home, Path.of(last));
@@ -175,7 +202,7 @@ final class InternetDelay {
             if (named[1] != null && !named[1].isBlank()) {
                 Path home = Path.of(named[1]).toAbsolutePath().normalize();
                 if (!Files.isRegularFile(home.resolve(BUILD_SCRIPT))) {
-                    throw new LabException("cannot build nfq-delay, needed for an Internet delay: " + named[0] + " = "
+                    throw new LabException("cannot build nfq-delay, needed for a segment delay: " + named[0] + " = "
                             + home + ", but " + home.resolve(BUILD_SCRIPT) + " does not exist");
                 }
                 return home;
@@ -191,13 +218,13 @@ final class InternetDelay {
                 }
             }
         }
-        throw new LabException("cannot build nfq-delay, needed for an Internet delay: no " + BUILD_SCRIPT
+        throw new LabException("cannot build nfq-delay, needed for a segment delay: no " + BUILD_SCRIPT
                 + " above " + starts + "; set system property p2pnat.home or env P2PNAT_HOME to the p2pnat checkout");
     }
 
     private static Optional<Path> codeLocation() {
         try {
-            return Optional.of(Path.of(InternetDelay.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+            return Optional.of(Path.of(SegmentDelay.class.getProtectionDomain().getCodeSource().getLocation().toURI())
                     .toAbsolutePath().normalize());
         } catch (URISyntaxException | RuntimeException e) {
             return Optional.empty();

@@ -1,0 +1,202 @@
+package io.p2pnat.core.discovery;
+
+import io.p2pnat.wire.StunAttributeType;
+import io.p2pnat.wire.StunClass;
+import io.p2pnat.wire.StunMessage;
+import io.p2pnat.wire.StunMethod;
+import io.p2pnat.wire.StunParseException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Objects;
+
+/**
+ * The server side of NAT behaviour discovery, RFC 5780 §6.1 ("Server Behavior"), stateless and
+ * sans-I/O: feed it a datagram and the {@link ServerSocketRole socket} it arrived on, send the
+ * {@link Reply} from the socket it names.
+ *
+ * <ul>
+ *   <li>Every Binding success response carries XOR-MAPPED-ADDRESS (RFC 8489 §14.2), RESPONSE-ORIGIN
+ *       (RFC 5780 §7.3: "the source IP address and port the response was sent from") and, with an
+ *       alternate address, OTHER-ADDRESS (§7.4: the address "that would be used if the client
+ *       requested the 'change IP' and 'change port' behavior"), relative to the receiving socket.</li>
+ *   <li>CHANGE-REQUEST (§7.2): the answer leaves from the socket differing in IP and/or port as
+ *       asked. A server without an alternate IP address cannot change IP: §6.1 says such a request
+ *       gets error 420 (Unknown Attribute) listing CHANGE-REQUEST; so does one without an
+ *       alternate port asked to change port.</li>
+ *   <li>Without an alternate IP address OTHER-ADDRESS is left out (a client would take the same IP
+ *       for a second one); the p2pnat ALT-PORT attribute then names the alternate port, so p2pnat
+ *       clients can still run the port-only tests.</li>
+ *   <li>PADDING (§7.6): a request carrying it gets a response padded to at least its size, so both
+ *       directions cross the path at the same (e.g. fragmenting) size.</li>
+ *   <li>RESPONSE-PORT (§7.5) is not supported: 420, as for any unknown comprehension-required
+ *       attribute.</li>
+ * </ul>
+ * On the primary socket of a server without an alternate IP, a plain Binding request (no
+ * CHANGE-REQUEST, no PADDING) is not this responder's: {@link #handle} returns null and the
+ * rendezvous service answers it as it always has.
+ */
+public final class BehaviorResponder {
+    private final InetSocketAddress primary;
+    private final int altPort;
+    private final InetAddress altIp;
+    private final boolean originKnown;
+
+    /** Where to send an answer, and from which socket. */
+    public record Reply(ServerSocketRole from, InetSocketAddress to, byte[] payload) {
+        public Reply {
+            Objects.requireNonNull(from, "from");
+            Objects.requireNonNull(to, "to");
+            Objects.requireNonNull(payload, "payload");
+        }
+    }
+
+    /**
+     * @param primary the primary socket's address; a wildcard address (0.0.0.0) is allowed only
+     *                without {@code altIp}, and RESPONSE-ORIGIN is then left out
+     * @param altPort the alternate port (1-65535, not the primary port), or 0 for none
+     * @param altIp   the alternate IP address (same family, not the primary), or null for none;
+     *                needs an alternate port
+     * @throws IllegalArgumentException for a combination that cannot serve RFC 5780
+     */
+    public BehaviorResponder(InetSocketAddress primary, int altPort, InetAddress altIp) {
+        this.primary = Objects.requireNonNull(primary, "primary");
+        this.altPort = altPort;
+        this.altIp = altIp;
+        this.originKnown = !primary.getAddress().isAnyLocalAddress();
+        if (altPort < 0 || altPort > 65535 || (altPort != 0 && altPort == primary.getPort())) {
+            throw new IllegalArgumentException("alternate port must be 1-65535 and differ from the primary port: " + altPort);
+        }
+        if (altIp != null) {
+            if (altPort == 0) {
+                throw new IllegalArgumentException("an alternate IP address needs an alternate port (RFC 5780 §4.1: two ports)");
+            }
+            if (!originKnown) {
+                throw new IllegalArgumentException("an alternate IP address needs a specific primary address, not "
+                        + primary.getAddress().getHostAddress() + ": RESPONSE-ORIGIN must name the address answering");
+            }
+            if (altIp.equals(primary.getAddress()) || altIp.getAddress().length != primary.getAddress().getAddress().length) {
+                throw new IllegalArgumentException("the alternate IP address must differ from the primary one and have the same family");
+            }
+        }
+    }
+
+    /** True when the server has a second IP address (the full RFC 5780 test set can run). */
+    public boolean hasAlternateIp() {
+        return altIp != null;
+    }
+
+    /** The transport address of one of the sockets; null for a socket this server lacks. */
+    public InetSocketAddress address(ServerSocketRole role) {
+        if ((role.onAlternateIp() && altIp == null) || (role.onAlternatePort() && altPort == 0)) {
+            return null;
+        }
+        return new InetSocketAddress(role.onAlternateIp() ? altIp : primary.getAddress(),
+                role.onAlternatePort() ? altPort : primary.getPort());
+    }
+
+    /**
+     * Answers one datagram received on {@code arrivedOn} from {@code from}.
+     *
+     * @return the reply, or null when the datagram is not a Binding request, or is a plain one on
+     *     the primary socket of a server without an alternate IP (the rendezvous service's)
+     */
+    public Reply handle(ServerSocketRole arrivedOn, InetSocketAddress from, byte[] buf, int off, int len) {
+        StunMessage m = bindingRequest(buf, off, len);
+        if (m == null) {
+            return null;
+        }
+        if (arrivedOn == ServerSocketRole.PRIMARY && altIp == null && !m.has(StunAttributeType.CHANGE_REQUEST)
+                && !m.has(StunAttributeType.PADDING) && !m.has(StunAttributeType.RESPONSE_PORT)) {
+            return null;
+        }
+        int[] unknown = m.unknownComprehensionRequired();
+        if (m.has(StunAttributeType.RESPONSE_PORT)) {
+            unknown = append(unknown, StunAttributeType.RESPONSE_PORT);
+        }
+        ChangeRequest change = ChangeRequest.of(m);
+        if (change != null && ((change.changeIp() && altIp == null) || (change.changePort() && altPort == 0))) {
+            unknown = append(unknown, StunAttributeType.CHANGE_REQUEST);
+        }
+        if (unknown.length > 0) {
+            byte[] error = StunMessage.builder(StunMethod.BINDING, StunClass.ERROR_RESPONSE, m.transactionId())
+                    .addErrorCode(420, "Unknown Attribute")
+                    .addUnknownAttributes(unknown)
+                    .build().encode(null, m.has(StunAttributeType.FINGERPRINT));
+            return new Reply(arrivedOn, from, error);
+        }
+        ServerSocketRole out = change == null ? arrivedOn : arrivedOn.changed(change.changeIp(), change.changePort());
+        return new Reply(out, from, success(out, from, m, len, null, null));
+    }
+
+    /**
+     * The success response to a Binding request that came over TCP to {@code arrivedOn}, with the
+     * TCP-PROBE outcome when the request asked for one ({@link DiscoveryWire#TCP_PROBE}).
+     *
+     * @param outcome     the probe's outcome, or null when no probe was made
+     * @param probeSource where the probe SYN came from, or null
+     */
+    public byte[] tcpAnswer(ServerSocketRole arrivedOn, InetSocketAddress from, StunMessage request,
+                            TcpProbeOutcome outcome, InetSocketAddress probeSource) {
+        return success(arrivedOn, from, request, 0, outcome, probeSource);
+    }
+
+    /** True if a Binding request asks for a TCP probe. */
+    public static boolean wantsTcpProbe(StunMessage m) {
+        return m.has(DiscoveryWire.TCP_PROBE);
+    }
+
+    /** The datagram as a Binding request, or null if it is not one (never throws). */
+    public static StunMessage bindingRequest(byte[] buf, int off, int len) {
+        if (!StunMessage.looksLikeStun(buf, off, len)) {
+            return null;
+        }
+        try {
+            StunMessage m = StunMessage.decode(buf, off, len);
+            return m.method() == StunMethod.BINDING && m.messageClass() == StunClass.REQUEST ? m : null;
+        } catch (StunParseException e) {
+            return null;
+        }
+    }
+
+    private byte[] success(ServerSocketRole sentFrom, InetSocketAddress to, StunMessage m, int requestLength,
+                           TcpProbeOutcome outcome, InetSocketAddress probeSource) {
+        StunMessage.Builder b = StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, m.transactionId())
+                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, to);
+        if (originKnown) {
+            b.addAddress(StunAttributeType.RESPONSE_ORIGIN, address(sentFrom));
+        }
+        if (altIp != null) {
+            b.addAddress(StunAttributeType.OTHER_ADDRESS, address(sentFrom.changed(true, true)));
+        } else if (altPort != 0) {
+            b.addUint32(StunAttributeType.ALT_PORT, sentFrom.onAlternatePort() ? primary.getPort() : altPort);
+        }
+        if (outcome != null) {
+            b.addByte(DiscoveryWire.TCP_PROBE_RESULT, outcome.code());
+        }
+        if (probeSource != null) {
+            b.addAddress(DiscoveryWire.PROBE_SOURCE, probeSource);
+        }
+        boolean fingerprint = m.has(StunAttributeType.FINGERPRINT);
+        if (m.has(StunAttributeType.PADDING)) {
+            int size = b.build().encode(null, fingerprint).length;
+            int missing = requestLength - size - 4;
+            if (missing > 0) {
+                // Room left under the 16-bit length, keeping 8 bytes for a FINGERPRINT added after.
+                int room = StunMessage.MAX_BODY_LENGTH - (size - StunMessage.HEADER_LENGTH) - 4 - 8;
+                b.addAttribute(StunAttributeType.PADDING, new byte[Math.min((missing + 3) & ~3, room)]);
+            }
+        }
+        return b.build().encode(null, fingerprint);
+    }
+
+    private static int[] append(int[] types, int type) {
+        for (int t : types) {
+            if (t == type) {
+                return types;
+            }
+        }
+        int[] out = java.util.Arrays.copyOf(types, types.length + 1);
+        out[types.length] = type;
+        return out;
+    }
+}

@@ -1,0 +1,114 @@
+package io.p2pnat.core.peer;
+
+import io.p2pnat.core.Timers;
+import io.p2pnat.core.Transmit;
+import io.p2pnat.wire.TransactionId;
+import java.net.InetSocketAddress;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Random;
+
+/**
+ * Birthday punching for a random-port, per-destination NAT facing an endpoint-independent one.
+ * The hard side opens many sockets and sends from each toward the easy side's public endpoint,
+ * so its NAT holds many random public ports that accept the easy side. The easy side probes
+ * random ports of the hard side's public address. With 256 open ports and 1,024 probes over
+ * 64,512 ports the chance of no hit is (1 - 256/64512)^1024, about 2%; we send up to 2,048.
+ *
+ * <p>RFC 5128 §6.2: every probe is an authenticated check, goes only to the one address the
+ * server vouched for, and is paced (500 per second), with a hard cap on the total.
+ */
+final class Birthday {
+    static final int HARD_SOCKETS = 256;
+    static final int MAX_PROBES = 2048;
+    static final long PROBE_GAP = 2_000_000L;
+    static final int PROBES_PER_TICK = 4;
+    static final long SPRAY_GAP = 500_000_000L;
+    static final int SPRAY_ROUNDS = 12;
+    static final int LOW_PORT = 1024;
+
+    private final boolean hard;
+    private final int firstSocket;
+    private final InetSocketAddress remotePublic;
+    private final BitSet probed = new BitSet(65536);
+    private final Map<TransactionId, Integer> sent = new HashMap<>();
+    private int probes;
+    private int rounds;
+    private long due;
+    private boolean stopped;
+
+    private Birthday(boolean hard, int firstSocket, InetSocketAddress remotePublic, long now) {
+        this.hard = hard;
+        this.firstSocket = firstSocket;
+        this.remotePublic = remotePublic;
+        this.due = now;
+    }
+
+    /** The random-port side: {@link #HARD_SOCKETS} extra sockets from {@code firstSocket} on. */
+    static Birthday hard(int firstSocket, InetSocketAddress easyPublic, long now) {
+        return new Birthday(true, firstSocket, easyPublic, now);
+    }
+
+    /** The endpoint-independent side: probes random ports of the hard side's address. */
+    static Birthday easy(InetSocketAddress hardPublic, long now) {
+        return new Birthday(false, 0, hardPublic, now);
+    }
+
+    boolean isHard() {
+        return hard;
+    }
+
+    int firstSocket() {
+        return firstSocket;
+    }
+
+    /** Whether {@code tid} was one of ours; returns the socket (hard) or probed port (easy), or null. */
+    Integer owner(TransactionId tid) {
+        return sent.get(tid);
+    }
+
+    void stop() {
+        stopped = true;
+        due = Timers.NEVER;
+        sent.clear();
+    }
+
+    long nextTimeout() {
+        return stopped ? Timers.NEVER : due;
+    }
+
+    /** Sends what is due; {@code check} builds an authenticated check for a transaction id. */
+    void onTimeout(long now, Random random, java.util.function.Function<TransactionId, byte[]> check, Queue<Transmit> out) {
+        if (stopped || now < due) {
+            return;
+        }
+        if (hard) {
+            for (int i = 0; i < HARD_SOCKETS; i++) {
+                TransactionId tid = TransactionId.random(random);
+                sent.put(tid, firstSocket + i);
+                out.add(new Transmit(remotePublic, check.apply(tid), firstSocket + i));
+            }
+            rounds++;
+            due = rounds >= SPRAY_ROUNDS ? Timers.NEVER : now + SPRAY_GAP;
+            return;
+        }
+        for (int i = 0; i < PROBES_PER_TICK && probes < MAX_PROBES; i++) {
+            int port;
+            do {
+                port = LOW_PORT + random.nextInt(65536 - LOW_PORT);
+            } while (probed.get(port));
+            probed.set(port);
+            probes++;
+            TransactionId tid = TransactionId.random(random);
+            sent.put(tid, port);
+            out.add(new Transmit(new InetSocketAddress(remotePublic.getAddress(), port), check.apply(tid)));
+        }
+        due = probes >= MAX_PROBES ? Timers.NEVER : now + PROBE_GAP * PROBES_PER_TICK;
+    }
+
+    int probesSent() {
+        return probes;
+    }
+}
