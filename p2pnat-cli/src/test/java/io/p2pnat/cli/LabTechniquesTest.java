@@ -66,4 +66,48 @@ class LabTechniquesTest {
         assertEquals("birthday-punch", l.get("technique"), log);
         System.out.printf("lab birthday (APDM random vs EIM): setup %s ms%n", o.text("setupMs"));
     }
+
+    /**
+     * The birthday goal: at least 95% of 20 attempts within 5 s through a random-port symmetric
+     * NAT facing a port-restricted one, each attempt a fresh process-level peer and port.
+     */
+    @Test
+    void birthdayPunchSucceedsNineteenTimesInTwentyWithinFiveSeconds() throws Exception {
+        LabOptions opts = LabOptions.defaults().withNatBehaviour("natA", NatBehaviour.symmetricRandom())
+                .withNatBehaviour("natB", NatBehaviour.homeRouter(false));
+        try (Lab lab = Lab.create(Scenario.FIGURE_3, opts)) {
+            String server = lab.address("server") + ":" + LabRun.SERVER_PORT;
+            Process srv = lab.start("server", LabRun.java("server", "--bind", lab.address("server"),
+                    "--port", String.valueOf(LabRun.SERVER_PORT)));
+            ProcessLines srvErr = new ProcessLines(srv.getErrorStream(), "server");
+            assertTrue(srvErr.await(l -> l.contains("listening"), 20_000) != null, srvErr.all());
+            Process lis = lab.start("clientB", LabRun.java("peer", "listen", "--server", server, "--id", "bob",
+                    "--local-port", "1234", "--transport", "udp"));
+            ProcessLines lisErr = new ProcessLines(lis.getErrorStream(), "listen");
+            assertTrue(lisErr.await(l -> l.startsWith("registered"), 20_000) != null, lisErr.all());
+            Process att = lab.start("clientA", LabRun.java("peer", "attempts", "--server", server, "--id", "alice", "bob",
+                    "--attempts", "20", "--count", "3", "--timeout", "5", "--no-relay", "--json"));
+            ProcessLines out = new ProcessLines(att.getInputStream(), "attempts");
+            String summary = out.await(l -> l.startsWith("{\"summary\""), 240_000);
+            assertTrue(summary != null, out.all());
+            int ok = 0;
+            java.util.List<Double> setups = new java.util.ArrayList<>();
+            for (String line : out.all().split("\n")) {
+                if (line.startsWith("{\"attempt\"")) {
+                    Map<String, Object> j = Json.parse(line);
+                    if (Boolean.TRUE.equals(j.get("connected")) && "birthday-punch".equals(j.get("technique"))) {
+                        double setup = ((Number) j.get("setupMs")).doubleValue();
+                        if (setup <= 5000) {
+                            ok++;
+                            setups.add(setup);
+                        }
+                    }
+                }
+            }
+            setups.sort(null);
+            System.out.printf("lab birthday: %d/20 within 5 s; setup ms p50 %s, max %s%n", ok,
+                    setups.isEmpty() ? "-" : setups.get(setups.size() / 2), setups.isEmpty() ? "-" : setups.get(setups.size() - 1));
+            assertTrue(ok >= 19, "birthday punches within 5 s: " + ok + "/20\n" + out.all());
+        }
+    }
 }

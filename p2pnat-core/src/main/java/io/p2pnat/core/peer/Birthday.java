@@ -28,6 +28,11 @@ final class Birthday {
     static final long SPRAY_GAP = 500_000_000L;
     static final int SPRAY_ROUNDS = 12;
     static final int LOW_PORT = 1024;
+    /**
+     * Plain punching gets this long first: against a NAT that filters by address only (or not
+     * at all) it works without the spray, which then never starts.
+     */
+    static final long HEAD_START = 100_000_000L;
 
     private final boolean hard;
     private final int firstSocket;
@@ -43,7 +48,7 @@ final class Birthday {
         this.hard = hard;
         this.firstSocket = firstSocket;
         this.remotePublic = remotePublic;
-        this.due = now;
+        this.due = now + HEAD_START;
     }
 
     /** The random-port side: {@link #HARD_SOCKETS} extra sockets from {@code firstSocket} on. */
