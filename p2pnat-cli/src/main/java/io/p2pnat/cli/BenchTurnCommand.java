@@ -62,7 +62,11 @@ final class BenchTurnCommand implements Callable<Integer> {
         }
         Path dir = Files.createTempDirectory("p2pnat-bench-turn");
         Files.writeString(dir.resolve("users"), "u:p\n", StandardCharsets.UTF_8);
-        int relays = Math.max(200, 4 * clients * processes + 64);
+        // Each session leaves uclient's probe allocation behind for 10 minutes, so every round needs fresh ports.
+        int relays = (rounds + 1) * processes * clients * (rtcp ? 4 : 2) + 64;
+        if (processes > 250 || rounds > 250 || 20000 + 2 * relays + 2 > 65535) {
+            throw new Main.UsageError("too many rounds, processes or sessions for the relay port space");
+        }
         int oursPort = Coturn.freePort();
         int coturnPort = Coturn.freePort();
         int peerPort = Coturn.freePort();
@@ -94,8 +98,8 @@ final class BenchTurnCommand implements Callable<Integer> {
             out.printf("uclient load: %d processes x %d sessions x %d messages of %d bytes, %s, interval %d ms%n",
                     processes, clients, messages, length, sendIndications ? "Send/Data indications" : "channels", interval);
             out.println("warming up (one round each, not counted)...");
-            round(dir, "warm-ours", oursPort, peerPort, ours.pid(), args);
-            round(dir, "warm-coturn", coturnPort, peerPort, coturn.pid(), args);
+            round(dir, "warm-ours", 0, oursPort, peerPort, ours.pid(), args);
+            round(dir, "warm-coturn", 0, coturnPort, peerPort, coturn.pid(), args);
             out.println("idle round trip through each relay (" + pings + " pings)...");
             TurnLatencyProbe.Rtt oursRtt = TurnLatencyProbe.measure(oursAddr, pings);
             TurnLatencyProbe.Rtt coturnRtt = TurnLatencyProbe.measure(coturnAddr, pings);
@@ -103,8 +107,8 @@ final class BenchTurnCommand implements Callable<Integer> {
             List<UclientLoad.Result> coturnRuns = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
                 out.printf("round %d/%d...%n", r + 1, rounds);
-                oursRuns.add(round(dir, "ours-" + r, oursPort, peerPort, ours.pid(), args));
-                coturnRuns.add(round(dir, "coturn-" + r, coturnPort, peerPort, coturn.pid(), args));
+                oursRuns.add(round(dir, "ours-" + r, r + 1, oursPort, peerPort, ours.pid(), args));
+                coturnRuns.add(round(dir, "coturn-" + r, r + 1, coturnPort, peerPort, coturn.pid(), args));
             }
             BenchTurnReport.print(out, oursRuns, coturnRuns, oursRtt, coturnRtt, coturnVersion());
             out.println("logs: " + dir);
@@ -112,9 +116,9 @@ final class BenchTurnCommand implements Callable<Integer> {
         return 0;
     }
 
-    private UclientLoad.Result round(Path dir, String name, int port, int peerPort, long pid, List<String> args)
-            throws IOException, InterruptedException {
-        return UclientLoad.run(dir, name, port, peerPort, pid, processes, args);
+    private UclientLoad.Result round(Path dir, String name, int round, int port, int peerPort, long pid,
+                                     List<String> args) throws IOException, InterruptedException {
+        return UclientLoad.run(dir, name, round, port, peerPort, pid, processes, args);
     }
 
     private static String coturnVersion() {

@@ -42,7 +42,13 @@ final class UclientLoad {
     private UclientLoad() {
     }
 
-    static Result run(Path dir, String name, int serverPort, int peerPort, long serverPid, int processes,
+    /**
+     * Runs one round. Process {@code p} of round {@code round} sends from 127.0.{round+1}.{p+2}: uclient
+     * leaves one "probe" allocation per session behind (it closes the socket without deleting it),
+     * and a later socket that the OS gives the same local port would meet it and get 437 Allocation
+     * Mismatch, as RFC 8656 §7.2 requires. Fresh source addresses per round avoid that.
+     */
+    static Result run(Path dir, String name, int round, int serverPort, int peerPort, long serverPid, int processes,
                       List<String> uclientArgs) throws IOException, InterruptedException {
         boolean stdbuf = Files.isExecutable(Path.of("/usr/bin/stdbuf"));
         ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
@@ -58,6 +64,7 @@ final class UclientLoad {
             }
             cmd.addAll(List.of("turnutils_uclient", "-u", "u", "-w", "p", "-e", "127.0.0.1", "-r", Integer.toString(peerPort)));
             cmd.addAll(uclientArgs);
+            cmd.addAll(List.of("-L", "127.0." + (round + 1) + "." + (p + 2)));
             cmd.addAll(List.of("-p", Integer.toString(serverPort), "127.0.0.1"));
             Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             Path log = dir.resolve("uclient-" + name + "-" + p + ".log");

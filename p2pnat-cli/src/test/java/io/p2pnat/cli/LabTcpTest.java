@@ -54,7 +54,7 @@ class LabTcpTest {
         if (RESULTS.isEmpty()) {
             return;
         }
-        Demo.Table t = new Demo.Table("scenario", "NATs", "internet", "direct/" + ATTEMPTS, "outcomes", "setup p50 ms",
+        Demo.Table t = new Demo.Table("scenario", "NATs", "one-way delay", "direct/" + ATTEMPTS, "outcomes", "setup p50 ms",
                 "setup p90 ms", "10 MB echo", "MB/s");
         synchronized (RESULTS) {
             RESULTS.forEach(t::row);
@@ -79,11 +79,22 @@ class LabTcpTest {
         }
     }
 
+    /**
+     * Figure 5's peers reach each other only through NAT X's hairpin: their SYNs cross the ISP
+     * network (twice each way) and never the Internet, so an Internet delay alone leaves them the
+     * sub-millisecond race an RST-answering NAT loses (measured: 4/20 and 6/20 direct, the rest
+     * relayed). There the ISP network gets 10 ms per crossing, i.e. the same 40 ms peer round
+     * trip as figure 3 (a subscriber's access line and the ISP core, not zero).
+     */
     @ParameterizedTest(name = "{0} NATs answer unsolicited SYNs with RST, 20 ms one-way delay")
     @EnumSource(names = {"FIGURE_2", "FIGURE_3", "FIGURE_4", "FIGURE_5"})
     void natsThatResetUnsolicitedSynsStillConnectDirectlyWithRealisticDelay(Scenario scenario) throws Exception {
         onlyIfSelected(scenario);
-        try (Lab lab = Lab.create(scenario, LabOptions.defaults().withInternetDelay(DELAY_MS))) {
+        LabOptions options = LabOptions.defaults().withInternetDelay(DELAY_MS);
+        if (scenario.name().equals("FIGURE_5")) {
+            options = options.withSegmentDelay("isp", DELAY_MS / 2);
+        }
+        try (Lab lab = Lab.create(scenario, options)) {
             for (String nat : lab.nats()) {
                 lab.setNatBehaviour(nat, lab.natBehaviour(nat).withUnsolicitedTcp(NatBehaviour.UnsolicitedTcp.RST));
             }
@@ -130,12 +141,18 @@ class LabTcpTest {
             LabRun.Attempts a = session.attempts(attemptsPlan, ATTEMPTS);
             LabRun.Outcome t = session.dial(transferPlan(s));
             Row r = new Row(a, t);
-            String internet = lab.internetDelayMs() == 0 ? "-" : "+" + lab.internetDelayMs() + " ms";
+            List<String> delays = new ArrayList<>();
+            for (String segment : lab.segments()) {
+                if (lab.segmentDelayMs(segment) > 0) {
+                    delays.add(segment + " +" + lab.segmentDelayMs(segment));
+                }
+            }
+            String internet = delays.isEmpty() ? "-" : String.join(", ", delays) + " ms";
             int direct = a.count(expectedTechnique(s), null);
             RESULTS.add(new String[] {s.title(), natLabels(lab), internet, String.valueOf(direct),
                     a.outcomes().toString(), fmt(a.setupMsPercentile(50)), fmt(a.setupMsPercentile(90)),
                     t.text("echoed") + "/" + TRANSFER_MESSAGES, mbps(t)});
-            System.out.printf("lab tcp %s [%s] internet %s: %d/%d direct %s, setup p50 %s ms p90 %s ms; 10 MB %s"
+            System.out.printf("lab tcp %s [%s] delay %s: %d/%d direct %s, setup p50 %s ms p90 %s ms; 10 MB %s"
                             + " at %s MB/s (%d ms for the attempts)%n", s.title(), natLabels(lab), internet, direct,
                     ATTEMPTS, a.outcomes(), fmt(a.setupMsPercentile(50)), fmt(a.setupMsPercentile(90)),
                     t.text("technique"), mbps(t), a.wallMs());

@@ -49,6 +49,7 @@ public final class RendezvousService {
     private final RelayTable relays;
     private final StreamSessions streams;
     private int alternatePort;
+    private InetSocketAddress otherAddress;
 
     /**
      * @param random source of session keys, introduction credentials and the cookie secret; pass a
@@ -150,6 +151,15 @@ public final class RendezvousService {
         this.alternatePort = port;
     }
 
+    /**
+     * Tells peers (in the REGISTER answer, as RFC 5780 OTHER-ADDRESS) that Binding is also
+     * answered at this address (a second IP and port), so their NAT check can tell
+     * address-dependent from endpoint-independent mapping. Null: none.
+     */
+    public void setOtherAddress(InetSocketAddress other) {
+        this.otherAddress = other;
+    }
+
     /** Native relay sessions held. */
     public int relaySessionCount() {
         return relays.size();
@@ -249,6 +259,9 @@ public final class RendezvousService {
                 .addUint32(StunAttributeType.LIFETIME_SECONDS, config.registrationLifetime().toSeconds());
         if (alternatePort > 0) {
             b.addUint32(Signaling.ATTR_ALT_PORT, alternatePort);
+        }
+        if (otherAddress != null) {
+            b.addAddress(StunAttributeType.OTHER_ADDRESS, otherAddress);
         }
         software(b);
         send(from, b.build().encode(sessionKey, true));

@@ -102,15 +102,33 @@ public final class TcpPunch {
         boolean reversal = intro.dialer() && intro.directTechnique() == Technique.CONNECTION_REVERSAL;
         boolean listenerPublicSide = !intro.dialer() && intro.localIsPublic();
         if (!reversal && !listenerPublicSide) {
-            if (intro.sameNat()) {
+            // Behind a per-destination NAT every new destination costs a public port (RFC 5128
+            // §3.6), and a predicting peer counts on the order: useful destinations only, first.
+            boolean frugal = intro.localMapping() == io.p2pnat.core.Signaling.NAT_DEPENDENT && !intro.sameNat();
+            if (intro.remoteNat().predictable() && !intro.sameNat()) {
+                io.p2pnat.core.peer.NatProfile r = intro.remoteNat();
+                for (int k = 1; k <= PREDICTION_WINDOW; k++) {
+                    int p = r.lastPort() + r.delta() * k;
+                    if (p > 0 && p < 65536) {
+                        add(new InetSocketAddress(intro.remotePublic().getAddress(), p), false, now);
+                    }
+                }
+            } else if (intro.sameNat()) {
                 intro.remotePrivates().forEach(p -> add(p, true, now));
                 add(intro.remotePublic(), false, now);
             } else {
-                add(intro.remotePublic(), false, now);
-                intro.remotePrivates().forEach(p -> add(p, true, now));
+                if (!(frugal && intro.remoteMapping() == io.p2pnat.core.Signaling.NAT_DEPENDENT)) {
+                    add(intro.remotePublic(), false, now);
+                }
+                if (!frugal) {
+                    intro.remotePrivates().forEach(p -> add(p, true, now));
+                }
             }
         }
     }
+
+    /** Predicted ports tried for a sequentially allocating remote NAT (RFC 5128 §3.6). */
+    static final int PREDICTION_WINDOW = 8;
 
     private void add(InetSocketAddress a, boolean isPrivate, long now) {
         if (a == null || a.getPort() == 0 || a.getAddress().isAnyLocalAddress()) {
@@ -122,7 +140,7 @@ public final class TcpPunch {
                 return;
             }
         }
-        if (targets.size() < 10) {
+        if (targets.size() < 10 + PREDICTION_WINDOW) {
             targets.add(new Target(a, isPrivate && !privateEqualsPublic, now, baseGap));
         }
     }
@@ -326,7 +344,8 @@ public final class TcpPunch {
         } else {
             via = isPrivate(remote) ? Via.PRIVATE : intro.sameNat() && !intro.remoteIsPublic() ? Via.HAIRPIN : Via.PUBLIC;
             technique = switch (intro.directTechnique()) {
-                case UDP_HOLE_PUNCH -> Technique.TCP_HOLE_PUNCH;
+                case UDP_HOLE_PUNCH -> !isPrivate(remote) && (intro.localNat().predictable() || intro.remoteNat().predictable())
+                        ? Technique.TCP_PORT_PREDICTION : Technique.TCP_HOLE_PUNCH;
                 default -> intro.directTechnique();
             };
         }
