@@ -63,6 +63,13 @@ final class ServerHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (turn != null) {
+            turn.flush();
+        }
+    }
+
+    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // ICMP errors and the like surface here on some platforms; a UDP server keeps going.
     }

@@ -32,8 +32,6 @@ final class TurnDriver {
     private final Channel[] relays = new Channel[65536];
     private final List<Channel> dirty = new ArrayList<>();
     private boolean mainDirty;
-    private boolean flushScheduled;
-    private final Runnable flushTask = this::flushAll;
     private Channel main;
     private ScheduledFuture<?> timer;
     private long timerAt = Timers.NEVER;
@@ -74,9 +72,9 @@ final class TurnDriver {
     }
 
     /**
-     * Carries out everything the service asked for. Writes are flushed once per event-loop turn
-     * (a task runs after the turn's reads), so a burst of datagrams to one socket leaves in one
-     * batch (sendmmsg with the epoll transport).
+     * Carries out everything the service asked for. Writes are flushed when a read burst completes
+     * ({@link #flush}, from channelReadComplete), so datagrams written to one socket during the
+     * burst leave in one batch (sendmmsg with the epoll transport).
      */
     void drain() {
         TurnOutput o;
@@ -103,15 +101,11 @@ final class TurnDriver {
                 }
             }
         }
-        if ((mainDirty || !dirty.isEmpty()) && !flushScheduled) {
-            flushScheduled = true;
-            main.eventLoop().execute(flushTask);
-        }
         schedule();
     }
 
-    private void flushAll() {
-        flushScheduled = false;
+    /** Flushes every socket written to since the last flush. */
+    void flush() {
         if (mainDirty) {
             mainDirty = false;
             main.flush();
@@ -158,6 +152,7 @@ final class TurnDriver {
         timer = null;
         service.handleTimeout(clock.nanoTime());
         drain();
+        flush();
     }
 
     /** Closes every relay socket (server shutdown). */
@@ -181,6 +176,11 @@ final class TurnDriver {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
             fromPeer(port, packet);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            flush();
         }
 
         @Override
