@@ -164,7 +164,8 @@ final class NatCheckReport {
                 case "mapping-port" -> "the alternate-port mapping test (the server has no alternate port)";
                 case "filtering-ip" -> "filtering test II, answer from another address (needs a second server address)";
                 case "filtering-port" -> "filtering test III, answer from another port";
-                case "tcp" -> "the TCP test";
+                case "tcp" -> r.otherAddress() == null ? "the TCP test (needs a second server address)"
+                        : "the TCP test (see the notes)";
                 default -> s;
             });
         }

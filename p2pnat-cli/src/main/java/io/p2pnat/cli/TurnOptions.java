@@ -66,6 +66,15 @@ final class TurnOptions {
     @Option(names = "--turn-allow-loopback-peers", description = "Allow peers on loopback addresses (for tests and benchmarks only).")
     boolean allowLoopbackPeers;
 
+    @Option(names = "--turn-strict-channels",
+            description = "Accept only RFC 8656 channel numbers 0x4000-0x4FFF (default: also RFC 5766's 0x5000-0x7FFF).")
+    boolean strictChannels;
+
+    @Option(names = "--turn-amplification-slack", paramLabel = "BYTES", defaultValue = "0",
+            description = {"Let answers to unauthenticated requests exceed the request by this many bytes (0-512;",
+                    "default ${DEFAULT-VALUE}: never larger, so bare 28-36 byte Allocates get no 401)."})
+    int amplificationSlack;
+
     /** The settings, or null when TURN stays off. */
     TurnSettings settings(InetAddress bind) throws IOException {
         if (usersFile == null && secret == null && secretFile == null) {
@@ -89,7 +98,9 @@ final class TurnOptions {
             config = TurnConfig.defaults(realm, relay).withPorts(range[0], range[1])
                     .withQuotas(maxAllocations, userQuota, ipQuota)
                     .withMaxLifetime(Duration.ofSeconds(maxLifetime))
-                    .withLoopbackPeers(allowLoopbackPeers);
+                    .withLoopbackPeers(allowLoopbackPeers)
+                    .withRfc5766Channels(!strictChannels)
+                    .withAmplificationSlack(amplificationSlack);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError("bad TURN option: " + e.getMessage());
         }

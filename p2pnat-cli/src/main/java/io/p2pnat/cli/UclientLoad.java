@@ -17,8 +17,9 @@ import java.util.regex.Pattern;
  * Runs several turnutils_uclient processes at once against one TURN server and measures the
  * relayed message rate from their once-a-second progress lines ("tot_recv_msgs=..."), timestamped
  * as they arrive (uclient is line-buffered through stdbuf). The rate counts from the first report
- * of received messages to the last process's final report, so uclient's connect phase and its
- * random 1-6 s start stagger are left out.
+ * of received messages to the last report in which the count still grew, so uclient's connect
+ * phase, its random 1-6 s start stagger and its 10 s wait for lost messages are left out. The
+ * reports come once a second, so short runs measure coarsely.
  */
 final class UclientLoad {
     /** The outcome of one load round. */
@@ -152,8 +153,10 @@ final class UclientLoad {
                 firstNanos = s.nanos();
                 firstTotal = total;
             }
-            endNanos = s.nanos();
-            endTotal = total;
+            if (total > endTotal) { // the last time anything moved (not uclient's 10 s wait for the lost)
+                endNanos = s.nanos();
+                endTotal = total;
+            }
         }
         if (firstNanos < 0 || endNanos <= firstNanos) {
             return Double.NaN;

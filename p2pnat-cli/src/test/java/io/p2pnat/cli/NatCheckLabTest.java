@@ -108,6 +108,11 @@ class NatCheckLabTest {
                 if (!wrong.isEmpty()) {
                     failures.add(b.label() + ": " + wrong + "\n    " + run.out() + "\n    " + run.err());
                 }
+                if (b.equals(NatBehaviour.symmetricSequential(1).withHairpinning(true)) || b.equals(BEHAVIOURS.get(0))) {
+                    Run human = natcheck(lab, S1 + ":" + PORT, "--local-port", "1235");
+                    System.out.println("natcheck behind " + b.label() + ":\n" + human.out() + human.err());
+                    System.out.println(run.out());
+                }
             }
         } finally {
             pool.shutdown();

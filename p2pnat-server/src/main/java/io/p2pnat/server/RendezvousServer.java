@@ -197,6 +197,15 @@ public final class RendezvousServer implements AutoCloseable {
             throw new IllegalStateException("behaviour discovery is already on");
         }
         behaviorDiscovery = BehaviorDiscovery.attach(group, channel, altChannel, altIp);
+        if (altIp != null && altChannel != null) {
+            // Peers probe the second address too, which tells address-dependent mapping apart.
+            InetSocketAddress other = new InetSocketAddress(altIp, ((InetSocketAddress) altChannel.localAddress()).getPort());
+            try {
+                channel.eventLoop().submit(() -> handler.service().setOtherAddress(other)).sync();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         return behaviorDiscovery;
     }
 

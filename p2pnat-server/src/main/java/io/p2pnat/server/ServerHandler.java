@@ -22,6 +22,11 @@ import java.util.concurrent.TimeUnit;
  */
 final class ServerHandler extends SimpleChannelInboundHandler<DatagramPacket> {
     private final RendezvousService service;
+
+    /** The rendezvous service; touch it only on the event loop. */
+    RendezvousService service() {
+        return service;
+    }
     private final TurnDriver turn;
     private final Clock clock;
     private ChannelHandlerContext ctx;

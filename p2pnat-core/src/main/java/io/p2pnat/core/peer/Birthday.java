@@ -18,16 +18,18 @@ import java.util.Random;
  * 64,512 ports the chance of no hit is (1 - 256/64512)^1024, about 2%; we send up to 2,048.
  *
  * <p>RFC 5128 §6.2: every probe is an authenticated check, goes only to the one address the
- * server vouched for, and is paced (500 per second), with a hard cap on the total.
+ * server vouched for, and is paced (1,000 per second), with a hard cap on the total.
  */
 final class Birthday {
     static final int HARD_SOCKETS = 256;
     static final int MAX_PROBES = 2048;
-    static final long PROBE_GAP = 2_000_000L;
+    static final long PROBE_GAP = 1_000_000L;
     static final int PROBES_PER_TICK = 4;
     static final long SPRAY_GAP = 500_000_000L;
     static final int SPRAY_ROUNDS = 12;
     static final int LOW_PORT = 1024;
+    /** How long the whole probe run takes at most: the relay waits for it. */
+    static final long WINDOW = 2_500_000_000L;
     /**
      * Plain punching gets this long first: against a NAT that filters by address only (or not
      * at all) it works without the spray, which then never starts.

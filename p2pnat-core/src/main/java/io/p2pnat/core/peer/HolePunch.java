@@ -95,7 +95,9 @@ final class HolePunch {
         this.setupOrigin = now;
         this.relayAddress = relayAddress;
         this.reversal = intro.dialer() && intro.directTechnique() == Technique.CONNECTION_REVERSAL;
-        this.judgeAt = intro.bothMappingsDependent() ? now : now + punchBudget;
+        // Birthday punching needs its probe window before the relay is worth choosing.
+        long budget = intro.birthdayEasySide() || intro.birthdayHardSide() ? Math.max(punchBudget, Birthday.WINDOW) : punchBudget;
+        this.judgeAt = intro.bothMappingsDependent() ? now : now + budget;
         if (!reversal) {
             // Likely winners first: private endpoints when we share a NAT, public ones otherwise.
             // A private endpoint equal to the public one (a peer not behind a NAT) counts as public.

@@ -1,0 +1,41 @@
+package io.p2pnat.cli;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.p2pnat.lab.Lab;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The technique matrix (issue "Know the NAT, then beat it"): every ordered pair of the six NAT
+ * types, over UDP and over TCP, must connect with exactly the technique theory expects, relaying
+ * only where theory leaves no direct path.
+ */
+class LabMatrixTest {
+    @BeforeEach
+    void gate() {
+        LabGate.require();
+        Lab.cleanupStale();
+    }
+
+    private static void check(String transport) throws Exception {
+        List<Matrix.Cell> cells = Matrix.run(List.of(transport), List.of(NatType.values()), null);
+        Matrix.print(cells, System.out);
+        List<Matrix.Cell> bad = cells.stream().filter(c -> !c.ok()).toList();
+        assertTrue(bad.isEmpty(), "cells off theory:\n" + bad.stream()
+                .map(c -> c.pair() + ": expected " + c.expected() + ", got " + c.technique() + (c.error() == null ? "" : " (" + c.error() + ")"))
+                .collect(Collectors.joining("\n")));
+    }
+
+    @Test
+    void udpMatrixMatchesTheory() throws Exception {
+        check("udp");
+    }
+
+    @Test
+    void tcpMatrixMatchesTheory() throws Exception {
+        check("tcp");
+    }
+}
