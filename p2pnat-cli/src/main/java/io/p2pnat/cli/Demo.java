@@ -85,6 +85,26 @@ final class Demo {
                 t.row(s.title(), "FAILED: " + e.getMessage(), "-", expectedTechnique(s) + "/" + expectedVia(s), "-", "-", "-", "-");
             }
         }
+        for (Scenario s : order) {
+            err.println("building " + s.title() + " (tcp) ...");
+            try (Lab lab = Lab.create(s)) {
+                LabRun.Outcome o = LabRun.run(lab, plan(s, COUNT, SIZE).args("--transport", "tcp"));
+                long serverPkts = o.delta("server.in") + o.delta("server.out");
+                String want = expectedTechnique(s).replace("udp-", "tcp-");
+                boolean ok = o.connected() && o.dialExit() == 0 && expectedVia(s).equals(o.text("via"))
+                        && want.equals(o.text("technique"));
+                allOk &= ok;
+                t.row(s.title() + " tcp", o.connected() ? o.text("technique") : "FAILED: " + o.text("error"),
+                        String.valueOf(o.text("via")), want + "/" + expectedVia(s), String.valueOf(o.text("setupMs")),
+                        String.valueOf(o.text("rttMs")), o.text("echoed") + "/" + COUNT, String.valueOf(serverPkts));
+                if (!ok) {
+                    err.println(o.log());
+                }
+            } catch (Exception e) {
+                allOk = false;
+                t.row(s.title() + " tcp", "FAILED: " + e.getMessage(), "-", "-", "-", "-", "-", "-");
+            }
+        }
         t.print(out);
         out.println();
         out.println("server pkts: packets the rendezvous server sent and received during the dial (registration,");

@@ -30,8 +30,8 @@ final class ServerCommand implements Callable<Integer> {
     Integer altPort;
 
     @Option(names = "--alt-ip", paramLabel = "IP",
-            description = {"A second local IP address for NAT behaviour discovery (RFC 5780): the server then also answers",
-                    "from IP:PORT and IP:ALT-PORT, so `p2pnat natcheck` can run every test. Needs --bind IP."})
+            description = "A second local IP address for NAT behaviour discovery (RFC 5780): the server also answers"
+                    + " from IP:PORT and IP:ALT-PORT, so `p2pnat natcheck` can run every test. Needs --bind IP.")
     String altIp;
 
     @Option(names = "--lifetime", paramLabel = "S", defaultValue = "60",

@@ -94,7 +94,8 @@ public final class TcpPunch {
         this.setupOrigin = now;
         this.deadline = deadline;
         this.relayAllowed = relayAllowed;
-        this.judgeAt = now + punchBudget;
+        // Both NATs map per destination, neither predictably: no direct stream can be made (§5).
+        this.judgeAt = intro.bothMappingsDependent() ? now : now + punchBudget;
         long rtt = Math.max(rttNanos, 1_000_000L);
         this.attemptTimeout = Math.max(150_000_000L, Math.min(1_500_000_000L, 3 * rtt + 100_000_000L));
         this.baseGap = Math.max(MIN_GAP, Math.min(20_000_000L, rtt / 4));
