@@ -61,10 +61,10 @@ final class EchoExchange {
             }
             long now = System.nanoTime();
             for (Outstanding o : outstanding.values()) {
-                if (now - o.sentAt > rto) {
-                    if (o.sends >= MAX_SENDS) {
-                        return new Result(next, echoed, median(rtts));
-                    }
+                // Back off per message, but only the overall budget ends the exchange: a path
+                // may be down for a moment (a NAT replaced, a relay refreshing) and come back.
+                long wait = Math.min(1_000_000_000L, rto << Math.min(o.sends - 1, MAX_SENDS));
+                if (now - o.sentAt > wait) {
                     send(c, o);
                 }
             }

@@ -71,6 +71,8 @@ public final class PeerAgent {
     private int nextSocket = 1;
     /** While a session is relayed: refresh our mapping and tell the peer our endpoints this often. */
     static final long RELAYED_REFRESH = 2_000_000_000L;
+    /** A relayed session silent this long while we send gets our mapping refreshed at once. */
+    static final long RELAY_SILENCE = 300_000_000L;
 
     public PeerAgent(PeerConfig config, Random random) {
         this.config = config;
@@ -165,6 +167,11 @@ public final class PeerAgent {
         }
         s.punch.emitSelected(DataFrames.data(sessionId, payload), out);
         s.lastOutbound = now;
+        if (s.punch.isRelayed() && now - s.lastInbound > RELAY_SILENCE) {
+            // Sending into silence over the relay: our NAT may have changed under us, so refresh
+            // our mapping at the server now rather than at the next keepalive.
+            sendKeepalive(now);
+        }
         return true;
     }
 
