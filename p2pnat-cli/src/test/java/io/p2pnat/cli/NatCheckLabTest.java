@@ -12,7 +12,6 @@ import io.p2pnat.lab.NatBehaviour.PortAllocation;
 import io.p2pnat.lab.NatBehaviour.UnsolicitedTcp;
 import io.p2pnat.lab.Scenario;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -223,15 +222,28 @@ class NatCheckLabTest {
         if (extra.length == 0) {
             args.addAll(List.of("--local-port", String.valueOf(LabRun.CLIENT_PORT), "--json"));
         }
-        Process p = lab.start("clientA", LabRun.java(args.toArray(new String[0])));
-        ProcessLines out = new ProcessLines(p.getInputStream(), "natcheck-stdout");
-        ProcessLines err = new ProcessLines(p.getErrorStream(), "natcheck-stderr");
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
+        return exec(lab, "clientA", LabRun.java(args.toArray(new String[0])), 30);
+    }
+
+    /**
+     * Runs a command in a host's namespace to its end, its output in files so nothing is lost to
+     * a reader thread still catching up.
+     */
+    static Run exec(Lab lab, String host, List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
+        Path out = Files.createTempFile("p2pnat-natcheck", ".out");
+        Path err = Files.createTempFile("p2pnat-natcheck", ".err");
+        try {
+            Process p = lab.command(host, command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                p.waitFor(5, TimeUnit.SECONDS);
+            }
+            int exit = p.isAlive() ? -1 : p.exitValue();
+            return new Run(exit, Files.readString(out), Files.readString(err));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
         }
-        int exit = p.isAlive() ? -1 : p.exitValue();
-        out.await(l -> false, 200); // let the reader threads catch up with the last lines
-        return new Run(exit, out.all(), err.all());
     }
 
     // ---- coturn
@@ -274,22 +286,22 @@ class NatCheckLabTest {
             for (NatBehaviour b : behaviours) {
                 lab.setNatBehaviour("natA", b);
                 Run ours = natcheck(lab, S1 + ":" + COTURN_PORT, "--no-tcp", "--local-port", "1240", "--json");
-                List<Process> probes = new ArrayList<>();
-                List<ProcessLines> outs = new ArrayList<>();
-                for (String test : List.of("-m", "-f", "-H")) {
-                    Process p = lab.start("clientA", List.of("turnutils_natdiscovery", test, "-p",
-                            String.valueOf(COTURN_PORT), S1));
-                    probes.add(p);
-                    outs.add(new ProcessLines(p.getInputStream(), "natdiscovery" + test));
-                }
-                for (Process p : probes) {
-                    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                        p.destroyForcibly();
+                List<Future<Run>> probes = new ArrayList<>();
+                ExecutorService three = Executors.newFixedThreadPool(3);
+                try {
+                    for (String test : List.of("-m", "-f", "-H")) {
+                        probes.add(three.submit(() -> exec(lab, "clientA", List.of("turnutils_natdiscovery", test, "-p",
+                                String.valueOf(COTURN_PORT), S1), 60)));
                     }
+                } finally {
+                    three.shutdown();
                 }
-                String m = outs.get(0).all();
-                String f = outs.get(1).all();
-                String h = outs.get(2).all();
+                Run mRun = probes.get(0).get();
+                String m = mRun.out() + mRun.err();
+                Run fRun = probes.get(1).get();
+                String f = fRun.out() + fRun.err();
+                Run hRun = probes.get(2).get();
+                String h = hRun.out() + hRun.err();
                 rows.put(b, new CoturnRow(verdict(m, "Mapping"), verdict(f, "Filtering"),
                         h.contains("Received a request") ? Boolean.TRUE : h.isBlank() ? null : Boolean.FALSE, ours.json(),
                         "-m: " + tail(m) + "\n-f: " + tail(f) + "\n-H: " + tail(h) + "\nnatcheck: " + ours.out() + ours.err()));
@@ -317,9 +329,8 @@ class NatCheckLabTest {
     }
 
     private static String tail(String s) {
-        String t = s.strip();
-        return new String(t.substring(Math.max(0, t.length() - 300)).getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8)
-                .replace('\n', ' ');
+        String t = s.strip().replace('\n', ' ');
+        return t.substring(Math.max(0, t.length() - 300));
     }
 
     // ---- the table
