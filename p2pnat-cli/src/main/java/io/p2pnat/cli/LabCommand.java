@@ -49,16 +49,25 @@ final class LabCommand implements Runnable {
             }
             Lab.cleanupStale();
             List<Matrix.Cell> cells = Matrix.run(transports, List.of(NatType.values()), json ? null : System.err);
+            List<Matrix.HairpinCell> hairpin = Matrix.runHairpin(transports);
             if (json) {
                 for (Matrix.Cell c : cells) {
                     System.out.println(new Json().put("transport", c.transport()).put("dialerNat", c.dialer().label)
                             .put("listenerNat", c.listener().label).put("expected", c.expected()).put("technique", c.technique())
                             .put("path", c.path()).put("setupMs", c.setupMs()).put("ok", c.ok()).put("error", c.error()));
                 }
+                for (Matrix.HairpinCell c : hairpin) {
+                    System.out.println(new Json().put("transport", c.transport()).put("scenario", "fig5")
+                            .put("hairpinning", c.hairpin()).put("expected", c.expected()).put("technique", c.technique())
+                            .put("via", c.via()).put("setupMs", c.setupMs()).put("ok", c.ok()));
+                }
             } else {
                 Matrix.print(cells, System.out);
+                System.out.println();
+                Matrix.printHairpin(hairpin, System.out);
             }
-            return cells.stream().allMatch(Matrix.Cell::ok) ? 0 : Main.EXIT_FAILURE;
+            boolean ok = cells.stream().allMatch(Matrix.Cell::ok) && hairpin.stream().allMatch(Matrix.HairpinCell::ok);
+            return ok ? 0 : Main.EXIT_FAILURE;
         }
     }
 

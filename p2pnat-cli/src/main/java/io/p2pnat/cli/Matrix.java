@@ -106,6 +106,40 @@ final class Matrix {
         }
     }
 
+    /** A hairpin case: RFC 5128 figure 5, two home NATs behind an ISP NAT with hairpinning on or off. */
+    record HairpinCell(String transport, boolean hairpin, String expected, String technique, String via, Double setupMs) {
+        boolean ok() {
+            return expected.equals(technique) && (!hairpin || "hairpin".equals(via));
+        }
+    }
+
+    /** Figure 5 with NAT X hairpinning on (punch via hairpin) and off (only the relay is left). */
+    static List<HairpinCell> runHairpin(List<String> transports) throws Exception {
+        List<HairpinCell> cells = new ArrayList<>();
+        for (String transport : transports) {
+            boolean tcp = transport.equals("tcp");
+            for (boolean hairpin : new boolean[] {true, false}) {
+                try (Lab lab = Lab.create(Scenario.FIGURE_5, LabOptions.defaults().withHairpinning("natX", hairpin))) {
+                    LabRun.Outcome o = LabRun.run(lab, LabRun.Plan.of(3, 64).timeout(6).args("--transport", transport));
+                    String expected = hairpin ? (tcp ? "tcp-hole-punch" : "udp-hole-punch") : "relay";
+                    Object setup = o.dial() == null ? null : o.dial().get("setupMs");
+                    cells.add(new HairpinCell(transport, hairpin, expected, o.connected() ? o.text("technique") : "failed",
+                            o.text("via"), setup instanceof Number n ? n.doubleValue() : null));
+                }
+            }
+        }
+        return cells;
+    }
+
+    static void printHairpin(List<HairpinCell> cells, PrintStream out) {
+        Demo.Table t = new Demo.Table("transport", "fig5 ISP NAT", "expected", "won", "via", "setup ms", "ok");
+        for (HairpinCell c : cells) {
+            t.row(c.transport(), c.hairpin() ? "hairpinning" : "no hairpinning", c.expected(), c.technique(),
+                    String.valueOf(c.via()), c.setupMs() == null ? "-" : String.valueOf(c.setupMs()), c.ok() ? "yes" : "NO");
+        }
+        t.print(out);
+    }
+
     static void print(List<Cell> cells, PrintStream out) {
         Demo.Table t = new Demo.Table("transport", "pair (dialer -> listener)", "expected", "won", "setup ms", "path", "ok");
         for (Cell c : cells) {

@@ -38,4 +38,11 @@ class LabMatrixTest {
     void tcpMatrixMatchesTheory() throws Exception {
         check("tcp");
     }
+
+    @Test
+    void hairpinCasesMatchTheory() throws Exception {
+        List<Matrix.HairpinCell> cells = Matrix.runHairpin(List.of("udp", "tcp"));
+        Matrix.printHairpin(cells, System.out);
+        assertTrue(cells.stream().allMatch(Matrix.HairpinCell::ok), cells.toString());
+    }
 }
