@@ -63,7 +63,7 @@ final class BenchTurnCommand implements Callable<Integer> {
         Path dir = Files.createTempDirectory("p2pnat-bench-turn");
         Files.writeString(dir.resolve("users"), "u:p\n", StandardCharsets.UTF_8);
         // Each session leaves uclient's probe allocation behind for 10 minutes, so every round needs fresh ports.
-        int relays = (rounds + 1) * processes * clients * (rtcp ? 4 : 2) + 64;
+        int relays = 2 * ((rounds + 1) * processes * clients * (rtcp ? 4 : 2) + 64); // coturn needs slack
         if (processes > 250 || rounds > 250 || 20000 + 2 * relays + 2 > 65535) {
             throw new Main.UsageError("too many rounds, processes or sessions for the relay port space");
         }

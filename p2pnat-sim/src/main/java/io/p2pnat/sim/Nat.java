@@ -1,0 +1,47 @@
+package io.p2pnat.sim;
+
+import java.net.InetAddress;
+
+/**
+ * A NAT in the simulated network: its public address in the parent realm, the uplink to it, the
+ * realm inside it, and its translation state ({@link NatModel}).
+ */
+public final class Nat {
+    public final String name;
+    public final InetAddress publicIp;
+    final Realm parent;
+    final Realm inside;
+    Link uplink;
+    final NatModel model;
+
+    Nat(String name, InetAddress publicIp, Realm parent, Link uplink, NatModel model) {
+        this.name = name;
+        this.publicIp = publicIp;
+        this.parent = parent;
+        this.uplink = uplink;
+        this.model = model;
+        this.inside = new Realm(this);
+    }
+
+    /** Replaces the uplink (e.g. the network degrades mid-run). */
+    public void relink(Link l) {
+        uplink = java.util.Objects.requireNonNull(l);
+    }
+
+    public Link uplink() {
+        return uplink;
+    }
+
+    public NatModel model() {
+        return model;
+    }
+
+    public NatConfig config() {
+        return model.config();
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

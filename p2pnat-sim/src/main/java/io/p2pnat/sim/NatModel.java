@@ -1,0 +1,303 @@
+package io.p2pnat.sim;
+
+import io.p2pnat.sim.NatConfig.Allocation;
+import io.p2pnat.sim.NatConfig.Behaviour;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * The translation state of one NAT (RFC 4787), as a pure state machine: no clock, no network.
+ * {@link #outbound} maps an inside source toward a destination and opens the filter for it;
+ * {@link #inbound} says where (if anywhere) a packet to one of the public ports goes.
+ *
+ * <p>Mapping (§4.1): one public port per inside endpoint (EIM), per inside endpoint and
+ * destination address (ADM), or per inside endpoint and destination endpoint (APDM). Filtering
+ * (§5): a mapping admits any outside endpoint once used (EIF), or only addresses (ADF) or
+ * endpoints (APDF) it has sent to. Port assignment (§4.2.1): preserving, sequential with a
+ * NAT-wide counter and delta, or random. A mapping lives {@code mappingTimeout} after its last
+ * outbound packet (§4.3; outbound refresh only, REQ-6's minimum). Other hosts behind the NAT
+ * ("port stealing") make new mappings at a Poisson rate; they consume ports from the same
+ * allocator, so a sequential NAT's next port moves on between two of our allocations.
+ *
+ * <p>All randomness comes from the {@link Random} handed in, so a model is reproducible.
+ */
+public final class NatModel {
+    static final int LOW_PORT = 1024;
+    static final int PORTS = 65536 - LOW_PORT;
+    private static final int MAX_STOLEN_PER_ALLOCATION = 4096;
+
+    /** Why an inbound packet was refused. */
+    public static final String NO_MAPPING = "no mapping";
+    public static final String FILTERED = "filtered";
+
+    private record Key(InetSocketAddress inside, Object destination) {
+    }
+
+    private static final class Binding {
+        final Key key;
+        final int port;
+        long lastUsed;
+        final Set<Object> permits;
+
+        Binding(Key key, int port, long now, boolean permitsNeeded) {
+            this.key = key;
+            this.port = port;
+            this.lastUsed = now;
+            this.permits = permitsNeeded ? new HashSet<>(2) : null;
+        }
+    }
+
+    private final InetAddress publicIp;
+    private final Random random;
+    private NatConfig config;
+    private final Map<Key, Binding> outbound = new HashMap<>();
+    private final Map<Integer, Binding> byPort = new HashMap<>();
+    private int nextSequential;
+    private long lastAllocation = Long.MIN_VALUE;
+    private long allocations;
+    private long stolen;
+
+    public NatModel(InetAddress publicIp, NatConfig config, Random random) {
+        this.publicIp = publicIp;
+        this.config = config;
+        this.random = random;
+        this.nextSequential = LOW_PORT + 8976 + random.nextInt(40_000);
+    }
+
+    public NatConfig config() {
+        return config;
+    }
+
+    public InetAddress publicIp() {
+        return publicIp;
+    }
+
+    /** The NAT is replaced (or rebooted) by one behaving as {@code c}: every mapping is forgotten. */
+    public void replace(NatConfig c) {
+        config = c;
+        outbound.clear();
+        byPort.clear();
+    }
+
+    /**
+     * A packet from {@code inside} to {@code destination} leaves: returns the public source
+     * endpoint it gets, or null when no port is free.
+     */
+    public InetSocketAddress outbound(long now, InetSocketAddress inside, InetSocketAddress destination) {
+        Key key = new Key(inside, switch (config.mapping()) {
+            case ENDPOINT_INDEPENDENT -> null;
+            case ADDRESS_DEPENDENT -> destination.getAddress();
+            case ADDRESS_AND_PORT_DEPENDENT -> destination;
+        });
+        Binding b = outbound.get(key);
+        if (b != null && expired(b, now)) {
+            remove(b);
+            b = null;
+        }
+        if (b == null) {
+            steal(now);
+            int port = allocate(now, inside.getPort());
+            if (port < 0) {
+                return null;
+            }
+            b = new Binding(key, port, now, config.filtering() != Behaviour.ENDPOINT_INDEPENDENT);
+            outbound.put(key, b);
+            byPort.put(port, b);
+            allocations++;
+        }
+        b.lastUsed = now;
+        if (b.permits != null) {
+            b.permits.add(config.filtering() == Behaviour.ADDRESS_DEPENDENT ? destination.getAddress() : destination);
+        }
+        return new InetSocketAddress(publicIp, b.port);
+    }
+
+    /**
+     * Where a packet from outside endpoint {@code source} to public port {@code port} goes: the
+     * inside endpoint, or null (see {@link #refusal}).
+     */
+    public InetSocketAddress inbound(long now, InetSocketAddress source, int port) {
+        Binding b = live(now, port);
+        if (b == null || b.key == null || !admits(b, source)) {
+            return null;
+        }
+        return b.key.inside;
+    }
+
+    /** Why {@link #inbound} refused: {@link #NO_MAPPING} or {@link #FILTERED}. */
+    public String refusal(long now, InetSocketAddress source, int port) {
+        Binding b = live(now, port);
+        return b == null || b.key == null ? NO_MAPPING : FILTERED;
+    }
+
+    private Binding live(long now, int port) {
+        Binding b = byPort.get(port);
+        if (b != null && expired(b, now)) {
+            remove(b);
+            return null;
+        }
+        return b;
+    }
+
+    private boolean admits(Binding b, InetSocketAddress source) {
+        return switch (config.filtering()) {
+            case ENDPOINT_INDEPENDENT -> true;
+            case ADDRESS_DEPENDENT -> b.permits.contains(source.getAddress());
+            case ADDRESS_AND_PORT_DEPENDENT -> b.permits.contains(source);
+        };
+    }
+
+    private boolean expired(Binding b, long now) {
+        return now - b.lastUsed >= config.mappingTimeout().toNanos();
+    }
+
+    private void remove(Binding b) {
+        byPort.remove(b.port);
+        if (b.key != null) {
+            outbound.remove(b.key);
+        }
+    }
+
+    /** Mappings made by other hosts behind us since our last allocation (Poisson, from our seed). */
+    private void steal(long now) {
+        if (config.stealPerSecond() <= 0) {
+            lastAllocation = now;
+            return;
+        }
+        if (lastAllocation != Long.MIN_VALUE) {
+            double mean = config.stealPerSecond() * (now - lastAllocation) / 1e9;
+            int k = Math.min(MAX_STOLEN_PER_ALLOCATION, poisson(mean));
+            for (int i = 0; i < k; i++) {
+                int port = allocate(now, LOW_PORT + random.nextInt(PORTS));
+                if (port < 0) {
+                    break;
+                }
+                Binding phantom = new Binding(null, port, now, false);
+                byPort.put(port, phantom);
+                stolen++;
+            }
+        }
+        lastAllocation = now;
+    }
+
+    private int poisson(double mean) {
+        if (mean <= 0) {
+            return 0;
+        }
+        if (mean > 30) {
+            return (int) Math.max(0, Math.round(mean + Math.sqrt(mean) * random.nextGaussian()));
+        }
+        double limit = Math.exp(-mean);
+        double p = random.nextDouble();
+        int k = 0;
+        while (p > limit) {
+            p *= random.nextDouble();
+            k++;
+        }
+        return k;
+    }
+
+    private boolean free(long now, int port) {
+        Binding b = byPort.get(port);
+        if (b != null && expired(b, now)) {
+            remove(b);
+            return true;
+        }
+        return b == null;
+    }
+
+    private int allocate(long now, int preferred) {
+        if (byPort.size() >= PORTS) {
+            sweep(now);
+            if (byPort.size() >= PORTS) {
+                return -1;
+            }
+        }
+        switch (config.allocation()) {
+            case PRESERVING -> {
+                if (preferred >= LOW_PORT && free(now, preferred)) {
+                    return preferred;
+                }
+                return randomFree(now);
+            }
+            case SEQUENTIAL -> {
+                for (int tries = 0; tries < PORTS; tries++) {
+                    int port = nextSequential;
+                    nextSequential = wrap(nextSequential + config.delta());
+                    if (free(now, port)) {
+                        return port;
+                    }
+                }
+                return -1;
+            }
+            default -> {
+                return randomFree(now);
+            }
+        }
+    }
+
+    private static int wrap(int port) {
+        return Math.floorMod(port - LOW_PORT, PORTS) + LOW_PORT;
+    }
+
+    private int randomFree(long now) {
+        for (int tries = 0; tries < 64; tries++) {
+            int port = LOW_PORT + random.nextInt(PORTS);
+            if (free(now, port)) {
+                return port;
+            }
+        }
+        int start = LOW_PORT + random.nextInt(PORTS);
+        for (int i = 0; i < PORTS; i++) {
+            int port = wrap(start + i);
+            if (free(now, port)) {
+                return port;
+            }
+        }
+        return -1;
+    }
+
+    private void sweep(long now) {
+        for (Iterator<Binding> it = byPort.values().iterator(); it.hasNext(); ) {
+            Binding b = it.next();
+            if (expired(b, now)) {
+                it.remove();
+                if (b.key != null) {
+                    outbound.remove(b.key);
+                }
+            }
+        }
+    }
+
+    /** Mappings held (ours and other hosts'), for stats. */
+    public int size() {
+        return byPort.size();
+    }
+
+    /** Mappings made for our hosts so far. */
+    public long allocations() {
+        return allocations;
+    }
+
+    /** Mappings other hosts behind the NAT took so far. */
+    public long stolen() {
+        return stolen;
+    }
+
+    /** The public ports currently mapped for {@code inside}. */
+    public Set<Integer> portsOf(InetSocketAddress inside) {
+        Set<Integer> ports = new HashSet<>();
+        for (Binding b : outbound.values()) {
+            if (b.key.inside.equals(inside)) {
+                ports.add(b.port);
+            }
+        }
+        return ports;
+    }
+}

@@ -1,0 +1,173 @@
+package io.p2pnat.sim;
+
+import io.p2pnat.core.Transmit;
+import io.p2pnat.core.peer.PeerAgent;
+import io.p2pnat.core.peer.PeerConfig;
+import io.p2pnat.core.peer.PeerEvent;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.BiConsumer;
+
+/**
+ * A host running one {@link PeerAgent}: its main socket at the first private endpoint of its
+ * config, and the extra sockets the agent asks for through {@link Transmit#socket()} (birthday
+ * punching), bound on first use to ephemeral ports and closed when the agent releases them.
+ */
+public final class PeerHost extends Host {
+    static final int EPHEMERAL_LOW = 49152;
+
+    /** A peer event with the virtual time it was drained. */
+    public record Timed(long at, PeerEvent event) {
+    }
+
+    public final PeerAgent agent;
+    private final int mainPort;
+    private final Map<Integer, Integer> socketPorts = new HashMap<>();
+    private final Map<Integer, Integer> portSockets = new HashMap<>();
+    private int nextEphemeral = EPHEMERAL_LOW;
+    private List<Timed> events = new ArrayList<>();
+    private BiConsumer<PeerHost, Timed> listener;
+    private int peakSockets;
+
+    PeerHost(SimNet net, PeerConfig config, Realm realm, Link link, Random random) {
+        super(net, config.peerId(), config.privateEndpoints().get(0).getAddress(), realm, link);
+        this.agent = new PeerAgent(config, random);
+        this.mainPort = config.privateEndpoints().get(0).getPort();
+    }
+
+    /** Starts registration now. */
+    public PeerHost start() {
+        agent.start(net.now());
+        net.touch(this);
+        return this;
+    }
+
+    /** Dials {@code target} now; the result comes as an event with the returned id. */
+    public long dial(String target, long timeoutNanos) {
+        long id = agent.dial(net.now(), target, timeoutNanos);
+        net.touch(this);
+        return id;
+    }
+
+    /** Sends application data on a session now. */
+    public boolean send(long sessionId, byte[] payload) {
+        boolean ok = agent.send(net.now(), sessionId, payload);
+        net.touch(this);
+        return ok;
+    }
+
+    public void close(long sessionId) {
+        agent.close(net.now(), sessionId);
+        net.touch(this);
+    }
+
+    /** Stops keeping events in memory (for large runs); a {@link #onEvent listener} still sees them. */
+    public PeerHost forgetEvents() {
+        events = null;
+        return this;
+    }
+
+    /** Calls {@code l} with every event the agent reports, as it is drained. */
+    public PeerHost onEvent(BiConsumer<PeerHost, Timed> l) {
+        listener = l;
+        return this;
+    }
+
+    public List<Timed> events() {
+        return events == null ? List.of() : List.copyOf(events);
+    }
+
+    /** The first event of this type, with its time, or null. */
+    public Timed first(Class<? extends PeerEvent> type) {
+        if (events != null) {
+            for (Timed t : events) {
+                if (type.isInstance(t.event())) {
+                    return t;
+                }
+            }
+        }
+        return null;
+    }
+
+    public boolean has(Class<? extends PeerEvent> type) {
+        return first(type) != null;
+    }
+
+    /** Extra sockets open now. */
+    public int extraSockets() {
+        return socketPorts.size();
+    }
+
+    /** Most extra sockets open at once. */
+    public int peakExtraSockets() {
+        return peakSockets;
+    }
+
+    /** The local endpoint of socket {@code id} (0: main), binding an extra socket if new. */
+    InetSocketAddress local(int socket) {
+        if (socket == 0) {
+            return new InetSocketAddress(ip, mainPort);
+        }
+        Integer port = socketPorts.get(socket);
+        if (port == null) {
+            do {
+                port = nextEphemeral;
+                nextEphemeral = nextEphemeral == 65535 ? EPHEMERAL_LOW : nextEphemeral + 1;
+            } while (port == mainPort || portSockets.containsKey(port));
+            socketPorts.put(socket, port);
+            portSockets.put(port, socket);
+            peakSockets = Math.max(peakSockets, socketPorts.size());
+        }
+        return new InetSocketAddress(ip, port);
+    }
+
+    @Override
+    boolean listens(int port) {
+        return port == mainPort || portSockets.containsKey(port);
+    }
+
+    @Override
+    void receive(long now, int port, InetSocketAddress from, byte[] data) {
+        int socket = port == mainPort ? 0 : portSockets.get(port);
+        agent.handleInput(now, socket, from, data, 0, data.length);
+    }
+
+    @Override
+    long nextTimeout() {
+        return agent.nextTimeout();
+    }
+
+    @Override
+    void timeout(long now) {
+        agent.handleTimeout(now);
+    }
+
+    @Override
+    void flush(long now) {
+        for (Transmit t = agent.pollTransmit(); t != null; t = agent.pollTransmit()) {
+            net.send(this, local(t.socket()), t.destination(), t.payload());
+        }
+        for (PeerEvent e = agent.pollEvent(); e != null; e = agent.pollEvent()) {
+            if (e instanceof PeerEvent.SocketsReleased r) {
+                for (int id : r.sockets()) {
+                    Integer port = socketPorts.remove(id);
+                    if (port != null) {
+                        portSockets.remove(port);
+                    }
+                }
+            }
+            Timed t = new Timed(now, e);
+            if (events != null) {
+                events.add(t);
+            }
+            if (listener != null) {
+                listener.accept(this, t);
+            }
+            net.recordEvent(name + " event " + e.getClass().getSimpleName());
+        }
+    }
+}

@@ -1,0 +1,228 @@
+package io.p2pnat.sim;
+
+import io.p2pnat.core.Timers;
+import io.p2pnat.core.peer.ConnectionInfo;
+import io.p2pnat.core.peer.PeerConfig;
+import io.p2pnat.core.peer.PeerEvent;
+import io.p2pnat.core.rendezvous.RendezvousConfig;
+import io.p2pnat.core.rendezvous.RendezvousService;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+
+/**
+ * An internet-scale "what if": {@code peers} peers, each behind its own NAT drawn from a
+ * {@link Mix} (or on the public internet), register with one rendezvous server, then
+ * {@code attempts} dials between random pairs arrive at a steady rate. Every peer, NAT and the
+ * server are the real state machines; nothing is sampled or short-cut. A connected dial is closed
+ * a second later, so the server's relay state reflects live sessions only.
+ *
+ * <p>Topology: the server on the internet (10 ms link; Binding also on an alternate port and a
+ * second address); each NATed peer on a 1 ms LAN behind its NAT, whose uplink has a one-way
+ * latency drawn from 5-40 ms; public peers get the same uplink latency on their own link.
+ */
+public final class Population {
+    /** Settings of a run. */
+    public record Settings(int peers, int attempts, Mix mix, long seed, double attemptsPerSecond, Duration registrationSpread) {
+        public Settings {
+            if (peers < 2 || attempts < 0 || attemptsPerSecond <= 0) {
+                throw new IllegalArgumentException("need at least 2 peers, attempts >= 0 and a positive rate");
+            }
+        }
+
+        public static Settings of(int peers, int attempts, Mix mix, long seed) {
+            return new Settings(peers, attempts, mix, seed, Math.max(100, peers / 10.0),
+                    Duration.ofMillis(Math.max(1_000, peers / 10L)));
+        }
+    }
+
+    /** Outcome per technique (the dialer's view). */
+    public static final class TechniqueStats {
+        public long count;
+        public long expectedCount;
+        final List<Long> setup = new ArrayList<>();
+
+        public double percentileMs(double p) {
+            if (setup.isEmpty()) {
+                return Double.NaN;
+            }
+            long[] a = setup.stream().mapToLong(Long::longValue).toArray();
+            Arrays.sort(a);
+            return Timers.millis(a[(int) Math.min(a.length - 1, Math.floor(p * a.length))]);
+        }
+    }
+
+    /** What a run gave. */
+    public record Report(Settings settings, long connected, long failed, long unfinished, long asExpected,
+                         TreeMap<String, TechniqueStats> byTechnique, TreeMap<String, Long> failures,
+                         long[] allSetupNanos, double virtualSeconds, double wallSeconds, long events, long packets,
+                         long serverPacketsIn, long serverPacketsOut, int serverRegistrations, int serverRelaySessions,
+                         int serverPendingIntroductions, long natMappings, long peerSessions, long traceHash,
+                         TreeMap<String, Long> drops) {
+        public double directRate() {
+            long direct = byTechnique.entrySet().stream().filter(e -> !e.getKey().equals("relay"))
+                    .mapToLong(e -> e.getValue().count).sum();
+            return settings.attempts == 0 ? 0 : (double) direct / settings.attempts;
+        }
+
+        public double relayShare() {
+            TechniqueStats r = byTechnique.get("relay");
+            return settings.attempts == 0 || r == null ? 0 : (double) r.count / settings.attempts;
+        }
+
+        public double percentileMs(double p) {
+            if (allSetupNanos.length == 0) {
+                return Double.NaN;
+            }
+            return Timers.millis(allSetupNanos[(int) Math.min(allSetupNanos.length - 1, Math.floor(p * allSetupNanos.length))]);
+        }
+    }
+
+    private record Attempt(long startedAt, String expected) {
+    }
+
+    private final Settings s;
+    private final SimNet net;
+    private final ServerHost server;
+    private final PeerHost[] peers;
+    private final SimNatType[] types;
+    private final Random plan;
+    private final Map<PeerHost, Map<Long, Attempt>> open = new HashMap<>();
+    private final TreeMap<String, TechniqueStats> byTechnique = new TreeMap<>();
+    private final TreeMap<String, Long> failures = new TreeMap<>();
+    private final List<Long> setups = new ArrayList<>();
+    private long connected;
+    private long failed;
+    private long asExpected;
+
+    private Population(Settings s) {
+        this.s = s;
+        this.net = new SimNet(s.seed);
+        this.plan = new Random(s.seed * 7919 + 1);
+        server = net.server("S", PairRun.SERVER, null, Link.ms(10), RendezvousConfig.defaults())
+                .alternatePort(PairRun.ALT_PORT).otherAddress(PairRun.OTHER);
+        net.bindingResponder("S2", PairRun.OTHER, null, Link.ms(10));
+        peers = new PeerHost[s.peers];
+        types = new SimNatType[s.peers];
+        for (int i = 0; i < s.peers; i++) {
+            SimNatType t = s.mix.draw(plan);
+            types[i] = t;
+            double up = 5 + plan.nextDouble() * 35;
+            // Public addresses from 11.0.0.0 on, private ones from 10.0.0.2 on: unique, so no aliasing.
+            InetSocketAddress pub = new InetSocketAddress(SimNet.ipv4(0x0B000000 + i), 1234);
+            String id = "p" + i;
+            if (t == null) {
+                peers[i] = net.peer(new PeerConfig(id, PairRun.SERVER, List.of(pub)), null, Link.ms(up));
+            } else {
+                Nat nat = net.nat("nat" + i, pub.getAddress().getHostAddress(), null, Link.ms(up), t.config);
+                InetSocketAddress priv = new InetSocketAddress(SimNet.ipv4(0x0A000002 + i), 1234);
+                peers[i] = net.peer(new PeerConfig(id, PairRun.SERVER, List.of(priv)), nat, Link.ms(1));
+            }
+            peers[i].forgetEvents().onEvent(this::onEvent);
+        }
+    }
+
+    /** Builds the population and runs every attempt to its end. */
+    public static Report run(Settings s) {
+        long wall = System.nanoTime();
+        Population p = new Population(s);
+        p.play();
+        return p.report((System.nanoTime() - wall) / 1e9);
+    }
+
+    private void play() {
+        long spread = s.registrationSpread.toNanos();
+        for (int i = 0; i < peers.length; i++) {
+            PeerHost h = peers[i];
+            net.at(spread * i / peers.length, h::start);
+        }
+        // Dials start once everyone had time to register and classify its NAT.
+        long first = spread + Duration.ofSeconds(2).toNanos();
+        long gap = (long) (1e9 / s.attemptsPerSecond);
+        for (int k = 0; k < s.attempts; k++) {
+            int a = plan.nextInt(peers.length);
+            int b = plan.nextInt(peers.length - 1);
+            if (b >= a) {
+                b++;
+            }
+            PeerHost dialer = peers[a];
+            PeerHost listener = peers[b];
+            String expected = expected(types[a], types[b]);
+            net.at(first + gap * k, () -> {
+                long id = dialer.agent.dial(net.now(), listener.name, PairRun.DIAL_TIMEOUT);
+                open.computeIfAbsent(dialer, x -> new HashMap<>()).put(id, new Attempt(net.now(), expected));
+                net.touch(dialer);
+            });
+        }
+        long end = first + gap * (long) s.attempts + PairRun.DIAL_TIMEOUT + Duration.ofSeconds(3).toNanos();
+        net.runTo(end);
+    }
+
+    /** The technique theory expects for a dialer behind {@code a} and a listener behind {@code b} (null: public). */
+    static String expected(SimNatType a, SimNatType b) {
+        if (b == null) {
+            return "direct";
+        }
+        if (a == null) {
+            return "connection-reversal";
+        }
+        return SimNatType.expected(a, b, false);
+    }
+
+    private void onEvent(PeerHost h, PeerHost.Timed t) {
+        if (t.event() instanceof PeerEvent.Connected c && c.dialId() >= 0) {
+            Attempt at = take(h, c.dialId());
+            if (at == null) {
+                return;
+            }
+            ConnectionInfo info = c.info();
+            String tech = info.technique().wireName();
+            connected++;
+            TechniqueStats st = byTechnique.computeIfAbsent(tech, x -> new TechniqueStats());
+            st.count++;
+            st.setup.add(info.setupNanos());
+            setups.add(info.setupNanos());
+            if (tech.equals(at.expected)) {
+                st.expectedCount++;
+                asExpected++;
+            }
+            long session = info.sessionId();
+            net.at(net.now() + 1_000_000_000L, () -> h.close(session));
+        } else if (t.event() instanceof PeerEvent.DialFailed f) {
+            if (take(h, f.dialId()) != null) {
+                failed++;
+                failures.merge(f.kind().name().toLowerCase(java.util.Locale.ROOT), 1L, Long::sum);
+            }
+        }
+    }
+
+    private Attempt take(PeerHost h, long dialId) {
+        Map<Long, Attempt> m = open.get(h);
+        return m == null ? null : m.remove(dialId);
+    }
+
+    private Report report(double wallSeconds) {
+        long[] all = setups.stream().mapToLong(Long::longValue).toArray();
+        Arrays.sort(all);
+        long unfinished = open.values().stream().mapToLong(Map::size).sum();
+        long mappings = 0;
+        for (Nat n : net.nats()) {
+            mappings += n.model().size();
+        }
+        long sessions = 0;
+        for (PeerHost p : peers) {
+            sessions += p.agent.sessionCount();
+        }
+        RendezvousService svc = server.service;
+        return new Report(s, connected, failed, unfinished, asExpected, byTechnique, failures, all, net.now() / 1e9,
+                wallSeconds, net.eventsProcessed(), net.packetsSent(), svc.stats().packetsIn(), svc.stats().packetsOut(),
+                svc.registrationCount(), svc.relaySessionCount(), svc.pendingIntroductionCount(), mappings, sessions,
+                net.traceHash(), net.drops());
+    }
+}
