@@ -41,7 +41,7 @@ final class BehaviorUdpHandler extends ChannelInboundHandlerAdapter {
             ByteBuf content = packet.content();
             byte[] bytes = new byte[content.readableBytes()];
             content.getBytes(content.readerIndex(), bytes);
-            BehaviorResponder.Reply reply = responder.handle(role, packet.sender(), bytes, 0, bytes.length);
+            BehaviorResponder.Reply reply = responder.handle(System.nanoTime(), role, packet.sender(), bytes, 0, bytes.length);
             if (reply != null) {
                 ReferenceCountUtil.release(msg);
                 Channel out = sockets.get(reply.from());

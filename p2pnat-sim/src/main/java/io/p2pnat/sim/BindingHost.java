@@ -1,5 +1,6 @@
 package io.p2pnat.sim;
 
+import io.p2pnat.core.SourceBudget;
 import io.p2pnat.core.Timers;
 import io.p2pnat.core.Transmit;
 import io.p2pnat.core.rendezvous.BindingResponder;
@@ -11,6 +12,8 @@ public final class BindingHost extends Host {
     private final int port;
     private final ArrayDeque<Transmit> out = new ArrayDeque<>();
     private long answered;
+    /** Meters answers per source address (RFC 5128 §6.2), as the real responder does. */
+    private final SourceBudget budget = new SourceBudget();
 
     BindingHost(SimNet net, String name, InetSocketAddress at, Realm realm, Link link) {
         super(net, name, at.getAddress(), realm, link);
@@ -32,7 +35,7 @@ public final class BindingHost extends Host {
 
     @Override
     void receive(long now, int p, InetSocketAddress from, byte[] data) {
-        byte[] answer = BindingResponder.answer(from, data, 0, data.length);
+        byte[] answer = BindingResponder.answer(now, budget, from, data, 0, data.length);
         if (answer != null) {
             answered++;
             out.add(new Transmit(from, answer));

@@ -61,6 +61,7 @@ public final class Population {
     /** What a run gave. */
     public record Report(Settings settings, long connected, long failed, long unfinished, long asExpected,
                          TreeMap<String, TechniqueStats> byTechnique, TreeMap<String, Long> failures,
+                         TreeMap<String, Long> mismatches,
                          long[] allSetupNanos, double virtualSeconds, double wallSeconds, long events, long packets,
                          long serverPacketsIn, long serverPacketsOut, int serverRegistrations, int serverRelaySessions,
                          int serverPendingIntroductions, long natMappings, long peerSessions, long traceHash,
@@ -96,6 +97,7 @@ public final class Population {
     private final Map<PeerHost, Map<Long, Attempt>> open = new HashMap<>();
     private final TreeMap<String, TechniqueStats> byTechnique = new TreeMap<>();
     private final TreeMap<String, Long> failures = new TreeMap<>();
+    private final TreeMap<String, Long> mismatches = new TreeMap<>();
     private final List<Long> setups = new ArrayList<>();
     private long connected;
     private long failed;
@@ -191,13 +193,17 @@ public final class Population {
             if (tech.equals(at.expected)) {
                 st.expectedCount++;
                 asExpected++;
+            } else {
+                mismatches.merge(at.expected + " -> " + tech, 1L, Long::sum);
             }
             long session = info.sessionId();
             net.at(net.now() + 1_000_000_000L, () -> h.close(session));
         } else if (t.event() instanceof PeerEvent.DialFailed f) {
-            if (take(h, f.dialId()) != null) {
+            Attempt at = take(h, f.dialId());
+            if (at != null) {
                 failed++;
                 failures.merge(f.kind().name().toLowerCase(java.util.Locale.ROOT), 1L, Long::sum);
+                mismatches.merge(at.expected + " -> failed", 1L, Long::sum);
             }
         }
     }
@@ -220,7 +226,7 @@ public final class Population {
             sessions += p.agent.sessionCount();
         }
         RendezvousService svc = server.service;
-        return new Report(s, connected, failed, unfinished, asExpected, byTechnique, failures, all, net.now() / 1e9,
+        return new Report(s, connected, failed, unfinished, asExpected, byTechnique, failures, mismatches, all, net.now() / 1e9,
                 wallSeconds, net.eventsProcessed(), net.packetsSent(), svc.stats().packetsIn(), svc.stats().packetsOut(),
                 svc.registrationCount(), svc.relaySessionCount(), svc.pendingIntroductionCount(), mappings, sessions,
                 net.traceHash(), net.drops());

@@ -53,7 +53,7 @@ public final class ServerHost extends Host {
         if (p == port) {
             service.handleInput(now, from, data, 0, data.length);
         } else {
-            byte[] answer = BindingResponder.answer(from, data, 0, data.length);
+            byte[] answer = BindingResponder.answer(now, service.sourceBudget(), from, data, 0, data.length);
             if (answer != null) {
                 alternateOut.add(new Transmit(from, answer));
             }

@@ -1,5 +1,6 @@
 package io.p2pnat.core.discovery;
 
+import io.p2pnat.core.SourceBudget;
 import io.p2pnat.wire.StunAttributeType;
 import io.p2pnat.wire.StunClass;
 import io.p2pnat.wire.StunMessage;
@@ -34,12 +35,20 @@ import java.util.Objects;
  * On the primary socket of a server without an alternate IP, a plain Binding request (no
  * CHANGE-REQUEST, no PADDING) is not this responder's: {@link #handle} returns null and the
  * rendezvous service answers it as it always has.
+ *
+ * <p>RFC 5128 §6.2 / amplification: answers carry RESPONSE-ORIGIN and OTHER-ADDRESS and so are
+ * about three times the size of a bare request (20 → 56+ bytes). {@link #handle(long,
+ * ServerSocketRole, InetSocketAddress, byte[], int, int)} meters them per source address with a
+ * {@link SourceBudget} (bytes out ≤ bytes in plus a small allowance; errors also rate-limited); a
+ * client that wants many answers quickly pads its requests with PADDING (§7.6) to the answer's size,
+ * as p2pnat's {@link NatCheck} does, and the padded answer is then no larger than its request.
  */
 public final class BehaviorResponder {
     private final InetSocketAddress primary;
     private final int altPort;
     private final InetAddress altIp;
     private final boolean originKnown;
+    private final SourceBudget budget = new SourceBudget();
 
     /** Where to send an answer, and from which socket. */
     public record Reply(ServerSocketRole from, InetSocketAddress to, byte[] payload) {
@@ -95,7 +104,29 @@ public final class BehaviorResponder {
     }
 
     /**
-     * Answers one datagram received on {@code arrivedOn} from {@code from}.
+     * Answers one datagram received on {@code arrivedOn} from {@code from} at {@code now}, within
+     * this responder's per-source budget: like {@link #handle(ServerSocketRole, InetSocketAddress,
+     * byte[], int, int)}, but null also when the answer is over the source's budget. Servers use this.
+     */
+    public Reply handle(long now, ServerSocketRole arrivedOn, InetSocketAddress from, byte[] buf, int off, int len) {
+        Reply r = handle(arrivedOn, from, buf, off, len);
+        if (r == null) {
+            return null;
+        }
+        boolean error = (r.payload()[1] & 0x10) != 0; // class bit C1: error response
+        boolean ok = error ? budget.error(now, from.getAddress(), len, r.payload().length)
+                : budget.answer(now, from.getAddress(), len, r.payload().length);
+        return ok ? r : null;
+    }
+
+    /** The per-source budget of {@link #handle(long, ServerSocketRole, InetSocketAddress, byte[], int, int)}. */
+    public SourceBudget sourceBudget() {
+        return budget;
+    }
+
+    /**
+     * Answers one datagram received on {@code arrivedOn} from {@code from}, unmetered (for callers
+     * that meter answers themselves, and tests).
      *
      * @return the reply, or null when the datagram is not a Binding request, or is a plain one on
      *     the primary socket of a server without an alternate IP (the rendezvous service's)

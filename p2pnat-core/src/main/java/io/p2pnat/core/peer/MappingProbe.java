@@ -29,7 +29,10 @@ final class MappingProbe {
     void start(long now, InetSocketAddress alternate, Random random, Queue<Transmit> out) {
         tid = TransactionId.random(random);
         to = alternate;
-        request = StunMessage.builder(StunMethod.BINDING, StunClass.REQUEST, tid).build().encode(null, true);
+        // Padded (RFC 5780 §7.6 PADDING) to the size of an IPv6 answer with FINGERPRINT, so the
+        // server's per-source amplification budget never holds the answer back.
+        request = StunMessage.builder(StunMethod.BINDING, StunClass.REQUEST, tid)
+                .addAttribute(io.p2pnat.wire.StunAttributeType.PADDING, new byte[20]).build().encode(null, true);
         sends = 1;
         due = now + RTO;
         out.add(new Transmit(to, request));

@@ -2,6 +2,7 @@ package io.p2pnat.core.rendezvous;
 
 import io.p2pnat.core.PeerIds;
 import io.p2pnat.core.Signaling;
+import io.p2pnat.core.SourceBudget;
 import io.p2pnat.core.Timers;
 import io.p2pnat.core.Transmit;
 import io.p2pnat.wire.StunAttributeType;
@@ -34,7 +35,10 @@ import java.util.Random;
  *       {@link #pollStreamCommand} says what to write, close or splice. CONNECT with
  *       {@code TRANSPORT=1} exchanges the TCP endpoints.</li>
  * </ul>
- * Unauthenticated requests are never answered with more bytes than they carried.
+ * Unauthenticated requests are never answered with more bytes than they carried, and are metered
+ * per source address by a {@link SourceBudget} (RFC 5128 §6.2): a Binding answer may exceed its
+ * request only within the budget's small allowance, and error answers (cookie challenges, 437 to
+ * unknown ids, 400) are also rate-limited per source. Over TCP the same budget applies.
  */
 public final class RendezvousService {
     private static final long COOKIE_BUCKET = 30_000_000_000L;
@@ -48,6 +52,7 @@ public final class RendezvousService {
     private final RendezvousStats stats = new RendezvousStats();
     private final RelayTable relays;
     private final StreamSessions streams;
+    private final SourceBudget budget = new SourceBudget();
     private int alternatePort;
     private InetSocketAddress otherAddress;
 
@@ -68,7 +73,7 @@ public final class RendezvousService {
         this.cookies = new AddressCookies(secret, COOKIE_BUCKET);
         this.introductions = new PendingIntroductions(config.maxPendingIntroductions());
         this.relays = new RelayTable(config.maxRelaySessions(), config.relayIdleTimeout().toNanos());
-        this.streams = new StreamSessions(config, streamConfig, registrations, relays, stats);
+        this.streams = new StreamSessions(config, streamConfig, registrations, relays, stats, budget);
     }
 
     /** Handles one datagram received from {@code from} at time {@code now}. */
@@ -94,11 +99,11 @@ public final class RendezvousService {
         StunClass cls = m.messageClass();
         if (cls == StunClass.REQUEST) {
             switch (method) {
-                case StunMethod.BINDING -> onBinding(from, m);
+                case StunMethod.BINDING -> onBinding(now, from, m, len);
                 case StunMethod.REGISTER -> onRegister(now, from, m, len);
                 case StunMethod.KEEPALIVE -> onKeepalive(now, from, m, len);
                 case StunMethod.CONNECT -> onConnect(now, from, m, len);
-                case StunMethod.LOOKUP -> onLookup(from, m, len);
+                case StunMethod.LOOKUP -> onLookup(now, from, m, len);
                 default -> stats.dropped++;
             }
         } else if (method == StunMethod.INTRODUCE
@@ -136,6 +141,11 @@ public final class RendezvousService {
 
     public RendezvousStats stats() {
         return stats;
+    }
+
+    /** The per-source budget for answers to unauthenticated requests (UDP and TCP). */
+    public SourceBudget sourceBudget() {
+        return budget;
     }
 
     /** Live registrations. */
@@ -211,17 +221,22 @@ public final class RendezvousService {
 
     // --- handlers -------------------------------------------------------------------------
 
-    private void onBinding(InetSocketAddress from, StunMessage m) {
+    private void onBinding(long now, InetSocketAddress from, StunMessage m, int requestLen) {
         stats.bindings++;
         StunMessage.Builder b = StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, m.transactionId())
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
-        send(from, b.build().encode(null, m.has(StunAttributeType.FINGERPRINT)));
+        byte[] answer = b.build().encode(null, m.has(StunAttributeType.FINGERPRINT));
+        if (!budget.answer(now, from.getAddress(), requestLen, answer.length)) {
+            stats.dropped++;
+            return;
+        }
+        send(from, answer);
     }
 
     private void onRegister(long now, InetSocketAddress from, StunMessage m, int requestLen) {
         String peerId = m.string(StunAttributeType.PEER_ID).orElse(null);
         if (!PeerIds.isValid(peerId)) {
-            replyUnauthenticatedError(from, m, Signaling.ERR_BAD_REQUEST, "bad peer id", requestLen);
+            replyUnauthenticatedError(now, from, m, Signaling.ERR_BAD_REQUEST, "bad peer id", requestLen);
             return;
         }
         byte[] cookie = m.bytes(StunAttributeType.COOKIE).orElse(null);
@@ -231,17 +246,17 @@ public final class RendezvousService {
                     .addErrorCode(Signaling.ERR_COOKIE_REQUIRED, "cookie")
                     .addAttribute(StunAttributeType.COOKIE, cookies.issue(from, now))
                     .build().encode();
-            sendIfNoAmplification(from, challenge, requestLen);
+            sendIfNoAmplification(now, from, challenge, requestLen);
             return;
         }
         List<InetSocketAddress> privates = m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT);
         if (privates.size() > Signaling.MAX_PRIVATE_ENDPOINTS) {
-            replyUnauthenticatedError(from, m, Signaling.ERR_BAD_REQUEST, "too many endpoints", requestLen);
+            replyUnauthenticatedError(now, from, m, Signaling.ERR_BAD_REQUEST, "too many endpoints", requestLen);
             return;
         }
         Registration existing = registrations.get(peerId);
         if (existing == null && registrations.size() >= config.maxRegistrations()) {
-            replyUnauthenticatedError(from, m, Signaling.ERR_CAPACITY, "server full", requestLen);
+            replyUnauthenticatedError(now, from, m, Signaling.ERR_CAPACITY, "server full", requestLen);
             return;
         }
         // Last registration wins: a restarted peer takes its id back. Binding ids to keys is
@@ -268,11 +283,11 @@ public final class RendezvousService {
     }
 
     /** Finds the sender's registration and checks its MESSAGE-INTEGRITY; null (and answered) if not. */
-    private Registration authenticate(InetSocketAddress from, StunMessage m, int requestLen) {
+    private Registration authenticate(long now, InetSocketAddress from, StunMessage m, int requestLen) {
         String peerId = m.string(StunAttributeType.PEER_ID).orElse(null);
         Registration r = peerId == null ? null : registrations.get(peerId);
         if (r == null) {
-            replyUnauthenticatedError(from, m, Signaling.ERR_NOT_REGISTERED, "register", requestLen);
+            replyUnauthenticatedError(now, from, m, Signaling.ERR_NOT_REGISTERED, "register", requestLen);
             return null;
         }
         if (!m.checkIntegrity(r.sessionKey)) {
@@ -287,7 +302,7 @@ public final class RendezvousService {
     }
 
     private void onKeepalive(long now, InetSocketAddress from, StunMessage m, int requestLen) {
-        Registration r = authenticate(from, m, requestLen);
+        Registration r = authenticate(now, from, m, requestLen);
         if (r == null) {
             return;
         }
@@ -299,8 +314,8 @@ public final class RendezvousService {
         send(from, b.build().encode(r.sessionKey, true));
     }
 
-    private void onLookup(InetSocketAddress from, StunMessage m, int requestLen) {
-        Registration r = authenticate(from, m, requestLen);
+    private void onLookup(long now, InetSocketAddress from, StunMessage m, int requestLen) {
+        Registration r = authenticate(now, from, m, requestLen);
         if (r == null) {
             return;
         }
@@ -317,7 +332,7 @@ public final class RendezvousService {
     }
 
     private void onConnect(long now, InetSocketAddress from, StunMessage m, int requestLen) {
-        Registration dialer = authenticate(from, m, requestLen);
+        Registration dialer = authenticate(now, from, m, requestLen);
         if (dialer == null) {
             return;
         }
@@ -442,14 +457,16 @@ public final class RendezvousService {
         send(to, bytes);
     }
 
-    private void replyUnauthenticatedError(InetSocketAddress to, StunMessage req, int code, String reason, int requestLen) {
+    private void replyUnauthenticatedError(long now, InetSocketAddress to, StunMessage req, int code, String reason,
+                                           int requestLen) {
         byte[] bytes = StunMessage.builder(req.method(), StunClass.ERROR_RESPONSE, req.transactionId())
                 .addErrorCode(code, reason).build().encode();
-        sendIfNoAmplification(to, bytes, requestLen);
+        sendIfNoAmplification(now, to, bytes, requestLen);
     }
 
-    private void sendIfNoAmplification(InetSocketAddress to, byte[] bytes, int requestLen) {
-        if (bytes.length > requestLen) {
+    /** Sends an error or challenge to an unauthenticated source: no larger than the request, rate-limited. */
+    private void sendIfNoAmplification(long now, InetSocketAddress to, byte[] bytes, int requestLen) {
+        if (!budget.error(now, to.getAddress(), requestLen, bytes.length)) {
             stats.dropped++;
             return;
         }

@@ -2,6 +2,7 @@ package io.p2pnat.core.rendezvous;
 
 import io.p2pnat.core.PeerIds;
 import io.p2pnat.core.Signaling;
+import io.p2pnat.core.SourceBudget;
 import io.p2pnat.core.Timers;
 import io.p2pnat.wire.StunAttributeType;
 import io.p2pnat.wire.StunClass;
@@ -27,7 +28,8 @@ import java.util.PriorityQueue;
  * {@link StreamConfig#handshakeTimeout}; anything that is not STUN closes it at once. A TCP
  * REGISTER needs the peer's UDP registration (that proved the UDP return route; the TCP handshake
  * proves this one) and its session key. One TCP registration per peer: a newer one closes the
- * older connection.
+ * older connection. Answers before authentication (Binding, 437) are metered by the service's
+ * {@link SourceBudget} as over UDP; an error that is refused closes the connection instead.
  */
 final class StreamSessions {
     /** Error: the attaching peer is not one of the introduction's two. */
@@ -49,6 +51,7 @@ final class StreamSessions {
     private final RegistrationTable registrations;
     private final RelayTable relays;
     private final RendezvousStats stats;
+    private final SourceBudget budget;
     private final Map<Long, StreamConnection> conns = new HashMap<>();
     private final Map<String, Long> registeredByPeer = new HashMap<>();
     private final Map<Long, Pairing> pairings = new HashMap<>();
@@ -57,7 +60,8 @@ final class StreamSessions {
     private int pending;
 
     StreamSessions(RendezvousConfig config, StreamConfig limits, RegistrationTable registrations,
-                   RelayTable relays, RendezvousStats stats) {
+                   RelayTable relays, RendezvousStats stats, SourceBudget budget) {
+        this.budget = budget;
         this.config = config;
         this.limits = limits;
         this.registrations = registrations;
@@ -196,23 +200,28 @@ final class StreamSessions {
             return;
         }
         switch (m.method()) {
-            case StunMethod.BINDING -> onBinding(c, m);
-            case StunMethod.REGISTER -> onRegister(now, c, m);
-            case StunMethod.KEEPALIVE -> onKeepalive(now, c, m);
-            case StunMethod.RELAY_ATTACH -> onAttach(now, c, m);
+            case StunMethod.BINDING -> onBinding(now, c, m, bytes.length);
+            case StunMethod.REGISTER -> onRegister(now, c, m, bytes.length);
+            case StunMethod.KEEPALIVE -> onKeepalive(now, c, m, bytes.length);
+            case StunMethod.RELAY_ATTACH -> onAttach(now, c, m, bytes.length);
             default -> stats.dropped++;
         }
     }
 
-    private void onBinding(StreamConnection c, StunMessage m) {
+    private void onBinding(long now, StreamConnection c, StunMessage m, int requestLen) {
         stats.bindings++;
-        write(c, StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, m.transactionId())
+        byte[] answer = StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, m.transactionId())
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, c.remote)
-                .build().encode(null, m.has(StunAttributeType.FINGERPRINT)));
+                .build().encode(null, m.has(StunAttributeType.FINGERPRINT));
+        if (!budget.answer(now, c.remote.getAddress(), requestLen, answer.length)) {
+            stats.dropped++;
+            return;
+        }
+        write(c, answer);
     }
 
-    private void onRegister(long now, StreamConnection c, StunMessage m) {
-        Registration r = authenticate(c, m);
+    private void onRegister(long now, StreamConnection c, StunMessage m, int requestLen) {
+        Registration r = authenticate(now, c, m, requestLen);
         if (r == null) {
             return;
         }
@@ -251,8 +260,8 @@ final class StreamSessions {
         write(c, b.build().encode(r.sessionKey, true));
     }
 
-    private void onKeepalive(long now, StreamConnection c, StunMessage m) {
-        Registration r = authenticate(c, m);
+    private void onKeepalive(long now, StreamConnection c, StunMessage m, int requestLen) {
+        Registration r = authenticate(now, c, m, requestLen);
         if (r == null) {
             return;
         }
@@ -271,8 +280,8 @@ final class StreamSessions {
                 .build().encode(r.sessionKey, true));
     }
 
-    private void onAttach(long now, StreamConnection c, StunMessage m) {
-        Registration r = authenticate(c, m);
+    private void onAttach(long now, StreamConnection c, StunMessage m, int requestLen) {
+        Registration r = authenticate(now, c, m, requestLen);
         if (r == null) {
             return;
         }
@@ -355,12 +364,18 @@ final class StreamSessions {
      * expired peers get an unsigned 437 (register first); a bad MESSAGE-INTEGRITY closes the
      * connection (§6.1: nothing more for a sender that cannot prove the key).
      */
-    private Registration authenticate(StreamConnection c, StunMessage m) {
+    private Registration authenticate(long now, StreamConnection c, StunMessage m, int requestLen) {
         String peerId = m.string(StunAttributeType.PEER_ID).orElse(null);
         Registration r = PeerIds.isValid(peerId) ? registrations.get(peerId) : null;
         if (r == null) {
-            write(c, StunMessage.builder(m.method(), StunClass.ERROR_RESPONSE, m.transactionId())
-                    .addErrorCode(Signaling.ERR_NOT_REGISTERED, "register").build().encode());
+            byte[] error = StunMessage.builder(m.method(), StunClass.ERROR_RESPONSE, m.transactionId())
+                    .addErrorCode(Signaling.ERR_NOT_REGISTERED, "register").build().encode();
+            if (budget.error(now, c.remote.getAddress(), requestLen, error.length)) {
+                write(c, error);
+            } else {
+                stats.dropped++;
+                close(c);
+            }
             return null;
         }
         if (!m.checkIntegrity(r.sessionKey)) {

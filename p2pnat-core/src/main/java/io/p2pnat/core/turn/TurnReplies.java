@@ -1,5 +1,6 @@
 package io.p2pnat.core.turn;
 
+import io.p2pnat.core.SourceBudget;
 import io.p2pnat.wire.StunAttributeType;
 import io.p2pnat.wire.StunClass;
 import io.p2pnat.wire.StunMessage;
@@ -22,11 +23,19 @@ import java.util.ArrayDeque;
  * FINGERPRINT), and any client that pads its first request to 52 bytes. Clients that send the
  * bare minimum (REQUESTED-TRANSPORT alone, 28 bytes; with FINGERPRINT, 36) get no answer unless
  * the operator allows {@link TurnConfig#amplificationSlack()} extra bytes.
+ *
+ * <p><b>Rate limit.</b> These answers are also rate-limited per source address (RFC 5128 §6.2) by
+ * a {@link SourceBudget}: a burst of {@link #ERROR_BURST}, then {@link #ERROR_RATE} per second
+ * (generous, since load generators and media servers open many allocations from one address);
+ * answers held back count as {@link TurnStats#rateLimited()}.
  */
 final class TurnReplies {
+    static final int ERROR_BURST = 256;
+    static final int ERROR_RATE = 128;
     private final TurnConfig config;
     private final ArrayDeque<TurnOutput> out;
     private final TurnStats stats;
+    private final SourceBudget budget = new SourceBudget(SourceBudget.DEFAULT_MAX_SOURCES, ERROR_BURST, ERROR_RATE);
 
     TurnReplies(TurnConfig config, ArrayDeque<TurnOutput> out, TurnStats stats) {
         this.config = config;
@@ -35,10 +44,14 @@ final class TurnReplies {
     }
 
     /** A 401 or 438 with REALM and NONCE, bounded by the request's size. */
-    void challenge(StunMessage req, InetSocketAddress to, int requestLength, int code, String nonce) {
+    void challenge(long now, StunMessage req, InetSocketAddress to, int requestLength, int code, String nonce) {
         byte[] bytes = smallest(req, requestLength, code, true, nonce);
         if (bytes == null) {
             stats.amplificationDrops++;
+            return;
+        }
+        if (!budget.error(now, to.getAddress(), requestLength + config.amplificationSlack(), bytes.length)) {
+            stats.rateLimited++;
             return;
         }
         if (code == TurnLimits.STALE_NONCE) {
@@ -50,10 +63,14 @@ final class TurnReplies {
     }
 
     /** An error (400) to an unauthenticated request, bounded by the request's size. */
-    void unauthenticatedError(StunMessage req, InetSocketAddress to, int requestLength, int code) {
+    void unauthenticatedError(long now, StunMessage req, InetSocketAddress to, int requestLength, int code) {
         byte[] bytes = smallest(req, requestLength, code, false, null);
         if (bytes == null) {
             stats.amplificationDrops++;
+            return;
+        }
+        if (!budget.error(now, to.getAddress(), requestLength + config.amplificationSlack(), bytes.length)) {
+            stats.rateLimited++;
             return;
         }
         stats.errors++;

@@ -178,15 +178,15 @@ public final class TurnService {
         int method = m.method();
         if (method != StunMethod.ALLOCATE && method != StunMethod.REFRESH
                 && method != StunMethod.CREATE_PERMISSION && method != StunMethod.CHANNEL_BIND) {
-            replies.unauthenticatedError(m, from, len, TurnLimits.BAD_REQUEST); // e.g. RFC 6062 over UDP
+            replies.unauthenticatedError(now, m, from, len, TurnLimits.BAD_REQUEST); // e.g. RFC 6062 over UDP
             return;
         }
         LongTermAuth.Result result = auth.check(m, from, now);
         if (!result.ok()) {
             if (result.error() == TurnLimits.BAD_REQUEST) {
-                replies.unauthenticatedError(m, from, len, TurnLimits.BAD_REQUEST);
+                replies.unauthenticatedError(now, m, from, len, TurnLimits.BAD_REQUEST);
             } else {
-                replies.challenge(m, from, len, result.error(), auth.nonce(from, now));
+                replies.challenge(now, m, from, len, result.error(), auth.nonce(from, now));
             }
             return;
         }

@@ -7,6 +7,7 @@ public final class TurnStats {
     long staleNonces;
     long errors;
     long amplificationDrops;
+    long rateLimited;
     long dropped;
     long permissionDrops;
     long allocationsCreated;
@@ -27,6 +28,8 @@ public final class TurnStats {
     public long errors() { return errors; }
     /** Answers to unauthenticated requests not sent because they were larger than the request. */
     public long amplificationDrops() { return amplificationDrops; }
+    /** Answers to unauthenticated requests held back by the per-source rate limit. */
+    public long rateLimited() { return rateLimited; }
     /** Datagrams dropped silently: malformed, no allocation, unbound channel, not allowed. */
     public long dropped() { return dropped; }
     /** Datagrams from peers without a permission, dropped (RFC 8656 §9). */

@@ -485,6 +485,7 @@ public final class TestNet {
         private RendezvousService service;
         private InetSocketAddress alternate;
         private final ArrayDeque<Transmit> alternateOut = new ArrayDeque<>();
+        private final io.p2pnat.core.SourceBudget alternateBudget = new io.p2pnat.core.SourceBudget();
 
         ServerNode(String name, InetSocketAddress at, Nat realm, long latency, RendezvousConfig config) {
             super(name, at, realm, latency);
@@ -521,7 +522,7 @@ public final class TestNet {
 
         @Override void input(long now, InetSocketAddress from, InetSocketAddress to, byte[] data) {
             if (to.equals(alternate)) {
-                byte[] answer = BindingResponder.answer(from, data, 0, data.length);
+                byte[] answer = BindingResponder.answer(now, alternateBudget, from, data, 0, data.length);
                 if (answer != null) {
                     alternateOut.add(new Transmit(from, answer));
                 }

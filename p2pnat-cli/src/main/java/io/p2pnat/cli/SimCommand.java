@@ -1,0 +1,95 @@
+package io.p2pnat.cli;
+
+import io.p2pnat.sim.Mix;
+import io.p2pnat.sim.Population;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * `p2pnat sim`: a population of peers behind simulated NATs (p2pnat-sim), every peer, NAT and
+ * the server the real state machines, dialing each other at random; prints what connected how.
+ */
+@Command(name = "sim", mixinStandardHelpOptions = true,
+        description = {"Simulate a population of peers behind a mix of NAT types (deterministic, virtual time):",
+                "direct rate per technique, relay share, setup-time percentiles, server load and state.",
+                "The default mix follows NAT Check's 82% endpoint-independent NATs (see Mix in p2pnat-sim)."})
+final class SimCommand implements Callable<Integer> {
+    @Option(names = "--peers", defaultValue = "1000", description = "peers (default ${DEFAULT-VALUE})")
+    int peers;
+
+    @Option(names = "--attempts", defaultValue = "2000", description = "dials between random pairs (default ${DEFAULT-VALUE})")
+    int attempts;
+
+    @Option(names = "--mix", description = "file of lines 'TYPE WEIGHT' (TYPE: EIM+EIF, EIM+ADF, EIM+APDF, ADM seq, APDM seq, APDM random, public)")
+    Path mixFile;
+
+    @Option(names = "--seed", defaultValue = "1", description = "random seed (default ${DEFAULT-VALUE}); same seed, same run")
+    long seed;
+
+    @Option(names = "--rate", description = "dials per virtual second (default: peers / 10, at least 100)")
+    Double rate;
+
+    @Override
+    public Integer call() throws Exception {
+        if (peers < 2 || attempts < 0) {
+            throw new Main.UsageError("--peers must be at least 2 and --attempts not negative");
+        }
+        if (rate != null && rate <= 0) {
+            throw new Main.UsageError("--rate must be positive");
+        }
+        Mix mix = mixFile == null ? Mix.DEFAULT : Mix.read(mixFile);
+        Population.Settings d = Population.Settings.of(peers, attempts, mix, seed);
+        Population.Settings s = rate == null ? d
+                : new Population.Settings(peers, attempts, mix, seed, rate, d.registrationSpread());
+        System.err.println("simulating " + peers + " peers, " + attempts + " attempts; mix: " + mix.describe());
+        print(Population.run(s), System.out);
+        return 0;
+    }
+
+    static void print(Population.Report r, PrintStream out) {
+        long n = r.settings().attempts();
+        Demo.Table t = new Demo.Table("technique", "attempts", "share", "as theory", "p50 ms", "p90 ms", "p99 ms");
+        for (Map.Entry<String, Population.TechniqueStats> e : r.byTechnique().entrySet()) {
+            Population.TechniqueStats st = e.getValue();
+            t.row(e.getKey(), String.valueOf(st.count), pct(st.count, n), pct(st.expectedCount, st.count),
+                    ms(st.percentileMs(0.5)), ms(st.percentileMs(0.9)), ms(st.percentileMs(0.99)));
+        }
+        if (r.failed() + r.unfinished() > 0) {
+            t.row("failed", String.valueOf(r.failed() + r.unfinished()), pct(r.failed() + r.unfinished(), n), "-", "-", "-", "-");
+        }
+        t.print(out);
+        out.println();
+        out.printf(Locale.ROOT, "direct %.1f%%, relayed %.1f%%, failed %d; as theory expects %.1f%%%n", 100 * r.directRate(),
+                100 * r.relayShare(), r.failed() + r.unfinished(), n == 0 ? 0 : 100.0 * r.asExpected() / n);
+        out.printf(Locale.ROOT, "setup time p50 %s ms, p90 %s ms, p99 %s ms%n", ms(r.percentileMs(0.5)), ms(r.percentileMs(0.9)),
+                ms(r.percentileMs(0.99)));
+        if (!r.mismatches().isEmpty()) {
+            out.println("not as theory (expected -> got): " + r.mismatches());
+        }
+        double v = r.virtualSeconds();
+        out.printf(Locale.ROOT, "server: %.0f messages/s in + out over %.1f virtual s; state at end: %d registrations, "
+                        + "%d relay sessions, %d pending introductions%n",
+                (r.serverPacketsIn() + r.serverPacketsOut()) / v, v, r.serverRegistrations(), r.serverRelaySessions(),
+                r.serverPendingIntroductions());
+        out.printf(Locale.ROOT, "network: %d packets, %d NAT mappings held at end, drops %s%n", r.packets(), r.natMappings(), r.drops());
+        out.printf(Locale.ROOT, "cost: %.2f s wall for %d events (%.0f events/s, %.0f events per attempt); trace hash %016x%n",
+                r.wallSeconds(), r.events(), r.events() / r.wallSeconds(), n == 0 ? 0 : (double) r.events() / n, r.traceHash());
+        if (n > 0) {
+            double perAttempt = r.wallSeconds() / n;
+            out.printf(Locale.ROOT, "at this cost 1,000,000 attempts take about %.0f s of wall time (goal: 60 s)%n", perAttempt * 1e6);
+        }
+    }
+
+    private static String pct(long part, long whole) {
+        return whole == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * part / whole);
+    }
+
+    private static String ms(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.0f", v);
+    }
+}
