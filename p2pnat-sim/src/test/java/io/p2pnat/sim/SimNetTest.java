@@ -79,7 +79,6 @@ class SimNetTest {
      * key it already issued); enable this test then.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("p2pnat-core: duplicated REGISTER desynchronises the session key")
     void duplicatedRegisterStillRegisters() {
         PairRun.Result dup = PairRun.run(new SimNet(3), SimNatType.EIM_EIF.config, SimNatType.EIM_EIF.config,
                 PairRun.Latencies.uniform(10), l -> l.withDuplication(1));

@@ -58,9 +58,11 @@ public record Introduction(long introId, byte[] introKey, String peerId, boolean
      * path can be found, so the relay should carry the session at once.
      */
     public boolean bothMappingsDependent() {
+        // Two sequential NATs can still meet by prediction (both sides predict in step); any
+        // other per-destination pair has no direct path (RFC 5128 §5).
         return localMapping == io.p2pnat.core.Signaling.NAT_DEPENDENT
                 && remoteMapping == io.p2pnat.core.Signaling.NAT_DEPENDENT
-                && !localNat.predictable() && !remoteNat.predictable();
+                && !(localNat.predictable() && remoteNat.predictable());
     }
 
     /** We are behind a random-port per-destination NAT and the peer behind an endpoint-independent one. */

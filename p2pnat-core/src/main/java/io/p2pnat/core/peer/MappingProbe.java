@@ -17,8 +17,9 @@ import java.util.Random;
  * RFC 5780 §4.3 with a port instead of a second address). Hole punching needs that (RFC 5128 §3.3).
  */
 final class MappingProbe {
-    private static final long RTO = 250_000_000L;
-    private static final int MAX_SENDS = 3;
+    private static final long RTO = 200_000_000L;
+    /** Four tries (2 s at worst): a lost probe must not cost the classification on a lossy path. */
+    private static final int MAX_SENDS = 4;
 
     private TransactionId tid;
     private InetSocketAddress to;

@@ -13,6 +13,9 @@ final class Registration {
     final List<InetSocketAddress> privateEndpoints;
     InetSocketAddress publicEndpoint;
     long expiresAt;
+    /** The REGISTER that made this registration and our answer, to answer its retransmissions alike. */
+    io.p2pnat.wire.TransactionId registerTid;
+    byte[] registerAnswer;
     /** The peer's own report of its NAT's mapping behaviour ({@code Signaling.NAT_*}). */
     int natMapping;
     /** The peer's report of its NAT's port allocation (NAT-ALLOCATION value), or null. */

@@ -255,6 +255,12 @@ public final class RendezvousService {
             return;
         }
         Registration existing = registrations.get(peerId);
+        if (existing != null && m.transactionId().equals(existing.registerTid) && from.equals(existing.publicEndpoint)) {
+            // A retransmitted or duplicated REGISTER: answer with the same session key, or the
+            // peer keeps the first answer's key and every later signed request would fail.
+            send(from, existing.registerAnswer);
+            return;
+        }
         if (existing == null && registrations.size() >= config.maxRegistrations()) {
             replyUnauthenticatedError(now, from, m, Signaling.ERR_CAPACITY, "server full", requestLen);
             return;
@@ -279,7 +285,10 @@ public final class RendezvousService {
             b.addAddress(StunAttributeType.OTHER_ADDRESS, otherAddress);
         }
         software(b);
-        send(from, b.build().encode(sessionKey, true));
+        byte[] answer = b.build().encode(sessionKey, true);
+        registration.registerTid = m.transactionId();
+        registration.registerAnswer = answer;
+        send(from, answer);
     }
 
     /** Finds the sender's registration and checks its MESSAGE-INTEGRITY; null (and answered) if not. */
