@@ -58,8 +58,11 @@ final class Demo {
         Optional<String> why = Lab.unavailableReason();
         if (why.isPresent()) {
             err.println("The NAT lab cannot run here: " + why.get());
-            err.println("Running the same exchange on loopback instead (no NAT in the way).");
-            return loopback(out);
+            err.println("Showing RFC 5128's figures on the simulator instead (the same peer and server code on a");
+            err.println("virtual Internet: 20 ms to the server, 10 ms per NAT), then one real exchange on loopback.");
+            boolean simOk = simulated(out);
+            out.println();
+            return loopback(out) == 0 && simOk ? 0 : Main.EXIT_FAILURE;
         }
         Lab.cleanupStale();
         Table t = new Table("scenario", "technique", "via", "expected", "setup ms", "rtt ms", "echoed", "server pkts");
@@ -111,6 +114,24 @@ final class Demo {
         out.println("introduction); the " + COUNT + " echoed messages went peer to peer, not through it, except in the");
         out.println("relay scenario, where both NATs map per destination and the server relays them.");
         return allOk ? 0 : Main.EXIT_FAILURE;
+    }
+
+    /** Figures 1-5 on the simulator; true if each took the technique and path theory expects. */
+    private static boolean simulated(PrintStream out) {
+        Table t = new Table("scenario (simulated)", "technique", "via", "expected", "setup ms");
+        boolean ok = true;
+        List<Scenario> order = new ArrayList<>(List.of(Scenario.values()));
+        order.sort((a, b) -> a.name().compareTo(b.name()));
+        List<io.p2pnat.sim.SimFigures.Row> rows = io.p2pnat.sim.SimFigures.runAll(1);
+        for (int i = 0; i < rows.size(); i++) {
+            io.p2pnat.sim.SimFigures.Row r = rows.get(i);
+            Scenario s = order.get(i);
+            ok &= r.connected() && expectedTechnique(s).equals(r.technique()) && expectedVia(s).equals(r.via());
+            t.row(r.figure(), r.connected() ? r.technique() : "FAILED: " + r.error(), String.valueOf(r.via()),
+                    expectedTechnique(s) + "/" + expectedVia(s), String.valueOf(r.setupMs()));
+        }
+        t.print(out);
+        return ok;
     }
 
     private static int loopback(PrintStream out) throws Exception {

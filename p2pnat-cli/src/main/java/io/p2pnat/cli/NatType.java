@@ -1,5 +1,6 @@
 package io.p2pnat.cli;
 
+import io.p2pnat.core.peer.TechniqueTheory;
 import io.p2pnat.lab.NatBehaviour;
 
 /** The NAT types of the technique matrix (RFC 4787 mapping, allocation and filtering). */
@@ -32,30 +33,13 @@ enum NatType {
         return this == EIM_EIF || this == EIM_ADF;
     }
 
-    /**
-     * The technique theory expects between a dialer behind {@code a} and a listener behind
-     * {@code b} (RFC 5128 §3.3-3.6, §5; birthday punching for random against port-restricted):
-     * hole punching when both map independently; port prediction when a side allocates
-     * sequentially and the other is not random; a random side is reached by plain punching only
-     * through loose filtering, by birthday punching (UDP) through port-restricted filtering, and
-     * otherwise only the relay is left.
-     */
+    /** This type's traits for {@link TechniqueTheory}. */
+    TechniqueTheory.Traits traits() {
+        return new TechniqueTheory.Traits(endpointIndependent(), predictable(), this == APDM_RANDOM, looseFiltering());
+    }
+
+    /** The technique theory expects between a dialer behind {@code a} and a listener behind {@code b}. */
     static String expected(NatType a, NatType b, boolean tcp) {
-        String punch = tcp ? "tcp-hole-punch" : "udp-hole-punch";
-        if (a.endpointIndependent() && b.endpointIndependent()) {
-            return punch;
-        }
-        boolean random = a == APDM_RANDOM || b == APDM_RANDOM;
-        if (!random) {
-            return tcp ? "tcp-port-prediction" : "udp-port-prediction";
-        }
-        NatType other = a == APDM_RANDOM ? b : a;
-        if (other.looseFiltering()) {
-            return punch;
-        }
-        if (other == EIM_APDF && !tcp) {
-            return "birthday-punch";
-        }
-        return "relay";
+        return TechniqueTheory.expected(a.traits(), b.traits(), tcp);
     }
 }

@@ -42,12 +42,18 @@ public final class NatModel {
     private static final class Binding {
         final Key key;
         final int port;
+        final boolean tcp;
         long lastUsed;
         final Set<Object> permits;
 
         Binding(Key key, int port, long now, boolean permitsNeeded) {
+            this(key, port, now, permitsNeeded, false);
+        }
+
+        Binding(Key key, int port, long now, boolean permitsNeeded, boolean tcp) {
             this.key = key;
             this.port = port;
+            this.tcp = tcp;
             this.lastUsed = now;
             this.permits = permitsNeeded ? new HashSet<>(2) : null;
         }
@@ -58,6 +64,9 @@ public final class NatModel {
     private NatConfig config;
     private final Map<Key, Binding> outbound = new HashMap<>();
     private final Map<Integer, Binding> byPort = new HashMap<>();
+    /** TCP mappings: their own port space (as Linux conntrack keeps per protocol), the same allocator. */
+    private final Map<Key, Binding> tcpOutbound = new HashMap<>();
+    private final Map<Integer, Binding> tcpByPort = new HashMap<>();
     private int nextSequential;
     private long lastAllocation = Long.MIN_VALUE;
     private long allocations;
@@ -83,6 +92,8 @@ public final class NatModel {
         config = c;
         outbound.clear();
         byPort.clear();
+        tcpOutbound.clear();
+        tcpByPort.clear();
     }
 
     /**
@@ -90,6 +101,21 @@ public final class NatModel {
      * endpoint it gets, or null when no port is free.
      */
     public InetSocketAddress outbound(long now, InetSocketAddress inside, InetSocketAddress destination) {
+        return outbound(now, inside, destination, false);
+    }
+
+    /**
+     * A TCP segment from {@code inside} to {@code destination} leaves: as {@link #outbound} for
+     * TCP's own mappings (the segment that makes a mapping is the SYN; filtering permissions are
+     * per mapping, as for UDP). Returns null when no port is free.
+     */
+    public InetSocketAddress outboundTcp(long now, InetSocketAddress inside, InetSocketAddress destination) {
+        return outbound(now, inside, destination, true);
+    }
+
+    private InetSocketAddress outbound(long now, InetSocketAddress inside, InetSocketAddress destination, boolean tcp) {
+        Map<Key, Binding> outbound = tcp ? tcpOutbound : this.outbound;
+        Map<Integer, Binding> byPort = tcp ? tcpByPort : this.byPort;
         Key key = new Key(inside, switch (config.mapping()) {
             case ENDPOINT_INDEPENDENT -> null;
             case ADDRESS_DEPENDENT -> destination.getAddress();
@@ -102,11 +128,11 @@ public final class NatModel {
         }
         if (b == null) {
             steal(now);
-            int port = allocate(now, inside.getPort());
+            int port = allocate(now, inside.getPort(), byPort);
             if (port < 0) {
                 return null;
             }
-            b = new Binding(key, port, now, config.filtering() != Behaviour.ENDPOINT_INDEPENDENT);
+            b = new Binding(key, port, now, config.filtering() != Behaviour.ENDPOINT_INDEPENDENT, tcp);
             outbound.put(key, b);
             byPort.put(port, b);
             allocations++;
@@ -123,7 +149,16 @@ public final class NatModel {
      * inside endpoint, or null (see {@link #refusal}).
      */
     public InetSocketAddress inbound(long now, InetSocketAddress source, int port) {
-        Binding b = live(now, port);
+        return inbound(now, source, port, false);
+    }
+
+    /** As {@link #inbound}, for a TCP segment (TCP's own mappings). */
+    public InetSocketAddress inboundTcp(long now, InetSocketAddress source, int port) {
+        return inbound(now, source, port, true);
+    }
+
+    private InetSocketAddress inbound(long now, InetSocketAddress source, int port, boolean tcp) {
+        Binding b = live(now, port, tcp);
         if (b == null || b.key == null || !admits(b, source)) {
             return null;
         }
@@ -132,12 +167,21 @@ public final class NatModel {
 
     /** Why {@link #inbound} refused: {@link #NO_MAPPING} or {@link #FILTERED}. */
     public String refusal(long now, InetSocketAddress source, int port) {
-        Binding b = live(now, port);
+        return refusal(now, source, port, false);
+    }
+
+    /** As {@link #refusal}, for a TCP segment. */
+    public String refusalTcp(long now, InetSocketAddress source, int port) {
+        return refusal(now, source, port, true);
+    }
+
+    private String refusal(long now, InetSocketAddress source, int port, boolean tcp) {
+        Binding b = live(now, port, tcp);
         return b == null || b.key == null ? NO_MAPPING : FILTERED;
     }
 
-    private Binding live(long now, int port) {
-        Binding b = byPort.get(port);
+    private Binding live(long now, int port, boolean tcp) {
+        Binding b = (tcp ? tcpByPort : byPort).get(port);
         if (b != null && expired(b, now)) {
             remove(b);
             return null;
@@ -158,9 +202,9 @@ public final class NatModel {
     }
 
     private void remove(Binding b) {
-        byPort.remove(b.port);
+        (b.tcp ? tcpByPort : byPort).remove(b.port);
         if (b.key != null) {
-            outbound.remove(b.key);
+            (b.tcp ? tcpOutbound : outbound).remove(b.key);
         }
     }
 
@@ -174,7 +218,7 @@ public final class NatModel {
             double mean = config.stealPerSecond() * (now - lastAllocation) / 1e9;
             int k = Math.min(MAX_STOLEN_PER_ALLOCATION, poisson(mean));
             for (int i = 0; i < k; i++) {
-                int port = allocate(now, LOW_PORT + random.nextInt(PORTS));
+                int port = allocate(now, LOW_PORT + random.nextInt(PORTS), byPort);
                 if (port < 0) {
                     break;
                 }
@@ -203,7 +247,7 @@ public final class NatModel {
         return k;
     }
 
-    private boolean free(long now, int port) {
+    private boolean free(long now, int port, Map<Integer, Binding> byPort) {
         Binding b = byPort.get(port);
         if (b != null && expired(b, now)) {
             remove(b);
@@ -212,32 +256,32 @@ public final class NatModel {
         return b == null;
     }
 
-    private int allocate(long now, int preferred) {
+    private int allocate(long now, int preferred, Map<Integer, Binding> byPort) {
         if (byPort.size() >= PORTS) {
-            sweep(now);
+            sweep(now, byPort);
             if (byPort.size() >= PORTS) {
                 return -1;
             }
         }
         switch (config.allocation()) {
             case PRESERVING -> {
-                if (preferred >= LOW_PORT && free(now, preferred)) {
+                if (preferred >= LOW_PORT && free(now, preferred, byPort)) {
                     return preferred;
                 }
-                return randomFree(now);
+                return randomFree(now, byPort);
             }
             case SEQUENTIAL -> {
                 for (int tries = 0; tries < PORTS; tries++) {
                     int port = nextSequential;
                     nextSequential = wrap(nextSequential + config.delta());
-                    if (free(now, port)) {
+                    if (free(now, port, byPort)) {
                         return port;
                     }
                 }
                 return -1;
             }
             default -> {
-                return randomFree(now);
+                return randomFree(now, byPort);
             }
         }
     }
@@ -246,30 +290,30 @@ public final class NatModel {
         return Math.floorMod(port - LOW_PORT, PORTS) + LOW_PORT;
     }
 
-    private int randomFree(long now) {
+    private int randomFree(long now, Map<Integer, Binding> byPort) {
         for (int tries = 0; tries < 64; tries++) {
             int port = LOW_PORT + random.nextInt(PORTS);
-            if (free(now, port)) {
+            if (free(now, port, byPort)) {
                 return port;
             }
         }
         int start = LOW_PORT + random.nextInt(PORTS);
         for (int i = 0; i < PORTS; i++) {
             int port = wrap(start + i);
-            if (free(now, port)) {
+            if (free(now, port, byPort)) {
                 return port;
             }
         }
         return -1;
     }
 
-    private void sweep(long now) {
+    private void sweep(long now, Map<Integer, Binding> byPort) {
         for (Iterator<Binding> it = byPort.values().iterator(); it.hasNext(); ) {
             Binding b = it.next();
             if (expired(b, now)) {
                 it.remove();
                 if (b.key != null) {
-                    outbound.remove(b.key);
+                    (b.tcp ? tcpOutbound : outbound).remove(b.key);
                 }
             }
         }
