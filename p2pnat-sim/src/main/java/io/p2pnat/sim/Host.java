@@ -42,6 +42,11 @@ public abstract class Host {
 
     abstract long nextTimeout();
 
+    /** This host's TCP stack, or null when it speaks no TCP (segments to it are dropped). */
+    TcpStack tcpStack() {
+        return null;
+    }
+
     abstract void timeout(long now);
 
     /** Hands everything the state machine wants sent to {@link SimNet#send}, and its events to observers. */

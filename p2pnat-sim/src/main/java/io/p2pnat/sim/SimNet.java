@@ -279,6 +279,98 @@ public final class SimNet {
         arrive(nat.inside, src, inside, data);
     }
 
+    // --- TCP ------------------------------------------------------------------------------
+
+    /**
+     * {@code h} sends a TCP segment from {@code from} to {@code to}. Segments take the same links
+     * and NATs as datagrams; a NAT translates them through its TCP mappings
+     * ({@link NatModel#outboundTcp}), and an unsolicited inbound SYN is dropped, or answered with
+     * an RST from the NAT when its config says so ({@link NatConfig#tcpRst()}).
+     */
+    void sendTcp(Host h, InetSocketAddress from, InetSocketAddress to, TcpSegment seg) {
+        sent++;
+        record('S', from, to, seg.hash());
+        if (trace != null) {
+            log(h.name + " sends tcp " + Endpoints.format(from) + " -> " + Endpoints.format(to) + " " + seg.describe());
+        }
+        cross(h.link, h.name, from, to, () -> arriveTcp(h.realm, from, to, seg));
+    }
+
+    private void arriveTcp(Realm realm, InetSocketAddress src, InetSocketAddress dst, TcpSegment seg) {
+        InetAddress ip = dst.getAddress();
+        Host h = realm.hosts.get(ip);
+        if (h != null) {
+            cross(h.link, h.name, src, dst, () -> deliverTcp(h, src, dst, seg));
+            return;
+        }
+        Nat child = realm.nats.get(ip);
+        if (child != null) {
+            cross(child.uplink, child.name, src, dst, () -> inboundTcp(child, src, dst, seg));
+            return;
+        }
+        Nat nat = realm.nat;
+        if (nat == null) {
+            drop("internet", "no route", src, dst);
+            return;
+        }
+        InetSocketAddress mapped = nat.model.outboundTcp(now, src, dst);
+        if (mapped == null) {
+            drop(nat.name, "ports exhausted", src, dst);
+            return;
+        }
+        if (ip.equals(nat.publicIp)) {
+            if (nat.config().hairpinning()) {
+                inboundTcp(nat, mapped, dst, seg);
+            } else {
+                drop(nat.name, "no hairpin", src, dst);
+            }
+            return;
+        }
+        cross(nat.uplink, nat.name, mapped, dst, () -> arriveTcp(nat.parent, mapped, dst, seg));
+    }
+
+    private void inboundTcp(Nat nat, InetSocketAddress src, InetSocketAddress dst, TcpSegment seg) {
+        InetSocketAddress inside = nat.model.inboundTcp(now, src, dst.getPort());
+        if (inside == null) {
+            drop(nat.name, "tcp " + nat.model.refusalTcp(now, src, dst.getPort()), src, dst);
+            if (seg.isOpening() && nat.config().tcpRst()) {
+                TcpSegment rst = TcpSegment.control(TcpSegment.RST | TcpSegment.ACK, 0, seg.seq() + 1);
+                record('S', dst, src, rst.hash());
+                if (trace != null) {
+                    log(nat.name + " answers tcp " + Endpoints.format(dst) + " -> " + Endpoints.format(src) + " " + rst.describe());
+                }
+                cross(nat.uplink, nat.name, dst, src, () -> arriveTcp(nat.parent, dst, src, rst));
+            }
+            return;
+        }
+        arriveTcp(nat.inside, src, inside, seg);
+    }
+
+    private void deliverTcp(Host h, InetSocketAddress from, InetSocketAddress to, TcpSegment seg) {
+        TcpStack stack = h.tcpStack();
+        if (stack == null) {
+            drop(h.name, "no tcp", from, to);
+            return;
+        }
+        delivered++;
+        record('R', from, to, seg.hash());
+        if (trace != null) {
+            log(h.name + " receives tcp " + Endpoints.format(from) + " -> " + Endpoints.format(to) + " " + seg.describe());
+        }
+        stack.receive(now, to.getPort(), from, seg);
+        touch(h);
+    }
+
+    private void record(char kind, InetSocketAddress from, InetSocketAddress to, int dataHash) {
+        long h = traceHash;
+        h = h * 31 + now;
+        h = h * 31 + kind;
+        h = h * 31 + from.hashCode();
+        h = h * 31 + to.hashCode();
+        h = h * 31 + dataHash;
+        traceHash = h;
+    }
+
     private void deliver(Host h, InetSocketAddress from, InetSocketAddress to, byte[] data) {
         if (!h.listens(to.getPort())) {
             drop(h.name, "port closed", from, to);

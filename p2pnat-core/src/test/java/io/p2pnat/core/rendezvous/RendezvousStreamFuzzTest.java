@@ -20,6 +20,7 @@ class RendezvousStreamFuzzTest {
     @FuzzTest(maxDuration = "2s")
     void streams(FuzzedDataProvider data) {
         StunStreamFramer framer = new StunStreamFramer();
+        boolean framerDone = false; // after -1 the server closes the connection: stop feeding
         int conns = data.consumeInt(1, 3);
         long[] ids = new long[conns];
         for (int i = 0; i < conns; i++) {
@@ -31,9 +32,10 @@ class RendezvousStreamFuzzTest {
             byte[] chunk = data.consumeBytes(1 + data.consumeInt(0, 300));
             SERVICE.handleStreamData(now, ids[which], chunk, 0, chunk.length);
             int off = 0;
-            while (off < chunk.length) {
+            while (!framerDone && off < chunk.length) {
                 int used = framer.take(chunk, off, chunk.length - off);
                 if (used < 0) {
+                    framerDone = true;
                     break;
                 }
                 check(used > 0 && used <= chunk.length - off, "framer consumed " + used);
