@@ -32,11 +32,44 @@ public final class PeerHost extends Host {
     private List<Timed> events = new ArrayList<>();
     private BiConsumer<PeerHost, Timed> listener;
     private int peakSockets;
+    private final PeerConfig config;
+    private TcpStack tcpStack;
+    private TcpPeer tcp;
 
     PeerHost(SimNet net, PeerConfig config, Realm realm, Link link, Random random) {
         super(net, config.peerId(), config.privateEndpoints().get(0).getAddress(), realm, link);
         this.agent = new PeerAgent(config, random);
         this.mainPort = config.privateEndpoints().get(0).getPort();
+        this.config = config;
+    }
+
+    /**
+     * Gives this peer a TCP stack and the TCP side of the peer ({@link TcpPeer}): once the agent
+     * has registered, it registers over TCP from the punching port; TCP introductions are punched.
+     */
+    public PeerHost withTcp() {
+        if (tcp == null) {
+            tcpStack = new TcpStack(net, this, new Random(net.nextSeed()));
+            tcp = new TcpPeer(this, tcpStack, agent, config, mainPort, new Random(net.nextSeed()));
+        }
+        return this;
+    }
+
+    /** The TCP side, or null without {@link #withTcp()}. */
+    public TcpPeer tcp() {
+        return tcp;
+    }
+
+    @Override
+    TcpStack tcpStack() {
+        return tcpStack;
+    }
+
+    /** Dials {@code target} over TCP now (needs {@link #withTcp()}); the result is a {@link TcpPeer.Outcome}. */
+    public long dialTcp(String target, long timeoutNanos) {
+        long id = agent.dial(net.now(), target, timeoutNanos, true);
+        net.touch(this);
+        return id;
     }
 
     /** Starts registration now. */
@@ -138,16 +171,36 @@ public final class PeerHost extends Host {
 
     @Override
     long nextTimeout() {
-        return agent.nextTimeout();
+        if (tcp == null) {
+            return agent.nextTimeout();
+        }
+        return Math.min(agent.nextTimeout(), Math.min(tcpStack.nextTimeout(), tcp.nextTimeout()));
     }
 
     @Override
     void timeout(long now) {
-        agent.handleTimeout(now);
+        if (tcp == null) {
+            agent.handleTimeout(now);
+            return;
+        }
+        if (now >= agent.nextTimeout()) {
+            agent.handleTimeout(now);
+        }
+        tcpStack.timeout(now);
+        tcp.timeout(now);
     }
 
     @Override
     void flush(long now) {
+        boolean more = true;
+        while (more) {
+            more = flushOnce(now);
+        }
+    }
+
+    /** Drains the agent once; true when the TCP side may have made the agent queue more. */
+    private boolean flushOnce(long now) {
+        boolean tcpCalled = false;
         for (Transmit t = agent.pollTransmit(); t != null; t = agent.pollTransmit()) {
             net.send(this, local(t.socket()), t.destination(), t.payload());
         }
@@ -168,6 +221,14 @@ public final class PeerHost extends Host {
                 listener.accept(this, t);
             }
             net.recordEvent(name + " event " + e.getClass().getSimpleName());
+            if (tcp != null && e instanceof PeerEvent.Registered) {
+                tcp.start(now);
+                tcpCalled = true;
+            } else if (tcp != null && e instanceof PeerEvent.TcpIntroduced ti) {
+                tcp.introduce(now, ti);
+                tcpCalled = true;
+            }
         }
+        return tcpCalled;
     }
 }

@@ -19,6 +19,9 @@ public final class ServerHost extends Host {
     public final RendezvousService service;
     private int alternatePort;
     private final ArrayDeque<Transmit> alternateOut = new ArrayDeque<>();
+    private TcpStack tcpStack;
+    private final java.util.Map<Long, TcpStack.Conn> tcpConns = new java.util.LinkedHashMap<>();
+    private final java.util.Map<TcpStack.Conn, TcpStack.Conn> spliced = new java.util.LinkedHashMap<>();
 
     ServerHost(SimNet net, String name, InetSocketAddress at, Realm realm, Link link, RendezvousConfig config, Random random) {
         super(net, name, at.getAddress(), realm, link);
@@ -43,6 +46,108 @@ public final class ServerHost extends Host {
         return this;
     }
 
+    /**
+     * Accepts TCP on the main port and drives the service's stream sessions (TCP registration,
+     * RELAY-ATTACH) through its stream API: opened, data, closed in; Write, Close and Splice out.
+     * A splice copies bytes both ways and forwards FIN and RST, as the real server does.
+     */
+    public ServerHost withTcp() {
+        if (tcpStack == null) {
+            tcpStack = new TcpStack(net, this, new Random(net.nextSeed()));
+            tcpStack.listen(port);
+            tcpStack.listener(new Streams());
+        }
+        return this;
+    }
+
+    @Override
+    TcpStack tcpStack() {
+        return tcpStack;
+    }
+
+    /** Connections spliced now (two per relayed stream). */
+    public int splicedStreams() {
+        return spliced.size();
+    }
+
+    private final class Streams implements TcpStack.Listener {
+        @Override
+        public void connected(long now, TcpStack.Conn c) {
+            tcpStack.abort(now, c);
+        }
+
+        @Override
+        public void connectFailed(long now, TcpStack.Conn c, boolean refused) {
+        }
+
+        @Override
+        public void accepted(long now, TcpStack.Conn c) {
+            tcpConns.put(c.id(), c);
+            service.handleStreamOpened(now, c.id(), c.remote());
+        }
+
+        @Override
+        public void data(long now, TcpStack.Conn c, byte[] bytes) {
+            TcpStack.Conn other = spliced.get(c);
+            if (other != null) {
+                tcpStack.write(now, other, bytes);
+            } else if (tcpConns.containsKey(c.id())) {
+                service.handleStreamData(now, c.id(), bytes, 0, bytes.length);
+            }
+        }
+
+        @Override
+        public void finished(long now, TcpStack.Conn c) {
+            TcpStack.Conn other = spliced.get(c);
+            if (other != null) {
+                tcpStack.close(now, other);
+            } else {
+                if (tcpConns.remove(c.id()) != null) {
+                    service.handleStreamClosed(now, c.id());
+                }
+                tcpStack.close(now, c);
+            }
+        }
+
+        @Override
+        public void reset(long now, TcpStack.Conn c) {
+            TcpStack.Conn other = spliced.remove(c);
+            if (other != null) {
+                spliced.remove(other);
+                tcpStack.abort(now, other);
+            } else if (tcpConns.remove(c.id()) != null) {
+                service.handleStreamClosed(now, c.id());
+            }
+        }
+    }
+
+    private void streamCommands(long now) {
+        for (io.p2pnat.core.rendezvous.StreamCommand cmd = service.pollStreamCommand(); cmd != null; cmd = service.pollStreamCommand()) {
+            if (cmd instanceof io.p2pnat.core.rendezvous.StreamCommand.Write w) {
+                TcpStack.Conn c = tcpConns.get(w.connId());
+                if (c != null) {
+                    tcpStack.write(now, c, w.bytes());
+                }
+            } else if (cmd instanceof io.p2pnat.core.rendezvous.StreamCommand.Close cl) {
+                TcpStack.Conn c = tcpConns.remove(cl.connId());
+                if (c != null) {
+                    tcpStack.close(now, c);
+                }
+            } else if (cmd instanceof io.p2pnat.core.rendezvous.StreamCommand.Splice sp) {
+                TcpStack.Conn a = tcpConns.remove(sp.connIdA());
+                TcpStack.Conn b = tcpConns.remove(sp.connIdB());
+                if (a != null && b != null) {
+                    spliced.put(a, b);
+                    spliced.put(b, a);
+                } else if (a != null) {
+                    tcpStack.abort(now, a);
+                } else if (b != null) {
+                    tcpStack.abort(now, b);
+                }
+            }
+        }
+    }
+
     @Override
     boolean listens(int p) {
         return p == port || (alternatePort != 0 && p == alternatePort);
@@ -62,12 +167,19 @@ public final class ServerHost extends Host {
 
     @Override
     long nextTimeout() {
-        return service.nextTimeout();
+        return tcpStack == null ? service.nextTimeout() : Math.min(service.nextTimeout(), tcpStack.nextTimeout());
     }
 
     @Override
     void timeout(long now) {
-        service.handleTimeout(now);
+        if (tcpStack == null) {
+            service.handleTimeout(now);
+            return;
+        }
+        if (now >= service.nextTimeout()) {
+            service.handleTimeout(now);
+        }
+        tcpStack.timeout(now);
     }
 
     @Override
@@ -79,6 +191,9 @@ public final class ServerHost extends Host {
         InetSocketAddress alt = new InetSocketAddress(ip, alternatePort);
         for (Transmit t = alternateOut.poll(); t != null; t = alternateOut.poll()) {
             net.send(this, alt, t.destination(), t.payload());
+        }
+        if (tcpStack != null) {
+            streamCommands(now);
         }
     }
 }

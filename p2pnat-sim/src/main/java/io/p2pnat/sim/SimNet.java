@@ -135,6 +135,11 @@ public final class SimNet {
         return now;
     }
 
+    /** A seed for a new random source of some simulated part, from the simulator's seed. */
+    long nextSeed() {
+        return seeds.nextLong();
+    }
+
     public long seed() {
         return seed;
     }

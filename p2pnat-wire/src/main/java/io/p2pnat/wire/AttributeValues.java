@@ -80,6 +80,9 @@ final class AttributeValues {
       case RESERVATION_TOKEN:
         return exactly(value, 8);
       case USERHASH:
+      case STATIC_KEY:
+      case KEY_PROOF:
+      case SERVER_KEY:
         return exactly(value, 32);
       case USE_CANDIDATE:
       case DONT_FRAGMENT:

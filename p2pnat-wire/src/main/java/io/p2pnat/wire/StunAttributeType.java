@@ -123,6 +123,12 @@ public final class StunAttributeType {
    * 2 sequential, 3 random; signed port delta; the last public port seen, 16 bits).
    */
   public static final int NAT_ALLOCATION = 0xC010;
+  /** p2pnat: a peer's long-term identity public key (X25519, 32 bytes). */
+  public static final int STATIC_KEY = 0xC011;
+  /** p2pnat: proof of the identity key: HMAC-SHA256 under X25519(peer, server) over cookie and id. */
+  public static final int KEY_PROOF = 0xC012;
+  /** p2pnat: the server's X25519 key for identity proofs (32 bytes). */
+  public static final int SERVER_KEY = 0xC013;
 
   private static final Map<Integer, String> NAMES = new HashMap<>();
 
@@ -179,6 +185,9 @@ public final class StunAttributeType {
     NAMES.put(TCP_PRIVATE_ENDPOINT, "TCP-PRIVATE-ENDPOINT");
     NAMES.put(TRANSPORT, "TRANSPORT");
     NAMES.put(NAT_ALLOCATION, "NAT-ALLOCATION");
+    NAMES.put(STATIC_KEY, "STATIC-KEY");
+    NAMES.put(KEY_PROOF, "KEY-PROOF");
+    NAMES.put(SERVER_KEY, "SERVER-KEY");
   }
 
   private StunAttributeType() {}

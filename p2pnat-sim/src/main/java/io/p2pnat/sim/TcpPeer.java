@@ -1,0 +1,524 @@
+package io.p2pnat.sim;
+
+import io.p2pnat.core.Timers;
+import io.p2pnat.core.peer.ConnectionInfo;
+import io.p2pnat.core.peer.Introduction;
+import io.p2pnat.core.peer.PeerAgent;
+import io.p2pnat.core.peer.PeerConfig;
+import io.p2pnat.core.peer.PeerEvent;
+import io.p2pnat.core.tcp.StreamAuth;
+import io.p2pnat.core.tcp.StunStreamDecoder;
+import io.p2pnat.core.tcp.TcpAction;
+import io.p2pnat.core.tcp.TcpPunch;
+import io.p2pnat.wire.StunAttributeType;
+import io.p2pnat.wire.StunClass;
+import io.p2pnat.wire.StunMessage;
+import io.p2pnat.wire.StunMethod;
+import io.p2pnat.wire.StunParseException;
+import io.p2pnat.wire.TransactionId;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The TCP side of a simulated peer, as p2pnat-peer's {@code TcpDriver} does it over real sockets,
+ * here over a {@link TcpStack}: a listening socket and a server connection on the punching port
+ * (the UDP port number, SO_REUSEPORT semantics), TCP registration signed by the {@link PeerAgent},
+ * and for each {@link PeerEvent.TcpIntroduced} the real {@link TcpPunch}: connect attempts,
+ * accepted streams (named by their first message's USERNAME), RELAY-ATTACH streams to the server,
+ * {@link StreamAuth} on each, selection and nomination. The chosen stream is handed over: its
+ * bytes are kept and can be written with {@link #send}.
+ */
+public final class TcpPeer implements TcpStack.Listener {
+    private static final long KEEPALIVE = 15_000_000_000L;
+    private static final long AUTH_TIMEOUT = 5_000_000_000L;
+    private static final long RECONNECT = 5_000_000_000L;
+
+    /** A decided TCP introduction: the chosen stream's info, or why none was. */
+    public record Outcome(long at, long dialId, ConnectionInfo info, String failure) {
+        public boolean connected() {
+            return info != null;
+        }
+    }
+
+    private enum Kind { CONTROL, ATTEMPT, ACCEPTED, RELAY }
+
+    private static final class Punch {
+        final TcpPunch connector;
+        final long dialId;
+        final Introduction intro;
+
+        Punch(TcpPunch connector, long dialId) {
+            this.connector = connector;
+            this.dialId = dialId;
+            this.intro = connector.introduction();
+        }
+    }
+
+    private static final class Stream {
+        final long id;
+        final Kind kind;
+        final TcpStack.Conn conn;
+        final InetSocketAddress remote;
+        Punch punch;
+        long attemptId = -1;
+        long deadline;
+        boolean connected;
+        StreamAuth auth;
+        final StunStreamDecoder decoder = new StunStreamDecoder();
+        boolean relayAttached;
+        boolean reportedAuthenticated;
+        boolean handedOver;
+        boolean inputEnded;
+        final ByteArrayOutputStream received = new ByteArrayOutputStream();
+
+        Stream(long id, Kind kind, TcpStack.Conn conn) {
+            this.id = id;
+            this.kind = kind;
+            this.conn = conn;
+            this.remote = conn.remote();
+        }
+    }
+
+    private final PeerHost host;
+    private final TcpStack stack;
+    private final PeerAgent agent;
+    private final PeerConfig config;
+    private final int port;
+    private final List<InetSocketAddress> privateEndpoints;
+    private final Random random;
+    private final Map<Long, Punch> punches = new LinkedHashMap<>();
+    private final Map<TcpStack.Conn, Stream> streams = new LinkedHashMap<>();
+    private final List<Outcome> outcomes = new ArrayList<>();
+    private final Map<Long, Stream> chosen = new LinkedHashMap<>();
+    private long nextStreamId = 1;
+    private boolean started;
+    private Stream control;
+    private final StunStreamDecoder controlDecoder = new StunStreamDecoder();
+    private TransactionId registerTid;
+    private long keepaliveDue = Timers.NEVER;
+    private long reconnectDue = Timers.NEVER;
+    private InetSocketAddress tcpPublic;
+    private String registrationError;
+
+    TcpPeer(PeerHost host, TcpStack stack, PeerAgent agent, PeerConfig config, int port, Random random) {
+        this.host = host;
+        this.stack = stack;
+        this.agent = agent;
+        this.config = config;
+        this.port = port;
+        this.random = random;
+        List<InetSocketAddress> privs = new ArrayList<>();
+        config.privateEndpoints().forEach(p -> privs.add(new InetSocketAddress(p.getAddress(), port)));
+        this.privateEndpoints = List.copyOf(privs);
+        stack.listener(this);
+        stack.listen(port);
+    }
+
+    // --- observation ----------------------------------------------------------------------
+
+    /** Our TCP public endpoint as the server saw it, once registered over TCP. */
+    public InetSocketAddress tcpPublic() {
+        return tcpPublic;
+    }
+
+    public boolean registered() {
+        return tcpPublic != null;
+    }
+
+    public String registrationError() {
+        return registrationError;
+    }
+
+    public List<Outcome> outcomes() {
+        return List.copyOf(outcomes);
+    }
+
+    /** The first outcome (dial or incoming), or null. */
+    public Outcome outcome() {
+        return outcomes.isEmpty() ? null : outcomes.get(0);
+    }
+
+    /** Bytes received on the chosen stream of introduction {@code introId} after the hand-over. */
+    public byte[] received(long introId) {
+        Stream s = chosen.get(introId);
+        return s == null ? new byte[0] : s.received.toByteArray();
+    }
+
+    /** Writes application bytes on the chosen stream of {@code introId}. */
+    public boolean send(long introId, byte[] bytes) {
+        Stream s = chosen.get(introId);
+        boolean ok = s != null && stack.write(host.net.now(), s.conn, bytes);
+        host.net.touch(host);
+        return ok;
+    }
+
+    // --- driving (from PeerHost) ----------------------------------------------------------
+
+    /** The UDP agent registered: open the server connection from the punching port. */
+    void start(long now) {
+        if (!started) {
+            started = true;
+            connectControl(now);
+        }
+    }
+
+    void introduce(long now, PeerEvent.TcpIntroduced t) {
+        boolean relay = config.relayFallback();
+        long budget = relay ? config.punchBudget().toNanos() * 2 : Long.MAX_VALUE / 4;
+        TcpPunch p = new TcpPunch(t.intro(), now, t.deadline(), agent.serverRttNanos(), budget, relay);
+        p.measureSetupFrom(t.setupOrigin());
+        Punch punch = new Punch(p, t.dialId());
+        punches.put(t.intro().introId(), punch);
+        p.start(now);
+        runActions(punch, now);
+    }
+
+    long nextTimeout() {
+        long next = Math.min(keepaliveDue, reconnectDue);
+        for (Stream s : streams.values()) {
+            if (!s.handedOver && s.deadline > 0) {
+                next = Math.min(next, s.deadline);
+            }
+        }
+        for (Punch p : punches.values()) {
+            next = Math.min(next, p.connector.nextTimeout());
+        }
+        return next;
+    }
+
+    void timeout(long now) {
+        if (now >= keepaliveDue) {
+            keepaliveDue = Timers.NEVER;
+            sendControl(StunMethod.KEEPALIVE);
+        }
+        if (now >= reconnectDue) {
+            reconnectDue = Timers.NEVER;
+            connectControl(now);
+        }
+        for (Stream s : new ArrayList<>(streams.values())) {
+            if (!s.handedOver && s.deadline > 0 && now >= s.deadline && streams.get(s.conn) == s) {
+                drop(now, s);
+                if (s.kind == Kind.ATTEMPT && !s.connected && s.punch != null) {
+                    s.punch.connector.onConnectResult(now, s.attemptId, false, false);
+                    runActions(s.punch, now);
+                }
+            }
+        }
+        for (Punch p : new ArrayList<>(punches.values())) {
+            if (now >= p.connector.nextTimeout()) {
+                p.connector.onTimeout(now);
+                runActions(p, now);
+            }
+        }
+    }
+
+    // --- control connection -----------------------------------------------------------------
+
+    private void connectControl(long now) {
+        TcpStack.Conn c = stack.connect(now, port, config.server());
+        if (c == null) {
+            reconnectDue = now + RECONNECT;
+            return;
+        }
+        control = new Stream(nextStreamId++, Kind.CONTROL, c);
+        streams.put(c, control);
+    }
+
+    private void sendControl(int method) {
+        if (control == null || !control.connected) {
+            return;
+        }
+        TransactionId tid = TransactionId.random(random);
+        StunMessage.Builder b = StunMessage.builder(method, StunClass.REQUEST, tid)
+                .addString(StunAttributeType.PEER_ID, config.peerId());
+        if (method == StunMethod.REGISTER) {
+            privateEndpoints.forEach(p -> b.addXorAddress(StunAttributeType.TCP_PRIVATE_ENDPOINT, p));
+            registerTid = tid;
+        }
+        byte[] bytes = agent.signForServer(b);
+        if (bytes != null) {
+            stack.write(host.net.now(), control.conn, bytes);
+        }
+    }
+
+    private void onControlData(long now, byte[] bytes) {
+        controlDecoder.feed(bytes, 0, bytes.length);
+        try {
+            byte[] raw;
+            while ((raw = controlDecoder.next()) != null) {
+                StunMessage m = StunMessage.decode(raw);
+                boolean authentic = agent.fromServer(m);
+                if (m.method() == StunMethod.REGISTER && m.transactionId().equals(registerTid)) {
+                    if (m.messageClass() == StunClass.SUCCESS_RESPONSE && authentic) {
+                        InetSocketAddress mapped = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
+                        agent.setTcpEndpoints(mapped, privateEndpoints);
+                        tcpPublic = mapped;
+                        keepaliveDue = now + KEEPALIVE;
+                        host.net.recordEvent(host.name + " tcp registered " + mapped);
+                    } else if (m.messageClass() == StunClass.ERROR_RESPONSE) {
+                        registrationError = m.errorCode().orElse(0) + " " + m.errorReason().orElse("");
+                    }
+                } else if (m.method() == StunMethod.KEEPALIVE && authentic) {
+                    keepaliveDue = now + KEEPALIVE;
+                }
+            }
+        } catch (StunStreamDecoder.StreamFormatException | StunParseException e) {
+            controlLost(now);
+        }
+    }
+
+    private void controlLost(long now) {
+        if (control != null) {
+            drop(now, control);
+            control = null;
+        }
+        reconnectDue = now + RECONNECT;
+    }
+
+    // --- punching ---------------------------------------------------------------------------
+
+    private void runActions(Punch p, long now) {
+        TcpAction a;
+        while ((a = p.connector.poll()) != null) {
+            if (a instanceof TcpAction.Connect c) {
+                attempt(p, c, now);
+            } else if (a instanceof TcpAction.AttachRelay) {
+                TcpStack.Conn conn = stack.connect(now, 0, config.server());
+                if (conn != null) {
+                    Stream s = new Stream(nextStreamId++, Kind.RELAY, conn);
+                    s.punch = p;
+                    s.deadline = now + 10_000_000_000L;
+                    streams.put(conn, s);
+                }
+            } else if (a instanceof TcpAction.Select sel) {
+                select(now, p, sel);
+            } else if (a instanceof TcpAction.Fail f) {
+                finish(now, p);
+                outcomes.add(new Outcome(now, p.dialId, null, f.reason()));
+                host.net.recordEvent(host.name + " tcp failed");
+            }
+        }
+    }
+
+    private void attempt(Punch p, TcpAction.Connect c, long now) {
+        TcpStack.Conn conn = stack.connect(now, port, c.remote());
+        if (conn == null) {
+            // The 4-tuple is taken (an accepted stream from there): as a refusal, retried after a gap.
+            p.connector.onConnectResult(now, c.attemptId(), false, true);
+            return;
+        }
+        Stream s = new Stream(nextStreamId++, Kind.ATTEMPT, conn);
+        s.punch = p;
+        s.attemptId = c.attemptId();
+        s.deadline = now + c.timeoutNanos();
+        streams.put(conn, s);
+    }
+
+    private void established(long now, Stream s) {
+        s.connected = true;
+        s.deadline = now + AUTH_TIMEOUT;
+        if (s.kind == Kind.CONTROL) {
+            s.deadline = 0;
+            sendControl(StunMethod.REGISTER);
+        } else if (s.kind == Kind.ATTEMPT) {
+            s.punch.connector.onConnectResult(now, s.attemptId, true, false);
+            s.auth = new StreamAuth(s.punch.intro, config.peerId(), random);
+            stack.write(now, s.conn, s.auth.hello());
+        } else if (s.kind == Kind.RELAY) {
+            StunMessage.Builder b = StunMessage.builder(StunMethod.RELAY_ATTACH, StunClass.REQUEST, TransactionId.random(random))
+                    .addString(StunAttributeType.PEER_ID, config.peerId())
+                    .addAttribute(StunAttributeType.INTRO_ID, ByteBuffer.allocate(8).putLong(s.punch.intro.introId()).array());
+            byte[] bytes = agent.signForServer(b);
+            s.deadline = now + 15_000_000_000L;
+            if (bytes != null) {
+                stack.write(now, s.conn, bytes);
+            }
+        }
+    }
+
+    private void onStreamData(long now, Stream s, byte[] bytes) {
+        s.decoder.feed(bytes, 0, bytes.length);
+        try {
+            byte[] raw;
+            while (!s.handedOver && streams.get(s.conn) == s && (raw = s.decoder.next()) != null) {
+                onStreamMessage(now, s, raw);
+            }
+        } catch (StunStreamDecoder.StreamFormatException | StunParseException e) {
+            failStream(now, s);
+        }
+    }
+
+    private void onStreamMessage(long now, Stream s, byte[] raw) throws StunParseException {
+        if (s.kind == Kind.RELAY && !s.relayAttached) {
+            StunMessage m = StunMessage.decode(raw);
+            if (m.method() != StunMethod.RELAY_ATTACH || m.messageClass() != StunClass.SUCCESS_RESPONSE) {
+                throw new StunParseException("relay refused");
+            }
+            s.relayAttached = true;
+            s.deadline = now + AUTH_TIMEOUT;
+            s.auth = new StreamAuth(s.punch.intro, config.peerId(), random);
+            stack.write(now, s.conn, s.auth.hello());
+            return;
+        }
+        if (s.auth == null) {
+            // An accepted stream: its first message names the introduction.
+            StunMessage m = StunMessage.decode(raw);
+            String user = m.string(StunAttributeType.USERNAME).orElse("");
+            Punch p = null;
+            if (user.length() > 17 && user.charAt(16) == ':') {
+                try {
+                    p = punches.get(Long.parseUnsignedLong(user.substring(0, 16), 16));
+                } catch (NumberFormatException e) {
+                    p = null;
+                }
+            }
+            if (p == null || p.connector.isDone()) {
+                throw new StunParseException("stream for no introduction of ours");
+            }
+            s.punch = p;
+            s.auth = new StreamAuth(p.intro, config.peerId(), random);
+            stack.write(now, s.conn, s.auth.hello());
+        }
+        for (byte[] reply : s.auth.onMessage(raw)) {
+            stack.write(now, s.conn, reply);
+        }
+        if (s.auth.authenticated() && !s.reportedAuthenticated) {
+            s.reportedAuthenticated = true;
+            s.punch.connector.onAuthenticated(now, s.id, s.remote, s.kind == Kind.RELAY);
+            runActions(s.punch, now);
+        }
+        if (s.auth.nominated() && s.reportedAuthenticated && !s.handedOver) {
+            s.punch.connector.onNominated(now, s.id, s.remote, s.kind == Kind.RELAY);
+            runActions(s.punch, now);
+        }
+    }
+
+    private void select(long now, Punch p, TcpAction.Select sel) {
+        Stream winner = null;
+        for (Stream s : streams.values()) {
+            if (s.id == sel.streamId()) {
+                winner = s;
+            }
+        }
+        if (winner == null) {
+            return;
+        }
+        if (p.intro.dialer()) {
+            stack.write(now, winner.conn, winner.auth.nomination(random));
+        }
+        winner.handedOver = true;
+        finish(now, p);
+        byte[] rest = winner.decoder.drainRemainder();
+        winner.received.write(rest, 0, rest.length);
+        chosen.put(p.intro.introId(), winner);
+        outcomes.add(new Outcome(now, p.dialId, sel.info(), null));
+        host.net.recordEvent(host.name + " tcp selected " + sel.info().technique().wireName() + " " + sel.info().path());
+    }
+
+    /** The introduction is decided: its other streams are reset. */
+    private void finish(long now, Punch p) {
+        punches.remove(p.intro.introId());
+        for (Stream s : new ArrayList<>(streams.values())) {
+            if (s.punch == p && !s.handedOver) {
+                drop(now, s);
+            }
+        }
+    }
+
+    private void failStream(long now, Stream s) {
+        drop(now, s);
+        if (s.punch != null && !s.punch.connector.isDone()) {
+            if (s.kind == Kind.ATTEMPT && !s.connected) {
+                s.punch.connector.onConnectResult(now, s.attemptId, false, false);
+            } else {
+                s.punch.connector.onStreamFailed(now, s.remote);
+            }
+            runActions(s.punch, now);
+        }
+    }
+
+    private void drop(long now, Stream s) {
+        streams.remove(s.conn);
+        stack.abort(now, s.conn);
+    }
+
+    // --- TcpStack.Listener ------------------------------------------------------------------
+
+    @Override
+    public void connected(long now, TcpStack.Conn c) {
+        Stream s = streams.get(c);
+        if (s == null) {
+            stack.abort(now, c);
+            return;
+        }
+        established(now, s);
+    }
+
+    @Override
+    public void connectFailed(long now, TcpStack.Conn c, boolean refused) {
+        Stream s = streams.remove(c);
+        if (s == null) {
+            return;
+        }
+        if (s.kind == Kind.CONTROL) {
+            control = null;
+            reconnectDue = now + RECONNECT;
+        } else if (s.kind == Kind.ATTEMPT && s.punch != null && !s.punch.connector.isDone()) {
+            s.punch.connector.onConnectResult(now, s.attemptId, false, refused);
+            runActions(s.punch, now);
+        }
+    }
+
+    @Override
+    public void accepted(long now, TcpStack.Conn c) {
+        Stream s = new Stream(nextStreamId++, Kind.ACCEPTED, c);
+        s.connected = true;
+        s.deadline = now + AUTH_TIMEOUT;
+        streams.put(c, s);
+    }
+
+    @Override
+    public void data(long now, TcpStack.Conn c, byte[] bytes) {
+        Stream s = streams.get(c);
+        if (s == null) {
+            return;
+        }
+        if (s.kind == Kind.CONTROL) {
+            onControlData(now, bytes);
+        } else if (s.handedOver) {
+            s.received.write(bytes, 0, bytes.length);
+        } else {
+            onStreamData(now, s, bytes);
+        }
+    }
+
+    @Override
+    public void finished(long now, TcpStack.Conn c) {
+        ended(now, c);
+    }
+
+    @Override
+    public void reset(long now, TcpStack.Conn c) {
+        ended(now, c);
+    }
+
+    private void ended(long now, TcpStack.Conn c) {
+        Stream s = streams.get(c);
+        if (s == null) {
+            return;
+        }
+        if (s.kind == Kind.CONTROL) {
+            controlLost(now);
+        } else if (s.handedOver) {
+            s.inputEnded = true;
+        } else {
+            failStream(now, s);
+        }
+    }
+}
