@@ -24,6 +24,8 @@ final class ConnectionJson {
                 .put("remote", Endpoints.format(info.remote()))
                 .put("mapped", info.mapped() == null ? null : Endpoints.format(info.mapped()))
                 .put("setupMs", Timers.millis(info.setupNanos()))
-                .put("checkRttMs", info.checkRttNanos() < 0 ? null : Timers.millis(info.checkRttNanos()));
+                .put("checkRttMs", info.checkRttNanos() < 0 ? null : Timers.millis(info.checkRttNanos()))
+                .put("encrypted", info.peerKey() != null)
+                .put("peerKey", info.peerKey());
     }
 }

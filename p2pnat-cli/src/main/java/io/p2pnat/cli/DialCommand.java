@@ -36,6 +36,10 @@ final class DialCommand implements Callable<Integer> {
     @Option(names = "--size", paramLabel = "B", defaultValue = "64", description = "Bytes per message, 8-1200 (default: ${DEFAULT-VALUE}).")
     int size;
 
+    @Option(names = "--expect-key", paramLabel = "KEY",
+            description = "Refuse the peer unless its identity key is this one (fingerprint or 64 hex digits).")
+    String expectKey;
+
     @Option(names = "--interval", paramLabel = "MS", defaultValue = "0",
             description = "Milliseconds between messages; 0 sends as fast as the echo window allows (default: ${DEFAULT-VALUE}).")
     long intervalMs;
@@ -68,7 +72,7 @@ final class DialCommand implements Callable<Integer> {
             return dialStream(wait);
         }
         try (Peer peer = opts.start()) {
-            Connection c = peer.dial(target, wait);
+            Connection c = peer.dial(target, wait, expectKey);
             ConnectionInfo info = c.initialInfo();
             c.onPathChange(newInfo -> {
                 synchronized (System.out) {
@@ -105,6 +109,7 @@ final class DialCommand implements Callable<Integer> {
                         + info.path() + " via " + info.via().wireName() + " " + Endpoints.format(info.remote())
                         + (info.local() == null ? "" : " (local " + Endpoints.format(info.local()) + ")")
                         + " in " + Timers.millis(info.setupNanos()) + " ms");
+                System.out.println("encrypted end to end; peer key " + info.peerKey());
                 System.out.println("echoed " + r.echoed() + "/" + count + " messages of " + size + " bytes"
                         + (r.medianRttMs() < 0 ? "" : ", median rtt " + Math.round(r.medianRttMs() * 1000) / 1000.0 + " ms"));
             }
@@ -126,7 +131,7 @@ final class DialCommand implements Callable<Integer> {
 
     private Integer dialStream(Duration wait) throws Exception {
         try (Peer peer = opts.start()) {
-            StreamConnection c = peer.dialStream(target, wait);
+            StreamConnection c = peer.dialStream(target, wait, expectKey);
             ConnectionInfo info = c.info();
             StreamEcho.Result r = StreamEcho.run(c, count, size);
             c.close();
@@ -144,6 +149,7 @@ final class DialCommand implements Callable<Integer> {
                 System.out.println("connected to " + info.peer() + " by " + info.technique().wireName() + " (tcp), "
                         + info.path() + " via " + info.via().wireName() + " " + Endpoints.format(info.remote())
                         + " in " + Timers.millis(info.setupNanos()) + " ms");
+                System.out.println("encrypted end to end; peer key " + info.peerKey());
                 System.out.println("echoed " + r.echoed() + "/" + count + " messages of " + size + " bytes"
                         + (r.rttMs() < 0 ? "" : ", rtt " + Math.round(r.rttMs() * 1000) / 1000.0 + " ms")
                         + (r.mbPerSecond() > 0 ? ", " + Math.round(r.mbPerSecond() * 10) / 10.0 + " MB/s" : ""));

@@ -43,7 +43,7 @@ final class ListenCommand implements Callable<Integer> {
             startStreamAcceptor(peer, out);
         }
         Runtime.getRuntime().addShutdownHook(new Thread(peer::close, "p2pnat-listen-shutdown"));
-        System.err.println("registered as " + opts.id + (tcp ? " (udp+tcp)" : " (udp)") + " at " + Endpoints.format(Endpoints.parse(opts.server, 3478))
+        System.err.println("registered as " + opts.id + (tcp ? " (udp+tcp)" : " (udp)") + " with key " + peer.keyFingerprint() + " at " + Endpoints.format(Endpoints.parse(opts.server, 3478))
                 + "; public endpoint " + Endpoints.format(peer.publicEndpoint()) + ", private "
                 + peer.privateEndpoints().stream().map(Endpoints::format).collect(Collectors.joining(", ", "[", "]")));
         System.err.flush();

@@ -19,6 +19,10 @@ final class PeerOptions {
     @Option(names = "--json", description = "Machine-readable output.")
     boolean json;
 
+    @Option(names = "--key", paramLabel = "FILE",
+            description = "Identity key file, created on first use with owner-only permissions (default: ~/.p2pnat/keys/ID.key).")
+    java.nio.file.Path keyFile;
+
     @Option(names = "--no-relay", description = "Never fall back to the server's relay: direct paths only.")
     boolean noRelay;
 
@@ -61,7 +65,9 @@ final class PeerOptions {
         }
         Peer.Builder b;
         try {
-            b = Peer.builder().server(server).id(id).localPort(localPort)
+            java.nio.file.Path key = keyFile != null ? keyFile
+                    : java.nio.file.Path.of(System.getProperty("user.home"), ".p2pnat", "keys", id + ".key");
+            b = Peer.builder().server(server).id(id).localPort(localPort).identity(io.p2pnat.peer.IdentityFile.loadOrCreate(key))
                     .relay(!noRelay).punchBudget(java.time.Duration.ofMillis(punchBudgetMs)).tcp(withTcp);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError("bad --server: " + e.getMessage());

@@ -20,6 +20,8 @@ public final class Signaling {
     public static final int ERR_UNKNOWN_PEER = 404;
     /** Error: the sender is not registered (expired); it should register again. */
     public static final int ERR_NOT_REGISTERED = 437;
+    /** Error: the peer id is bound to another identity key. */
+    public static final int ERR_KEY_MISMATCH = 403;
     /** Error: the server holds as many registrations as it may. */
     public static final int ERR_CAPACITY = 508;
 
@@ -39,6 +41,8 @@ public final class Signaling {
      * peers' existing server sessions: no relay port per session).
      */
     public static final byte RELAY_FRAME = (byte) 0xD2;
+    /** Secure-channel handshake frame: [0xD3][8-byte session id][Noise handshake message]. */
+    public static final byte HANDSHAKE_FRAME = (byte) 0xD3;
     /** Attribute: the server's alternate port answering STUN Binding (uint32). */
     public static final int ATTR_ALT_PORT = io.p2pnat.wire.StunAttributeType.ALT_PORT;
     /** Attribute: a peer's NAT mapping class (1 byte, see {@code NAT_*}). */

@@ -21,6 +21,8 @@ public final class P2pException extends Exception {
         NOT_REGISTERED,
         /** The connection or peer is closed. */
         CLOSED,
+        /** The peer's identity key is not the expected one, or it could not prove it. */
+        KEY_MISMATCH,
         /** Bad input from the caller. */
         BAD_ARGUMENT,
         /** The local socket failed. */

@@ -56,6 +56,7 @@ public final class Peer implements AutoCloseable {
     private volatile InetSocketAddress publicEndpoint;
     private volatile boolean closed;
     private final PeerAgent agent;
+    private final io.p2pnat.core.secure.Identity identity;
     private final boolean relay;
     private final Duration punchBudget;
     private TcpDriver tcp;
@@ -79,8 +80,9 @@ public final class Peer implements AutoCloseable {
         try {
             this.localAddress = (InetSocketAddress) ch.getLocalAddress();
             this.privateEndpoints = LocalEndpoints.discover(localAddress, server);
+            this.identity = b.identity != null ? b.identity : io.p2pnat.core.secure.Identity.generate();
             PeerConfig config = new PeerConfig(id, server, privateEndpoints, b.serverTimeout, b.listenDeadline,
-                    b.relay ? b.punchBudget : Duration.ZERO);
+                    b.relay ? b.punchBudget : Duration.ZERO, identity);
             PeerAgent.warmUp();
             this.agent = new PeerAgent(config, new SecureRandom());
             this.relay = b.relay;
@@ -92,7 +94,7 @@ public final class Peer implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(DatagramChannel ch) {
+    private static void closeQuietly(java.nio.channels.Channel ch) {
         try {
             ch.close();
         } catch (IOException ignored) {
@@ -115,6 +117,17 @@ public final class Peer implements AutoCloseable {
         private Duration punchBudget = PeerConfig.DEFAULT_PUNCH_BUDGET;
         private boolean relay = true;
         private boolean tcp;
+        private io.p2pnat.core.secure.Identity identity;
+
+        /**
+         * Our long-term identity key (RFC 5128 §6.3): the server binds our id to it and every
+         * channel is authenticated and encrypted with it. Default: a fresh key for this run (our
+         * id then cannot be taken back after a restart); use {@link IdentityFile} to keep one.
+         */
+        public Builder identity(io.p2pnat.core.secure.Identity identity) {
+            this.identity = identity;
+            return this;
+        }
 
         /**
          * Also register over TCP from the same port number, so that {@link Peer#dialStream} and
@@ -255,8 +268,37 @@ public final class Peer implements AutoCloseable {
     /** Receives the TCP driver's results, on its thread. */
     private final class TcpSink implements TcpDriver.Sink {
         @Override
-        public void connected(long dialId, ConnectionInfo info, SocketChannel channel, byte[] alreadyRead) {
-            StreamConnection sc = new StreamConnection(info, channel, alreadyRead);
+        public void connected(long dialId, ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
+                              io.p2pnat.core.peer.Introduction intro) {
+            // The end-to-end handshake blocks on the network: run it off the driver's thread.
+            Thread t = new Thread(() -> secureStream(dialId, info, channel, alreadyRead, intro), "p2pnat-secure-stream");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        private void secureStream(long dialId, ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
+                                  io.p2pnat.core.peer.Introduction intro) {
+            if (intro.remoteKey() == null) {
+                closeQuietly(channel);
+                failed(dialId, "peer '" + info.peer() + "' has no identity key at the server");
+                return;
+            }
+            io.p2pnat.core.secure.SecureChannel secure = new io.p2pnat.core.secure.SecureChannel(intro.dialer(), identity,
+                    intro.remoteKey(), java.nio.ByteBuffer.allocate(8).putLong(intro.introId()).array());
+            io.p2pnat.peer.internal.SecureStream ss;
+            try {
+                ss = io.p2pnat.peer.internal.SecureStream.establish(channel, secure, alreadyRead, 10_000);
+            } catch (IOException e) {
+                closeQuietly(channel);
+                CompletableFuture<StreamConnection> f = dialId >= 0 ? streamDials.remove(dialId) : null;
+                if (f != null) {
+                    f.completeExceptionally(new P2pException(P2pException.Reason.KEY_MISMATCH, "peer '" + info.peer()
+                            + "': " + e.getMessage()));
+                }
+                return;
+            }
+            ConnectionInfo sealed = info.withPeerKey(io.p2pnat.core.secure.Identity.fingerprint(intro.remoteKey()));
+            StreamConnection sc = new StreamConnection(sealed, channel, ss);
             CompletableFuture<StreamConnection> f = dialId >= 0 ? streamDials.remove(dialId) : null;
             if (f != null) {
                 f.complete(sc);
@@ -294,6 +336,11 @@ public final class Peer implements AutoCloseable {
      * @throws P2pException UNKNOWN_PEER, PEER_UNREACHABLE, NOT_REGISTERED (no TCP), ...
      */
     public StreamConnection dialStream(String peerId, Duration timeout) throws P2pException {
+        return dialStream(peerId, timeout, null);
+    }
+
+    /** As {@link #dialStream(String, Duration)}, pinning the peer's identity key like {@link #dial(String, Duration, String)}. */
+    public StreamConnection dialStream(String peerId, Duration timeout, String expectKey) throws P2pException {
         if (!PeerIds.isValid(peerId)) {
             throw new P2pException(P2pException.Reason.BAD_ARGUMENT, "bad peer id '" + peerId + "'");
         }
@@ -303,7 +350,7 @@ public final class Peer implements AutoCloseable {
         }
         CompletableFuture<StreamConnection> f = new CompletableFuture<>();
         driver.execute(a -> {
-            long dialId = a.dial(driver.clock().nanoTime(), peerId, timeout.toNanos(), true);
+            long dialId = a.dial(driver.clock().nanoTime(), peerId, timeout.toNanos(), true, expectKey);
             streamDials.put(dialId, f);
         });
         try {
@@ -343,6 +390,14 @@ public final class Peer implements AutoCloseable {
      * @throws P2pException UNKNOWN_PEER, PEER_UNREACHABLE, SERVER_UNREACHABLE, ...
      */
     public Connection dial(String peerId, Duration timeout) throws P2pException {
+        return dial(peerId, timeout, null);
+    }
+
+    /**
+     * As {@link #dial(String, Duration)}, refusing the peer unless its identity key matches
+     * {@code expectKey} (its fingerprint, or the whole key in hex).
+     */
+    public Connection dial(String peerId, Duration timeout, String expectKey) throws P2pException {
         if (!PeerIds.isValid(peerId)) {
             throw new P2pException(P2pException.Reason.BAD_ARGUMENT, "bad peer id '" + peerId + "'");
         }
@@ -351,7 +406,7 @@ public final class Peer implements AutoCloseable {
         driver.execute(agent -> {
             // Events are delivered on this same thread after the command returns, so the
             // future is in the map before any Connected or DialFailed for this dial.
-            long dialId = agent.dial(driver.clock().nanoTime(), peerId, timeout.toNanos());
+            long dialId = agent.dial(driver.clock().nanoTime(), peerId, timeout.toNanos(), false, expectKey);
             dials.put(dialId, f);
         });
         try {
@@ -370,6 +425,11 @@ public final class Peer implements AutoCloseable {
     public Connection accept(Duration timeout) throws P2pException, InterruptedException {
         ensureOpen();
         return incoming.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Our identity key's fingerprint, as peers see it. */
+    public String keyFingerprint() {
+        return identity.fingerprint();
     }
 
     /** Our id. */
@@ -456,6 +516,7 @@ public final class Peer implements AutoCloseable {
             case PEER_UNREACHABLE -> P2pException.Reason.PEER_UNREACHABLE;
             case NOT_REGISTERED -> P2pException.Reason.NOT_REGISTERED;
             case CLOSED -> P2pException.Reason.CLOSED;
+            case KEY_MISMATCH -> P2pException.Reason.KEY_MISMATCH;
         };
     }
 

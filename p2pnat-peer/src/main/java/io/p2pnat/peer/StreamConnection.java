@@ -26,6 +26,14 @@ public final class StreamConnection implements AutoCloseable {
         this.out = new Out(channel, info.peer());
     }
 
+    /** A stream sealed end to end with the peer's identity key. */
+    StreamConnection(ConnectionInfo info, SocketChannel channel, io.p2pnat.peer.internal.SecureStream secure) {
+        this.info = info;
+        this.channel = channel;
+        this.in = secure.inputStream();
+        this.out = secure.outputStream();
+    }
+
     /** How the stream was made: technique, path, endpoints, setup time. */
     public ConnectionInfo info() {
         return info;

@@ -91,7 +91,9 @@ class BehaviorDiscoveryTest {
         assertEquals(null, d.tcpProbeAddress());
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LO, 0))) {
             s.setSoTimeout(2000);
-            Answer plain = exchange(s, server.localAddress(), request(null));
+            // A plain, unpadded Binding: the first from this address fits the per-source allowance.
+            byte[] bare = StunMessage.builder(StunMethod.BINDING, StunClass.REQUEST, TransactionId.random(rnd)).build().encode(null, true);
+            Answer plain = exchange(s, server.localAddress(), bare);
             assertFalse(plain.message().has(StunAttributeType.RESPONSE_ORIGIN), "answered by the rendezvous service as before");
             assertEquals(1, server.stats().bindings());
 
@@ -120,6 +122,8 @@ class BehaviorDiscoveryTest {
         if (c != null) {
             b.addUint32(StunAttributeType.CHANGE_REQUEST, c.value());
         }
+        // Padded as our NAT check pads (RFC 5780 §7.6), so the per-source budget never holds answers back.
+        b.addAttribute(io.p2pnat.core.Signaling.PADDING, new byte[100]);
         return b.build().encode(null, true);
     }
 

@@ -88,16 +88,22 @@ class RendezvousTcpTest {
         DatagramSocket s = new DatagramSocket(new InetSocketAddress(LO, 0));
         s.setSoTimeout(5000);
         byte[] cookie = null;
+        byte[] serverKey = null;
         for (int round = 0; round < 2; round++) {
             StunMessage.Builder b = StunMessage.builder(StunMethod.REGISTER, StunClass.REQUEST, tid())
                     .addString(StunAttributeType.PEER_ID, id);
             if (cookie != null) {
                 b.addAttribute(StunAttributeType.COOKIE, cookie);
+                io.p2pnat.core.secure.Identity me = io.p2pnat.core.secure.Identity.insecureForTests(id);
+                b.addAttribute(StunAttributeType.STATIC_KEY, me.publicKey());
+                b.addAttribute(StunAttributeType.KEY_PROOF,
+                        io.p2pnat.core.rendezvous.KeyProofs.proof(me, serverKey, cookie, id));
             }
             b.addAttribute(Signaling.PADDING, new byte[64]);
             StunMessage answer = udpExchange(s, b.build().encode(null, true));
             if (round == 0) {
                 cookie = answer.bytes(StunAttributeType.COOKIE).orElseThrow();
+                serverKey = answer.bytes(StunAttributeType.SERVER_KEY).orElseThrow();
             } else {
                 assertEquals(StunClass.SUCCESS_RESPONSE, answer.messageClass());
                 return new UdpPeer(s, answer.bytes(StunAttributeType.SESSION_KEY).orElseThrow());

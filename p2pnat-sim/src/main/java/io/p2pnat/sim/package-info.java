@@ -12,7 +12,16 @@
  * NAT-type matrix and setup-time measurements) and {@link io.p2pnat.sim.Population} (many peers
  * with a {@link io.p2pnat.sim.Mix} of NAT types, behind {@code p2pnat sim}).
  *
- * <p>Not modelled yet: TCP (simultaneous open through the NAT models for {@code TcpPunch}),
- * NAT address pooling (several public IPs), per-protocol port counters, ICMP.
+ * <p>TCP: segments ({@link io.p2pnat.sim.TcpSegment}) take the same links and NATs; each NAT keeps
+ * TCP mappings apart from UDP ones (same allocator, so a sequential NAT's counter is shared) and
+ * drops an unsolicited SYN, or answers it with RST ({@link io.p2pnat.sim.NatConfig#tcpRst()}).
+ * Hosts get a minimal stack ({@link io.p2pnat.sim.TcpStack}: listen + connect from the same port,
+ * simultaneous open, RST, in-order bytes, go-back-N retransmission); {@link io.p2pnat.sim.TcpPeer}
+ * runs the real {@code TcpPunch} and {@code StreamAuth} as p2pnat-peer's {@code TcpDriver} does,
+ * {@link io.p2pnat.sim.ServerHost#withTcp()} the server's real stream sessions (TCP registration,
+ * RELAY-ATTACH, splice); {@link io.p2pnat.sim.TcpPairRun} is one TCP dial of figure 3.
+ *
+ * <p>Not modelled yet: NAT address pooling (several public IPs), TCP conntrack timeouts per state,
+ * TCP hairpinning beyond the UDP rules, ICMP.
  */
 package io.p2pnat.sim;

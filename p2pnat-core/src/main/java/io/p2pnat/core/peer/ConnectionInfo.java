@@ -16,10 +16,24 @@ import java.net.InetSocketAddress;
  * @param mapped      our endpoint as the peer sees it (from its check answer), may be null
  * @param setupNanos  from asking for the connection to the path being chosen
  * @param checkRttNanos round trip of the winning check, or -1
+ * @param peerKey     the fingerprint of the peer's identity key the channel authenticated, or null
  */
 public record ConnectionInfo(long sessionId, String peer, boolean dialer, String transport, Technique technique, Via via,
                              InetSocketAddress local, InetSocketAddress remote, InetSocketAddress mapped,
-                             long setupNanos, long checkRttNanos) {
+                             long setupNanos, long checkRttNanos, String peerKey) {
+    /** Before the channel is authenticated. */
+    public ConnectionInfo(long sessionId, String peer, boolean dialer, String transport, Technique technique, Via via,
+                          InetSocketAddress local, InetSocketAddress remote, InetSocketAddress mapped,
+                          long setupNanos, long checkRttNanos) {
+        this(sessionId, peer, dialer, transport, technique, via, local, remote, mapped, setupNanos, checkRttNanos, null);
+    }
+
+    /** The same with the peer's key fingerprint. */
+    public ConnectionInfo withPeerKey(String fingerprint) {
+        return new ConnectionInfo(sessionId, peer, dialer, transport, technique, via, local, remote, mapped, setupNanos,
+                checkRttNanos, fingerprint);
+    }
+
     /** "direct" or "relayed". */
     public String path() {
         return via == Via.RELAY ? "relayed" : "direct";

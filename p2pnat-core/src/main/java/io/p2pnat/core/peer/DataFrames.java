@@ -9,8 +9,8 @@ import java.nio.ByteBuffer;
  */
 final class DataFrames {
     static final int HEADER = 9;
-    /** Largest payload: keeps datagrams under a 1280-byte IPv6 minimum MTU with headers. */
-    static final int MAX_PAYLOAD = 1200;
+    /** Largest payload: keeps sealed datagrams under a 1280-byte IPv6 minimum MTU with headers. */
+    static final int MAX_PAYLOAD = 1200 - io.p2pnat.core.secure.SecureChannel.OVERHEAD;
 
     private DataFrames() {
     }
@@ -33,7 +33,12 @@ final class DataFrames {
     }
 
     static boolean isFrame(byte[] buf, int off, int len) {
-        return len >= HEADER && (buf[off] == Signaling.DATA_FRAME || buf[off] == Signaling.CLOSE_FRAME);
+        return len >= HEADER && (buf[off] == Signaling.DATA_FRAME || buf[off] == Signaling.CLOSE_FRAME
+                || buf[off] == Signaling.HANDSHAKE_FRAME);
+    }
+
+    static byte[] frame(byte type, long sessionId, byte[] body) {
+        return ByteBuffer.allocate(HEADER + body.length).put(type).putLong(sessionId).put(body).array();
     }
 
     static long sessionId(byte[] buf, int off) {

@@ -19,15 +19,27 @@ import java.util.List;
  * @param remoteMapping   the other peer's NAT mapping class, as it reported it
  * @param localNat        our NAT's measured behaviour
  * @param remoteNat       the other peer's NAT behaviour, as it reported it
+ * @param remoteKey       the other peer's identity public key as the server bound it, or null
  */
 public record Introduction(long introId, byte[] introKey, String peerId, boolean dialer,
                            InetSocketAddress remotePublic, List<InetSocketAddress> remotePrivates,
                            InetSocketAddress localPublic, List<InetSocketAddress> localPrivates,
-                           int localMapping, int remoteMapping, NatProfile localNat, NatProfile remoteNat) {
+                           int localMapping, int remoteMapping, NatProfile localNat, NatProfile remoteNat,
+                           byte[] remoteKey) {
     public Introduction {
         introKey = introKey.clone();
         remotePrivates = List.copyOf(remotePrivates);
         localPrivates = List.copyOf(localPrivates);
+        remoteKey = remoteKey == null ? null : remoteKey.clone();
+    }
+
+    /** Without the peer's identity key. */
+    public Introduction(long introId, byte[] introKey, String peerId, boolean dialer,
+                        InetSocketAddress remotePublic, List<InetSocketAddress> remotePrivates,
+                        InetSocketAddress localPublic, List<InetSocketAddress> localPrivates,
+                        int localMapping, int remoteMapping, NatProfile localNat, NatProfile remoteNat) {
+        this(introId, introKey, peerId, dialer, remotePublic, remotePrivates, localPublic, localPrivates,
+                localMapping, remoteMapping, localNat, remoteNat, null);
     }
 
     /** Without port allocation knowledge. */

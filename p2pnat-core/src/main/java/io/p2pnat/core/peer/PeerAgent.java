@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Random;
+import io.p2pnat.core.secure.SecureChannel;
 
 /**
  * A peer (client A or B of RFC 5128) as a sans-I/O state machine: it registers with the
@@ -38,7 +39,7 @@ public final class PeerAgent {
     private static final long KEEPALIVE_MAX = 15_000_000_000L;
     private static final long REREGISTER_BACKOFF = 5_000_000_000L;
 
-    private record Dial(String target, long startedAt, long deadline, boolean tcp) {
+    private record Dial(String target, long startedAt, long deadline, boolean tcp, String expectKey) {
     }
 
     private final PeerConfig config;
@@ -60,6 +61,8 @@ public final class PeerAgent {
     private int natMapping = Signaling.NAT_UNKNOWN;
     private NatProfile natProfile = NatProfile.UNMEASURED;
     private InetSocketAddress pendingRegistered;
+    /** The server's key for identity proofs, from its cookie challenge. */
+    private byte[] serverKey;
     /** The latest time seen, for commands that come without one. */
     private long lastNow = Long.MIN_VALUE;
     private InetSocketAddress tcpPublic;
@@ -110,6 +113,15 @@ public final class PeerAgent {
      * arrives as a {@link PeerEvent.TcpIntroduced} for the TCP layer to punch.
      */
     public long dial(long now, String target, long timeoutNanos, boolean tcp) {
+        return dial(now, target, timeoutNanos, tcp, null);
+    }
+
+    /**
+     * As {@link #dial(long, String, long, boolean)}, refusing the peer unless its identity key
+     * matches {@code expectKey} (its fingerprint or the whole key in hex; null: any key the
+     * server vouches for).
+     */
+    public long dial(long now, String target, long timeoutNanos, boolean tcp, String expectKey) {
         long id = nextRequestId++;
         if (!PeerIds.isValid(target)) {
             events.add(new PeerEvent.DialFailed(id, FailureKind.UNKNOWN_PEER, "bad peer id '" + target + "'"));
@@ -123,7 +135,7 @@ public final class PeerAgent {
             events.add(new PeerEvent.DialFailed(id, FailureKind.NOT_REGISTERED, "no TCP registration with the server"));
             return id;
         }
-        dials.put(id, new Dial(target, now, now + timeoutNanos, tcp));
+        dials.put(id, new Dial(target, now, now + timeoutNanos, tcp, expectKey));
         TransactionId tid = TransactionId.random(random);
         StunMessage.Builder cb = StunMessage.builder(StunMethod.CONNECT, StunClass.REQUEST, tid)
                 .addString(StunAttributeType.PEER_ID, config.peerId())
@@ -165,7 +177,7 @@ public final class PeerAgent {
         if (s == null || !s.established) {
             return false;
         }
-        s.punch.emitSelected(DataFrames.data(sessionId, payload), out);
+        s.punch.emitSelected(DataFrames.frame(Signaling.DATA_FRAME, sessionId, s.secure.seal(payload)), out);
         s.lastOutbound = now;
         if (s.punch.isRelayed() && now - s.lastInbound > RELAY_SILENCE) {
             // Sending into silence over the relay: our NAT may have changed under us, so refresh
@@ -178,8 +190,8 @@ public final class PeerAgent {
     /** Closes a session and tells the peer. */
     public void close(long now, long sessionId) {
         PeerSession s = sessions.remove(sessionId);
-        if (s != null && s.punch.selectedAddress() != null) {
-            s.punch.emitSelected(DataFrames.close(sessionId), out);
+        if (s != null && s.punch.selectedAddress() != null && s.secure != null && s.secure.established()) {
+            s.punch.emitSelected(DataFrames.frame(Signaling.CLOSE_FRAME, sessionId, s.secure.seal(new byte[0])), out);
         }
         if (s != null) {
             releaseSockets(s, true);
@@ -301,6 +313,21 @@ public final class PeerAgent {
             if (s.punch.onTimeout(now, out)) {
                 pathSelected(s, now);
             }
+            if (s.pathReady && !s.established) {
+                if (now - s.pathReadyAt >= 10_000_000_000L || s.handshakeSends > 40) {
+                    it.remove();
+                    releaseSockets(s, true);
+                    if (s.dialId >= 0) {
+                        dials.remove(s.dialId);
+                        events.add(new PeerEvent.DialFailed(s.dialId, FailureKind.KEY_MISMATCH, "peer '"
+                                + s.punch.intro.peerId() + "' did not complete the secure handshake: it does not hold the"
+                                + " identity key the server vouched for, or it is gone"));
+                    }
+                    continue;
+                } else if (s.secure.isInitiator() && now >= s.handshakeDue) {
+                    sendHandshake(s, now);
+                }
+            }
             if (!s.established && s.punch.failed(now)) {
                 it.remove();
                 releaseSockets(s, true);
@@ -337,6 +364,12 @@ public final class PeerAgent {
         }
         if (cookie != null) {
             b.addAttribute(StunAttributeType.COOKIE, cookie);
+            if (serverKey != null) {
+                // Our identity key and the proof we hold it (RFC 5128 §6.3): the server binds our id to it.
+                b.addAttribute(StunAttributeType.STATIC_KEY, config.identity().publicKey());
+                b.addAttribute(StunAttributeType.KEY_PROOF,
+                        io.p2pnat.core.rendezvous.KeyProofs.proof(config.identity(), serverKey, cookie, config.peerId()));
+            }
         }
         int size = b.build().encode(null, true).length;
         if (size < Signaling.MIN_REGISTER_SIZE) {
@@ -391,7 +424,13 @@ public final class PeerAgent {
         if (!ok) {
             int code = m.errorCode().orElse(0);
             if (code == Signaling.ERR_COOKIE_REQUIRED && m.has(StunAttributeType.COOKIE)) {
+                serverKey = m.bytes(StunAttributeType.SERVER_KEY).orElse(null);
                 register(now, m.bytes(StunAttributeType.COOKIE).get(), p.context);
+                return;
+            }
+            if (code == Signaling.ERR_KEY_MISMATCH && !everRegistered) {
+                events.add(new PeerEvent.RegistrationFailed(FailureKind.SERVER_REFUSED, "peer id '" + config.peerId()
+                        + "' is bound to another identity key at the server (use that key, or another id)"));
                 return;
             }
             if (!everRegistered) {
@@ -546,6 +585,17 @@ public final class PeerAgent {
             }
             return;
         }
+        byte[] remoteKey = m.bytes(StunAttributeType.STATIC_KEY).orElse(null);
+        String keyProblem = remoteKey == null ? "peer '" + dial.target + "' has no identity key at the server"
+                : dial.expectKey != null && !io.p2pnat.core.secure.Identity.matches(remoteKey, dial.expectKey)
+                ? "peer '" + dial.target + "' has identity key " + io.p2pnat.core.secure.Identity.fingerprint(remoteKey)
+                        + ", not the expected " + dial.expectKey
+                : null;
+        if (keyProblem != null) {
+            dials.remove(dialId);
+            events.add(new PeerEvent.DialFailed(dialId, FailureKind.KEY_MISMATCH, keyProblem));
+            return;
+        }
         if (dial.tcp) {
             Introduction tcpIntro = tcpIntroduction(m, dial.target, true);
             dials.remove(dialId);
@@ -565,6 +615,7 @@ public final class PeerAgent {
         HolePunch punch = newPunch(intro, now, dial.deadline);
         punch.measureSetupFrom(dial.startedAt);
         PeerSession s = new PeerSession(punch, dialId, now);
+        s.secure = secureChannel(intro);
         sessions.put(intro.introId(), s);
         punch.start(now, out);
     }
@@ -596,13 +647,20 @@ public final class PeerAgent {
             return;
         }
         Introduction intro = introduction(m, dialer, false);
-        if (intro == null || sessions.containsKey(intro.introId())) {
-            return; // malformed, or a retransmission of one we have
+        if (intro == null || intro.remoteKey() == null || sessions.containsKey(intro.introId())) {
+            return; // malformed, a dialer without an identity key, or a retransmission of one we have
         }
         HolePunch punch = newPunch(intro, now, now + config.listenDeadline().toNanos());
         PeerSession s = new PeerSession(punch, -1, now);
+        s.secure = secureChannel(intro);
         sessions.put(intro.introId(), s);
         punch.start(now, out);
+    }
+
+    /** Noise KK with the key the server vouched for, bound to this introduction. */
+    private SecureChannel secureChannel(Introduction intro) {
+        return new SecureChannel(intro.dialer(), config.identity(), intro.remoteKey(),
+                ByteBuffer.allocate(8).putLong(intro.introId()).array(), random);
     }
 
     private HolePunch newPunch(Introduction intro, long now, long deadline) {
@@ -650,7 +708,7 @@ public final class PeerAgent {
         }
         return new Introduction(ByteBuffer.wrap(id).getLong(), key, peerId, dialer, pub,
                 m.xorAddresses(StunAttributeType.TCP_PRIVATE_ENDPOINT), tcpPublic, tcpPrivates,
-                natMapping, remoteMapping(m), natProfile, remoteProfile(m));
+                natMapping, remoteMapping(m), natProfile, remoteProfile(m), m.bytes(StunAttributeType.STATIC_KEY).orElse(null));
     }
 
     private static int remoteMapping(StunMessage m) {
@@ -670,7 +728,7 @@ public final class PeerAgent {
         }
         return new Introduction(ByteBuffer.wrap(id).getLong(), key, peerId, dialer, pub,
                 m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT), publicEndpoint, config.privateEndpoints(),
-                natMapping, remoteMapping(m), natProfile, remoteProfile(m));
+                natMapping, remoteMapping(m), natProfile, remoteProfile(m), m.bytes(StunAttributeType.STATIC_KEY).orElse(null));
     }
 
     private void onServerTimeout(long now, Pending p) {
@@ -770,6 +828,14 @@ public final class PeerAgent {
             return; // unknown session or an endpoint that never passed an authenticated check
         }
         s.lastInbound = now;
+        if (buf[off] == Signaling.HANDSHAKE_FRAME) {
+            onHandshakeFrame(s, now, from, buf, off, len);
+            return;
+        }
+        byte[] plain = s.established ? s.secure.open(buf, off + DataFrames.HEADER, len - DataFrames.HEADER) : null;
+        if (plain == null) {
+            return; // not from the peer's key, corrupted, replayed, or before the channel is up
+        }
         if (buf[off] == Signaling.CLOSE_FRAME) {
             sessions.remove(id);
             releaseSockets(s, true);
@@ -782,9 +848,51 @@ public final class PeerAgent {
             s.punch.moveTo(from, now); // the dialer's data shows which path it uses
             pathSelected(s, now);
         }
-        byte[] payload = new byte[len - DataFrames.HEADER];
-        System.arraycopy(buf, off + DataFrames.HEADER, payload, 0, payload.length);
-        events.add(new PeerEvent.Data(id, payload));
+        events.add(new PeerEvent.Data(id, plain));
+    }
+
+    private void onHandshakeFrame(PeerSession s, long now, InetSocketAddress from, byte[] buf, int off, int len) {
+        if (s.secure == null) {
+            return;
+        }
+        if (!s.punch.intro.dialer() && !from.equals(s.punch.selectedAddress())
+                && (!s.punch.isSelected() || s.punch.isRelayed() || !from.equals(config.server()))) {
+            s.punch.moveTo(from, now); // the handshake arrives on the path the dialer chose
+            pathSelected(s, now);
+        }
+        byte[] msg = new byte[len - DataFrames.HEADER];
+        System.arraycopy(buf, off + DataFrames.HEADER, msg, 0, msg.length);
+        try {
+            byte[] reply = s.secure.onHandshake(msg);
+            if (reply != null && s.punch.isSelected()) {
+                s.punch.emitSelected(DataFrames.frame(Signaling.HANDSHAKE_FRAME, s.id(), reply), out);
+            }
+        } catch (io.p2pnat.core.secure.SecureChannel.SecureChannelException e) {
+            return; // someone without the peer's key; the real peer's message may still come
+        }
+        if (s.secure.established() && !s.established && s.pathReady) {
+            connected(s, now);
+        }
+    }
+
+    private void sendHandshake(PeerSession s, long now) {
+        s.punch.emitSelected(DataFrames.frame(Signaling.HANDSHAKE_FRAME, s.id(), s.secure.firstMessage()), out);
+        s.handshakeSends++;
+        s.handshakeDue = now + 200_000_000L;
+    }
+
+    private void connected(PeerSession s, long now) {
+        s.established = true;
+        s.handshakeDue = Timers.NEVER;
+        s.lastOutbound = now;
+        if (s.dialId >= 0) {
+            dials.remove(s.dialId);
+        }
+        events.add(new PeerEvent.Connected(s.dialId, info(s)));
+    }
+
+    private static ConnectionInfo info(PeerSession s) {
+        return s.punch.info().withPeerKey(io.p2pnat.core.secure.Identity.fingerprint(s.secure.remoteKey()));
     }
 
     /** The session's path was chosen: the connection is up, or it moved (e.g. relay to direct). */
@@ -794,14 +902,16 @@ public final class PeerAgent {
         }
         releaseSockets(s, false);
         if (s.established) {
-            events.add(new PeerEvent.PathChanged(s.id(), s.punch.info()));
-        } else {
-            s.established = true;
+            events.add(new PeerEvent.PathChanged(s.id(), info(s)));
+        } else if (!s.pathReady) {
+            // The path is chosen: authenticate and encrypt end to end on it before the
+            // application sees the session (RFC 5128 §6.3).
+            s.pathReady = true;
+            s.pathReadyAt = now;
             s.lastOutbound = now;
-            if (s.dialId >= 0) {
-                dials.remove(s.dialId);
+            if (s.secure.isInitiator()) {
+                sendHandshake(s, now);
             }
-            events.add(new PeerEvent.Connected(s.dialId, s.punch.info()));
         }
         if (s.punch.isRelayed()) {
             keepaliveDue = Math.min(keepaliveDue, now + RELAYED_REFRESH);

@@ -15,9 +15,11 @@ import java.util.List;
  * @param listenDeadline    how long an incoming introduction may take to connect
  * @param punchBudget       how long direct checks get before the relay may carry the session
  *                          (skipped when both NATs map per destination); null or zero: no relay
+ * @param identity          our long-term key pair (RFC 5128 §6.3)
  */
 public record PeerConfig(String peerId, InetSocketAddress server, List<InetSocketAddress> privateEndpoints,
-                         Duration serverTimeout, Duration listenDeadline, Duration punchBudget) {
+                         Duration serverTimeout, Duration listenDeadline, Duration punchBudget,
+                         io.p2pnat.core.secure.Identity identity) {
     public PeerConfig {
         PeerIds.require(peerId);
         privateEndpoints = List.copyOf(privateEndpoints);
@@ -34,6 +36,16 @@ public record PeerConfig(String peerId, InetSocketAddress server, List<InetSocke
     public PeerConfig(String peerId, InetSocketAddress server, List<InetSocketAddress> privateEndpoints,
                       Duration serverTimeout, Duration listenDeadline) {
         this(peerId, server, privateEndpoints, serverTimeout, listenDeadline, DEFAULT_PUNCH_BUDGET);
+    }
+
+    /**
+     * FOR TESTS AND SIMULATIONS ONLY: the identity is derived from the peer id, so runs replay
+     * exactly, and anyone can compute it. Real peers pass their own identity.
+     */
+    public PeerConfig(String peerId, InetSocketAddress server, List<InetSocketAddress> privateEndpoints,
+                      Duration serverTimeout, Duration listenDeadline, Duration punchBudget) {
+        this(peerId, server, privateEndpoints, serverTimeout, listenDeadline, punchBudget,
+                io.p2pnat.core.secure.Identity.insecureForTests(peerId));
     }
 
     /** Direct checks get this long before a relayed path is used. */

@@ -50,6 +50,6 @@ public sealed interface PeerEvent {
 
     /** Why something failed, for exit codes and exception types. */
     enum FailureKind {
-        SERVER_UNREACHABLE, SERVER_REFUSED, UNKNOWN_PEER, PEER_UNREACHABLE, NOT_REGISTERED, CLOSED
+        SERVER_UNREACHABLE, SERVER_REFUSED, UNKNOWN_PEER, PEER_UNREACHABLE, NOT_REGISTERED, CLOSED, KEY_MISMATCH
     }
 }

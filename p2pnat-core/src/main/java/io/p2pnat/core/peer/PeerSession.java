@@ -9,7 +9,15 @@ final class PeerSession {
 
     final HolePunch punch;
     final long dialId;
+    /** The application sees the session: path chosen and the secure channel up. */
     boolean established;
+    /** A path is chosen; the secure handshake runs on it. */
+    boolean pathReady;
+    /** End-to-end channel with the peer's identity key (RFC 5128 §6.3); null if it has none. */
+    io.p2pnat.core.secure.SecureChannel secure;
+    long handshakeDue = io.p2pnat.core.Timers.NEVER;
+    int handshakeSends;
+    long pathReadyAt;
     long lastInbound;
     long lastOutbound;
 
@@ -26,7 +34,7 @@ final class PeerSession {
 
     long nextTimeout() {
         if (!established) {
-            return punch.nextTimeout();
+            return Math.min(punch.nextTimeout(), pathReady ? Math.min(handshakeDue, pathReadyAt + 10_000_000_000L) : Long.MAX_VALUE);
         }
         return Math.min(punch.nextTimeout(), Math.min(lastOutbound + KEEPALIVE_NANOS, lastInbound + SILENCE_NANOS));
     }

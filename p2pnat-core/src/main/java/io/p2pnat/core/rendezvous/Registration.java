@@ -13,6 +13,8 @@ final class Registration {
     final List<InetSocketAddress> privateEndpoints;
     InetSocketAddress publicEndpoint;
     long expiresAt;
+    /** The peer's identity public key (bound to its id), handed to the peers it is introduced to. */
+    byte[] staticKey;
     /** The REGISTER that made this registration and our answer, to answer its retransmissions alike. */
     io.p2pnat.wire.TransactionId registerTid;
     byte[] registerAnswer;

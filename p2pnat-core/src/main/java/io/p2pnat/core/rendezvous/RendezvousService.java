@@ -51,6 +51,7 @@ public final class RendezvousService {
     private final ArrayDeque<Transmit> out = new ArrayDeque<>();
     private final RendezvousStats stats = new RendezvousStats();
     private final RelayTable relays;
+    private final IdentityBindings identityKeys;
     private final StreamSessions streams;
     private final SourceBudget budget = new SourceBudget();
     private int alternatePort;
@@ -72,6 +73,7 @@ public final class RendezvousService {
         random.nextBytes(secret);
         this.cookies = new AddressCookies(secret, COOKIE_BUCKET);
         this.introductions = new PendingIntroductions(config.maxPendingIntroductions());
+        this.identityKeys = new IdentityBindings(random, config.maxRegistrations());
         this.relays = new RelayTable(config.maxRelaySessions(), config.relayIdleTimeout().toNanos());
         this.streams = new StreamSessions(config, streamConfig, registrations, relays, stats, budget);
     }
@@ -245,6 +247,7 @@ public final class RendezvousService {
             byte[] challenge = StunMessage.builder(StunMethod.REGISTER, StunClass.ERROR_RESPONSE, m.transactionId())
                     .addErrorCode(Signaling.ERR_COOKIE_REQUIRED, "cookie")
                     .addAttribute(StunAttributeType.COOKIE, cookies.issue(from, now))
+                    .addAttribute(StunAttributeType.SERVER_KEY, identityKeys.serverPublicKey())
                     .build().encode();
             sendIfNoAmplification(now, from, challenge, requestLen);
             return;
@@ -265,12 +268,23 @@ public final class RendezvousService {
             replyUnauthenticatedError(now, from, m, Signaling.ERR_CAPACITY, "server full", requestLen);
             return;
         }
-        // Last registration wins: a restarted peer takes its id back. Binding ids to keys is
-        // the identity layer's job (RFC 5128 §6.3).
+        // The id belongs to the first identity key that registered it; later registrations must
+        // prove they hold that key (RFC 5128 §6.3). A restarted peer with its key takes its id back.
+        byte[] staticKey = m.bytes(StunAttributeType.STATIC_KEY).orElse(null);
+        byte[] proof = m.bytes(StunAttributeType.KEY_PROOF).orElse(null);
+        if (!identityKeys.proofHolds(staticKey, proof, cookie, peerId)) {
+            replyUnauthenticatedError(now, from, m, Signaling.ERR_BAD_REQUEST, "key proof", requestLen);
+            return;
+        }
+        if (!identityKeys.bind(peerId, staticKey)) {
+            replyUnauthenticatedError(now, from, m, Signaling.ERR_KEY_MISMATCH, "id taken", requestLen);
+            return;
+        }
         byte[] sessionKey = new byte[16];
         random.nextBytes(sessionKey);
         long lifetime = config.registrationLifetime().toNanos();
         Registration registration = new Registration(peerId, sessionKey, privates, from, now + lifetime);
+        registration.staticKey = staticKey;
         registrations.put(registration);
         streams.onUdpRegistration(registration);
         stats.registrations++;
@@ -444,6 +458,9 @@ public final class RendezvousService {
 
     private static void addEndpoints(StunMessage.Builder b, Registration r) {
         b.addXorAddress(StunAttributeType.PUBLIC_ENDPOINT, r.publicEndpoint);
+        if (r.staticKey != null) {
+            b.addAttribute(StunAttributeType.STATIC_KEY, r.staticKey);
+        }
         b.addByte(Signaling.ATTR_NAT_MAPPING, r.natMapping);
         if (r.natAllocation != null) {
             b.addAttribute(StunAttributeType.NAT_ALLOCATION, r.natAllocation);

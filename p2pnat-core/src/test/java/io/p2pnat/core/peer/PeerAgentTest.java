@@ -139,8 +139,13 @@ class PeerAgentTest {
         assertEquals(List.of(), f.a().events(PeerEvent.Closed.class), "a forged close must not end the session");
         assertEquals(List.of(session), f.a().agent.establishedSessions());
 
-        // Control: the same frame from B's verified endpoint is delivered.
-        f.net().inject(f.a(), bPublic, DataFrames.data(session, bytes("real")));
+        // Even from B's verified endpoint, a frame not sealed with the session's keys is dropped.
+        f.net().inject(f.a(), bPublic, DataFrames.data(session, bytes("plaintext")));
+        f.net().runFor(ms(100));
+        assertEquals(List.of(), f.a().events(PeerEvent.Data.class), "unsealed data is never delivered");
+        // Control: B's real (sealed) data is delivered.
+        assertTrue(f.b().agent.send(f.net().now(), session, bytes("real")));
+        f.net().runFor(ms(200));
         assertEquals(1, f.a().events(PeerEvent.Data.class).size());
         assertEquals("real", new String(f.a().events(PeerEvent.Data.class).get(0).payload(), StandardCharsets.UTF_8));
     }

@@ -73,6 +73,9 @@ class RendezvousServiceTest {
         return decode(out.get(0));
     }
 
+    /** The server's identity-proof key, from its last cookie challenge. */
+    private byte[] serverKey;
+
     private TransactionId tid() {
         return TransactionId.random(rnd);
     }
@@ -86,6 +89,9 @@ class RendezvousServiceTest {
         }
         if (cookie != null) {
             b.addAttribute(StunAttributeType.COOKIE, cookie);
+            if (serverKey != null) {
+                TestKeys.prove(b, id, cookie, serverKey);
+            }
         }
         int size = b.build().encode(null, true).length;
         if (pad && size < Signaling.MIN_REGISTER_SIZE) {
@@ -105,6 +111,7 @@ class RendezvousServiceTest {
 
     private byte[] cookieFor(String id, InetSocketAddress from, InetSocketAddress... privates) {
         StunMessage challenge = only(feed(from, register(id, null, true, privates)), from);
+        serverKey = challenge.bytes(StunAttributeType.SERVER_KEY).orElse(null);
         return challenge.bytes(StunAttributeType.COOKIE).orElseThrow();
     }
 

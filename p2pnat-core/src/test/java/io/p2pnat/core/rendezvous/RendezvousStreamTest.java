@@ -119,17 +119,20 @@ class RendezvousStreamTest {
     /** Registers over UDP through the cookie exchange; returns the session key. */
     private byte[] registerUdp(String id, InetSocketAddress from) {
         byte[] cookie = null;
+        byte[] serverKey = null;
         for (int round = 0; round < 2; round++) {
             StunMessage.Builder b = StunMessage.builder(StunMethod.REGISTER, StunClass.REQUEST, tid())
                     .addString(StunAttributeType.PEER_ID, id);
             if (cookie != null) {
                 b.addAttribute(StunAttributeType.COOKIE, cookie);
+                TestKeys.prove(b, id, cookie, serverKey);
             }
             b.addAttribute(Signaling.PADDING, new byte[64]);
             List<Transmit> out = udp(from, b.build().encode(null, true));
             StunMessage m = decode(out.get(0).payload());
             if (round == 0) {
                 cookie = m.bytes(StunAttributeType.COOKIE).orElseThrow();
+                serverKey = m.bytes(StunAttributeType.SERVER_KEY).orElseThrow();
             } else {
                 assertEquals(StunClass.SUCCESS_RESPONSE, m.messageClass());
                 return m.bytes(StunAttributeType.SESSION_KEY).orElseThrow();

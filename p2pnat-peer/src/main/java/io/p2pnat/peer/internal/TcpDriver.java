@@ -46,7 +46,8 @@ public final class TcpDriver implements AutoCloseable {
 
     /** Where winners and failures go (called on this driver's thread). */
     public interface Sink {
-        void connected(long dialId, io.p2pnat.core.peer.ConnectionInfo info, SocketChannel channel, byte[] alreadyRead);
+        void connected(long dialId, io.p2pnat.core.peer.ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
+                       Introduction intro);
 
         void failed(long dialId, String reason);
 
@@ -546,7 +547,7 @@ public final class TcpDriver implements AutoCloseable {
             }
             chosen.handedOver = true;
             finish(p);
-            sink.connected(p.dialId, sel.info(), chosen.channel, chosen.decoder.drainRemainder());
+            sink.connected(p.dialId, sel.info(), chosen.channel, chosen.decoder.drainRemainder(), p.intro);
         } catch (IOException e) {
             closeQuietly(chosen.channel);
             finish(p);

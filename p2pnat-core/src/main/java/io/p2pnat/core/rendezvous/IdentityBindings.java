@@ -1,0 +1,75 @@
+package io.p2pnat.core.rendezvous;
+
+import io.p2pnat.core.secure.Identity;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Peer ids bound to identity keys (RFC 5128 §6.3): the first registration of an id binds it to
+ * its X25519 public key; later registrations must carry that key and prove they hold its private
+ * half. The proof is an HMAC-SHA256 under X25519(peer key, server key) over the cookie and the
+ * id, so it is fresh (the cookie changes every 30 s) and worthless for any other server.
+ */
+final class IdentityBindings {
+    private final Identity server;
+    private final Map<String, byte[]> keys;
+
+    IdentityBindings(Random random, int max) {
+        byte[] seed = new byte[Identity.KEY_BYTES];
+        random.nextBytes(seed);
+        this.server = Identity.fromPrivateKey(seed);
+        this.keys = new LinkedHashMap<>(16, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, byte[]> eldest) {
+                return size() > Math.max(1, max);
+            }
+        };
+    }
+
+    byte[] serverPublicKey() {
+        return server.publicKey();
+    }
+
+    boolean proofHolds(byte[] staticKey, byte[] proof, byte[] cookie, String peerId) {
+        if (staticKey == null || proof == null || staticKey.length != Identity.KEY_BYTES || cookie == null) {
+            return false;
+        }
+        return MessageDigest.isEqual(proof, proof(server.agree(staticKey), cookie, peerId));
+    }
+
+    /** Binds {@code peerId} to {@code key}, or checks it is bound to it already. */
+    boolean bind(String peerId, byte[] key) {
+        byte[] bound = keys.get(peerId);
+        if (bound == null) {
+            keys.put(peerId, key.clone());
+            return true;
+        }
+        return Arrays.equals(bound, key);
+    }
+
+    /** The proof a peer computes: HMAC-SHA256(X25519 shared secret, cookie || id). */
+    static byte[] proof(byte[] shared, byte[] cookie, String peerId) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(shared, "HmacSHA256"));
+            mac.update(cookie);
+            return mac.doFinal(peerId.getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** For peers: the proof of {@code identity} for this server key, cookie and id. */
+    static byte[] proofFor(Identity identity, byte[] serverKey, byte[] cookie, String peerId) {
+        return proof(identity.agree(serverKey), cookie, peerId);
+    }
+}
