@@ -91,18 +91,28 @@ final class BenchRelayCommand implements Callable<Integer> {
     private byte[] register(RendezvousService s, int i) throws StunParseException {
         InetSocketAddress from = address(i);
         String id = "peer" + i;
-        StunMessage first = ask(s, from, registerRequest(id, null));
+        StunMessage first = ask(s, from, registerRequest(id, null, null));
         byte[] cookie = first.bytes(StunAttributeType.COOKIE).orElseThrow(() -> new IllegalStateException("no cookie: " + first));
-        StunMessage ok = ask(s, from, registerRequest(id, cookie));
-        return ok.bytes(StunAttributeType.SESSION_KEY).orElseThrow(() -> new IllegalStateException("not registered: " + ok));
+        byte[] serverKey = first.bytes(StunAttributeType.SERVER_KEY).orElseThrow();
+        StunMessage ok = ask(s, from, registerRequest(id, cookie, serverKey));
+        byte[] sealed = ok.bytes(StunAttributeType.SESSION_KEY).orElseThrow(() -> new IllegalStateException("not registered: " + ok));
+        return io.p2pnat.core.rendezvous.KeyProofs.openSessionKey(identity(id), serverKey, sealed, ok.transactionId().toBytes());
     }
 
-    private byte[] registerRequest(String id, byte[] cookie) {
+    /** Bench peers' identities (deterministic, like the simulator's; not for real use). */
+    private static io.p2pnat.core.secure.Identity identity(String id) {
+        return io.p2pnat.core.secure.Identity.insecureForTests(id);
+    }
+
+    private byte[] registerRequest(String id, byte[] cookie, byte[] serverKey) {
         StunMessage.Builder b = StunMessage.builder(StunMethod.REGISTER, StunClass.REQUEST, txn())
                 .addString(StunAttributeType.PEER_ID, id)
                 .addXorAddress(StunAttributeType.PRIVATE_ENDPOINT, new InetSocketAddress(address(0).getAddress(), 1234));
         if (cookie != null) {
             b.addAttribute(StunAttributeType.COOKIE, cookie);
+            b.addAttribute(StunAttributeType.STATIC_KEY, identity(id).publicKey());
+            b.addAttribute(StunAttributeType.KEY_PROOF,
+                    io.p2pnat.core.rendezvous.KeyProofs.proof(identity(id), serverKey, cookie, id));
         }
         b.addAttribute(Signaling.PADDING, new byte[Signaling.MIN_REGISTER_SIZE]);
         return b.build().encode();
@@ -154,8 +164,9 @@ final class BenchRelayCommand implements Callable<Integer> {
     /** Peer i's public endpoint in 198.18.0.0/15 (RFC 2544 benchmarking range; nothing is sent). */
     private static InetSocketAddress address(int i) {
         try {
-            byte[] ip = {(byte) 198, (byte) (18 + ((i >>> 24) & 1)), (byte) (i >>> 16), (byte) (i >>> 8)};
-            return new InetSocketAddress(InetAddress.getByAddress(ip), 1024 + (i & 0xFF));
+            // One address per peer, as on the Internet: the server limits unauthenticated answers per address.
+            byte[] ip = {(byte) 10, (byte) (i >>> 16), (byte) (i >>> 8), (byte) i};
+            return new InetSocketAddress(InetAddress.getByAddress(ip), 1234);
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }

@@ -342,6 +342,14 @@ public final class LabRun {
 
     /** A command line running this p2pnat build with {@code args}, for a lab namespace. */
     static List<String> java(String... args) {
+        return javaMain(Main.class.getName(), args);
+    }
+
+    /**
+     * A command line running {@code mainClass} on this JVM's class path (the test class path
+     * under surefire) with {@code args}, for a lab namespace: e.g. a test's helper program.
+     */
+    static List<String> javaMain(String mainClass, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-XX:+UseSerialGC");
@@ -349,7 +357,7 @@ public final class LabRun {
         cmd.add("-Xmx128m");
         cmd.add("-cp");
         cmd.add(absoluteClasspath());
-        cmd.add(Main.class.getName());
+        cmd.add(mainClass);
         cmd.addAll(List.of(args));
         return cmd;
     }

@@ -35,7 +35,8 @@ import java.util.regex.Pattern;
  * behaviour {@link NatBehaviour} describes is available.
  *
  * <p>Host names: {@code "server"}, {@code "clientA"}, {@code "clientB"}, and the NATs
- * {@code "natA"}, {@code "natB"}, {@code "natX"} where the scenario has them. Needs root, {@code ip},
+ * {@code "natA"}, {@code "natB"}, {@code "natX"} where the scenario has them, and
+ * {@code "impostor"} when {@link LabOptions#withImpostor} asks for one. Needs root, {@code ip},
  * {@code nft} and {@code sysctl}; see {@link #unavailableReason()}.
  */
 public final class Lab implements AutoCloseable {
@@ -212,6 +213,14 @@ public final class Lab implements AutoCloseable {
     public String namespace(String host) {
         topology.host(host);
         return namespaces.get(host);
+    }
+
+    /**
+     * The namespace holding the segments' bridges ({@code br-inet}, {@code br-lanA}, ...), where
+     * a capture ({@code tcpdump -i any}) sees every packet on every segment.
+     */
+    public String switchNamespace() {
+        return switchNamespace;
     }
 
     /** Every namespace of this lab, including the switch namespace that holds the bridges. */

@@ -107,6 +107,10 @@ final class LabBuild {
                 }
                 batch.append("link set ").append(i.name()).append(" up\n");
             }
+            for (String destination : host.onLink()) {
+                batch.append("route add ").append(destination).append(" dev ").append(host.ifaces().get(0).name())
+                        .append('\n');
+            }
             if (host.gateway() != null) {
                 batch.append("route add default via ").append(host.gateway()).append('\n');
             }

@@ -25,17 +25,28 @@ public final class LabOptions {
     /** The segment every scenario calls the Internet (192.0.2.0/24); see {@link Lab#segments()}. */
     public static final String INTERNET = "inet";
 
-    private static final LabOptions DEFAULTS = new LabOptions(Map.of(), null, Map.of());
+    private static final LabOptions DEFAULTS = new LabOptions(Map.of(), null, Map.of(), null);
 
     private final Map<String, UnaryOperator<NatBehaviour>> natChanges;
     private final String failAfterStep;
     private final Map<String, Integer> segmentDelays;
+    private final Impostor impostor;
+
+    /**
+     * A host named {@value #IMPOSTOR} on a client's LAN that owns {@code address}, reached by the
+     * client on-link; see {@link #withImpostor}.
+     */
+    record Impostor(String client, String address) {}
+
+    /** The host name of the {@link #withImpostor impostor}. */
+    public static final String IMPOSTOR = "impostor";
 
     private LabOptions(Map<String, UnaryOperator<NatBehaviour>> natChanges, String failAfterStep,
-            Map<String, Integer> segmentDelays) {
+            Map<String, Integer> segmentDelays, Impostor impostor) {
         this.natChanges = Collections.unmodifiableMap(new LinkedHashMap<>(natChanges));
         this.failAfterStep = failAfterStep;
         this.segmentDelays = Collections.unmodifiableMap(new LinkedHashMap<>(segmentDelays));
+        this.impostor = impostor;
     }
 
     /** The scenario's own behaviours, unchanged. */
@@ -103,7 +114,36 @@ public final class LabOptions {
         } else {
             copy.put(segment, oneWayMs);
         }
-        return new LabOptions(natChanges, failAfterStep, copy);
+        return new LabOptions(natChanges, failAfterStep, copy, impostor);
+    }
+
+    /**
+     * Adds a host named {@value #IMPOSTOR} to {@code client}'s LAN that owns {@code address}, an
+     * address that belongs to another site (RFC 5128 §6.1: private addresses alias across sites),
+     * e.g. client B's private address {@code 10.1.1.3} on client A's LAN in figure 3. The client
+     * gets an on-link host route to {@code address}, so everything it sends there (a punch to the
+     * peer's private endpoint) reaches the impostor instead of its NAT; the impostor gets an
+     * on-link route back to the client and no default route. Run programs in it with
+     * {@code lab.start("impostor", ...)}. Like a public end host, it counts the UDP packets on its
+     * interface ({@code lab.counter("impostor", "udp_in")}). Without this option no scenario has
+     * the host.
+     *
+     * @param client  the end host whose LAN the impostor joins ({@code "clientA"} or {@code "clientB"})
+     * @param address an IPv4 address; {@link Lab#create(Scenario, LabOptions)} rejects one the
+     *     client itself owns or a client behind no NAT
+     */
+    public LabOptions withImpostor(String client, String address) {
+        Objects.requireNonNull(client, "client");
+        Objects.requireNonNull(address, "address");
+        if (!address.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            throw new IllegalArgumentException("impostor address '" + address + "' is not an IPv4 address");
+        }
+        return new LabOptions(natChanges, failAfterStep, segmentDelays, new Impostor(client, address));
+    }
+
+    /** The impostor asked for with {@link #withImpostor}, or null. */
+    Impostor impostor() {
+        return impostor;
     }
 
     /** The one-way delay on the Internet segment in ms; 0 = none. */
@@ -118,7 +158,7 @@ public final class LabOptions {
 
     /** Test seam: make {@link Lab#create} fail right after the named build step. */
     LabOptions withInjectedFailureAfter(String step) {
-        return new LabOptions(natChanges, Objects.requireNonNull(step), segmentDelays);
+        return new LabOptions(natChanges, Objects.requireNonNull(step), segmentDelays, impostor);
     }
 
     /** Delayed segments and their one-way delays in ms (none zero). */
@@ -144,6 +184,6 @@ public final class LabOptions {
         Map<String, UnaryOperator<NatBehaviour>> copy = new LinkedHashMap<>(natChanges);
         UnaryOperator<NatBehaviour> previous = copy.get(nat);
         copy.put(nat, previous == null ? next : b -> next.apply(previous.apply(b)));
-        return new LabOptions(copy, failAfterStep, segmentDelays);
+        return new LabOptions(copy, failAfterStep, segmentDelays, impostor);
     }
 }

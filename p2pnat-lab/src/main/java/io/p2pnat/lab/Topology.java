@@ -44,9 +44,18 @@ final class Topology {
 
     record Nat(NatBehaviour behaviour) {}
 
-    record Host(String name, List<Iface> ifaces, String gateway, Nat nat) {
+    /**
+     * A host; {@code onLink} are destinations (address or prefix in CIDR) routed straight out of
+     * its only interface without a gateway (the {@link LabOptions#withImpostor impostor} case).
+     */
+    record Host(String name, List<Iface> ifaces, String gateway, Nat nat, List<String> onLink) {
         Host {
             ifaces = List.copyOf(ifaces);
+            onLink = List.copyOf(onLink);
+        }
+
+        Host(String name, List<Iface> ifaces, String gateway, Nat nat) {
+            this(name, ifaces, gateway, nat, List.of());
         }
 
         boolean isNat() {
@@ -130,6 +139,9 @@ final class Topology {
             }
             default -> throw new IllegalArgumentException(String.valueOf(scenario));
         }
+        if (options.impostor() != null) {
+            addImpostor(scenario, hosts, options.impostor());
+        }
         Topology topology = new Topology(scenario, hosts);
         for (String nat : options.changedNats()) {
             Host host = topology.hosts.get(nat);
@@ -145,6 +157,36 @@ final class Topology {
             }
         }
         return topology;
+    }
+
+    /**
+     * The client gets an on-link host route to the impostor's address; the impostor, on the
+     * client's segment, gets one back to the client (and no gateway).
+     */
+    private static void addImpostor(Scenario scenario, List<Host> hosts, LabOptions.Impostor impostor)
+            throws LabException {
+        int at = -1;
+        for (int i = 0; i < hosts.size(); i++) {
+            if (hosts.get(i).name().equals(impostor.client())) {
+                at = i;
+            }
+        }
+        Host client = at < 0 ? null : hosts.get(at);
+        if (client == null || client.isNat() || client.gateway() == null) {
+            throw new LabException("LabOptions put an impostor beside '" + impostor.client() + "', but that is not a"
+                    + " client behind a NAT in " + scenario);
+        }
+        Iface lan = client.ifaces().get(0);
+        if (hosts.stream().anyMatch(h -> h.ifaces().stream().anyMatch(i -> i.segment().equals(lan.segment())
+                && i.address().equals(impostor.address())))) {
+            throw new LabException("the impostor's address " + impostor.address() + " is already taken on "
+                    + lan.segment());
+        }
+        List<String> routes = new ArrayList<>(client.onLink());
+        routes.add(impostor.address() + "/32");
+        hosts.set(at, new Host(client.name(), client.ifaces(), client.gateway(), null, routes));
+        hosts.add(new Host(LabOptions.IMPOSTOR, List.of(new Iface(ETH, lan.segment(), impostor.address(), 32)),
+                null, null, List.of(lan.address() + "/32")));
     }
 
     private static Host endHost(String name, String segment, String address, int prefix, String gateway) {

@@ -90,6 +90,31 @@ class TopologyTest {
     }
 
     @Test
+    void anImpostorJoinsTheClientsLanAndTheClientReachesItOnLink() throws LabException {
+        Topology plain = Topology.of(Scenario.FIGURE_3, LabOptions.defaults());
+        assertTrue(plain.hosts().values().stream().allMatch(h -> h.onLink().isEmpty()), "nothing changes unless asked");
+
+        Topology t = Topology.of(Scenario.FIGURE_3, LabOptions.defaults().withImpostor("clientA", "10.1.1.3"));
+        assertEquals(List.of("server", "natA", "natB", "clientA", "clientB", "impostor"), List.copyOf(t.hosts().keySet()));
+        Topology.Host impostor = t.host(LabOptions.IMPOSTOR);
+        assertEquals("10.1.1.3", impostor.mainAddress());
+        assertEquals("lanA", impostor.ifaces().get(0).segment());
+        assertEquals(List.of("10.0.0.1/32"), impostor.onLink());
+        assertEquals(null, impostor.gateway());
+        assertEquals(List.of("10.1.1.3/32"), t.host("clientA").onLink());
+        assertEquals("10.0.0.254", t.host("clientA").gateway());
+        assertEquals(List.of(), t.host("clientB").onLink());
+
+        assertThrows(LabException.class, () -> Topology.of(Scenario.FIGURE_3,
+                LabOptions.defaults().withImpostor("natA", "10.1.1.3")), "a NAT has no client LAN");
+        assertThrows(LabException.class, () -> Topology.of(Scenario.FIGURE_2,
+                LabOptions.defaults().withImpostor("clientB", "10.0.0.1")), "figure 2's B is behind no NAT");
+        assertThrows(LabException.class, () -> Topology.of(Scenario.FIGURE_3,
+                LabOptions.defaults().withImpostor("clientA", "10.0.0.1")), "the client's own address");
+        assertThrows(IllegalArgumentException.class, () -> LabOptions.defaults().withImpostor("clientA", "bob"));
+    }
+
+    @Test
     void unknownHostsAndNatsAreRejected() {
         assertThrows(LabException.class, () -> Topology.of(Scenario.FIGURE_3, LabOptions.defaults().withHairpinning("natX", true)));
         assertThrows(LabException.class, () -> Topology.of(Scenario.FIGURE_4, LabOptions.defaults().withHairpinning("clientA", true)));

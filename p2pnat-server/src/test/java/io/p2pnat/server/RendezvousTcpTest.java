@@ -106,7 +106,9 @@ class RendezvousTcpTest {
                 serverKey = answer.bytes(StunAttributeType.SERVER_KEY).orElseThrow();
             } else {
                 assertEquals(StunClass.SUCCESS_RESPONSE, answer.messageClass());
-                return new UdpPeer(s, answer.bytes(StunAttributeType.SESSION_KEY).orElseThrow());
+                return new UdpPeer(s, io.p2pnat.core.rendezvous.KeyProofs.openSessionKey(
+                        io.p2pnat.core.secure.Identity.insecureForTests(id), serverKey,
+                        answer.bytes(StunAttributeType.SESSION_KEY).orElseThrow(), answer.transactionId().toBytes()));
             }
         }
         throw new AssertionError();

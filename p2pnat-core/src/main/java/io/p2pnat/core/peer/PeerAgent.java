@@ -441,7 +441,10 @@ public final class PeerAgent {
             }
             return;
         }
-        byte[] key = m.bytes(StunAttributeType.SESSION_KEY).orElse(null);
+        byte[] sealedKey = m.bytes(StunAttributeType.SESSION_KEY).orElse(null);
+        byte[] key = sealedKey == null || serverKey == null ? null
+                : io.p2pnat.core.rendezvous.KeyProofs.openSessionKey(config.identity(), serverKey, sealedKey,
+                        m.transactionId().toBytes());
         InetSocketAddress mapped = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
         if (key == null || mapped == null || !m.checkIntegrity(key)) {
             return;

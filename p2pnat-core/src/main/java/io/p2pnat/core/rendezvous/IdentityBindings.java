@@ -20,11 +20,21 @@ import javax.crypto.spec.SecretKeySpec;
 final class IdentityBindings {
     private final Identity server;
     private final Map<String, byte[]> keys;
+    /** X25519(server, peer key) per bound key: a peer's repeat registrations cost no key agreement. */
+    private final Map<String, byte[]> shared;
 
     IdentityBindings(Random random, int max) {
         byte[] seed = new byte[Identity.KEY_BYTES];
         random.nextBytes(seed);
         this.server = Identity.fromPrivateKey(seed);
+        this.shared = new LinkedHashMap<>(16, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, byte[]> eldest) {
+                return size() > Math.max(1, max);
+            }
+        };
         this.keys = new LinkedHashMap<>(16, 0.75f, true) {
             private static final long serialVersionUID = 1L;
 
@@ -43,7 +53,17 @@ final class IdentityBindings {
         if (staticKey == null || proof == null || staticKey.length != Identity.KEY_BYTES || cookie == null) {
             return false;
         }
-        return MessageDigest.isEqual(proof, proof(server.agree(staticKey), cookie, peerId));
+        return MessageDigest.isEqual(proof, proof(sharedWith(staticKey), cookie, peerId));
+    }
+
+    private byte[] sharedWith(byte[] key) {
+        String k = java.util.HexFormat.of().formatHex(key);
+        byte[] s = shared.get(k);
+        if (s == null) {
+            s = server.agree(key);
+            shared.put(k, s);
+        }
+        return s;
     }
 
     /** Binds {@code peerId} to {@code key}, or checks it is bound to it already. */
@@ -54,6 +74,30 @@ final class IdentityBindings {
             return true;
         }
         return Arrays.equals(bound, key);
+    }
+
+    /** Seals (or opens: XOR) a session key for the peer with this identity key. */
+    byte[] sealSessionKey(byte[] peerKey, byte[] sessionKey, byte[] transactionId) {
+        return xor(sessionKey, pad(sharedWith(peerKey), transactionId));
+    }
+
+    static byte[] pad(byte[] shared, byte[] transactionId) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(shared, "HmacSHA256"));
+            mac.update("p2pnat session key".getBytes(StandardCharsets.US_ASCII));
+            return mac.doFinal(transactionId);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static byte[] xor(byte[] key, byte[] pad) {
+        byte[] out = new byte[key.length];
+        for (int i = 0; i < key.length; i++) {
+            out[i] = (byte) (key[i] ^ pad[i % pad.length]);
+        }
+        return out;
     }
 
     /** The proof a peer computes: HMAC-SHA256(X25519 shared secret, cookie || id). */

@@ -13,6 +13,21 @@ final class Registration {
     final List<InetSocketAddress> privateEndpoints;
     InetSocketAddress publicEndpoint;
     long expiresAt;
+    private final io.p2pnat.wire.TransactionId[] recent = new io.p2pnat.wire.TransactionId[32];
+    private int recentNext;
+
+    /** False if this authenticated request's transaction id was seen lately (a replay). */
+    boolean firstSeen(io.p2pnat.wire.TransactionId tid) {
+        for (io.p2pnat.wire.TransactionId t : recent) {
+            if (tid.equals(t)) {
+                return false;
+            }
+        }
+        recent[recentNext] = tid;
+        recentNext = (recentNext + 1) % recent.length;
+        return true;
+    }
+
     /** The peer's identity public key (bound to its id), handed to the peers it is introduced to. */
     byte[] staticKey;
     /** The REGISTER that made this registration and our answer, to answer its retransmissions alike. */

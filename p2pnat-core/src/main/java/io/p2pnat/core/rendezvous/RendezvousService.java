@@ -290,7 +290,8 @@ public final class RendezvousService {
         stats.registrations++;
         StunMessage.Builder b = StunMessage.builder(StunMethod.REGISTER, StunClass.SUCCESS_RESPONSE, m.transactionId())
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from)
-                .addAttribute(StunAttributeType.SESSION_KEY, sessionKey)
+                .addAttribute(StunAttributeType.SESSION_KEY,
+                        identityKeys.sealSessionKey(staticKey, sessionKey, m.transactionId().toBytes()))
                 .addUint32(StunAttributeType.LIFETIME_SECONDS, config.registrationLifetime().toSeconds());
         if (alternatePort > 0) {
             b.addUint32(Signaling.ATTR_ALT_PORT, alternatePort);
@@ -314,6 +315,12 @@ public final class RendezvousService {
             return null;
         }
         if (!m.checkIntegrity(r.sessionKey)) {
+            stats.dropped++;
+            return null;
+        }
+        if (!r.firstSeen(m.transactionId())) {
+            // A replay (an on-path attacker resending a captured request from elsewhere, RFC 5128
+            // §6.3) must not move the registration to the attacker's address.
             stats.dropped++;
             return null;
         }

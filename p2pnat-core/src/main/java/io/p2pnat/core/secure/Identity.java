@@ -79,16 +79,28 @@ public final class Identity {
         return publicKey.clone();
     }
 
-    /** X25519 with another public key: the shared secret (32 bytes). */
+    /** X25519 with another public key: the shared secret (32 bytes), by the JDK's XDH. */
     public byte[] agree(byte[] otherPublic) {
-        DHState mine = dh();
-        DHState theirs = dh();
-        mine.setPrivateKey(privateKey, 0);
-        theirs.setPublicKey(otherPublic, 0);
-        byte[] shared = new byte[KEY_BYTES];
-        mine.calculate(shared, 0, theirs);
-        mine.destroy();
-        return shared;
+        try {
+            java.security.KeyFactory kf = java.security.KeyFactory.getInstance("XDH");
+            java.security.spec.NamedParameterSpec x25519 = java.security.spec.NamedParameterSpec.X25519;
+            java.security.PrivateKey priv = kf.generatePrivate(new java.security.spec.XECPrivateKeySpec(x25519, privateKey));
+            byte[] u = otherPublic.clone();
+            u[u.length - 1] &= 0x7F; // RFC 7748 §5: mask the top bit; little-endian u-coordinate
+            for (int i = 0; i < u.length / 2; i++) {
+                byte t = u[i];
+                u[i] = u[u.length - 1 - i];
+                u[u.length - 1 - i] = t;
+            }
+            java.security.PublicKey pub = kf.generatePublic(new java.security.spec.XECPublicKeySpec(x25519,
+                    new java.math.BigInteger(1, u)));
+            javax.crypto.KeyAgreement ka = javax.crypto.KeyAgreement.getInstance("XDH");
+            ka.init(priv);
+            ka.doPhase(pub, true);
+            return ka.generateSecret();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("bad X25519 key: " + e.getMessage(), e);
+        }
     }
 
     /** This identity's fingerprint, see {@link #fingerprint(byte[])}. */

@@ -120,7 +120,7 @@ class RendezvousServiceTest {
         byte[] cookie = cookieFor(id, from, privates);
         StunMessage ok = only(feed(from, register(id, cookie, true, privates)), from);
         assertEquals(StunClass.SUCCESS_RESPONSE, ok.messageClass(), () -> "REGISTER refused: " + ok.errorReason());
-        return ok.bytes(StunAttributeType.SESSION_KEY).orElseThrow();
+        return TestKeys.sessionKey(ok, id, serverKey);
     }
 
     // --- binding --------------------------------------------------------------------------
@@ -168,8 +168,10 @@ class RendezvousServiceTest {
         StunMessage ok = only(feed(ALICE, register("alice", cookie, true, ALICE_PRIVATE)), ALICE);
         assertEquals(StunMethod.REGISTER, ok.method());
         assertEquals(StunClass.SUCCESS_RESPONSE, ok.messageClass());
-        byte[] key = ok.bytes(StunAttributeType.SESSION_KEY).orElseThrow();
+        byte[] key = TestKeys.sessionKey(ok, "alice", serverKey);
         assertTrue(key.length >= 16, "session key of " + key.length + " bytes");
+        assertFalse(ok.checkIntegrity(ok.bytes(StunAttributeType.SESSION_KEY).orElseThrow()),
+                "the session key travels sealed to the peer's identity key, not in the clear");
         assertTrue(ok.checkIntegrity(key), "success is integrity-protected with the new session key");
         assertEquals(ALICE, ok.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElseThrow());
         assertEquals(10, ok.uint32(StunAttributeType.LIFETIME_SECONDS).orElseThrow());

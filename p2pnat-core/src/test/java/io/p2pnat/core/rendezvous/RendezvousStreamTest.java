@@ -135,7 +135,7 @@ class RendezvousStreamTest {
                 serverKey = m.bytes(StunAttributeType.SERVER_KEY).orElseThrow();
             } else {
                 assertEquals(StunClass.SUCCESS_RESPONSE, m.messageClass());
-                return m.bytes(StunAttributeType.SESSION_KEY).orElseThrow();
+                return TestKeys.sessionKey(m, id, serverKey);
             }
         }
         throw new AssertionError();

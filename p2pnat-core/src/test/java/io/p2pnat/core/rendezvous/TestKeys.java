@@ -9,6 +9,12 @@ public final class TestKeys {
     private TestKeys() {
     }
 
+    /** The session key of a REGISTER answer to the test identity of {@code id}. */
+    public static byte[] sessionKey(StunMessage ok, String id, byte[] serverKey) {
+        return KeyProofs.openSessionKey(Identity.insecureForTests(id), serverKey,
+                ok.bytes(StunAttributeType.SESSION_KEY).orElseThrow(), ok.transactionId().toBytes());
+    }
+
     /** Adds STATIC-KEY and KEY-PROOF for the test identity of {@code id}. */
     public static StunMessage.Builder prove(StunMessage.Builder b, String id, byte[] cookie, byte[] serverKey) {
         Identity me = Identity.insecureForTests(id);
