@@ -53,11 +53,14 @@ class LabImpostorTest {
                                 + session.registration());
 
                 int mark = imp.size();
+                long nftBefore = lab.counter(LabOptions.IMPOSTOR, "udp_in");
                 LabRun.Outcome udp = session.dial(LabRun.Plan.of(COUNT, 64));
+                long nftIn = lab.counter(LabOptions.IMPOSTOR, "udp_in") - nftBefore;
                 List<String> udpSeen = imp.from(mark);
                 assertPublicNotImpostor("udp", udp, "udp-hole-punch");
                 long udpProbes = udpSeen.stream().filter(l -> l.startsWith("udp 10.0.0.1:")).count();
                 assertTrue(udpProbes > 0, "A tried B's private endpoint and hit the impostor: " + udpSeen + "\n" + udp.log());
+                assertTrue(nftIn >= udpProbes, "the impostor's interface counted them too: " + nftIn);
                 assertTrue(udpSeen.stream().anyMatch(l -> l.endsWith(" stun")),
                         "the impostor answered STUN-framed checks with success responses: " + udpSeen);
 

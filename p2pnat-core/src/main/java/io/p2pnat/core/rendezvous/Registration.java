@@ -13,19 +13,36 @@ final class Registration {
     final List<InetSocketAddress> privateEndpoints;
     InetSocketAddress publicEndpoint;
     long expiresAt;
-    private final io.p2pnat.wire.TransactionId[] recent = new io.p2pnat.wire.TransactionId[32];
+    /** Recent authenticated requests: transaction id, where from, and our answer. */
+    private record Seen(io.p2pnat.wire.TransactionId tid, InetSocketAddress from, byte[][] answer) {
+    }
+
+    private final Seen[] recent = new Seen[16];
     private int recentNext;
 
-    /** False if this authenticated request's transaction id was seen lately (a replay). */
-    boolean firstSeen(io.p2pnat.wire.TransactionId tid) {
-        for (io.p2pnat.wire.TransactionId t : recent) {
-            if (tid.equals(t)) {
-                return false;
+    /**
+     * The record of an authenticated request seen lately, or null when it is new (and now
+     * recorded). A repeat from the same endpoint is a retransmission (answer it again); from
+     * elsewhere it is a replay.
+     */
+    Object[] seen(io.p2pnat.wire.TransactionId tid, InetSocketAddress from) {
+        for (Seen s : recent) {
+            if (s != null && tid.equals(s.tid)) {
+                return new Object[] {s.from, s.answer};
             }
         }
-        recent[recentNext] = tid;
+        recent[recentNext] = new Seen(tid, from, new byte[1][]);
         recentNext = (recentNext + 1) % recent.length;
-        return true;
+        return null;
+    }
+
+    /** Remembers our answer to a recorded request, for its retransmissions. */
+    void answered(io.p2pnat.wire.TransactionId tid, byte[] answer) {
+        for (Seen s : recent) {
+            if (s != null && tid.equals(s.tid)) {
+                s.answer[0] = answer;
+            }
+        }
     }
 
     /** The peer's identity public key (bound to its id), handed to the peers it is introduced to. */

@@ -318,10 +318,16 @@ public final class RendezvousService {
             stats.dropped++;
             return null;
         }
-        if (!r.firstSeen(m.transactionId())) {
-            // A replay (an on-path attacker resending a captured request from elsewhere, RFC 5128
-            // §6.3) must not move the registration to the attacker's address.
-            stats.dropped++;
+        Object[] seen = r.seen(m.transactionId(), from);
+        if (seen != null) {
+            byte[] answer = ((byte[][]) seen[1])[0];
+            if (from.equals(seen[0]) && answer != null) {
+                send(from, answer); // a retransmission: the same answer again, nothing new done
+            } else {
+                // A replay from elsewhere (an on-path attacker resending a captured request,
+                // RFC 5128 §6.3) must not move the registration to the attacker's address.
+                stats.dropped++;
+            }
             return null;
         }
         if (!r.publicEndpoint.equals(from)) {
@@ -341,7 +347,13 @@ public final class RendezvousService {
         m.bytes(StunAttributeType.NAT_ALLOCATION).filter(v -> v.length == 4).ifPresent(v -> r.natAllocation = v);
         StunMessage.Builder b = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.SUCCESS_RESPONSE, m.transactionId())
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
-        send(from, b.build().encode(r.sessionKey, true));
+        answer(r, m, from, b.build().encode(r.sessionKey, true));
+    }
+
+    /** Sends an authenticated answer and remembers it for retransmissions of the request. */
+    private void answer(Registration r, StunMessage req, InetSocketAddress to, byte[] bytes) {
+        r.answered(req.transactionId(), bytes);
+        send(to, bytes);
     }
 
     private void onLookup(long now, InetSocketAddress from, StunMessage m, int requestLen) {
@@ -358,7 +370,7 @@ public final class RendezvousService {
         StunMessage.Builder b = StunMessage.builder(StunMethod.LOOKUP, StunClass.SUCCESS_RESPONSE, m.transactionId())
                 .addString(StunAttributeType.TARGET_ID, target.peerId);
         addEndpoints(b, target);
-        send(from, b.build().encode(r.sessionKey, true));
+        answer(r, m, from, b.build().encode(r.sessionKey, true));
     }
 
     private void onConnect(long now, InetSocketAddress from, StunMessage m, int requestLen) {
@@ -424,7 +436,7 @@ public final class RendezvousService {
             answer.addByte(StunAttributeType.TRANSPORT, Signaling.TRANSPORT_TCP);
             StreamSessions.addTcpEndpoints(answer, target);
         }
-        send(from, answer.build().encode(dialer.sessionKey, true));
+        answer(dialer, m, from, answer.build().encode(dialer.sessionKey, true));
     }
 
     /**
@@ -487,7 +499,7 @@ public final class RendezvousService {
     private void replyError(InetSocketAddress to, StunMessage req, Registration r, int code, String reason) {
         byte[] bytes = StunMessage.builder(req.method(), StunClass.ERROR_RESPONSE, req.transactionId())
                 .addErrorCode(code, reason).build().encode(r.sessionKey, true);
-        send(to, bytes);
+        answer(r, req, to, bytes);
     }
 
     private void replyUnauthenticatedError(long now, InetSocketAddress to, StunMessage req, int code, String reason,

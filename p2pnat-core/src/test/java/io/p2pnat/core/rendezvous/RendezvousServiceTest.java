@@ -258,6 +258,22 @@ class RendezvousServiceTest {
         assertEquals(List.of(ALICE_PRIVATE), found.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT));
     }
 
+    @Test
+    void aReplayedKeepaliveFromElsewhereCannotMoveTheRegistrationButARetransmissionIsAnswered() {
+        byte[] a = registerPeer("alice", ALICE, ALICE_PRIVATE);
+        byte[] b = registerPeer("bob", BOB, BOB_PRIVATE);
+        byte[] keepalive = signed(StunMethod.KEEPALIVE, "alice", null, a);
+        StunMessage first = only(feed(ALICE, keepalive), ALICE);
+        // The same datagram again from alice: a retransmission, answered the same way.
+        assertArrayEquals(first.rawBytes().orElseThrow(), only(feed(ALICE, keepalive), ALICE).rawBytes().orElseThrow());
+        // The same datagram from an on-path attacker's address (RFC 5128 §6.3): dropped.
+        InetSocketAddress attacker = ep("192.0.2.66:1234");
+        assertEquals(List.of(), feed(attacker, keepalive));
+        StunMessage found = only(feed(BOB, signed(StunMethod.LOOKUP, "bob", "alice", b)), BOB);
+        assertEquals(ALICE, found.xorAddress(StunAttributeType.PUBLIC_ENDPOINT).orElseThrow(),
+                "introductions still go to alice, not to the attacker");
+    }
+
     // --- introductions --------------------------------------------------------------------
 
     @Test
