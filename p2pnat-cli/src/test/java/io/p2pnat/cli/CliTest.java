@@ -153,6 +153,20 @@ class CliTest {
     }
 
     @Test
+    void dialIsEncryptedAndAPinnedKeyThatDoesNotMatchIsRefused() {
+        Run ok = run("peer", "dial", "--server", serverArg, "--id", "pinner", "bob", "--count", "2", "--json",
+                "--expect-key", bob.keyFingerprint());
+        assertEquals(0, ok.exit, ok.err);
+        Map<String, Object> j = Json.parse(ok.out.strip());
+        assertEquals(true, j.get("encrypted"));
+        assertEquals(bob.keyFingerprint(), j.get("peerKey"));
+        Run bad = run("peer", "dial", "--server", serverArg, "--id", "pinner", "bob", "--expect-key", "0000-1111-2222");
+        assertEquals(Main.EXIT_FAILURE, bad.exit);
+        assertTrue(bad.err.contains("not the expected 0000-1111-2222"), bad.err);
+        assertEquals(1, bad.err.strip().split("\n").length, bad.err);
+    }
+
+    @Test
     void dialHumanOutputSaysHowItConnected() {
         Run r = run("peer", "dial", "--server", serverArg, "--id", "carol", "bob", "--count", "3");
         assertEquals(0, r.exit, r.err);

@@ -259,6 +259,34 @@ class RendezvousServiceTest {
     }
 
     @Test
+    void anIdIsBoundToTheFirstKeyThatRegistersItAndAKeylessOrUnprovenRegisterIsRefused() {
+        registerPeer("alice", ALICE, ALICE_PRIVATE);
+        // Mallory, from her own address, with a valid cookie and a valid proof of HER key.
+        InetSocketAddress mallory = ep("192.0.2.66:1234");
+        byte[] cookie = cookieFor("alice", mallory);
+        io.p2pnat.core.secure.Identity m = io.p2pnat.core.secure.Identity.insecureForTests("mallory");
+        StunMessage.Builder b = StunMessage.builder(StunMethod.REGISTER, StunClass.REQUEST, tid())
+                .addString(StunAttributeType.PEER_ID, "alice")
+                .addAttribute(StunAttributeType.COOKIE, cookie)
+                .addAttribute(StunAttributeType.STATIC_KEY, m.publicKey())
+                .addAttribute(StunAttributeType.KEY_PROOF, KeyProofs.proof(m, serverKey, cookie, "alice"))
+                .addAttribute(Signaling.PADDING, new byte[64]);
+        StunMessage refused = only(feed(mallory, b.build().encode(null, true)), mallory);
+        assertEquals(Signaling.ERR_KEY_MISMATCH, refused.errorCode().orElseThrow());
+        // Alice's own key without the proof (e.g. a replay with a stale cookie's proof): refused.
+        byte[] cookie2 = cookieFor("alice", mallory);
+        StunMessage.Builder noProof = StunMessage.builder(StunMethod.REGISTER, StunClass.REQUEST, tid())
+                .addString(StunAttributeType.PEER_ID, "alice")
+                .addAttribute(StunAttributeType.COOKIE, cookie2)
+                .addAttribute(StunAttributeType.STATIC_KEY, io.p2pnat.core.secure.Identity.insecureForTests("alice").publicKey())
+                .addAttribute(StunAttributeType.KEY_PROOF, new byte[32])
+                .addAttribute(Signaling.PADDING, new byte[64]);
+        StunMessage bad = only(feed(mallory, noProof.build().encode(null, true)), mallory);
+        assertEquals(Signaling.ERR_BAD_REQUEST, bad.errorCode().orElseThrow());
+        assertEquals(1, s.registrationCount(), "alice stays alice's");
+    }
+
+    @Test
     void aReplayedKeepaliveFromElsewhereCannotMoveTheRegistrationButARetransmissionIsAnswered() {
         byte[] a = registerPeer("alice", ALICE, ALICE_PRIVATE);
         byte[] b = registerPeer("bob", BOB, BOB_PRIVATE);
