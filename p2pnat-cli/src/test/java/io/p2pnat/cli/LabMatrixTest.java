@@ -27,19 +27,22 @@ class LabMatrixTest {
         assertTrue(bad.isEmpty(), "cells off theory:\n" + bad.stream()
                 .map(c -> c.pair() + ": expected " + c.expected() + ", got " + c.technique() + (c.error() == null ? "" : " (" + c.error() + ")"))
                 .collect(Collectors.joining("\n")));
-        if (transport.equals("udp")) {
+        {
             // The simulator runs the same peer and server code on modelled NATs: it must agree
-            // with the real Linux NATs cell by cell.
+            // with the real Linux NATs cell by cell, over UDP and over TCP.
             List<String> disagree = new java.util.ArrayList<>();
             for (Matrix.Cell c : cells) {
                 io.p2pnat.sim.SimNatType a = io.p2pnat.sim.SimNatType.valueOf(c.dialer().name());
                 io.p2pnat.sim.SimNatType b = io.p2pnat.sim.SimNatType.valueOf(c.listener().name());
-                String sim = io.p2pnat.sim.PairRun.run(7, a.config, b.config, io.p2pnat.sim.PairRun.Latencies.uniform(10)).technique();
+                io.p2pnat.sim.PairRun.Latencies l = io.p2pnat.sim.PairRun.Latencies.uniform(10);
+                String sim = transport.equals("udp")
+                        ? io.p2pnat.sim.PairRun.run(7, a.config, b.config, l).technique()
+                        : io.p2pnat.sim.TcpPairRun.run(7, a.config, b.config, l).technique();
                 if (!sim.equals(c.technique())) {
                     disagree.add(c.pair() + ": lab " + c.technique() + ", simulator " + sim);
                 }
             }
-            assertTrue(disagree.isEmpty(), "simulator and lab disagree:\n" + String.join("\n", disagree));
+            assertTrue(disagree.isEmpty(), transport + ": simulator and lab disagree:\n" + String.join("\n", disagree));
         }
     }
 
