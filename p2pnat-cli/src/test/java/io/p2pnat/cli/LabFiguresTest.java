@@ -10,8 +10,6 @@ import io.p2pnat.lab.LabOptions;
 import io.p2pnat.lab.NatBehaviour;
 import io.p2pnat.lab.Scenario;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -20,19 +18,11 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Every pair connects, end to end: a real server process and real peer processes in network
  * namespaces behind real nftables NATs, in RFC 5128's figures 1 to 5.
  */
+@org.junit.jupiter.api.extension.ExtendWith(LabGate.class)
 class LabFiguresTest {
     private static final int COUNT = 100;
 
-    @BeforeAll
-    static void cleanup() {
-        Lab.cleanupStale();
-    }
 
-    @BeforeEach
-    void gate() {
-        // Per test, not in @BeforeAll: surefire reports a class aborted there as 0 tests run.
-        LabGate.require();
-    }
 
     @ParameterizedTest
     @EnumSource(Scenario.class)

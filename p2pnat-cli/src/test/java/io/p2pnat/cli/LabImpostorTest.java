@@ -8,8 +8,6 @@ import io.p2pnat.lab.Lab;
 import io.p2pnat.lab.LabOptions;
 import io.p2pnat.lab.Scenario;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,19 +19,12 @@ import org.junit.jupiter.api.Test;
  * can. Hole punching must still pick B's public endpoint, because only B can answer the
  * authenticated checks and the Noise handshake.
  */
+@org.junit.jupiter.api.extension.ExtendWith(LabGate.class)
 class LabImpostorTest {
     private static final int COUNT = 20;
     private static final String ALIASED = "10.1.1.3";
 
-    @BeforeAll
-    static void cleanup() {
-        Lab.cleanupStale();
-    }
 
-    @BeforeEach
-    void gate() {
-        LabGate.require();
-    }
 
     @Test
     void anImpostorOwningThePeersPrivateAddressIsTriedButNeverWins() throws Exception {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.p2pnat.lab.Lab;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,12 +12,8 @@ import org.junit.jupiter.api.Test;
  * types, over UDP and over TCP, must connect with exactly the technique theory expects, relaying
  * only where theory leaves no direct path.
  */
+@org.junit.jupiter.api.extension.ExtendWith(LabGate.class)
 class LabMatrixTest {
-    @BeforeEach
-    void gate() {
-        LabGate.require();
-        Lab.cleanupStale();
-    }
 
     private static void check(String transport) throws Exception {
         List<Matrix.Cell> cells = Matrix.run(List.of(transport), List.of(NatType.values()), null);

@@ -16,8 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -33,6 +31,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <p>The captures go to a temporary directory; {@code -Dp2pnat.pcapDir=DIR} keeps them there
  * instead, for {@code tcpdump -r}.
  */
+@org.junit.jupiter.api.extension.ExtendWith(LabGate.class)
 class LabNoPlaintextTest {
     private static final int COUNT = 200;
     private static final byte[] MARKER = MarkerDial.MARKER.getBytes(StandardCharsets.US_ASCII);
@@ -41,15 +40,7 @@ class LabNoPlaintextTest {
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void cleanup() {
-        Lab.cleanupStale();
-    }
 
-    @BeforeEach
-    void gate() {
-        LabGate.require();
-    }
 
     @ParameterizedTest(name = "{0} over {1}: {2}, {3}")
     @CsvSource({

@@ -16,8 +16,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * namespace prefix so {@link Lab#cleanupStale()} removes it if the test dies; the test deletes it
  * itself otherwise.
  */
+@org.junit.jupiter.api.extension.ExtendWith(LabGate.class)
 class LabOnPathAttackTest {
     private static final String ATTACKER = "192.0.2.66";
     private static final int ATTACKER_PORT = 40000;
@@ -48,15 +47,7 @@ class LabOnPathAttackTest {
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void cleanup() {
-        Lab.cleanupStale();
-    }
 
-    @BeforeEach
-    void gate() {
-        LabGate.require();
-    }
 
     @Test
     void anOnPathAttackerCannotHijackAliceWithReplaysOrAForgedRegister() throws Exception {

@@ -16,8 +16,6 @@ import java.util.Locale;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -31,6 +29,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * (`peer attempts`) and moves 10 MB through one more stream, checked byte for byte. A results
  * table goes to stdout at the end.
  */
+@org.junit.jupiter.api.extension.ExtendWith(LabGate.class)
 class LabTcpTest {
     private static final int ATTEMPTS = 20;
     private static final int DELAY_MS = 20;
@@ -38,16 +37,7 @@ class LabTcpTest {
     private static final int TRANSFER_MESSAGES = 10;
     private static final List<String[]> RESULTS = Collections.synchronizedList(new ArrayList<>());
 
-    @BeforeAll
-    static void cleanup() {
-        Lab.cleanupStale();
-    }
 
-    @BeforeEach
-    void gate() {
-        // Per test, not in @BeforeAll: surefire reports a class aborted there as 0 tests run.
-        LabGate.require();
-    }
 
     @AfterAll
     static void printTable() {

@@ -8,24 +8,15 @@ import io.p2pnat.lab.LabOptions;
 import io.p2pnat.lab.NatBehaviour;
 import io.p2pnat.lab.Scenario;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Port prediction (RFC 5128 §3.5) and birthday punching through real nftables NATs that map
  * per destination, in figure 3's topology.
  */
+@org.junit.jupiter.api.extension.ExtendWith(LabGate.class)
 class LabTechniquesTest {
-    @BeforeAll
-    static void cleanup() {
-        Lab.cleanupStale();
-    }
 
-    @BeforeEach
-    void gate() {
-        LabGate.require();
-    }
 
     private static LabRun.Outcome dial(NatBehaviour a, NatBehaviour b) throws Exception {
         LabOptions o = LabOptions.defaults().withNatBehaviour("natA", a).withNatBehaviour("natB", b);

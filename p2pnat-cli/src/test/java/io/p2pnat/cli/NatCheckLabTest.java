@@ -24,8 +24,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -41,6 +39,7 @@ import org.junit.jupiter.api.Timeout;
  * behaviour are printed with an explanation; coturn's own are reported, not failed.
  */
 @Timeout(240)
+@org.junit.jupiter.api.extension.ExtendWith(LabGate.class)
 class NatCheckLabTest {
     private static final String S1 = "192.0.2.128";
     private static final String S2 = "192.0.2.129";
@@ -65,15 +64,7 @@ class NatCheckLabTest {
             NatBehaviour.symmetricSequential(3).withFiltering(Filtering.ENDPOINT_INDEPENDENT),
             NatBehaviour.symmetricRandom());
 
-    @BeforeAll
-    static void cleanup() {
-        Lab.cleanupStale();
-    }
 
-    @BeforeEach
-    void gate() {
-        LabGate.require();
-    }
 
     @Test
     void natcheckReportsEveryConfiguredBehaviour() throws Exception {
