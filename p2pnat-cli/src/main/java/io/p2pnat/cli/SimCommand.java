@@ -47,7 +47,15 @@ final class SimCommand implements Callable<Integer> {
         Population.Settings s = rate == null ? d
                 : new Population.Settings(peers, attempts, mix, seed, rate, d.registrationSpread());
         System.err.println("simulating " + peers + " peers, " + attempts + " attempts; mix: " + mix.describe());
-        print(Population.run(s), System.out);
+        java.util.function.DoubleConsumer bar = System.console() == null ? null : f -> {
+            int n = (int) Math.round(f * 40);
+            System.err.print("\r[" + "#".repeat(n) + ".".repeat(40 - n) + "] " + Math.round(f * 100) + "%");
+            if (f >= 1) {
+                System.err.println();
+            }
+            System.err.flush();
+        };
+        print(Population.run(s, bar), System.out);
         return 0;
     }
 
