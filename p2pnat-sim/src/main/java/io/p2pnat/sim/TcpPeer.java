@@ -7,6 +7,7 @@ import io.p2pnat.core.peer.PeerAgent;
 import io.p2pnat.core.peer.PeerConfig;
 import io.p2pnat.core.peer.PeerEvent;
 import io.p2pnat.core.tcp.StreamAuth;
+import io.p2pnat.core.tcp.StreamSetup;
 import io.p2pnat.core.tcp.StunStreamDecoder;
 import io.p2pnat.core.tcp.TcpAction;
 import io.p2pnat.core.tcp.TcpPunch;
@@ -18,7 +19,6 @@ import io.p2pnat.wire.StunParseException;
 import io.p2pnat.wire.TransactionId;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,10 +69,9 @@ public final class TcpPeer implements TcpStack.Listener {
         long attemptId = -1;
         long deadline;
         boolean connected;
-        StreamAuth auth;
+        /** The stream's protocol before the hand-over (not for the control connection). */
+        StreamSetup setup;
         final StunStreamDecoder decoder = new StunStreamDecoder();
-        boolean relayAttached;
-        boolean reportedAuthenticated;
         boolean handedOver;
         boolean inputEnded;
         final ByteArrayOutputStream received = new ByteArrayOutputStream();
@@ -293,6 +292,7 @@ public final class TcpPeer implements TcpStack.Listener {
                 if (conn != null) {
                     Stream s = new Stream(nextStreamId++, Kind.RELAY, conn);
                     s.punch = p;
+                    s.setup = new StreamSetup(StreamSetup.Kind.RELAY, p.intro, config.peerId(), random);
                     s.deadline = now + 10_000_000_000L;
                     streams.put(conn, s);
                 }
@@ -315,6 +315,7 @@ public final class TcpPeer implements TcpStack.Listener {
         }
         Stream s = new Stream(nextStreamId++, Kind.ATTEMPT, conn);
         s.punch = p;
+        s.setup = new StreamSetup(StreamSetup.Kind.ATTEMPT, p.intro, config.peerId(), random);
         s.attemptId = c.attemptId();
         s.deadline = now + c.timeoutNanos();
         streams.put(conn, s);
@@ -328,12 +329,9 @@ public final class TcpPeer implements TcpStack.Listener {
             sendControl(StunMethod.REGISTER);
         } else if (s.kind == Kind.ATTEMPT) {
             s.punch.connector.onConnectResult(now, s.attemptId, true, false);
-            s.auth = new StreamAuth(s.punch.intro, config.peerId(), random);
-            stack.write(now, s.conn, s.auth.hello());
+            stack.write(now, s.conn, s.setup.onEstablished());
         } else if (s.kind == Kind.RELAY) {
-            StunMessage.Builder b = StunMessage.builder(StunMethod.RELAY_ATTACH, StunClass.REQUEST, TransactionId.random(random))
-                    .addString(StunAttributeType.PEER_ID, config.peerId())
-                    .addAttribute(StunAttributeType.INTRO_ID, ByteBuffer.allocate(8).putLong(s.punch.intro.introId()).array());
+            StunMessage.Builder b = s.setup.relayAttachRequest();
             byte[] bytes = agent.signForServer(b);
             s.deadline = now + 15_000_000_000L;
             if (bytes != null) {
@@ -355,48 +353,35 @@ public final class TcpPeer implements TcpStack.Listener {
     }
 
     private void onStreamMessage(long now, Stream s, byte[] raw) throws StunParseException {
-        if (s.kind == Kind.RELAY && !s.relayAttached) {
-            StunMessage m = StunMessage.decode(raw);
-            if (m.method() != StunMethod.RELAY_ATTACH || m.messageClass() != StunClass.SUCCESS_RESPONSE) {
-                throw new StunParseException("relay refused");
+        boolean attached = s.setup.relayAttached();
+        List<byte[]> replies;
+        try {
+            replies = s.setup.onMessage(raw, this::stillPunching);
+        } finally {
+            if (s.punch == null && s.setup.introduction() != null) {
+                s.punch = punches.get(s.setup.introduction().introId()); // an accepted stream named its introduction
             }
-            s.relayAttached = true;
-            s.deadline = now + AUTH_TIMEOUT;
-            s.auth = new StreamAuth(s.punch.intro, config.peerId(), random);
-            stack.write(now, s.conn, s.auth.hello());
-            return;
         }
-        if (s.auth == null) {
-            // An accepted stream: its first message names the introduction.
-            StunMessage m = StunMessage.decode(raw);
-            String user = m.string(StunAttributeType.USERNAME).orElse("");
-            Punch p = null;
-            if (user.length() > 17 && user.charAt(16) == ':') {
-                try {
-                    p = punches.get(Long.parseUnsignedLong(user.substring(0, 16), 16));
-                } catch (NumberFormatException e) {
-                    p = null;
-                }
-            }
-            if (p == null || p.connector.isDone()) {
-                throw new StunParseException("stream for no introduction of ours");
-            }
-            s.punch = p;
-            s.auth = new StreamAuth(p.intro, config.peerId(), random);
-            stack.write(now, s.conn, s.auth.hello());
-        }
-        for (byte[] reply : s.auth.onMessage(raw)) {
+        for (byte[] reply : replies) {
             stack.write(now, s.conn, reply);
         }
-        if (s.auth.authenticated() && !s.reportedAuthenticated) {
-            s.reportedAuthenticated = true;
-            s.punch.connector.onAuthenticated(now, s.id, s.remote, s.kind == Kind.RELAY);
+        if (s.setup.relayAttached() && !attached) {
+            s.deadline = now + AUTH_TIMEOUT;
+        }
+        if (s.setup.takeAuthenticated()) {
+            s.punch.connector.onAuthenticated(now, s.id, s.remote, s.setup.isRelay());
             runActions(s.punch, now);
         }
-        if (s.auth.nominated() && s.reportedAuthenticated && !s.handedOver) {
-            s.punch.connector.onNominated(now, s.id, s.remote, s.kind == Kind.RELAY);
+        if (s.setup.takeNominated() && !s.handedOver) {
+            s.punch.connector.onNominated(now, s.id, s.remote, s.setup.isRelay());
             runActions(s.punch, now);
         }
+    }
+
+    /** The introduction of an id we are still punching, or null. */
+    private Introduction stillPunching(long introId) {
+        Punch p = punches.get(introId);
+        return p == null || p.connector.isDone() ? null : p.intro;
     }
 
     private void select(long now, Punch p, TcpAction.Select sel) {
@@ -410,7 +395,7 @@ public final class TcpPeer implements TcpStack.Listener {
             return;
         }
         if (p.intro.dialer()) {
-            stack.write(now, winner.conn, winner.auth.nomination(random));
+            stack.write(now, winner.conn, winner.setup.nomination());
         }
         winner.handedOver = true;
         finish(now, p);
@@ -478,6 +463,7 @@ public final class TcpPeer implements TcpStack.Listener {
     @Override
     public void accepted(long now, TcpStack.Conn c) {
         Stream s = new Stream(nextStreamId++, Kind.ACCEPTED, c);
+        s.setup = new StreamSetup(StreamSetup.Kind.ACCEPTED, null, config.peerId(), random);
         s.connected = true;
         s.deadline = now + AUTH_TIMEOUT;
         streams.put(c, s);

@@ -58,16 +58,7 @@ final class Checks {
 
     /** The introduction id named in a check's USERNAME ("introhex:sender"), or empty. */
     static java.util.OptionalLong introIdOf(StunMessage m) {
-        String user = m.string(StunAttributeType.USERNAME).orElse("");
-        int colon = user.indexOf(':');
-        if (colon != 16) {
-            return java.util.OptionalLong.empty();
-        }
-        try {
-            return java.util.OptionalLong.of(Long.parseUnsignedLong(user.substring(0, 16), 16));
-        } catch (NumberFormatException e) {
-            return java.util.OptionalLong.empty();
-        }
+        return Introduction.idFromUsername(m.string(StunAttributeType.USERNAME).orElse(""));
     }
 
     /** True if the check names this introduction and sender and its integrity holds. */

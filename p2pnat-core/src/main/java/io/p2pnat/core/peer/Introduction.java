@@ -111,6 +111,18 @@ public record Introduction(long introId, byte[] introKey, String peerId, boolean
         return localPublic != null && localPublic.getAddress().equals(remotePublic.getAddress());
     }
 
+    /** The introduction id a check's USERNAME ("16 hex digits:sender") names, or empty. */
+    public static java.util.OptionalLong idFromUsername(String user) {
+        if (user == null || user.indexOf(':') != 16) {
+            return java.util.OptionalLong.empty();
+        }
+        try {
+            return java.util.OptionalLong.of(Long.parseUnsignedLong(user.substring(0, 16), 16));
+        } catch (NumberFormatException e) {
+            return java.util.OptionalLong.empty();
+        }
+    }
+
     /** Hex form of the id used in USERNAME. */
     public String introIdHex() {
         return String.format("%016x", introId);

@@ -4,7 +4,7 @@ import io.p2pnat.core.Endpoints;
 import io.p2pnat.core.Timers;
 import io.p2pnat.core.peer.Introduction;
 import io.p2pnat.core.peer.PeerAgent;
-import io.p2pnat.core.tcp.StreamAuth;
+import io.p2pnat.core.tcp.StreamSetup;
 import io.p2pnat.core.tcp.StunStreamDecoder;
 import io.p2pnat.core.tcp.TcpAction;
 import io.p2pnat.core.tcp.TcpPunch;
@@ -374,6 +374,7 @@ public final class TcpDriver implements AutoCloseable {
             ch.configureBlocking(false);
             TcpStream s = new TcpStream(nextStreamId++, TcpStream.Kind.ATTEMPT, ch, c.remote());
             s.punch = p;
+            s.setup = new StreamSetup(StreamSetup.Kind.ATTEMPT, p.intro, localId, random);
             s.attemptId = c.attemptId();
             s.deadline = now + c.timeoutNanos();
             boolean done = ch.connect(c.remote());
@@ -408,13 +409,9 @@ public final class TcpDriver implements AutoCloseable {
         k.interestOps(SelectionKey.OP_READ);
         if (s.kind == TcpStream.Kind.ATTEMPT) {
             s.punch.connector.onConnectResult(now, s.attemptId, true, false);
-            s.auth = new StreamAuth(s.punch.intro, localId, random);
-            queue(s, k, s.auth.hello());
+            queue(s, k, s.setup.onEstablished());
         } else if (s.kind == TcpStream.Kind.RELAY) {
-            TransactionId tid = TransactionId.random(random);
-            StunMessage.Builder b = StunMessage.builder(StunMethod.RELAY_ATTACH, StunClass.REQUEST, tid)
-                    .addString(StunAttributeType.PEER_ID, localId)
-                    .addAttribute(StunAttributeType.INTRO_ID, ByteBuffer.allocate(8).putLong(s.punch.intro.introId()).array());
+            StunMessage.Builder b = s.setup.relayAttachRequest();
             byte[] bytes = (byte[]) agentCall.apply(agent -> agent.signForServer(b));
             s.deadline = now + 15_000_000_000L;
             queue(s, k, bytes);
@@ -427,6 +424,7 @@ public final class TcpDriver implements AutoCloseable {
             ch.configureBlocking(false);
             TcpStream s = new TcpStream(nextStreamId++, TcpStream.Kind.RELAY, ch, server);
             s.punch = p;
+            s.setup = new StreamSetup(StreamSetup.Kind.RELAY, p.intro, localId, random);
             s.deadline = now + 10_000_000_000L;
             boolean done = ch.connect(server);
             SelectionKey k = ch.register(selector, done ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT);
@@ -447,6 +445,7 @@ public final class TcpDriver implements AutoCloseable {
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 TcpStream s = new TcpStream(nextStreamId++, TcpStream.Kind.ACCEPTED, ch,
                         (InetSocketAddress) ch.getRemoteAddress());
+                s.setup = new StreamSetup(StreamSetup.Kind.ACCEPTED, null, localId, random);
                 s.connected = true;
                 s.deadline = System.nanoTime() + AUTH_TIMEOUT;
                 streams.put(ch.register(selector, SelectionKey.OP_READ), s);
@@ -476,48 +475,35 @@ public final class TcpDriver implements AutoCloseable {
     }
 
     private void onStreamMessage(TcpStream s, SelectionKey k, byte[] raw, long now) throws StunParseException {
-        if (s.kind == TcpStream.Kind.RELAY && !s.relayAttached) {
-            StunMessage m = StunMessage.decode(raw);
-            if (m.method() != StunMethod.RELAY_ATTACH || m.messageClass() != StunClass.SUCCESS_RESPONSE) {
-                throw new StunParseException("relay refused");
+        boolean attached = s.setup.relayAttached();
+        List<byte[]> replies;
+        try {
+            replies = s.setup.onMessage(raw, this::stillPunching);
+        } finally {
+            if (s.punch == null && s.setup.introduction() != null) {
+                s.punch = punches.get(s.setup.introduction().introId()); // an accepted stream named its introduction
             }
-            s.relayAttached = true;
-            s.deadline = now + AUTH_TIMEOUT;
-            s.auth = new StreamAuth(s.punch.intro, localId, random);
-            queue(s, k, s.auth.hello());
-            return;
         }
-        if (s.auth == null) {
-            // An accepted stream: its first message names the introduction.
-            StunMessage m = StunMessage.decode(raw);
-            String user = m.string(StunAttributeType.USERNAME).orElse("");
-            Punch p = null;
-            if (user.length() > 17 && user.charAt(16) == ':') {
-                try {
-                    p = punches.get(Long.parseUnsignedLong(user.substring(0, 16), 16));
-                } catch (NumberFormatException e) {
-                    p = null;
-                }
-            }
-            if (p == null || p.connector.isDone()) {
-                throw new StunParseException("stream for no introduction of ours");
-            }
-            s.punch = p;
-            s.auth = new StreamAuth(p.intro, localId, random);
-            queue(s, k, s.auth.hello());
-        }
-        for (byte[] reply : s.auth.onMessage(raw)) {
+        for (byte[] reply : replies) {
             queue(s, k, reply);
         }
-        if (s.auth.authenticated() && !s.reportedAuthenticated) {
-            s.reportedAuthenticated = true;
-            s.punch.connector.onAuthenticated(now, s.id, s.remote, s.kind == TcpStream.Kind.RELAY);
+        if (s.setup.relayAttached() && !attached) {
+            s.deadline = now + AUTH_TIMEOUT;
+        }
+        if (s.setup.takeAuthenticated()) {
+            s.punch.connector.onAuthenticated(now, s.id, s.remote, s.setup.isRelay());
             runActions(s.punch, now);
         }
-        if (s.auth.nominated() && s.reportedAuthenticated && !s.handedOver) {
-            s.punch.connector.onNominated(now, s.id, s.remote, s.kind == TcpStream.Kind.RELAY);
+        if (s.setup.takeNominated() && !s.handedOver) {
+            s.punch.connector.onNominated(now, s.id, s.remote, s.setup.isRelay());
             runActions(s.punch, now);
         }
+    }
+
+    /** The introduction of an id we are still punching, or null. */
+    private Introduction stillPunching(long introId) {
+        Punch p = punches.get(introId);
+        return p == null || p.connector.isDone() ? null : p.intro;
     }
 
     private void select(Punch p, TcpAction.Select sel) {
@@ -533,7 +519,7 @@ public final class TcpDriver implements AutoCloseable {
         try {
             SelectionKey k = chosen.channel.keyFor(selector);
             if (p.intro.dialer()) {
-                chosen.writes.add(ByteBuffer.wrap(chosen.auth.nomination(random)));
+                chosen.writes.add(ByteBuffer.wrap(chosen.setup.nomination()));
             }
             // Hand over: finish pending writes blocking, then the application owns the channel.
             k.cancel();

@@ -1,6 +1,6 @@
 package io.p2pnat.peer.internal;
 
-import io.p2pnat.core.tcp.StreamAuth;
+import io.p2pnat.core.tcp.StreamSetup;
 import io.p2pnat.core.tcp.StunStreamDecoder;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -19,12 +19,11 @@ final class TcpStream {
     final ArrayDeque<ByteBuffer> writes = new ArrayDeque<>();
     /** The introduction this stream belongs to, once known. */
     TcpDriver.Punch punch;
-    StreamAuth auth;
+    /** The stream's protocol before the hand-over; null until its kind and introduction are set. */
+    StreamSetup setup;
     long attemptId = -1;
     long deadline;
     boolean connected;
-    boolean relayAttached;
-    boolean reportedAuthenticated;
     boolean handedOver;
 
     TcpStream(long id, Kind kind, SocketChannel channel, InetSocketAddress remote) {
