@@ -1,6 +1,8 @@
 package io.p2pnat.cli;
 
+import io.p2pnat.core.secure.DhFunction;
 import io.p2pnat.sim.Mix;
+import io.p2pnat.sim.SimDh;
 import io.p2pnat.sim.Population;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -34,6 +36,10 @@ final class SimCommand implements Callable<Integer> {
     @Option(names = "--rate", description = "dials per virtual second (default: peers / 10, at least 100)")
     Double rate;
 
+    @Option(names = "--real-crypto", description = {"identities on X25519, as real peers (about 1 ms of CPU per connection);",
+            "default: an insecure stand-in DH with the same message sizes and code paths"})
+    boolean realCrypto;
+
     @Override
     public Integer call() throws Exception {
         if (peers < 2 || attempts < 0) {
@@ -44,9 +50,11 @@ final class SimCommand implements Callable<Integer> {
         }
         Mix mix = mixFile == null ? Mix.DEFAULT : Mix.read(mixFile);
         Population.Settings d = Population.Settings.of(peers, attempts, mix, seed);
-        Population.Settings s = rate == null ? d
-                : new Population.Settings(peers, attempts, mix, seed, rate, d.registrationSpread());
-        System.err.println("simulating " + peers + " peers, " + attempts + " attempts; mix: " + mix.describe());
+        Population.Settings s = (rate == null ? d
+                : new Population.Settings(peers, attempts, mix, seed, rate, d.registrationSpread()))
+                .withDh(realCrypto ? DhFunction.X25519 : SimDh.INSTANCE);
+        System.err.println("simulating " + peers + " peers, " + attempts + " attempts; mix: " + mix.describe()
+                + "; crypto: " + (realCrypto ? "X25519" : "insecure stand-in DH (--real-crypto for X25519)"));
         java.util.function.DoubleConsumer bar = System.console() == null ? null : f -> {
             int n = (int) Math.round(f * 40);
             System.err.print("\r[" + "#".repeat(n) + ".".repeat(40 - n) + "] " + Math.round(f * 100) + "%");
@@ -85,6 +93,10 @@ final class SimCommand implements Callable<Integer> {
                 (r.serverPacketsIn() + r.serverPacketsOut()) / v, v, r.serverRegistrations(), r.serverRelaySessions(),
                 r.serverPendingIntroductions());
         out.printf(Locale.ROOT, "network: %d packets, %d NAT mappings held at end, drops %s%n", r.packets(), r.natMappings(), r.drops());
+        StringBuilder kinds = new StringBuilder();
+        r.packetKinds().entrySet().stream().limit(8).forEach(e -> kinds.append(kinds.length() == 0 ? "" : ", ")
+                .append(e.getKey()).append(' ').append(String.format(Locale.ROOT, "%.1f", n == 0 ? 0.0 : (double) e.getValue() / n)));
+        out.println("packets per attempt, top kinds: " + kinds);
         out.printf(Locale.ROOT, "cost: %.2f s wall for %d events (%.0f events/s, %.0f events per attempt); trace hash %016x%n",
                 r.wallSeconds(), r.events(), r.events() / r.wallSeconds(), n == 0 ? 0 : (double) r.events() / n, r.traceHash());
         if (n > 0) {

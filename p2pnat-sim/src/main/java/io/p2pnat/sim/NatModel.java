@@ -6,7 +6,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -45,6 +44,8 @@ public final class NatModel {
         final boolean tcp;
         long lastUsed;
         final Set<Object> permits;
+        /** The public endpoint, made once (every outbound packet returns it). */
+        InetSocketAddress publicEndpoint;
 
         Binding(Key key, int port, long now, boolean permitsNeeded) {
             this(key, port, now, permitsNeeded, false);
@@ -63,10 +64,10 @@ public final class NatModel {
     private final Random random;
     private NatConfig config;
     private final Map<Key, Binding> outbound = new HashMap<>();
-    private final Map<Integer, Binding> byPort = new HashMap<>();
+    private final PortMap<Binding> byPort = new PortMap<>();
     /** TCP mappings: their own port space (as Linux conntrack keeps per protocol), the same allocator. */
     private final Map<Key, Binding> tcpOutbound = new HashMap<>();
-    private final Map<Integer, Binding> tcpByPort = new HashMap<>();
+    private final PortMap<Binding> tcpByPort = new PortMap<>();
     private int nextSequential;
     private long lastAllocation = Long.MIN_VALUE;
     private long allocations;
@@ -115,7 +116,7 @@ public final class NatModel {
 
     private InetSocketAddress outbound(long now, InetSocketAddress inside, InetSocketAddress destination, boolean tcp) {
         Map<Key, Binding> outbound = tcp ? tcpOutbound : this.outbound;
-        Map<Integer, Binding> byPort = tcp ? tcpByPort : this.byPort;
+        PortMap<Binding> byPort = tcp ? tcpByPort : this.byPort;
         Key key = new Key(inside, switch (config.mapping()) {
             case ENDPOINT_INDEPENDENT -> null;
             case ADDRESS_DEPENDENT -> destination.getAddress();
@@ -141,7 +142,10 @@ public final class NatModel {
         if (b.permits != null) {
             b.permits.add(config.filtering() == Behaviour.ADDRESS_DEPENDENT ? destination.getAddress() : destination);
         }
-        return new InetSocketAddress(publicIp, b.port);
+        if (b.publicEndpoint == null) {
+            b.publicEndpoint = new InetSocketAddress(publicIp, b.port);
+        }
+        return b.publicEndpoint;
     }
 
     /**
@@ -247,7 +251,7 @@ public final class NatModel {
         return k;
     }
 
-    private boolean free(long now, int port, Map<Integer, Binding> byPort) {
+    private boolean free(long now, int port, PortMap<Binding> byPort) {
         Binding b = byPort.get(port);
         if (b != null && expired(b, now)) {
             remove(b);
@@ -256,7 +260,7 @@ public final class NatModel {
         return b == null;
     }
 
-    private int allocate(long now, int preferred, Map<Integer, Binding> byPort) {
+    private int allocate(long now, int preferred, PortMap<Binding> byPort) {
         if (byPort.size() >= PORTS) {
             sweep(now, byPort);
             if (byPort.size() >= PORTS) {
@@ -290,7 +294,7 @@ public final class NatModel {
         return Math.floorMod(port - LOW_PORT, PORTS) + LOW_PORT;
     }
 
-    private int randomFree(long now, Map<Integer, Binding> byPort) {
+    private int randomFree(long now, PortMap<Binding> byPort) {
         for (int tries = 0; tries < 64; tries++) {
             int port = LOW_PORT + random.nextInt(PORTS);
             if (free(now, port, byPort)) {
@@ -307,16 +311,16 @@ public final class NatModel {
         return -1;
     }
 
-    private void sweep(long now, Map<Integer, Binding> byPort) {
-        for (Iterator<Binding> it = byPort.values().iterator(); it.hasNext(); ) {
-            Binding b = it.next();
-            if (expired(b, now)) {
-                it.remove();
-                if (b.key != null) {
-                    (b.tcp ? tcpOutbound : outbound).remove(b.key);
-                }
+    private void sweep(long now, PortMap<Binding> byPort) {
+        byPort.removeIf(b -> {
+            if (!expired(b, now)) {
+                return false;
             }
-        }
+            if (b.key != null) {
+                (b.tcp ? tcpOutbound : outbound).remove(b.key);
+            }
+            return true;
+        });
     }
 
     /** Mappings held (ours and other hosts'), for stats. */

@@ -6,6 +6,8 @@ import io.p2pnat.core.peer.PeerConfig;
 import io.p2pnat.core.peer.PeerEvent;
 import io.p2pnat.core.rendezvous.RendezvousConfig;
 import io.p2pnat.core.rendezvous.RendezvousService;
+import io.p2pnat.core.secure.DhFunction;
+import io.p2pnat.core.secure.Identity;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,17 +30,35 @@ import java.util.TreeMap;
  * latency drawn from 5-40 ms; public peers get the same uplink latency on their own link.
  */
 public final class Population {
-    /** Settings of a run. */
-    public record Settings(int peers, int attempts, Mix mix, long seed, double attemptsPerSecond, Duration registrationSpread) {
+    /**
+     * Settings of a run.
+     *
+     * @param dh the Diffie-Hellman function of every identity, the server's included: the real
+     *           X25519, or the insecure {@link SimDh} stand-in that makes millions of handshakes
+     *           cheap without changing a message size or a state machine's path
+     */
+    public record Settings(int peers, int attempts, Mix mix, long seed, double attemptsPerSecond, Duration registrationSpread,
+                           DhFunction dh) {
         public Settings {
             if (peers < 2 || attempts < 0 || attemptsPerSecond <= 0) {
                 throw new IllegalArgumentException("need at least 2 peers, attempts >= 0 and a positive rate");
             }
+            java.util.Objects.requireNonNull(dh, "dh");
+        }
+
+        /** With the {@link SimDh} stand-in. */
+        public Settings(int peers, int attempts, Mix mix, long seed, double attemptsPerSecond, Duration registrationSpread) {
+            this(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, SimDh.INSTANCE);
         }
 
         public static Settings of(int peers, int attempts, Mix mix, long seed) {
             return new Settings(peers, attempts, mix, seed, Math.max(100, peers / 10.0),
                     Duration.ofMillis(Math.max(1_000, peers / 10L)));
+        }
+
+        /** The same run with identities on {@code f}. */
+        public Settings withDh(DhFunction f) {
+            return new Settings(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, f);
         }
     }
 
@@ -65,7 +85,7 @@ public final class Population {
                          long[] allSetupNanos, double virtualSeconds, double wallSeconds, long events, long packets,
                          long serverPacketsIn, long serverPacketsOut, int serverRegistrations, int serverRelaySessions,
                          int serverPendingIntroductions, long natMappings, long peerSessions, long traceHash,
-                         TreeMap<String, Long> drops) {
+                         TreeMap<String, Long> drops, java.util.LinkedHashMap<String, Long> packetKinds) {
         public double directRate() {
             long direct = byTechnique.entrySet().stream().filter(e -> !e.getKey().equals("relay"))
                     .mapToLong(e -> e.getValue().count).sum();
@@ -107,7 +127,7 @@ public final class Population {
         this.s = s;
         this.net = new SimNet(s.seed);
         this.plan = new Random(s.seed * 7919 + 1);
-        server = net.server("S", PairRun.SERVER, null, Link.ms(10), RendezvousConfig.defaults())
+        server = net.server("S", PairRun.SERVER, null, Link.ms(10), RendezvousConfig.defaults().withDh(s.dh))
                 .alternatePort(PairRun.ALT_PORT).otherAddress(PairRun.OTHER);
         net.bindingResponder("S2", PairRun.OTHER, null, Link.ms(10));
         peers = new PeerHost[s.peers];
@@ -120,14 +140,20 @@ public final class Population {
             InetSocketAddress pub = new InetSocketAddress(SimNet.ipv4(0x0B000000 + i), 1234);
             String id = "p" + i;
             if (t == null) {
-                peers[i] = net.peer(new PeerConfig(id, PairRun.SERVER, List.of(pub)), null, Link.ms(up));
+                peers[i] = net.peer(config(id, pub), null, Link.ms(up));
             } else {
                 Nat nat = net.nat("nat" + i, pub.getAddress().getHostAddress(), null, Link.ms(up), t.config);
                 InetSocketAddress priv = new InetSocketAddress(SimNet.ipv4(0x0A000002 + i), 1234);
-                peers[i] = net.peer(new PeerConfig(id, PairRun.SERVER, List.of(priv)), nat, Link.ms(1));
+                peers[i] = net.peer(config(id, priv), nat, Link.ms(1));
             }
             peers[i].forgetEvents().onEvent(this::onEvent);
         }
+    }
+
+    private PeerConfig config(String id, InetSocketAddress at) {
+        // The defaults of PeerConfig's short constructors, with an identity on the run's DH function.
+        return new PeerConfig(id, PairRun.SERVER, List.of(at), Duration.ofSeconds(4), Duration.ofSeconds(30),
+                PeerConfig.DEFAULT_PUNCH_BUDGET, Identity.insecureForTests(id, s.dh));
     }
 
     /** Builds the population and runs every attempt to its end. */
@@ -247,6 +273,6 @@ public final class Population {
         return new Report(s, connected, failed, unfinished, asExpected, byTechnique, failures, mismatches, all, net.now() / 1e9,
                 wallSeconds, net.eventsProcessed(), net.packetsSent(), svc.stats().packetsIn(), svc.stats().packetsOut(),
                 svc.registrationCount(), svc.relaySessionCount(), svc.pendingIntroductionCount(), mappings, sessions,
-                net.traceHash(), net.drops());
+                net.traceHash(), net.drops(), net.packetKinds());
     }
 }

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
@@ -28,20 +27,21 @@ import java.util.function.BooleanSupplier;
  * the sender's link, then in its realm to the host or child NAT owning the destination IP, or out
  * through the realm's own NAT (mapped there; looped back inside when addressed to that NAT's own
  * public IP and the NAT hairpins), and so on up to the internet, where unknown addresses are
- * unroutable. Each link's delay applies once per crossing.
+ * unroutable. Each link's delay applies once per crossing. Stops where nothing is decided (a
+ * realm's static routing table) take no event of their own: a packet costs one event per NAT it
+ * meets and one for its delivery.
  *
  * <p>Events at the same time run in the order they were scheduled. Host timers live in the same
  * queue: after every call into a host its {@code nextTimeout()} is read and (re)scheduled.
  */
 public final class SimNet {
-    private record Event(long at, long seq, Host host, long key, Runnable action) {
+    private record Event(long at, long seq, Host host, long key, Runnable action) implements EventQueue.Timed {
     }
 
     private final long seed;
     private final Random linkRandom;
     private final Random seeds;
-    private final PriorityQueue<Event> queue = new PriorityQueue<>((a, b) ->
-            a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
+    private final EventQueue<Event> queue = new EventQueue<>();
     final Realm internet = new Realm(null);
     private final List<Host> hosts = new ArrayList<>();
     private final List<Nat> nats = new ArrayList<>();
@@ -220,71 +220,178 @@ public final class SimNet {
 
     // --- routing --------------------------------------------------------------------------
 
+    /**
+     * A datagram or a TCP segment on its way: what happens at the three kinds of stateful stop
+     * a packet can reach (a host, a NAT from outside, a realm's own NAT on the way out).
+     */
+    private interface Packet {
+        void deliver(Host h, InetSocketAddress src, InetSocketAddress dst);
+
+        void inbound(Nat nat, InetSocketAddress src, InetSocketAddress dst);
+
+        void leave(Realm realm, InetSocketAddress src, InetSocketAddress dst);
+    }
+
+    private final class Datagram implements Packet {
+        final byte[] data;
+
+        Datagram(byte[] data) {
+            this.data = data;
+        }
+
+        @Override
+        public void deliver(Host h, InetSocketAddress src, InetSocketAddress dst) {
+            SimNet.this.deliver(h, src, dst, data);
+        }
+
+        @Override
+        public void inbound(Nat nat, InetSocketAddress src, InetSocketAddress dst) {
+            InetSocketAddress inside = nat.model.inbound(now, src, dst.getPort());
+            if (inside == null) {
+                drop(nat.name, nat.model.refusal(now, src, dst.getPort()), src, dst);
+                return;
+            }
+            route(nat.inside, src, inside, this, 0);
+        }
+
+        @Override
+        public void leave(Realm realm, InetSocketAddress src, InetSocketAddress dst) {
+            Nat nat = realm.nat;
+            if (nat == null) {
+                drop("internet", "no route", src, dst);
+                return;
+            }
+            InetSocketAddress mapped = nat.model.outbound(now, src, dst);
+            if (mapped == null) {
+                drop(nat.name, "ports exhausted", src, dst);
+                return;
+            }
+            if (dst.getAddress().equals(nat.publicIp)) {
+                if (nat.config().hairpinning()) {
+                    inbound(nat, mapped, dst);
+                } else {
+                    drop(nat.name, "no hairpin", src, dst);
+                }
+                return;
+            }
+            crossInto(nat.uplink, nat.name, nat.parent, mapped, dst, this);
+        }
+    }
+
     /** {@code h} sends {@code data} from its endpoint {@code from} to {@code to}. */
     void send(Host h, InetSocketAddress from, InetSocketAddress to, byte[] data) {
         sent++;
+        kinds[kind(h, data)]++;
         record('s', from, to, data);
         if (trace != null) {
             log(h.name + " sends " + Endpoints.format(from) + " -> " + Endpoints.format(to) + " " + data.length + "B #"
                     + Integer.toHexString(Arrays.hashCode(data)));
         }
-        cross(h.link, h.name, from, to, () -> arrive(h.realm, from, to, data));
+        crossInto(h.link, h.name, h.realm, from, to, new Datagram(data));
     }
 
-    /** Schedules {@code then} once per copy that survives the link. */
-    private void cross(Link link, String where, InetSocketAddress from, InetSocketAddress to, Runnable then) {
+    /** The packet crosses {@code link} into {@code realm}: once per copy that survives the link. */
+    private void crossInto(Link link, String where, Realm realm, InetSocketAddress src, InetSocketAddress dst, Packet p) {
         long[] delays = link.delays(linkRandom);
         if (delays.length == 0) {
-            drop(where, "lost", from, to);
+            drop(where, "lost", src, dst);
         }
         for (long d : delays) {
-            later(d, then);
+            route(realm, src, dst, p, d);
         }
     }
 
-    private void arrive(Realm realm, InetSocketAddress src, InetSocketAddress dst, byte[] data) {
+    /**
+     * The packet will be in {@code realm} after {@code delay}: schedules its next stateful stop.
+     * Routing inside a realm is a static table, so when that stop is a host or a NAT seen from
+     * outside, the two link crossings become one event (half the events of a hop-by-hop walk);
+     * a realm's own NAT is consulted at the very moment the packet reaches it.
+     */
+    private void route(Realm realm, InetSocketAddress src, InetSocketAddress dst, Packet p, long delay) {
         InetAddress ip = dst.getAddress();
         Host h = realm.hosts.get(ip);
         if (h != null) {
-            cross(h.link, h.name, src, dst, () -> deliver(h, src, dst, data));
+            hop(h.link, h.name, src, dst, delay, () -> p.deliver(h, src, dst));
             return;
         }
         Nat child = realm.nats.get(ip);
         if (child != null) {
-            cross(child.uplink, child.name, src, dst, () -> inbound(child, src, dst, data));
+            hop(child.uplink, child.name, src, dst, delay, () -> p.inbound(child, src, dst));
             return;
         }
-        Nat nat = realm.nat;
-        if (nat == null) {
-            drop("internet", "no route", src, dst);
-            return;
+        if (delay == 0) {
+            p.leave(realm, src, dst);
+        } else {
+            later(delay, () -> p.leave(realm, src, dst));
         }
-        InetSocketAddress mapped = nat.model.outbound(now, src, dst);
-        if (mapped == null) {
-            drop(nat.name, "ports exhausted", src, dst);
-            return;
-        }
-        if (ip.equals(nat.publicIp)) {
-            if (nat.config().hairpinning()) {
-                inbound(nat, mapped, dst, data);
-            } else {
-                drop(nat.name, "no hairpin", src, dst);
-            }
-            return;
-        }
-        cross(nat.uplink, nat.name, mapped, dst, () -> arrive(nat.parent, mapped, dst, data));
     }
 
-    private void inbound(Nat nat, InetSocketAddress src, InetSocketAddress dst, byte[] data) {
-        InetSocketAddress inside = nat.model.inbound(now, src, dst.getPort());
-        if (inside == null) {
-            drop(nat.name, nat.model.refusal(now, src, dst.getPort()), src, dst);
-            return;
+    /** Schedules {@code then} at {@code delay} plus the link's delay, once per copy that survives it. */
+    private void hop(Link link, String where, InetSocketAddress src, InetSocketAddress dst, long delay, Runnable then) {
+        long[] delays = link.delays(linkRandom);
+        if (delays.length == 0) {
+            drop(where, "lost", src, dst);
         }
-        arrive(nat.inside, src, inside, data);
+        for (long d : delays) {
+            later(delay + d, then);
+        }
     }
 
     // --- TCP ------------------------------------------------------------------------------
+
+    private final class Segment implements Packet {
+        final TcpSegment seg;
+
+        Segment(TcpSegment seg) {
+            this.seg = seg;
+        }
+
+        @Override
+        public void deliver(Host h, InetSocketAddress src, InetSocketAddress dst) {
+            deliverTcp(h, src, dst, seg);
+        }
+
+        @Override
+        public void inbound(Nat nat, InetSocketAddress src, InetSocketAddress dst) {
+            InetSocketAddress inside = nat.model.inboundTcp(now, src, dst.getPort());
+            if (inside == null) {
+                drop(nat.name, "tcp " + nat.model.refusalTcp(now, src, dst.getPort()), src, dst);
+                if (seg.isOpening() && nat.config().tcpRst()) {
+                    TcpSegment rst = TcpSegment.control(TcpSegment.RST | TcpSegment.ACK, 0, seg.seq() + 1);
+                    record('S', dst, src, rst.hash());
+                    if (trace != null) {
+                        log(nat.name + " answers tcp " + Endpoints.format(dst) + " -> " + Endpoints.format(src) + " " + rst.describe());
+                    }
+                    crossInto(nat.uplink, nat.name, nat.parent, dst, src, new Segment(rst));
+                }
+                return;
+            }
+            route(nat.inside, src, inside, this, 0);
+        }
+
+        @Override
+        public void leave(Realm realm, InetSocketAddress src, InetSocketAddress dst) {
+            Nat nat = realm.nat;
+            if (nat == null) {
+                drop("internet", "no route", src, dst);
+                return;
+            }
+            InetSocketAddress mapped = nat.model.outboundTcp(now, src, dst);
+            if (mapped == null) {
+                drop(nat.name, "ports exhausted", src, dst);
+                return;
+            }
+            if (dst.getAddress().equals(nat.publicIp)) {
+                if (nat.config().hairpinning()) {
+                    inbound(nat, mapped, dst);
+                } else {
+                    drop(nat.name, "no hairpin", src, dst);
+                }
+                return;
+            }
+            crossInto(nat.uplink, nat.name, nat.parent, mapped, dst, this);
+        }
+    }
 
     /**
      * {@code h} sends a TCP segment from {@code from} to {@code to}. Segments take the same links
@@ -298,57 +405,7 @@ public final class SimNet {
         if (trace != null) {
             log(h.name + " sends tcp " + Endpoints.format(from) + " -> " + Endpoints.format(to) + " " + seg.describe());
         }
-        cross(h.link, h.name, from, to, () -> arriveTcp(h.realm, from, to, seg));
-    }
-
-    private void arriveTcp(Realm realm, InetSocketAddress src, InetSocketAddress dst, TcpSegment seg) {
-        InetAddress ip = dst.getAddress();
-        Host h = realm.hosts.get(ip);
-        if (h != null) {
-            cross(h.link, h.name, src, dst, () -> deliverTcp(h, src, dst, seg));
-            return;
-        }
-        Nat child = realm.nats.get(ip);
-        if (child != null) {
-            cross(child.uplink, child.name, src, dst, () -> inboundTcp(child, src, dst, seg));
-            return;
-        }
-        Nat nat = realm.nat;
-        if (nat == null) {
-            drop("internet", "no route", src, dst);
-            return;
-        }
-        InetSocketAddress mapped = nat.model.outboundTcp(now, src, dst);
-        if (mapped == null) {
-            drop(nat.name, "ports exhausted", src, dst);
-            return;
-        }
-        if (ip.equals(nat.publicIp)) {
-            if (nat.config().hairpinning()) {
-                inboundTcp(nat, mapped, dst, seg);
-            } else {
-                drop(nat.name, "no hairpin", src, dst);
-            }
-            return;
-        }
-        cross(nat.uplink, nat.name, mapped, dst, () -> arriveTcp(nat.parent, mapped, dst, seg));
-    }
-
-    private void inboundTcp(Nat nat, InetSocketAddress src, InetSocketAddress dst, TcpSegment seg) {
-        InetSocketAddress inside = nat.model.inboundTcp(now, src, dst.getPort());
-        if (inside == null) {
-            drop(nat.name, "tcp " + nat.model.refusalTcp(now, src, dst.getPort()), src, dst);
-            if (seg.isOpening() && nat.config().tcpRst()) {
-                TcpSegment rst = TcpSegment.control(TcpSegment.RST | TcpSegment.ACK, 0, seg.seq() + 1);
-                record('S', dst, src, rst.hash());
-                if (trace != null) {
-                    log(nat.name + " answers tcp " + Endpoints.format(dst) + " -> " + Endpoints.format(src) + " " + rst.describe());
-                }
-                cross(nat.uplink, nat.name, dst, src, () -> arriveTcp(nat.parent, dst, src, rst));
-            }
-            return;
-        }
-        arriveTcp(nat.inside, src, inside, seg);
+        crossInto(h.link, h.name, h.realm, from, to, new Segment(seg));
     }
 
     private void deliverTcp(Host h, InetSocketAddress from, InetSocketAddress to, TcpSegment seg) {
@@ -405,8 +462,25 @@ public final class SimNet {
         h = h * 31 + kind;
         h = h * 31 + from.hashCode();
         h = h * 31 + to.hashCode();
-        h = h * 31 + (data == null ? 0 : Arrays.hashCode(data));
+        h = h * 31 + (data == null ? 0 : sketch(data));
         traceHash = h;
+    }
+
+    /**
+     * A cheap stand-in for the hash of a whole packet: its length, first 20 bytes and last 8.
+     * Every packet here starts with a header carrying a random transaction id or nonce and ends
+     * with a checksum, tag or MAC over the rest, so this tells packets apart as well.
+     */
+    private static int sketch(byte[] d) {
+        int h = d.length;
+        int head = Math.min(d.length, 20);
+        for (int i = 0; i < head; i++) {
+            h = h * 31 + d[i];
+        }
+        for (int i = Math.max(head, d.length - 8); i < d.length; i++) {
+            h = h * 31 + d[i];
+        }
+        return h;
     }
 
     void log(String line) {
@@ -419,6 +493,44 @@ public final class SimNet {
     void recordEvent(String text) {
         traceHash = traceHash * 31 + text.hashCode();
         log(text);
+    }
+
+    // --- traffic by kind ------------------------------------------------------------------
+
+    /** Sent datagrams by kind; index: bit 15 server, bit 14 STUN (class in bits 12-13, method below), else the first byte. */
+    private final long[] kinds = new long[1 << 16];
+
+    private static int kind(Host h, byte[] d) {
+        int server = h instanceof ServerHost || h instanceof BindingHost ? 1 << 15 : 0;
+        if (d.length >= 20 && (d[0] & 0xC0) == 0) {
+            int t = ((d[0] & 0xFF) << 8) | (d[1] & 0xFF);
+            int method = (t & 0x000F) | ((t & 0x00E0) >> 1) | ((t & 0x3E00) >> 2);
+            int cls = ((t >> 4) & 1) | ((t >> 7) & 2);
+            return server | 1 << 14 | cls << 12 | method;
+        }
+        return server | (d.length == 0 ? 0 : d[0] & 0xFF);
+    }
+
+    /**
+     * Datagrams sent so far by kind, most first: "peer BINDING request", "server 0xd2", ...
+     * (STUN method and class, or the first byte of anything else).
+     */
+    public java.util.LinkedHashMap<String, Long> packetKinds() {
+        String[] classes = {"request", "indication", "success", "error"};
+        List<java.util.Map.Entry<String, Long>> list = new ArrayList<>();
+        for (int i = 0; i < kinds.length; i++) {
+            if (kinds[i] != 0) {
+                String who = (i & 1 << 15) != 0 ? "server " : "peer ";
+                String what = (i & 1 << 14) != 0
+                        ? io.p2pnat.wire.StunMethod.name(i & 0xFFF) + " " + classes[(i >> 12) & 3]
+                        : String.format(Locale.ROOT, "0x%02x", i & 0xFF);
+                list.add(java.util.Map.entry(who + what, kinds[i]));
+            }
+        }
+        list.sort((x, y) -> Long.compare(y.getValue(), x.getValue()));
+        java.util.LinkedHashMap<String, Long> out = new java.util.LinkedHashMap<>();
+        list.forEach(e -> out.put(e.getKey(), e.getValue()));
+        return out;
     }
 
     // --- observation ----------------------------------------------------------------------

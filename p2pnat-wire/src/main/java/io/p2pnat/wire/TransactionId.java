@@ -15,9 +15,11 @@ public final class TransactionId {
   private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   private final byte[] bytes;
+  private final int hash;
 
   private TransactionId(byte[] bytes) {
     this.bytes = bytes;
+    this.hash = Arrays.hashCode(bytes); // ids key many maps; the bytes never change
   }
 
   /**
@@ -66,12 +68,12 @@ public final class TransactionId {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof TransactionId && Arrays.equals(bytes, ((TransactionId) o).bytes);
+    return o instanceof TransactionId t && t.hash == hash && Arrays.equals(bytes, t.bytes);
   }
 
   @Override
   public int hashCode() {
-    return Arrays.hashCode(bytes);
+    return hash;
   }
 
   /** 24 lowercase hex digits. */

@@ -30,9 +30,9 @@ import java.util.stream.Collectors;
  * <p>A public dialer facing a NATed listener sends nothing to the listener's endpoints (they
  * would die at its NAT); the listener's own checks open the path: connection reversal.
  *
- * <p>Checks also run through the server's relay from the start, so a verified relay path is ready
- * when the punch is judged failed: after a short budget, or at once when both NATs map per
- * destination. While relayed, direct checks go on at a low rate and the session moves to a
+ * <p>Checks also run through the server's relay, from a quarter into the punch budget (at once
+ * when both NATs map per destination), so a verified relay path is ready when the punch is judged
+ * failed: after the budget, or at once when both NATs map per destination. While relayed, direct checks go on at a low rate and the session moves to a
  * direct path as soon as one answers.
  *
  * <p>The dialer chooses the path: a direct answer wins, a private path is preferred to a public
@@ -47,6 +47,8 @@ final class HolePunch {
     private static final long MIN_GRACE = 2_000_000L;
     private static final long MAX_GRACE = 20_000_000L;
     private static final int MAX_CANDIDATES = 12;
+    /** Relay checks start this fraction (1/n) into the punch budget unless the punch cannot work. */
+    static final int RELAY_CHECK_DELAY_DIVISOR = 4;
 
     private record Sent(Candidate candidate, long at, boolean nominating) {
     }
@@ -130,7 +132,11 @@ final class HolePunch {
         }
         if (relayAddress != null) {
             Candidate r = new Candidate(relayAddress, CandidateKind.RELAY);
-            r.nextSendAt = now;
+            // Verify the relay path only when it may be needed: at once when both NATs map per
+            // destination, else a quarter into the budget, when most punches have succeeded.
+            // It is still verified well before the budget ends, and the server carries no relay
+            // checks for the many sessions that go direct (they were half its packets).
+            r.nextSendAt = intro.bothMappingsDependent() ? now : now + budget / RELAY_CHECK_DELAY_DIVISOR;
             candidates.add(r);
         }
     }

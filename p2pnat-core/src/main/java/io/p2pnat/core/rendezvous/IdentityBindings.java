@@ -1,5 +1,6 @@
 package io.p2pnat.core.rendezvous;
 
+import io.p2pnat.core.secure.DhFunction;
 import io.p2pnat.core.secure.Identity;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -13,20 +14,21 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Peer ids bound to identity keys (RFC 5128 §6.3): the first registration of an id binds it to
- * its X25519 public key; later registrations must carry that key and prove they hold its private
- * half. The proof is an HMAC-SHA256 under X25519(peer key, server key) over the cookie and the
- * id, so it is fresh (the cookie changes every 30 s) and worthless for any other server.
+ * its public key; later registrations must carry that key and prove they hold its private half.
+ * The proof is an HMAC-SHA256 under DH(peer key, server key) over the cookie and the id, so it is
+ * fresh (the cookie changes every 30 s) and worthless for any other server. DH is the server
+ * identity's {@link DhFunction} (X25519 unless a simulation configured a stand-in).
  */
 final class IdentityBindings {
     private final Identity server;
     private final Map<String, byte[]> keys;
-    /** X25519(server, peer key) per bound key: a peer's repeat registrations cost no key agreement. */
+    /** DH(server, peer key) per bound key: a peer's repeat registrations cost no key agreement. */
     private final Map<String, byte[]> shared;
 
-    IdentityBindings(Random random, int max) {
+    IdentityBindings(Random random, int max, DhFunction dh) {
         byte[] seed = new byte[Identity.KEY_BYTES];
         random.nextBytes(seed);
-        this.server = Identity.fromPrivateKey(seed);
+        this.server = Identity.fromPrivateKey(seed, dh);
         this.shared = new LinkedHashMap<>(16, 0.75f, true) {
             private static final long serialVersionUID = 1L;
 
@@ -53,7 +55,13 @@ final class IdentityBindings {
         if (staticKey == null || proof == null || staticKey.length != Identity.KEY_BYTES || cookie == null) {
             return false;
         }
-        return MessageDigest.isEqual(proof, proof(sharedWith(staticKey), cookie, peerId));
+        byte[] shared;
+        try {
+            shared = sharedWith(staticKey);
+        } catch (IllegalArgumentException e) {
+            return false; // no key of our DH function (a small-order point, another function's key)
+        }
+        return MessageDigest.isEqual(proof, proof(shared, cookie, peerId));
     }
 
     private byte[] sharedWith(byte[] key) {
@@ -100,7 +108,7 @@ final class IdentityBindings {
         return out;
     }
 
-    /** The proof a peer computes: HMAC-SHA256(X25519 shared secret, cookie || id). */
+    /** The proof a peer computes: HMAC-SHA256(DH shared secret, cookie || id). */
     static byte[] proof(byte[] shared, byte[] cookie, String peerId) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");

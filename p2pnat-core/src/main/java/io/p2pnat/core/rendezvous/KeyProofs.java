@@ -15,7 +15,10 @@ public final class KeyProofs {
         return IdentityBindings.xor(sealed, IdentityBindings.pad(identity.agree(serverKey), transactionId));
     }
 
-    /** HMAC-SHA256 under X25519(our key, the server's key) over the cookie and our id. */
+    /**
+     * HMAC-SHA256 under DH(our key, the server's key) over the cookie and our id; DH is our
+     * identity's function, which must be the server's.
+     */
     public static byte[] proof(Identity identity, byte[] serverKey, byte[] cookie, String peerId) {
         return IdentityBindings.proofFor(identity, serverKey, cookie, peerId);
     }

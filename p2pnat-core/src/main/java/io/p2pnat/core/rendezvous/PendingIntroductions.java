@@ -36,6 +36,9 @@ final class PendingIntroductions {
 
     private final Map<TransactionId, Pending> pending = new LinkedHashMap<>();
     private final int max;
+    /** The earliest due time, or NEVER; recomputed only when it may have moved (nextDue runs per packet). */
+    private long next = Timers.NEVER;
+    private boolean stale;
 
     PendingIntroductions(int max) {
         this.max = max;
@@ -47,16 +50,20 @@ final class PendingIntroductions {
             return false;
         }
         pending.put(id, new Pending(to, bytes, now + FIRST_RTO));
+        next = Math.min(next, now + FIRST_RTO);
         return true;
     }
 
     /** The target acknowledged (any response). */
     boolean acknowledge(TransactionId id) {
-        return pending.remove(id) != null;
+        boolean removed = pending.remove(id) != null;
+        stale |= removed;
+        return removed;
     }
 
     List<Transmit> due(long now) {
         List<Transmit> out = new ArrayList<>();
+        stale = true;
         for (Iterator<Pending> it = pending.values().iterator(); it.hasNext(); ) {
             Pending p = it.next();
             if (p.due > now) {
@@ -75,9 +82,12 @@ final class PendingIntroductions {
     }
 
     long nextDue() {
-        long next = Timers.NEVER;
-        for (Pending p : pending.values()) {
-            next = Math.min(next, p.due);
+        if (stale) {
+            stale = false;
+            next = Timers.NEVER;
+            for (Pending p : pending.values()) {
+                next = Math.min(next, p.due);
+            }
         }
         return next;
     }

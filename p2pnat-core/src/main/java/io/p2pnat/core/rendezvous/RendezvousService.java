@@ -73,7 +73,7 @@ public final class RendezvousService {
         random.nextBytes(secret);
         this.cookies = new AddressCookies(secret, COOKIE_BUCKET);
         this.introductions = new PendingIntroductions(config.maxPendingIntroductions());
-        this.identityKeys = new IdentityBindings(random, config.maxRegistrations());
+        this.identityKeys = new IdentityBindings(random, config.maxRegistrations(), config.dh());
         this.relays = new RelayTable(config.maxRelaySessions(), config.relayIdleTimeout().toNanos());
         this.streams = new StreamSessions(config, streamConfig, registrations, relays, stats, budget);
     }

@@ -1,74 +1,82 @@
 package io.p2pnat.core.secure;
 
-import com.southernstorm.noise.protocol.DHState;
-import com.southernstorm.noise.protocol.Noise;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.Objects;
 
 /**
- * A peer's long-term identity: an X25519 key pair (RFC 5128 §6.3: only end-to-end
- * authentication with the peers' own identities defeats a man in the middle). Channels are
- * authenticated with it (Noise), and the server binds a peer id to its public key.
+ * A peer's long-term identity: a key pair of a {@link DhFunction}, X25519 unless a simulation
+ * chooses otherwise (RFC 5128 §6.3: only end-to-end authentication with the peers' own
+ * identities defeats a man in the middle). Channels are authenticated with it (Noise), and the
+ * server binds a peer id to its public key.
  */
 public final class Identity {
     /** Key length in bytes. */
-    public static final int KEY_BYTES = 32;
+    public static final int KEY_BYTES = DhFunction.KEY_BYTES;
 
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final DhFunction dh;
     private final byte[] privateKey;
     private final byte[] publicKey;
 
-    private Identity(byte[] privateKey, byte[] publicKey) {
+    private Identity(DhFunction dh, byte[] privateKey, byte[] publicKey) {
+        this.dh = dh;
         this.privateKey = privateKey;
         this.publicKey = publicKey;
     }
 
-    /** A new random identity. */
+    /** A new random X25519 identity. */
     public static Identity generate() {
-        DHState dh = dh();
-        dh.generateKeyPair();
-        return from(dh);
+        return generate(DhFunction.X25519);
+    }
+
+    /** A new random identity on {@code dh}. */
+    public static Identity generate(DhFunction dh) {
+        byte[] key = new byte[KEY_BYTES];
+        RANDOM.nextBytes(key);
+        return fromPrivateKey(key, dh);
     }
 
     /**
-     * An identity anyone can derive from {@code name}: only for tests and simulations, where runs
-     * must replay exactly.
+     * An X25519 identity anyone can derive from {@code name}: only for tests and simulations,
+     * where runs must replay exactly.
      */
     public static Identity insecureForTests(String name) {
+        return insecureForTests(name, DhFunction.X25519);
+    }
+
+    /** As {@link #insecureForTests(String)}, on {@code dh}. */
+    public static Identity insecureForTests(String name, DhFunction dh) {
         try {
             return fromPrivateKey(MessageDigest.getInstance("SHA-256")
-                    .digest(("p2pnat insecure test identity " + name).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                    .digest(("p2pnat insecure test identity " + name).getBytes(java.nio.charset.StandardCharsets.UTF_8)), dh);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    /** The identity with this private key (32 bytes). */
+    /** The X25519 identity with this private key (32 bytes). */
     public static Identity fromPrivateKey(byte[] key) {
+        return fromPrivateKey(key, DhFunction.X25519);
+    }
+
+    /** The identity on {@code dh} with this private key (32 bytes). */
+    public static Identity fromPrivateKey(byte[] key, DhFunction dh) {
+        Objects.requireNonNull(dh, "dh");
         if (key == null || key.length != KEY_BYTES) {
             throw new IllegalArgumentException("an identity private key is " + KEY_BYTES + " bytes");
         }
-        DHState dh = dh();
-        dh.setPrivateKey(key, 0);
-        return from(dh);
+        byte[] priv = key.clone();
+        return new Identity(dh, priv, dh.publicKey(priv));
     }
 
-    private static Identity from(DHState dh) {
-        byte[] priv = new byte[KEY_BYTES];
-        byte[] pub = new byte[KEY_BYTES];
-        dh.getPrivateKey(priv, 0);
-        dh.getPublicKey(pub, 0);
-        dh.destroy();
-        return new Identity(priv, pub);
-    }
-
-    static DHState dh() {
-        try {
-            return Noise.createDH("25519");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("X25519 unavailable", e);
-        }
+    /** The DH function of this key pair; a channel's peers must use the same. */
+    public DhFunction dh() {
+        return dh;
     }
 
     public byte[] privateKey() {
@@ -79,28 +87,14 @@ public final class Identity {
         return publicKey.clone();
     }
 
-    /** X25519 with another public key: the shared secret (32 bytes), by the JDK's XDH. */
+    /**
+     * Diffie-Hellman with another public key by this identity's {@link #dh() function}: the
+     * shared secret (32 bytes).
+     *
+     * @throws IllegalArgumentException if the key is not a valid public key of that function
+     */
     public byte[] agree(byte[] otherPublic) {
-        try {
-            java.security.KeyFactory kf = java.security.KeyFactory.getInstance("XDH");
-            java.security.spec.NamedParameterSpec x25519 = java.security.spec.NamedParameterSpec.X25519;
-            java.security.PrivateKey priv = kf.generatePrivate(new java.security.spec.XECPrivateKeySpec(x25519, privateKey));
-            byte[] u = otherPublic.clone();
-            u[u.length - 1] &= 0x7F; // RFC 7748 §5: mask the top bit; little-endian u-coordinate
-            for (int i = 0; i < u.length / 2; i++) {
-                byte t = u[i];
-                u[i] = u[u.length - 1 - i];
-                u[u.length - 1 - i] = t;
-            }
-            java.security.PublicKey pub = kf.generatePublic(new java.security.spec.XECPublicKeySpec(x25519,
-                    new java.math.BigInteger(1, u)));
-            javax.crypto.KeyAgreement ka = javax.crypto.KeyAgreement.getInstance("XDH");
-            ka.init(priv);
-            ka.doPhase(pub, true);
-            return ka.generateSecret();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException("bad X25519 key: " + e.getMessage(), e);
-        }
+        return dh.agree(privateKey, otherPublic);
     }
 
     /** This identity's fingerprint, see {@link #fingerprint(byte[])}. */

@@ -1,10 +1,9 @@
 package io.p2pnat.core.secure;
 
 import com.southernstorm.noise.protocol.CipherState;
-import com.southernstorm.noise.protocol.CipherStatePair;
-import com.southernstorm.noise.protocol.HandshakeState;
 import java.nio.ByteBuffer;
-import java.security.NoSuchAlgorithmException;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
 import java.util.Arrays;
 import javax.crypto.BadPaddingException;
 import javax.crypto.ShortBufferException;
@@ -17,16 +16,21 @@ import javax.crypto.ShortBufferException;
  * <p>For datagrams every record carries its 8-byte nonce, so loss and reordering are fine, and a
  * sliding window rejects replays. For streams records are sealed in order. The handshake is bound
  * to the introduction by the prologue, so it cannot be replayed into another session.
+ *
+ * <p>The handshake ({@link NoiseKK}) runs on the {@link DhFunction} of the local identity, X25519
+ * unless a simulation chose a cheaper stand-in; both sides must use the same function, or the
+ * handshake just fails.
  */
 public final class SecureChannel {
-    /** Noise protocol name: both static keys known in advance (KK). */
+    /** Noise protocol name with X25519: both static keys known in advance (KK). */
     public static final String PROTOCOL = "Noise_KK_25519_ChaChaPoly_SHA256";
     /** Bytes a sealed datagram adds: nonce and tag. */
     public static final int OVERHEAD = 8 + 16;
     private static final int WINDOW = 1024;
+    private static final SecureRandom EPHEMERAL_KEYS = new SecureRandom();
 
     private final boolean initiator;
-    private final HandshakeState handshake;
+    private final NoiseKK handshake;
     private final byte[] remoteKey;
     private CipherState send;
     private CipherState receive;
@@ -53,20 +57,14 @@ public final class SecureChannel {
     public SecureChannel(boolean initiator, Identity local, byte[] remoteKey, byte[] prologue, java.util.Random random) {
         this.initiator = initiator;
         this.remoteKey = remoteKey.clone();
-        try {
-            handshake = new HandshakeState(PROTOCOL, initiator ? HandshakeState.INITIATOR : HandshakeState.RESPONDER);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("Noise unavailable", e);
-        }
-        handshake.getLocalKeyPair().setPrivateKey(local.privateKey(), 0);
-        handshake.getRemotePublicKey().setPublicKey(remoteKey, 0);
-        handshake.setPrologue(prologue, 0, prologue.length);
-        if (random != null) {
-            byte[] eph = new byte[Identity.KEY_BYTES];
-            random.nextBytes(eph);
-            handshake.getFixedEphemeralKey().setPrivateKey(eph, 0);
-        }
-        handshake.start();
+        byte[] eph = new byte[Identity.KEY_BYTES];
+        (random != null ? random : EPHEMERAL_KEYS).nextBytes(eph);
+        handshake = new NoiseKK(initiator, local, remoteKey, prologue, eph);
+    }
+
+    /** The Noise protocol name (Noise §8) of a channel on {@code dh}; {@link #PROTOCOL} for X25519. */
+    public static String protocolName(DhFunction dh) {
+        return NoiseKK.protocolName(dh);
     }
 
     public boolean isInitiator() {
@@ -88,7 +86,13 @@ public final class SecureChannel {
             throw new IllegalStateException("the responder does not start");
         }
         if (firstMessage == null) {
-            firstMessage = write();
+            try {
+                firstMessage = write();
+            } catch (SecureChannelException e) {
+                // The expected key is no key of our DH function (say, a small-order X25519
+                // point): the handshake is dead, and the responder refuses these bytes.
+                firstMessage = new byte[NoiseKK.EMPTY_MESSAGE_BYTES];
+            }
         }
         return firstMessage.clone();
     }
@@ -120,32 +124,29 @@ public final class SecureChannel {
 
     private byte[] firstMessageSeen;
 
-    private byte[] write() {
-        byte[] out = new byte[256];
+    private byte[] write() throws SecureChannelException {
         try {
-            int n = handshake.writeMessage(out, 0, new byte[0], 0, 0);
-            return Arrays.copyOf(out, n);
-        } catch (ShortBufferException e) {
-            throw new IllegalStateException(e);
+            return handshake.writeMessage(new byte[0]);
+        } catch (IllegalArgumentException e) {
+            throw new SecureChannelException("handshake failed: the peer does not hold the expected identity key");
         }
     }
 
     private void read(byte[] msg) throws SecureChannelException {
-        if (handshake.getAction() != HandshakeState.READ_MESSAGE || msg.length > 256) {
+        if (!handshake.canRead() || msg.length > 256) {
             throw new SecureChannelException("unexpected handshake message");
         }
         try {
-            handshake.readMessage(msg, 0, msg.length, new byte[256], 0);
-        } catch (ShortBufferException | BadPaddingException | IllegalStateException | IllegalArgumentException e) {
+            handshake.readMessage(msg);
+        } catch (GeneralSecurityException e) {
             throw new SecureChannelException("handshake failed: the peer does not hold the expected identity key");
         }
     }
 
     private void split() {
-        CipherStatePair pair = handshake.split();
-        send = pair.getSender();
-        receive = pair.getReceiver();
-        handshake.destroy();
+        CipherState[] pair = handshake.split();
+        send = initiator ? pair[0] : pair[1];
+        receive = initiator ? pair[1] : pair[0];
     }
 
     /** Seals a datagram: nonce, then ciphertext and tag. */

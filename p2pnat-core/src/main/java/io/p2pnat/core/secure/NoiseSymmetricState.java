@@ -1,0 +1,134 @@
+package io.p2pnat.core.secure;
+
+import com.southernstorm.noise.protocol.CipherState;
+import com.southernstorm.noise.protocol.Noise;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import javax.crypto.Mac;
+import javax.crypto.ShortBufferException;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The Noise SymmetricState (Noise Protocol Framework rev 34, §5.2) for SHA-256 (§12.5) and
+ * ChaChaPoly: a chaining key {@code ck}, a handshake hash {@code h}, and a CipherState
+ * {@code k} (§5.1; noise-java's ChaChaPoly, whose nonce counts up by itself). HKDF is §4.3's,
+ * with HMAC-SHA256 (RFC 2104) from the JDK.
+ */
+final class NoiseSymmetricState {
+    /** HASHLEN of SHA-256 (§4.3, §12.5). */
+    static final int HASHLEN = 32;
+    /** Bytes of a ChaChaPoly authentication tag. */
+    static final int TAG = 16;
+
+    private final MessageDigest sha256;
+    private final Mac hmac;
+    private final CipherState k;
+    private byte[] ck;
+    private byte[] h;
+
+    /** InitializeSymmetric(protocol_name) (§5.2). */
+    NoiseSymmetricState(String protocolName) {
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+            hmac = Mac.getInstance("HmacSHA256");
+            k = Noise.createCipher("ChaChaPoly"); // InitializeKey(empty): no key yet
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("SHA-256, HMAC-SHA256 or ChaChaPoly unavailable", e);
+        }
+        byte[] name = protocolName.getBytes(StandardCharsets.US_ASCII);
+        // A name of at most HASHLEN bytes is padded with zeros, a longer one hashed.
+        h = name.length <= HASHLEN ? Arrays.copyOf(name, HASHLEN) : sha256.digest(name);
+        ck = h.clone();
+    }
+
+    /** MixHash(data): h = HASH(h || data). */
+    void mixHash(byte[] data) {
+        sha256.update(h);
+        h = sha256.digest(data);
+    }
+
+    /** MixKey(input_key_material): ck, temp_k = HKDF(ck, ikm, 2); InitializeKey(temp_k). */
+    void mixKey(byte[] inputKeyMaterial) {
+        byte[][] out = hkdf(ck, inputKeyMaterial);
+        ck = out[0];
+        k.initializeKey(out[1], 0); // HASHLEN is 32, so temp_k needs no truncation
+    }
+
+    /** EncryptAndHash(plaintext): ciphertext = EncryptWithAd(h, plaintext); MixHash(ciphertext). */
+    byte[] encryptAndHash(byte[] plaintext) {
+        byte[] out = new byte[plaintext.length + (k.hasKey() ? TAG : 0)];
+        try {
+            k.encryptWithAd(h, plaintext, 0, out, 0, plaintext.length);
+        } catch (ShortBufferException e) {
+            throw new IllegalStateException(e);
+        }
+        mixHash(out);
+        return out;
+    }
+
+    /**
+     * DecryptAndHash(ciphertext): plaintext = DecryptWithAd(h, ciphertext); MixHash(ciphertext).
+     *
+     * @throws GeneralSecurityException if the ciphertext does not authenticate
+     */
+    byte[] decryptAndHash(byte[] buf, int off, int len) throws GeneralSecurityException {
+        if (k.hasKey() && len < TAG) {
+            throw new ShortBufferException("shorter than a tag");
+        }
+        byte[] plain = new byte[len - (k.hasKey() ? TAG : 0)];
+        k.decryptWithAd(h, buf, off, plain, 0, len);
+        mixHash(Arrays.copyOfRange(buf, off, off + len));
+        return plain;
+    }
+
+    /**
+     * Split() (§5.2): the CipherStates for initiator-to-responder and responder-to-initiator
+     * traffic. The handshake's key material is wiped.
+     */
+    CipherState[] split() {
+        byte[][] out = hkdf(ck, new byte[0]);
+        CipherState c1 = cipher(out[0]);
+        CipherState c2 = cipher(out[1]);
+        Arrays.fill(ck, (byte) 0);
+        Arrays.fill(out[0], (byte) 0);
+        Arrays.fill(out[1], (byte) 0);
+        k.destroy();
+        return new CipherState[] {c1, c2};
+    }
+
+    /** The handshake hash h (§5.2 GetHandshakeHash). */
+    byte[] handshakeHash() {
+        return h.clone();
+    }
+
+    private static CipherState cipher(byte[] key) {
+        try {
+            CipherState c = Noise.createCipher("ChaChaPoly");
+            c.initializeKey(key, 0);
+            return c;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * HKDF(chaining_key, input_key_material, 2) (§4.3): temp_key = HMAC(ck, ikm);
+     * output1 = HMAC(temp_key, 0x01); output2 = HMAC(temp_key, output1 || 0x02).
+     */
+    private byte[][] hkdf(byte[] chainingKey, byte[] inputKeyMaterial) {
+        try {
+            hmac.init(new SecretKeySpec(chainingKey, "HmacSHA256"));
+            byte[] tempKey = hmac.doFinal(inputKeyMaterial);
+            hmac.init(new SecretKeySpec(tempKey, "HmacSHA256"));
+            byte[] out1 = hmac.doFinal(new byte[] {1});
+            hmac.update(out1);
+            byte[] out2 = hmac.doFinal(new byte[] {2});
+            Arrays.fill(tempKey, (byte) 0);
+            return new byte[][] {out1, out2};
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

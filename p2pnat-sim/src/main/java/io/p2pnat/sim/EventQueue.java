@@ -1,0 +1,135 @@
+package io.p2pnat.sim;
+
+import java.util.ArrayList;
+import java.util.PriorityQueue;
+
+/**
+ * The simulator's agenda: a calendar queue (Brown, CACM 1988) that yields events in exactly the
+ * order of a priority queue on (time, sequence number), at O(1) cost per event instead of a
+ * heap's O(log n) cache misses, which dominate once a run holds hundreds of thousands of events.
+ *
+ * <p>Time is cut into slots of {@value #SLOT_BITS}-bit nanoseconds (about 131 µs); a wheel of
+ * {@value #WHEEL} slots (about 8.6 s) holds unsorted lists; events further ahead wait in a heap
+ * and move in when their slot comes up. The slot being drained is sorted once; events added to it
+ * afterwards (mostly for "now") wait in a small heap, merged on the way out, so every event still
+ * runs in (time, sequence) order.
+ *
+ * @param <E> the event type
+ */
+final class EventQueue<E extends EventQueue.Timed> {
+    /** An event's place in the order: time, then sequence number (unique, increasing). */
+    interface Timed {
+        long at();
+
+        long seq();
+    }
+
+    static final int SLOT_BITS = 17;
+    static final int WHEEL = 1 << 16;
+    private static final int MASK = WHEEL - 1;
+
+    private final java.util.Comparator<E> order = (a, b) ->
+            a.at() != b.at() ? Long.compare(a.at(), b.at()) : Long.compare(a.seq(), b.seq());
+    @SuppressWarnings("unchecked")
+    private final ArrayList<E>[] wheel = new ArrayList[WHEEL];
+    /** The current slot's events, sorted when the slot was loaded, consumed from {@code head}. */
+    private ArrayList<E> loaded = new ArrayList<>();
+    private int head;
+    /** Events added for the current slot after it was loaded (mostly "now"): a small heap. */
+    private final PriorityQueue<E> late = new PriorityQueue<>(order);
+    private final PriorityQueue<E> far = new PriorityQueue<>(order);
+    private long currentSlot;
+    private int inWheel;
+    private int size;
+
+    void add(E e) {
+        long slot = e.at() >>> SLOT_BITS;
+        size++;
+        if (slot <= currentSlot) {
+            late.add(e);
+        } else if (slot < currentSlot + WHEEL) {
+            int i = (int) (slot & MASK);
+            ArrayList<E> bucket = wheel[i];
+            if (bucket == null) {
+                bucket = new ArrayList<>(4);
+                wheel[i] = bucket;
+            }
+            bucket.add(e);
+            inWheel++;
+        } else {
+            far.add(e);
+        }
+    }
+
+    boolean isEmpty() {
+        return size == 0;
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** The earliest event without removing it, or null. */
+    E peek() {
+        if (size == 0) {
+            return null;
+        }
+        if (head == loaded.size() && late.isEmpty()) {
+            advance();
+        }
+        E a = head < loaded.size() ? loaded.get(head) : null;
+        E b = late.peek();
+        return a == null ? b : b == null || order.compare(a, b) < 0 ? a : b;
+    }
+
+    /** Removes and returns the earliest event, or null. */
+    E poll() {
+        E e = peek();
+        if (e != null) {
+            if (head < loaded.size() && loaded.get(head) == e) {
+                loaded.set(head++, null);
+            } else {
+                late.poll();
+            }
+            size--;
+        }
+        return e;
+    }
+
+    /** Moves to the next slot holding events (the current one is drained) and loads it. */
+    private void advance() {
+        long next = Long.MAX_VALUE;
+        if (inWheel > 0) {
+            for (long s = currentSlot + 1; ; s++) {
+                ArrayList<E> b = wheel[(int) (s & MASK)];
+                if (b != null && !b.isEmpty()) {
+                    next = s;
+                    break;
+                }
+            }
+        }
+        if (!far.isEmpty()) {
+            next = Math.min(next, far.peek().at() >>> SLOT_BITS);
+        }
+        currentSlot = next;
+        int i = (int) (next & MASK);
+        ArrayList<E> b = wheel[i];
+        if (b != null && !b.isEmpty()) {
+            // Swap the bucket in as the loaded list; the drained list becomes the empty bucket.
+            inWheel -= b.size();
+            loaded.clear();
+            wheel[i] = loaded;
+            loaded = b;
+            loaded.sort(order);
+        } else {
+            loaded.clear();
+        }
+        head = 0;
+        // Far events whose slot is now within the wheel's reach move in, so the wheel stays exact.
+        while (!far.isEmpty() && (far.peek().at() >>> SLOT_BITS) < currentSlot + WHEEL) {
+            E e = far.poll();
+            size--;
+            add(e);
+        }
+    }
+}
