@@ -40,6 +40,10 @@ final class SimCommand implements Callable<Integer> {
             "default: an insecure stand-in DH with the same message sizes and code paths"})
     boolean realCrypto;
 
+    @Option(names = "--shards", description = {"independent networks, each with its own server and a share of peers and dials,",
+            "run in parallel (default: one per 50,000 peers); results depend on this, not on the cores"})
+    Integer shards;
+
     @Override
     public Integer call() throws Exception {
         if (peers < 2 || attempts < 0) {
@@ -48,13 +52,20 @@ final class SimCommand implements Callable<Integer> {
         if (rate != null && rate <= 0) {
             throw new Main.UsageError("--rate must be positive");
         }
+        if (shards != null && (shards < 1 || peers < 2L * shards)) {
+            throw new Main.UsageError("--shards must be at least 1, with at least 2 peers per shard");
+        }
         Mix mix = mixFile == null ? Mix.DEFAULT : Mix.read(mixFile);
         Population.Settings d = Population.Settings.of(peers, attempts, mix, seed);
         Population.Settings s = (rate == null ? d
-                : new Population.Settings(peers, attempts, mix, seed, rate, d.registrationSpread()))
+                : new Population.Settings(peers, attempts, mix, seed, rate, d.registrationSpread(), d.dh(), d.shards()))
                 .withDh(realCrypto ? DhFunction.X25519 : SimDh.INSTANCE);
+        if (shards != null) {
+            s = s.withShards(shards);
+        }
         System.err.println("simulating " + peers + " peers, " + attempts + " attempts; mix: " + mix.describe()
-                + "; crypto: " + (realCrypto ? "X25519" : "insecure stand-in DH (--real-crypto for X25519)"));
+                + "; crypto: " + (realCrypto ? "X25519" : "insecure stand-in DH (--real-crypto for X25519)")
+                + (s.shards() > 1 ? "; " + s.shards() + " shards (a server each, dials within a shard), in parallel" : ""));
         java.util.function.DoubleConsumer bar = System.console() == null ? null : f -> {
             int n = (int) Math.round(f * 40);
             System.err.print("\r[" + "#".repeat(n) + ".".repeat(40 - n) + "] " + Math.round(f * 100) + "%");
@@ -88,10 +99,11 @@ final class SimCommand implements Callable<Integer> {
             out.println("not as theory (expected -> got): " + r.mismatches());
         }
         double v = r.virtualSeconds();
-        out.printf(Locale.ROOT, "server: %.0f messages/s in + out over %.1f virtual s; state at end: %d registrations, "
+        int servers = r.settings().shards();
+        out.printf(Locale.ROOT, "server%s: %.0f messages/s in + out over %.1f virtual s; state at end: %d registrations, "
                         + "%d relay sessions, %d pending introductions%n",
-                (r.serverPacketsIn() + r.serverPacketsOut()) / v, v, r.serverRegistrations(), r.serverRelaySessions(),
-                r.serverPendingIntroductions());
+                servers > 1 ? "s (" + servers + ", totals)" : "", (r.serverPacketsIn() + r.serverPacketsOut()) / v, v,
+                r.serverRegistrations(), r.serverRelaySessions(), r.serverPendingIntroductions());
         out.printf(Locale.ROOT, "network: %d packets, %d NAT mappings held at end, drops %s%n", r.packets(), r.natMappings(), r.drops());
         StringBuilder kinds = new StringBuilder();
         r.packetKinds().entrySet().stream().limit(8).forEach(e -> kinds.append(kinds.length() == 0 ? "" : ", ")

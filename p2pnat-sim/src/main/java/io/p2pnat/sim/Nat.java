@@ -13,6 +13,8 @@ public final class Nat {
     final Realm inside;
     Link uplink;
     final NatModel model;
+    /** The sweep the event queue holds for this NAT's model, or Long.MAX_VALUE. */
+    long sweepAt = Long.MAX_VALUE;
 
     Nat(String name, InetAddress publicIp, Realm parent, Link uplink, NatModel model) {
         this.name = name;

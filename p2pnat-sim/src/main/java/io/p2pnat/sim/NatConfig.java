@@ -15,9 +15,12 @@ import java.time.Duration;
  *                       ("port stealing": they take ports from the same allocator, which moves
  *                       a sequential NAT's next port away from the predicted one)
  * @param tcpRst         unsolicited inbound TCP SYNs are answered with RST rather than dropped
+ * @param unrepliedTimeout a UDP mapping through which nothing came back yet is forgotten after
+ *                       this long unused (Linux conntrack's {@code nf_conntrack_udp_timeout}, 30 s,
+ *                       against 120 s once answered); at most {@code mappingTimeout}
  */
 public record NatConfig(Behaviour mapping, Behaviour filtering, Allocation allocation, int delta, boolean hairpinning,
-                        Duration mappingTimeout, double stealPerSecond, boolean tcpRst) {
+                        Duration mappingTimeout, double stealPerSecond, boolean tcpRst, Duration unrepliedTimeout) {
     /** The three behaviours RFC 4787 names for both mapping (§4.1) and filtering (§5). */
     public enum Behaviour {
         ENDPOINT_INDEPENDENT("EI"), ADDRESS_DEPENDENT("AD"), ADDRESS_AND_PORT_DEPENDENT("APD");
@@ -42,9 +45,18 @@ public record NatConfig(Behaviour mapping, Behaviour filtering, Allocation alloc
     /** The default mapping timeout: RFC 4787 REQ-5's two minutes. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
 
+    /** Linux's timeout for a UDP mapping that was never answered. */
+    public static final Duration DEFAULT_UNREPLIED_TIMEOUT = Duration.ofSeconds(30);
+
     public NatConfig {
         if (mappingTimeout.isNegative() || mappingTimeout.isZero()) {
             throw new IllegalArgumentException("mapping timeout must be positive");
+        }
+        if (unrepliedTimeout.isNegative() || unrepliedTimeout.isZero()) {
+            throw new IllegalArgumentException("unreplied timeout must be positive");
+        }
+        if (unrepliedTimeout.compareTo(mappingTimeout) > 0) {
+            unrepliedTimeout = mappingTimeout;
         }
         if (allocation == Allocation.SEQUENTIAL && delta == 0) {
             throw new IllegalArgumentException("sequential allocation needs a non-zero delta");
@@ -55,27 +67,33 @@ public record NatConfig(Behaviour mapping, Behaviour filtering, Allocation alloc
     }
 
     public static NatConfig of(Behaviour mapping, Behaviour filtering, Allocation allocation) {
-        return new NatConfig(mapping, filtering, allocation, 1, false, DEFAULT_TIMEOUT, 0, false);
+        return new NatConfig(mapping, filtering, allocation, 1, false, DEFAULT_TIMEOUT, 0, false, DEFAULT_UNREPLIED_TIMEOUT);
     }
 
     public NatConfig withDelta(int d) {
-        return new NatConfig(mapping, filtering, allocation, d, hairpinning, mappingTimeout, stealPerSecond, tcpRst);
+        return new NatConfig(mapping, filtering, allocation, d, hairpinning, mappingTimeout, stealPerSecond, tcpRst, unrepliedTimeout);
     }
 
     public NatConfig withHairpinning(boolean on) {
-        return new NatConfig(mapping, filtering, allocation, delta, on, mappingTimeout, stealPerSecond, tcpRst);
+        return new NatConfig(mapping, filtering, allocation, delta, on, mappingTimeout, stealPerSecond, tcpRst, unrepliedTimeout);
     }
 
+    /** Every mapping, answered or not, lives {@code t} after its last outbound packet. */
     public NatConfig withMappingTimeout(Duration t) {
-        return new NatConfig(mapping, filtering, allocation, delta, hairpinning, t, stealPerSecond, tcpRst);
+        return new NatConfig(mapping, filtering, allocation, delta, hairpinning, t, stealPerSecond, tcpRst, t);
+    }
+
+    /** Mappings never answered live {@code t} (at most the mapping timeout). */
+    public NatConfig withUnrepliedTimeout(Duration t) {
+        return new NatConfig(mapping, filtering, allocation, delta, hairpinning, mappingTimeout, stealPerSecond, tcpRst, t);
     }
 
     public NatConfig withPortStealing(double perSecond) {
-        return new NatConfig(mapping, filtering, allocation, delta, hairpinning, mappingTimeout, perSecond, tcpRst);
+        return new NatConfig(mapping, filtering, allocation, delta, hairpinning, mappingTimeout, perSecond, tcpRst, unrepliedTimeout);
     }
 
     public NatConfig withTcpRst(boolean rst) {
-        return new NatConfig(mapping, filtering, allocation, delta, hairpinning, mappingTimeout, stealPerSecond, rst);
+        return new NatConfig(mapping, filtering, allocation, delta, hairpinning, mappingTimeout, stealPerSecond, rst, unrepliedTimeout);
     }
 
     /** E.g. "EIM+APDF preserving" or "APDM+APDF seq+1". */

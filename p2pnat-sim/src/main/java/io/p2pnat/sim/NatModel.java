@@ -4,6 +4,7 @@ import io.p2pnat.sim.NatConfig.Allocation;
 import io.p2pnat.sim.NatConfig.Behaviour;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -20,6 +21,8 @@ import java.util.Set;
  * (§5): a mapping admits any outside endpoint once used (EIF), or only addresses (ADF) or
  * endpoints (APDF) it has sent to. Port assignment (§4.2.1): preserving, sequential with a
  * NAT-wide counter and delta, or random. A mapping lives {@code mappingTimeout} after its last
+ * outbound packet, a UDP mapping nothing came back through only {@code unrepliedTimeout} (as
+ * Linux conntrack), both measured from its last
  * outbound packet (§4.3; outbound refresh only, REQ-6's minimum). Other hosts behind the NAT
  * ("port stealing") make new mappings at a Poisson rate; they consume ports from the same
  * allocator, so a sequential NAT's next port moves on between two of our allocations.
@@ -43,9 +46,9 @@ public final class NatModel {
         final int port;
         final boolean tcp;
         long lastUsed;
-        final Set<Object> permits;
-        /** The public endpoint, made once (every outbound packet returns it). */
-        InetSocketAddress publicEndpoint;
+        /** Something came back in through it (Linux then keeps it the full timeout). */
+        boolean replied;
+        final Permits permits;
 
         Binding(Key key, int port, long now, boolean permitsNeeded) {
             this(key, port, now, permitsNeeded, false);
@@ -56,7 +59,7 @@ public final class NatModel {
             this.port = port;
             this.tcp = tcp;
             this.lastUsed = now;
-            this.permits = permitsNeeded ? new HashSet<>(2) : null;
+            this.permits = permitsNeeded ? new Permits() : null;
         }
     }
 
@@ -69,6 +72,8 @@ public final class NatModel {
     private final Map<Key, Binding> tcpOutbound = new HashMap<>();
     private final PortMap<Binding> tcpByPort = new PortMap<>();
     private int nextSequential;
+    /** When a mapping may first have expired: the driver calls {@link #sweep(long)} then. */
+    private long sweepDue = Long.MAX_VALUE;
     private long lastAllocation = Long.MIN_VALUE;
     private long allocations;
     private long stolen;
@@ -134,18 +139,16 @@ public final class NatModel {
                 return null;
             }
             b = new Binding(key, port, now, config.filtering() != Behaviour.ENDPOINT_INDEPENDENT, tcp);
+            sweepDue = Math.min(sweepDue, now + timeout(b));
             outbound.put(key, b);
             byPort.put(port, b);
             allocations++;
         }
         b.lastUsed = now;
         if (b.permits != null) {
-            b.permits.add(config.filtering() == Behaviour.ADDRESS_DEPENDENT ? destination.getAddress() : destination);
+            b.permits.add(destination, config.filtering() != Behaviour.ADDRESS_DEPENDENT);
         }
-        if (b.publicEndpoint == null) {
-            b.publicEndpoint = new InetSocketAddress(publicIp, b.port);
-        }
-        return b.publicEndpoint;
+        return new InetSocketAddress(publicIp, b.port);
     }
 
     /**
@@ -166,6 +169,7 @@ public final class NatModel {
         if (b == null || b.key == null || !admits(b, source)) {
             return null;
         }
+        b.replied = true;
         return b.key.inside;
     }
 
@@ -196,13 +200,41 @@ public final class NatModel {
     private boolean admits(Binding b, InetSocketAddress source) {
         return switch (config.filtering()) {
             case ENDPOINT_INDEPENDENT -> true;
-            case ADDRESS_DEPENDENT -> b.permits.contains(source.getAddress());
-            case ADDRESS_AND_PORT_DEPENDENT -> b.permits.contains(source);
+            case ADDRESS_DEPENDENT -> b.permits.admits(source, false);
+            case ADDRESS_AND_PORT_DEPENDENT -> b.permits.admits(source, true);
         };
     }
 
     private boolean expired(Binding b, long now) {
-        return now - b.lastUsed >= config.mappingTimeout().toNanos();
+        return now - b.lastUsed >= timeout(b);
+    }
+
+    private long timeout(Binding b) {
+        Duration t = b.tcp || b.replied ? config.mappingTimeout() : config.unrepliedTimeout();
+        return t.toNanos();
+    }
+
+    /**
+     * When some mapping may have expired ({@link Long#MAX_VALUE}: none held). Expired mappings
+     * are refused whenever met; sweeping them at this time keeps a NAT that opened many (a
+     * birthday spray) from holding them in memory for the rest of a long run.
+     */
+    public long sweepDue() {
+        return sweepDue;
+    }
+
+    /** Forgets every expired mapping, and computes the next {@link #sweepDue()}. */
+    public void sweep(long now) {
+        sweep(now, byPort);
+        sweep(now, tcpByPort);
+        long next = Long.MAX_VALUE;
+        for (Binding b : outbound.values()) {
+            next = Math.min(next, b.lastUsed + timeout(b));
+        }
+        for (Binding b : tcpOutbound.values()) {
+            next = Math.min(next, b.lastUsed + timeout(b));
+        }
+        sweepDue = next;
     }
 
     private void remove(Binding b) {
@@ -227,6 +259,7 @@ public final class NatModel {
                     break;
                 }
                 Binding phantom = new Binding(null, port, now, false);
+                phantom.replied = true; // another host's mapping, in use
                 byPort.put(port, phantom);
                 stolen++;
             }

@@ -26,7 +26,8 @@ public final class PeerHost extends Host {
 
     public final PeerAgent agent;
     private final int mainPort;
-    private final Map<Integer, Integer> socketPorts = new HashMap<>();
+    private InetSocketAddress mainEndpoint;
+    private final Map<Integer, InetSocketAddress> socketPorts = new HashMap<>();
     private final Map<Integer, Integer> portSockets = new HashMap<>();
     private int nextEphemeral = EPHEMERAL_LOW;
     private List<Timed> events = new ArrayList<>();
@@ -143,19 +144,24 @@ public final class PeerHost extends Host {
     /** The local endpoint of socket {@code id} (0: main), binding an extra socket if new. */
     InetSocketAddress local(int socket) {
         if (socket == 0) {
-            return new InetSocketAddress(ip, mainPort);
+            if (mainEndpoint == null) {
+                mainEndpoint = new InetSocketAddress(ip, mainPort);
+            }
+            return mainEndpoint; // one object: NAT mappings key on it by the million
         }
-        Integer port = socketPorts.get(socket);
-        if (port == null) {
+        InetSocketAddress at = socketPorts.get(socket);
+        if (at == null) {
+            int port;
             do {
                 port = nextEphemeral;
                 nextEphemeral = nextEphemeral == 65535 ? EPHEMERAL_LOW : nextEphemeral + 1;
             } while (port == mainPort || portSockets.containsKey(port));
-            socketPorts.put(socket, port);
+            at = new InetSocketAddress(ip, port);
+            socketPorts.put(socket, at);
             portSockets.put(port, socket);
             peakSockets = Math.max(peakSockets, socketPorts.size());
         }
-        return new InetSocketAddress(ip, port);
+        return at;
     }
 
     @Override
@@ -207,9 +213,9 @@ public final class PeerHost extends Host {
         for (PeerEvent e = agent.pollEvent(); e != null; e = agent.pollEvent()) {
             if (e instanceof PeerEvent.SocketsReleased r) {
                 for (int id : r.sockets()) {
-                    Integer port = socketPorts.remove(id);
-                    if (port != null) {
-                        portSockets.remove(port);
+                    InetSocketAddress at = socketPorts.remove(id);
+                    if (at != null) {
+                        portSockets.remove(at.getPort());
                     }
                 }
             }

@@ -33,32 +33,60 @@ public final class Population {
     /**
      * Settings of a run.
      *
-     * @param dh the Diffie-Hellman function of every identity, the server's included: the real
-     *           X25519, or the insecure {@link SimDh} stand-in that makes millions of handshakes
-     *           cheap without changing a message size or a state machine's path
+     * @param dh     the Diffie-Hellman function of every identity, the server's included: the real
+     *               X25519, or the insecure {@link SimDh} stand-in that makes millions of handshakes
+     *               cheap without changing a message size or a state machine's path
+     * @param shards independent networks the population is split into, each with its own
+     *               rendezvous server, a share of the peers and of the attempts (dials stay inside
+     *               a shard), run in parallel, one thread each up to the machine's cores; results
+     *               depend on the shard count, never on the thread count
      */
     public record Settings(int peers, int attempts, Mix mix, long seed, double attemptsPerSecond, Duration registrationSpread,
-                           DhFunction dh) {
+                           DhFunction dh, int shards) {
+        /** Peers per shard that {@link #of} aims at: one server's share in a large run. */
+        public static final int PEERS_PER_SHARD = 50_000;
+
         public Settings {
             if (peers < 2 || attempts < 0 || attemptsPerSecond <= 0) {
                 throw new IllegalArgumentException("need at least 2 peers, attempts >= 0 and a positive rate");
             }
+            if (shards < 1 || peers < 2L * shards) {
+                throw new IllegalArgumentException("need at least one shard and 2 peers per shard");
+            }
             java.util.Objects.requireNonNull(dh, "dh");
         }
 
-        /** With the {@link SimDh} stand-in. */
+        /** With the {@link SimDh} stand-in, in one shard. */
         public Settings(int peers, int attempts, Mix mix, long seed, double attemptsPerSecond, Duration registrationSpread) {
-            this(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, SimDh.INSTANCE);
+            this(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, SimDh.INSTANCE, 1);
         }
 
+        /** The default rate (a tenth of the peers dial per second), spread and stand-in DH; a shard per 50,000 peers. */
         public static Settings of(int peers, int attempts, Mix mix, long seed) {
             return new Settings(peers, attempts, mix, seed, Math.max(100, peers / 10.0),
-                    Duration.ofMillis(Math.max(1_000, peers / 10L)));
+                    Duration.ofMillis(Math.max(1_000, peers / 10L)), SimDh.INSTANCE,
+                    Math.max(1, (peers + PEERS_PER_SHARD - 1) / PEERS_PER_SHARD));
         }
 
         /** The same run with identities on {@code f}. */
         public Settings withDh(DhFunction f) {
-            return new Settings(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, f);
+            return new Settings(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, f, shards);
+        }
+
+        /** The same run split into {@code n} shards. */
+        public Settings withShards(int n) {
+            return new Settings(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, dh, n);
+        }
+
+        /** Shard {@code i}'s settings: its share of peers and attempts, the rate scaled alike, its own seed. */
+        Settings shard(int i) {
+            if (shards == 1) {
+                return this;
+            }
+            int p = peers / shards + (i < peers % shards ? 1 : 0);
+            int a = attempts / shards + (i < attempts % shards ? 1 : 0);
+            double rate = attempts == 0 ? attemptsPerSecond / shards : attemptsPerSecond * a / attempts;
+            return new Settings(p, a, mix, seed ^ (0x9E3779B97F4A7C15L * (i + 1)), Math.max(rate, 1e-9), registrationSpread, dh, 1);
         }
     }
 
@@ -168,10 +196,104 @@ public final class Population {
      */
     public static Report run(Settings s, java.util.function.DoubleConsumer progress) {
         long wall = System.nanoTime();
-        Population p = new Population(s);
-        p.progress = progress;
-        p.play();
-        return p.report((System.nanoTime() - wall) / 1e9);
+        if (s.shards() == 1) {
+            Population p = new Population(s);
+            p.progress = progress;
+            p.play();
+            return p.report((System.nanoTime() - wall) / 1e9);
+        }
+        int n = s.shards();
+        double[] done = new double[n];
+        double[] told = {0};
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.min(n, Runtime.getRuntime().availableProcessors()), r -> {
+                    Thread t = new Thread(r, "sim-shard");
+                    t.setDaemon(true);
+                    return t;
+                });
+        try {
+            List<java.util.concurrent.Future<Report>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int shard = i;
+                futures.add(pool.submit(() -> {
+                    Population p = new Population(s.shard(shard));
+                    if (progress != null) {
+                        p.progress = f -> {
+                            synchronized (done) {
+                                done[shard] = f;
+                                double all = Arrays.stream(done).sum() / n;
+                                if (all >= told[0] + 0.01 || all >= 1) {
+                                    told[0] = all;
+                                    progress.accept(all);
+                                }
+                            }
+                        };
+                    }
+                    p.play();
+                    return p.report(0);
+                }));
+            }
+            List<Report> parts = new ArrayList<>();
+            for (java.util.concurrent.Future<Report> f : futures) {
+                parts.add(f.get());
+            }
+            return merge(s, parts, (System.nanoTime() - wall) / 1e9);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** One report for a sharded run: counts add up, percentiles over all attempts, a hash over the shards' hashes. */
+    private static Report merge(Settings s, List<Report> parts, double wallSeconds) {
+        TreeMap<String, TechniqueStats> byTechnique = new TreeMap<>();
+        TreeMap<String, Long> failures = new TreeMap<>();
+        TreeMap<String, Long> mismatches = new TreeMap<>();
+        TreeMap<String, Long> drops = new TreeMap<>();
+        java.util.LinkedHashMap<String, Long> kinds = new java.util.LinkedHashMap<>();
+        long connected = 0, failed = 0, unfinished = 0, asExpected = 0, events = 0, packets = 0, in = 0, out = 0;
+        long mappings = 0, sessions = 0, hash = parts.size();
+        int registrations = 0, relays = 0, pending = 0;
+        double virtual = 0;
+        List<long[]> setups = new ArrayList<>();
+        for (Report r : parts) {
+            connected += r.connected;
+            failed += r.failed;
+            unfinished += r.unfinished;
+            asExpected += r.asExpected;
+            r.byTechnique.forEach((k, v) -> {
+                TechniqueStats t = byTechnique.computeIfAbsent(k, x -> new TechniqueStats());
+                t.count += v.count;
+                t.expectedCount += v.expectedCount;
+                t.setup.addAll(v.setup);
+            });
+            r.failures.forEach((k, v) -> failures.merge(k, v, Long::sum));
+            r.mismatches.forEach((k, v) -> mismatches.merge(k, v, Long::sum));
+            r.drops.forEach((k, v) -> drops.merge(k, v, Long::sum));
+            r.packetKinds.forEach((k, v) -> kinds.merge(k, v, Long::sum));
+            setups.add(r.allSetupNanos);
+            virtual = Math.max(virtual, r.virtualSeconds);
+            events += r.events;
+            packets += r.packets;
+            in += r.serverPacketsIn;
+            out += r.serverPacketsOut;
+            registrations += r.serverRegistrations;
+            relays += r.serverRelaySessions;
+            pending += r.serverPendingIntroductions;
+            mappings += r.natMappings;
+            sessions += r.peerSessions;
+            hash = hash * 1_000_003 + r.traceHash;
+        }
+        long[] all = setups.stream().flatMapToLong(Arrays::stream).sorted().toArray();
+        java.util.LinkedHashMap<String, Long> sortedKinds = new java.util.LinkedHashMap<>();
+        kinds.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue(), x.getValue()))
+                .forEach(e -> sortedKinds.put(e.getKey(), e.getValue()));
+        return new Report(s, connected, failed, unfinished, asExpected, byTechnique, failures, mismatches, all, virtual,
+                wallSeconds, events, packets, in, out, registrations, relays, pending, mappings, sessions, hash, drops, sortedKinds);
     }
 
     private java.util.function.DoubleConsumer progress;

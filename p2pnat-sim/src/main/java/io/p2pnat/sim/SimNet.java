@@ -218,6 +218,21 @@ public final class SimNet {
         }
     }
 
+    /** (Re)schedules {@code nat}'s sweep of expired mappings after a call that may have made one. */
+    private void touch(Nat nat) {
+        long t = nat.model.sweepDue();
+        if (t < nat.sweepAt) {
+            nat.sweepAt = t;
+            queue.add(new Event(Math.max(t, now), seq++, null, 0, () -> {
+                if (nat.sweepAt == t) {
+                    nat.sweepAt = Long.MAX_VALUE;
+                    nat.model.sweep(now);
+                    touch(nat);
+                }
+            }));
+        }
+    }
+
     // --- routing --------------------------------------------------------------------------
 
     /**
@@ -262,6 +277,7 @@ public final class SimNet {
                 return;
             }
             InetSocketAddress mapped = nat.model.outbound(now, src, dst);
+            touch(nat);
             if (mapped == null) {
                 drop(nat.name, "ports exhausted", src, dst);
                 return;
@@ -377,6 +393,7 @@ public final class SimNet {
                 return;
             }
             InetSocketAddress mapped = nat.model.outboundTcp(now, src, dst);
+            touch(nat);
             if (mapped == null) {
                 drop(nat.name, "ports exhausted", src, dst);
                 return;

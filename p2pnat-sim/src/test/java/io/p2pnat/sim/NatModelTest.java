@@ -104,6 +104,27 @@ class NatModelTest {
         assertNotEquals(port, n.outbound(60 * S, IN, X1).getPort(), "a new random port after expiry");
     }
 
+    /** As Linux conntrack: 30 s for a mapping never answered, the full 2 minutes once answered. */
+    @Test
+    void unansweredMappingsExpireSoonerAndAreSweptAway() {
+        NatModel n = nat(cfg(Behaviour.ADDRESS_AND_PORT_DEPENDENT, Behaviour.ADDRESS_AND_PORT_DEPENDENT, Allocation.RANDOM));
+        int answered = n.outbound(0, IN, X1).getPort();
+        int silent = n.outbound(0, IN, X2).getPort();
+        assertEquals(IN, n.inbound(S, X1, answered), "an answer comes back");
+        assertNotNull(n.inbound(29 * S, X2, silent), "an unanswered mapping lives 30 s");
+        // That first packet back made it answered: a second unanswered one shows the 30 s.
+        int spray = n.outbound(29 * S, IN, X1B).getPort();
+        assertNull(n.inbound(60 * S, X1B, spray), "unanswered for 30 s: gone");
+        assertEquals(IN, n.inbound(100 * S, X1, answered), "answered: lives 2 minutes");
+        assertNull(n.inbound(121 * S, X1, answered));
+        // A NAT that keeps opening mappings (a birthday spray) does not hold the dead ones.
+        for (int i = 0; i < 20_000; i++) {
+            n.outbound(200 * S + i * (S / 100), IN, SimNet.ep("198.51.100." + (3 + i / 10_000) + ":" + (2000 + i % 10_000)));
+        }
+        // 100 new mappings a second, 30 s each: 3,000 alive; swept when the table doubled.
+        assertTrue(n.size() <= 6_100, "at most twice the 3,000 live mappings held, got " + n.size());
+    }
+
     @Test
     void portStealingMovesTheSequentialCounter() {
         NatConfig c = cfg(Behaviour.ADDRESS_AND_PORT_DEPENDENT, Behaviour.ADDRESS_AND_PORT_DEPENDENT, Allocation.SEQUENTIAL);

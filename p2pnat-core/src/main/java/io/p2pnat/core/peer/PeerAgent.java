@@ -365,10 +365,18 @@ public final class PeerAgent {
         if (cookie != null) {
             b.addAttribute(StunAttributeType.COOKIE, cookie);
             if (serverKey != null) {
+                byte[] proof;
+                try {
+                    proof = io.p2pnat.core.rendezvous.KeyProofs.proof(config.identity(), serverKey, cookie, config.peerId());
+                } catch (IllegalArgumentException e) {
+                    // A server key our DH function refuses (wrong length, small order, another function).
+                    events.add(new PeerEvent.RegistrationFailed(FailureKind.SERVER_REFUSED,
+                            "the server's identity key is not a valid " + config.identity().dh().name() + " key: " + e.getMessage()));
+                    return;
+                }
                 // Our identity key and the proof we hold it (RFC 5128 §6.3): the server binds our id to it.
                 b.addAttribute(StunAttributeType.STATIC_KEY, config.identity().publicKey());
-                b.addAttribute(StunAttributeType.KEY_PROOF,
-                        io.p2pnat.core.rendezvous.KeyProofs.proof(config.identity(), serverKey, cookie, config.peerId()));
+                b.addAttribute(StunAttributeType.KEY_PROOF, proof);
             }
         }
         int size = b.build().encode(null, true).length;
@@ -442,9 +450,14 @@ public final class PeerAgent {
             return;
         }
         byte[] sealedKey = m.bytes(StunAttributeType.SESSION_KEY).orElse(null);
-        byte[] key = sealedKey == null || serverKey == null ? null
-                : io.p2pnat.core.rendezvous.KeyProofs.openSessionKey(config.identity(), serverKey, sealedKey,
-                        m.transactionId().toBytes());
+        byte[] key;
+        try {
+            key = sealedKey == null || serverKey == null ? null
+                    : io.p2pnat.core.rendezvous.KeyProofs.openSessionKey(config.identity(), serverKey, sealedKey,
+                            m.transactionId().toBytes());
+        } catch (IllegalArgumentException e) {
+            key = null; // a key we refused when registering: nothing to open
+        }
         InetSocketAddress mapped = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
         if (key == null || mapped == null || !m.checkIntegrity(key)) {
             return;
