@@ -19,7 +19,9 @@ import java.util.Set;
  * <p>Mapping (§4.1): one public port per inside endpoint (EIM), per inside endpoint and
  * destination address (ADM), or per inside endpoint and destination endpoint (APDM). Filtering
  * (§5): a mapping admits any outside endpoint once used (EIF), or only addresses (ADF) or
- * endpoints (APDF) it has sent to. Port assignment (§4.2.1): preserving, sequential with a
+ * endpoints (APDF) it has sent to, each permission expiring on its own as a conntrack entry
+ * does (unanswered: the unreplied timeout after the last packet to it; answered: the mapping
+ * timeout). Port assignment (§4.2.1): preserving, sequential with a
  * NAT-wide counter and delta, or random. A mapping lives {@code mappingTimeout} after its last
  * outbound packet, a UDP mapping nothing came back through only {@code unrepliedTimeout} (as
  * Linux conntrack), both measured from its last
@@ -146,7 +148,7 @@ public final class NatModel {
         }
         b.lastUsed = now;
         if (b.permits != null) {
-            b.permits.add(destination, config.filtering() != Behaviour.ADDRESS_DEPENDENT);
+            b.permits.add(destination, config.filtering() != Behaviour.ADDRESS_DEPENDENT, now);
         }
         return new InetSocketAddress(publicIp, b.port);
     }
@@ -166,7 +168,7 @@ public final class NatModel {
 
     private InetSocketAddress inbound(long now, InetSocketAddress source, int port, boolean tcp) {
         Binding b = live(now, port, tcp);
-        if (b == null || b.key == null || !admits(b, source)) {
+        if (b == null || b.key == null || !admits(b, source, now)) {
             return null;
         }
         b.replied = true;
@@ -197,11 +199,13 @@ public final class NatModel {
         return b;
     }
 
-    private boolean admits(Binding b, InetSocketAddress source) {
+    private boolean admits(Binding b, InetSocketAddress source, long now) {
+        long unreplied = b.tcp ? config.mappingTimeout().toNanos() : config.unrepliedTimeout().toNanos();
+        long replied = config.mappingTimeout().toNanos();
         return switch (config.filtering()) {
             case ENDPOINT_INDEPENDENT -> true;
-            case ADDRESS_DEPENDENT -> b.permits.admits(source, false);
-            case ADDRESS_AND_PORT_DEPENDENT -> b.permits.admits(source, true);
+            case ADDRESS_DEPENDENT -> b.permits.admits(source, false, now, unreplied, replied);
+            case ADDRESS_AND_PORT_DEPENDENT -> b.permits.admits(source, true, now, unreplied, replied);
         };
     }
 
@@ -227,6 +231,14 @@ public final class NatModel {
     public void sweep(long now) {
         sweep(now, byPort);
         sweep(now, tcpByPort);
+        // Filter permissions expire one by one, as conntrack entries do.
+        long unreplied = config.unrepliedTimeout().toNanos();
+        long replied = config.mappingTimeout().toNanos();
+        for (Binding b : outbound.values()) {
+            if (b.permits != null) {
+                b.permits.sweep(now, unreplied, replied);
+            }
+        }
         long next = Long.MAX_VALUE;
         for (Binding b : outbound.values()) {
             next = Math.min(next, b.lastUsed + timeout(b));
@@ -234,7 +246,9 @@ public final class NatModel {
         for (Binding b : tcpOutbound.values()) {
             next = Math.min(next, b.lastUsed + timeout(b));
         }
-        sweepDue = next;
+        // At most one sweep per quarter of the shortest timeout: a NAT opening mappings at a
+        // steady trickle would otherwise be swept (a full pass) for every new one.
+        sweepDue = next == Long.MAX_VALUE ? next : Math.max(next, now + config.unrepliedTimeout().toNanos() / 4);
     }
 
     private void remove(Binding b) {

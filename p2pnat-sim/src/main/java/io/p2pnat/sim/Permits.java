@@ -7,20 +7,25 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * The outside addresses (ADF) or endpoints (APDF) a mapping admits (RFC 4787 §5), in little
- * memory: a population run holds millions of mappings, nearly all with one permit. One IPv4
- * permit sits in a field; more go to an open-addressing table of longs; anything else (IPv6)
- * to a plain set.
+ * The outside addresses (ADF) or endpoints (APDF) a mapping admits (RFC 4787 §5), each with its
+ * own lifetime as a Linux conntrack entry has: {@code unreplied} after the last packet sent to
+ * it, {@code replied} once something came back from it. A population run holds millions of
+ * mappings, nearly all with one permit, and some (the easy side of a birthday punch) with
+ * hundreds that die unanswered: one IPv4 permit sits in fields, more in open-addressing tables of
+ * longs, dropped by {@link #sweep}. Other families (IPv6) go to a plain set that does not expire.
  */
 final class Permits {
     private static final long NONE = 0;
     private long one = NONE;
-    private long[] table;
+    private long oneTime;
+    private long[] keys;
+    /** Last packet sent to the permit, shifted left once; bit 0: something came back. */
+    private long[] times;
     private int size;
     private Set<Object> other;
 
-    /** Admits {@code a} from now on: its address only ({@code withPort} false) or the exact endpoint. */
-    void add(InetSocketAddress a, boolean withPort) {
+    /** A packet to {@code a} leaves at {@code now}: admit its address ({@code withPort} false) or endpoint. */
+    void add(InetSocketAddress a, boolean withPort, long now) {
         long k = key(a, withPort);
         if (k == NONE) {
             if (other == null) {
@@ -28,31 +33,56 @@ final class Permits {
             }
             other.add(withPort ? a : a.getAddress());
         } else if (one == NONE || one == k) {
+            oneTime = one == k ? now << 1 | (oneTime & 1) : now << 1;
             one = k;
         } else {
-            insert(k);
+            put(k, now);
         }
     }
 
-    boolean admits(InetSocketAddress a, boolean withPort) {
+    /** Whether {@code a} may send in at {@code now}; marks the permit answered when so. */
+    boolean admits(InetSocketAddress a, boolean withPort, long now, long unreplied, long replied) {
         long k = key(a, withPort);
         if (k == NONE) {
             return other != null && other.contains(withPort ? a : a.getAddress());
         }
         if (k == one) {
-            return true;
-        }
-        if (table == null) {
-            return false;
-        }
-        for (int i = slot(k); ; i = (i + 1) & (table.length - 1)) {
-            if (table[i] == k) {
-                return true;
-            }
-            if (table[i] == NONE) {
+            if (expired(oneTime, now, unreplied, replied)) {
                 return false;
             }
+            oneTime |= 1;
+            return true;
         }
+        int i = find(k);
+        if (i < 0 || expired(times[i], now, unreplied, replied)) {
+            return false;
+        }
+        times[i] |= 1;
+        return true;
+    }
+
+    /** Drops the permits that expired by {@code now}. */
+    void sweep(long now, long unreplied, long replied) {
+        if (one != NONE && expired(oneTime, now, unreplied, replied)) {
+            one = NONE;
+        }
+        if (keys == null) {
+            return;
+        }
+        long[] oldKeys = keys;
+        long[] oldTimes = times;
+        keys = null;
+        times = null;
+        size = 0;
+        for (int i = 0; i < oldKeys.length; i++) {
+            if (oldKeys[i] != NONE && !expired(oldTimes[i], now, unreplied, replied)) {
+                insert(oldKeys[i], oldTimes[i]);
+            }
+        }
+    }
+
+    private static boolean expired(long time, long now, long unreplied, long replied) {
+        return now - (time >>> 1) >= ((time & 1) != 0 ? replied : unreplied);
     }
 
     /** IPv4 address (and port, or 65536 for "any port") packed into a long; NONE for other families. */
@@ -66,28 +96,52 @@ final class Permits {
     }
 
     private int slot(long k) {
-        return (int) ((k * 0x9E3779B97F4A7C15L) >>> (64 - Integer.numberOfTrailingZeros(table.length)));
+        return (int) ((k * 0x9E3779B97F4A7C15L) >>> (64 - Integer.numberOfTrailingZeros(keys.length)));
     }
 
-    private void insert(long k) {
-        if (table == null) {
-            table = new long[4];
-        } else if ((size + 1) * 2 > table.length) {
-            long[] old = table;
-            table = new long[old.length * 2];
+    private int find(long k) {
+        if (keys == null) {
+            return -1;
+        }
+        for (int i = slot(k); ; i = (i + 1) & (keys.length - 1)) {
+            if (keys[i] == k) {
+                return i;
+            }
+            if (keys[i] == NONE) {
+                return -1;
+            }
+        }
+    }
+
+    private void put(long k, long now) {
+        int i = find(k);
+        if (i >= 0) {
+            times[i] = now << 1 | (times[i] & 1);
+        } else {
+            insert(k, now << 1);
+        }
+    }
+
+    private void insert(long k, long time) {
+        if (keys == null) {
+            keys = new long[4];
+            times = new long[4];
+        } else if ((size + 1) * 2 > keys.length) {
+            long[] oldKeys = keys;
+            long[] oldTimes = times;
+            keys = new long[oldKeys.length * 2];
+            times = new long[oldKeys.length * 2];
             size = 0;
-            for (long x : old) {
-                if (x != NONE) {
-                    insert(x);
+            for (int j = 0; j < oldKeys.length; j++) {
+                if (oldKeys[j] != NONE) {
+                    insert(oldKeys[j], oldTimes[j]);
                 }
             }
         }
-        for (int i = slot(k); ; i = (i + 1) & (table.length - 1)) {
-            if (table[i] == k) {
-                return;
-            }
-            if (table[i] == NONE) {
-                table[i] = k;
+        for (int i = slot(k); ; i = (i + 1) & (keys.length - 1)) {
+            if (keys[i] == NONE) {
+                keys[i] = k;
+                times[i] = time;
                 size++;
                 return;
             }
