@@ -72,7 +72,12 @@ class LabNoPlaintextTest {
                 log = "marker dial stdout: " + out.all() + "\nstderr: " + err.all();
                 assertNotNull(line, log);
                 dial = Json.parse(line);
-                Thread.sleep(500); // the last echoes and the control datagram reach the capture
+                // The last echoes and the control datagram reach the capture: wait until the
+                // file shows the control (up to 5 s), then a little more for anything after it.
+                for (int i = 0; i < 50 && !(Files.exists(pcap) && contains(Files.readAllBytes(pcap), CONTROL)); i++) {
+                    Thread.sleep(100);
+                }
+                Thread.sleep(300);
             } finally {
                 stopCapture(capture);
             }

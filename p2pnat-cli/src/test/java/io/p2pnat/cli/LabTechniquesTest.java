@@ -91,8 +91,10 @@ class LabTechniquesTest {
                         if (setup <= 5000) {
                             ok++;
                             setups.add(setup);
+                            continue;
                         }
                     }
+                    System.out.println("lab birthday, not within 5 s: " + line);
                 }
             }
             setups.sort(null);

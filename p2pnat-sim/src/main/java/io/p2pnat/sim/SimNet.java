@@ -244,7 +244,32 @@ public final class SimNet {
 
         void inbound(Nat nat, InetSocketAddress src, InetSocketAddress dst);
 
-        void leave(Realm realm, InetSocketAddress src, InetSocketAddress dst);
+        /** The public source {@code nat} gives the packet (its UDP or TCP mappings), or null. */
+        InetSocketAddress mapOut(Nat nat, InetSocketAddress src, InetSocketAddress dst);
+    }
+
+    /** {@code p} reaches {@code realm}'s own NAT on its way out: mapped, looped back (hairpin) or dropped. */
+    private void leave(Realm realm, InetSocketAddress src, InetSocketAddress dst, Packet p) {
+        Nat nat = realm.nat;
+        if (nat == null) {
+            drop("internet", "no route", src, dst);
+            return;
+        }
+        InetSocketAddress mapped = p.mapOut(nat, src, dst);
+        touch(nat);
+        if (mapped == null) {
+            drop(nat.name, "ports exhausted", src, dst);
+            return;
+        }
+        if (dst.getAddress().equals(nat.publicIp)) {
+            if (nat.config().hairpinning()) {
+                p.inbound(nat, mapped, dst);
+            } else {
+                drop(nat.name, "no hairpin", src, dst);
+            }
+            return;
+        }
+        crossInto(nat.uplink, nat.name, nat.parent, mapped, dst, p);
     }
 
     private final class Datagram implements Packet {
@@ -270,27 +295,8 @@ public final class SimNet {
         }
 
         @Override
-        public void leave(Realm realm, InetSocketAddress src, InetSocketAddress dst) {
-            Nat nat = realm.nat;
-            if (nat == null) {
-                drop("internet", "no route", src, dst);
-                return;
-            }
-            InetSocketAddress mapped = nat.model.outbound(now, src, dst);
-            touch(nat);
-            if (mapped == null) {
-                drop(nat.name, "ports exhausted", src, dst);
-                return;
-            }
-            if (dst.getAddress().equals(nat.publicIp)) {
-                if (nat.config().hairpinning()) {
-                    inbound(nat, mapped, dst);
-                } else {
-                    drop(nat.name, "no hairpin", src, dst);
-                }
-                return;
-            }
-            crossInto(nat.uplink, nat.name, nat.parent, mapped, dst, this);
+        public InetSocketAddress mapOut(Nat nat, InetSocketAddress src, InetSocketAddress dst) {
+            return nat.model.outbound(now, src, dst);
         }
     }
 
@@ -336,9 +342,9 @@ public final class SimNet {
             return;
         }
         if (delay == 0) {
-            p.leave(realm, src, dst);
+            leave(realm, src, dst, p);
         } else {
-            later(delay, () -> p.leave(realm, src, dst));
+            later(delay, () -> leave(realm, src, dst, p));
         }
     }
 
@@ -386,27 +392,8 @@ public final class SimNet {
         }
 
         @Override
-        public void leave(Realm realm, InetSocketAddress src, InetSocketAddress dst) {
-            Nat nat = realm.nat;
-            if (nat == null) {
-                drop("internet", "no route", src, dst);
-                return;
-            }
-            InetSocketAddress mapped = nat.model.outboundTcp(now, src, dst);
-            touch(nat);
-            if (mapped == null) {
-                drop(nat.name, "ports exhausted", src, dst);
-                return;
-            }
-            if (dst.getAddress().equals(nat.publicIp)) {
-                if (nat.config().hairpinning()) {
-                    inbound(nat, mapped, dst);
-                } else {
-                    drop(nat.name, "no hairpin", src, dst);
-                }
-                return;
-            }
-            crossInto(nat.uplink, nat.name, nat.parent, mapped, dst, this);
+        public InetSocketAddress mapOut(Nat nat, InetSocketAddress src, InetSocketAddress dst) {
+            return nat.model.outboundTcp(now, src, dst);
         }
     }
 
