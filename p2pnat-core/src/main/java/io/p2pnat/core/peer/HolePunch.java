@@ -217,6 +217,11 @@ final class HolePunch {
         return selected == null ? null : selected.address;
     }
 
+    /** Our public endpoint on the chosen path as the peer saw it (its check answer), or null. */
+    InetSocketAddress selectedMappedByPeer() {
+        return selected == null ? null : selected.mappedByPeer;
+    }
+
     boolean owns(TransactionId tid) {
         return sent.containsKey(tid);
     }

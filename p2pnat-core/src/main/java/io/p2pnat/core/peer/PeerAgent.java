@@ -519,6 +519,28 @@ public final class PeerAgent {
         }
     }
 
+    /**
+     * A sequential NAT's counter moves on with every mapping we (and others behind it) make, so
+     * the last port measured at registration soon misleads a predicting peer (RFC 5128 §3.5:
+     * "fragile under load"). Each new path shows the port our NAT just handed out: remember it,
+     * and tell the server at once so that its next introductions carry it.
+     */
+    private void notePortHandedOut(InetSocketAddress mapped, long now) {
+        NatProfile p = natProfile;
+        if (mapped == null || !p.predictable() || publicEndpoint == null
+                || !mapped.getAddress().equals(publicEndpoint.getAddress())) {
+            return;
+        }
+        long step = (long) (mapped.getPort() - p.lastPort()) * Integer.signum(p.delta());
+        if (step > 0 && step <= MAX_COUNTER_ADVANCE) {
+            natProfile = new NatProfile(p.mapping(), p.allocation(), p.delta(), mapped.getPort());
+            sendKeepalive(now);
+        }
+    }
+
+    /** How far a sequential NAT's counter may plausibly move between two of our observations. */
+    private static final int MAX_COUNTER_ADVANCE = 4096;
+
     /** Our NAT's measured mapping and port allocation. */
     public NatProfile natProfile() {
         return natProfile;
@@ -917,6 +939,7 @@ public final class PeerAgent {
             return;
         }
         releaseSockets(s, false);
+        notePortHandedOut(s.punch.selectedMappedByPeer(), now);
         if (s.established) {
             events.add(new PeerEvent.PathChanged(s.id(), info(s)));
         } else if (!s.pathReady) {

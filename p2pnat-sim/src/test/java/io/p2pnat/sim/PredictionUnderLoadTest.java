@@ -1,0 +1,63 @@
+package io.p2pnat.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.p2pnat.core.peer.ConnectionInfo;
+import io.p2pnat.core.peer.PeerConfig;
+import io.p2pnat.core.peer.PeerEvent;
+import io.p2pnat.core.peer.Technique;
+import io.p2pnat.core.rendezvous.RendezvousConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * RFC 5128 §3.5 calls port prediction "fragile under load": every new session moves a sequential
+ * NAT's counter past the port measured at registration. A peer behind one meets a dozen others
+ * in turn, dialing and dialed; each must still be reached by prediction, not the relay.
+ */
+class PredictionUnderLoadTest {
+    @Test
+    void aSequentialNatStaysPredictableAcrossManySessions() {
+        SimNet net = new SimNet(3);
+        net.server("S", PairRun.SERVER, null, Link.ms(10), RendezvousConfig.defaults())
+                .alternatePort(PairRun.ALT_PORT).otherAddress(PairRun.OTHER);
+        net.bindingResponder("S2", PairRun.OTHER, null, Link.ms(10));
+        Nat seqNat = net.nat("natSeq", "11.0.0.1", null, Link.ms(10), SimNatType.APDM_SEQ.config);
+        PeerHost seq = net.peer(new PeerConfig("seq", PairRun.SERVER, List.of(SimNet.ep("10.0.0.2:1234"))), seqNat, Link.ms(1));
+        List<PeerHost> others = new ArrayList<>();
+        for (int k = 0; k < 12; k++) {
+            Nat n = net.nat("nat" + k, "11.0.1." + (k + 1), null, Link.ms(10), SimNatType.EIM_APDF.config);
+            others.add(net.peer(new PeerConfig("o" + k, PairRun.SERVER, List.of(SimNet.ep("10.0.2." + (k + 2) + ":1234"))),
+                    n, Link.ms(1)).start());
+        }
+        seq.start();
+        net.runFor(Duration.ofSeconds(3));
+        int registeredAt = seq.agent.natProfile().lastPort();
+        for (int k = 0; k < others.size(); k++) {
+            PeerHost other = others.get(k);
+            boolean seqDials = k % 2 == 1;
+            PeerHost dialer = seqDials ? seq : other;
+            long id = dialer.dial(seqDials ? other.name : seq.name, PairRun.DIAL_TIMEOUT);
+            net.runUntil(() -> connected(dialer, id) != null, Duration.ofSeconds(5));
+            ConnectionInfo info = connected(dialer, id);
+            assertNotNull(info, "session " + k + " connected");
+            assertEquals(Technique.UDP_PORT_PREDICTION, info.technique(), "session " + k + " (" + dialer.name + " dials)");
+            net.runFor(Duration.ofSeconds(1));
+        }
+        assertTrue(seq.agent.natProfile().lastPort() - registeredAt >= 10,
+                "the profile followed the counter: " + registeredAt + " -> " + seq.agent.natProfile().lastPort());
+    }
+
+    private static ConnectionInfo connected(PeerHost h, long dialId) {
+        for (PeerHost.Timed t : h.events()) {
+            if (t.event() instanceof PeerEvent.Connected c && c.dialId() == dialId) {
+                return c.info();
+            }
+        }
+        return null;
+    }
+}
