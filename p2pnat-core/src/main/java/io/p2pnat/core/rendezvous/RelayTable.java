@@ -16,13 +16,29 @@ final class RelayTable {
         final String dialer;
         final String target;
         long lastActive;
+        /** Something was relayed: the peers chose (or at least tried) this path. */
+        boolean used;
 
         Binding(String dialer, String target, long now) {
             this.dialer = dialer;
             this.target = target;
             this.lastActive = now;
         }
+
+        /** A frame or stream bytes went through the session at {@code now}. */
+        void touch(long now) {
+            lastActive = now;
+            used = true;
+        }
     }
+
+    /**
+     * A session nothing was ever relayed through is dropped after this long (or the idle timeout,
+     * if shorter): its peers relay within their punch budget (seconds) or go direct, and a direct
+     * session never falls back. Most introductions end direct, so the table holds about a
+     * minute of introductions instead of the idle timeout's worth.
+     */
+    static final long UNUSED_NANOS = 60_000_000_000L;
 
     private final Map<Long, Binding> bindings = new HashMap<>();
     private final int max;
@@ -44,7 +60,7 @@ final class RelayTable {
         }
         bindings.put(sessionId, new Binding(dialer, target, now));
         if (nextSweep == Timers.NEVER) {
-            nextSweep = now + idleNanos;
+            nextSweep = now + Math.min(idleNanos, UNUSED_NANOS);
         }
         return true;
     }
@@ -60,11 +76,12 @@ final class RelayTable {
     /** Drops sessions idle for longer than the idle timeout. */
     void sweep(long now) {
         for (Iterator<Binding> it = bindings.values().iterator(); it.hasNext(); ) {
-            if (now - it.next().lastActive >= idleNanos) {
+            Binding b = it.next();
+            if (now - b.lastActive >= (b.used ? idleNanos : Math.min(idleNanos, UNUSED_NANOS))) {
                 it.remove();
             }
         }
-        nextSweep = bindings.isEmpty() ? Timers.NEVER : now + idleNanos / 4;
+        nextSweep = bindings.isEmpty() ? Timers.NEVER : now + Math.min(idleNanos, UNUSED_NANOS) / 4;
     }
 
     long nextTimeout() {

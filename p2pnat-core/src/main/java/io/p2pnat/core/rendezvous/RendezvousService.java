@@ -465,7 +465,7 @@ public final class RendezvousService {
             stats.dropped++;
             return;
         }
-        b.lastActive = now;
+        b.touch(now);
         byte[] copy = new byte[len];
         System.arraycopy(buf, off, copy, 0, len);
         stats.relayedPackets++;

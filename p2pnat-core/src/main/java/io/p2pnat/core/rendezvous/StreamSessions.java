@@ -305,7 +305,7 @@ final class StreamSessions {
             replyError(c, m, r, ERR_FORBIDDEN, "not your introduction");
             return;
         }
-        b.lastActive = now;
+        b.touch(now);
         Pairing p = pairings.get(introId);
         StreamConnection older = p == null ? null : dialer ? p.dialer : p.target;
         if (older != null) {

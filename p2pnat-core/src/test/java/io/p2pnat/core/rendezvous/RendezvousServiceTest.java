@@ -438,6 +438,30 @@ class RendezvousServiceTest {
     }
 
     /**
+     * Every introduction gets a relay session, but most go direct and never relay a byte: those
+     * are dropped after a minute, while a session that relayed lives until idle for the full
+     * idle timeout, so the table holds a minute of introductions, not two.
+     */
+    @Test
+    void relaySessionsThatNeverRelayedExpireAfterAMinute() {
+        byte[] a = registerPeer("alice", ALICE, ALICE_PRIVATE);
+        registerPeer("bob", BOB, BOB_PRIVATE);
+        long used = introduce(a);
+        introduce(a);
+        assertEquals(2, s.relaySessionCount());
+        assertEquals(1, feed(ALICE, relayFrame(used, "via the relay")).size());
+        long start = now;
+        for (now = start; now <= start + Duration.ofSeconds(61).toNanos(); now += Duration.ofSeconds(5).toNanos()) {
+            timeout();
+        }
+        assertEquals(1, s.relaySessionCount(), "the unused session is gone, the used one stays");
+        for (; now <= start + Duration.ofSeconds(125).toNanos(); now += Duration.ofSeconds(5).toNanos()) {
+            timeout();
+        }
+        assertEquals(0, s.relaySessionCount(), "idle for the full idle timeout: gone too");
+    }
+
+    /**
      * RFC 5128 §6.2: the relay carries only sessions S created by an introduction, and only for
      * the two peers of that introduction at their registered endpoints. A third registered peer, an
      * unregistered address (even on a peer's IP, or a peer's private endpoint) and an unknown
