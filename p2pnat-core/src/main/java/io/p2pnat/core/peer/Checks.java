@@ -17,7 +17,7 @@ final class Checks {
     private Checks() {
     }
 
-    /** PRIORITY value marking a check sent from a birthday socket. */
+    /** PRIORITY value marking a birthday packet: a hard side's spray or an easy side's probe. */
     static final long BIRTHDAY_MARK = 0xB1B7DA7L;
 
     static byte[] request(Introduction intro, String localId, TransactionId tid, boolean nominate) {
@@ -52,7 +52,8 @@ final class Checks {
                 .build().encode(intro.introKey(), true);
     }
 
-    static boolean fromBirthdaySocket(StunMessage m) {
+    /** Whether a check is part of a birthday exchange (spray or probe). */
+    static boolean isBirthdayPacket(StunMessage m) {
         return m.uint32(StunAttributeType.PRIORITY).orElse(0) == BIRTHDAY_MARK;
     }
 

@@ -268,7 +268,7 @@ final class HolePunch {
         if (c == null) {
             c = addCandidate(from, CandidateKind.PEER_REFLEXIVE, socket);
         }
-        if (c != null && (socket != 0 || Checks.fromBirthdaySocket(m))) {
+        if (c != null && (socket != 0 || Checks.isBirthdayPacket(m))) {
             c.birthday = true;
         }
         if (c != null && !c.succeeded && (selected == null || isRelayed())) {
@@ -384,7 +384,9 @@ final class HolePunch {
         }
         boolean punching = selected == null && now < deadline;
         if (punching && birthday != null) {
-            birthday.onTimeout(now, random, tid -> Checks.request(intro, localId, tid, false, birthday.isHard()), out);
+            // Both sides mark their birthday packets: a probe that lands on the hard side's main
+            // socket mapping is a birthday hit too, and both sides must name it so.
+            birthday.onTimeout(now, random, tid -> Checks.request(intro, localId, tid, false, true), out);
         }
         for (Candidate c : candidates) {
             if (c.succeeded || now < c.nextSendAt) {
