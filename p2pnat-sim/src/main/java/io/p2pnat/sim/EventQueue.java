@@ -12,7 +12,9 @@ import java.util.PriorityQueue;
  * {@value #WHEEL} slots (about 8.6 s) holds unsorted lists; events further ahead wait in a heap
  * and move in when their slot comes up. The slot being drained is sorted once; events added to it
  * afterwards (mostly for "now") wait in a small heap, merged on the way out, so every event still
- * runs in (time, sequence) order.
+ * runs in (time, sequence) order. A slot's list is already in sequence order (events join it as
+ * they are made, and far events move in before anything else can join their slot), so loading
+ * it is a stable sort by time: a primitive sort of (offset in slot, index) pairs.
  *
  * @param <E> the event type
  */
@@ -96,6 +98,46 @@ final class EventQueue<E extends EventQueue.Timed> {
         return e;
     }
 
+    private long[] sortKeys = new long[256];
+    private Object[] sortTmp = new Object[256];
+
+    /** Sorts the loaded slot by time, keeping sequence order among equal times (see above). */
+    @SuppressWarnings("unchecked")
+    private void sortLoaded() {
+        int n = loaded.size();
+        if (n < 2) {
+            return;
+        }
+        if (n >= 1 << 24) {
+            loaded.sort(order);
+            return;
+        }
+        if (sortKeys.length < n) {
+            sortKeys = new long[Integer.highestOneBit(n) * 2];
+            sortTmp = new Object[sortKeys.length];
+        }
+        long base = currentSlot << SLOT_BITS;
+        boolean sorted = true;
+        long previous = -1;
+        for (int i = 0; i < n; i++) {
+            long k = (loaded.get(i).at() - base) << 24 | i;
+            sortKeys[i] = k;
+            sorted &= k > previous;
+            previous = k;
+        }
+        if (sorted) {
+            return;
+        }
+        java.util.Arrays.sort(sortKeys, 0, n);
+        for (int i = 0; i < n; i++) {
+            sortTmp[i] = loaded.get((int) (sortKeys[i] & 0xFFFFFF));
+        }
+        for (int i = 0; i < n; i++) {
+            loaded.set(i, (E) sortTmp[i]);
+            sortTmp[i] = null;
+        }
+    }
+
     /** Moves to the next slot holding events (the current one is drained) and loads it. */
     private void advance() {
         long next = Long.MAX_VALUE;
@@ -120,7 +162,7 @@ final class EventQueue<E extends EventQueue.Timed> {
             loaded.clear();
             wheel[i] = loaded;
             loaded = b;
-            loaded.sort(order);
+            sortLoaded();
         } else {
             loaded.clear();
         }

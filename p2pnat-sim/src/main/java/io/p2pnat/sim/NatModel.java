@@ -5,9 +5,7 @@ import io.p2pnat.sim.NatConfig.Behaviour;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
@@ -40,39 +38,44 @@ public final class NatModel {
     public static final String NO_MAPPING = "no mapping";
     public static final String FILTERED = "filtered";
 
-    private record Key(InetSocketAddress inside, Object destination) {
-    }
-
-    private static final class Binding {
-        final Key key;
+    /**
+     * One mapping and its filter permissions (it is its own {@link Permits}: one object per
+     * mapping, as a population run holds millions of them, most with a single permission).
+     */
+    private static final class Binding extends Permits {
+        /** The inside endpoint; null for another host's mapping (port stealing). */
+        final InetSocketAddress inside;
+        final long insideKey;
+        final long destinationKey;
         final int port;
         final boolean tcp;
+        /** Whether filtering needs permissions (not endpoint-independent). */
+        final boolean filtered;
         long lastUsed;
         /** Something came back in through it (Linux then keeps it the full timeout). */
         boolean replied;
-        final Permits permits;
 
-        Binding(Key key, int port, long now, boolean permitsNeeded) {
-            this(key, port, now, permitsNeeded, false);
-        }
-
-        Binding(Key key, int port, long now, boolean permitsNeeded, boolean tcp) {
-            this.key = key;
+        Binding(InetSocketAddress inside, long insideKey, long destinationKey, int port, long now, boolean filtered,
+                boolean tcp) {
+            this.inside = inside;
+            this.insideKey = insideKey;
+            this.destinationKey = destinationKey;
             this.port = port;
             this.tcp = tcp;
+            this.filtered = filtered;
             this.lastUsed = now;
-            this.permits = permitsNeeded ? new Permits() : null;
         }
     }
 
     private final InetAddress publicIp;
     private final Random random;
     private NatConfig config;
-    private final Map<Key, Binding> outbound = new HashMap<>();
-    private final PortMap<Binding> byPort = new PortMap<>();
+    /** Mappings by (inside endpoint, destination as the mapping behaviour sees it), packed. */
+    private final PairMap<Binding> outbound = new PairMap<>();
+    private final IntMap<Binding> byPort = new IntMap<>();
     /** TCP mappings: their own port space (as Linux conntrack keeps per protocol), the same allocator. */
-    private final Map<Key, Binding> tcpOutbound = new HashMap<>();
-    private final PortMap<Binding> tcpByPort = new PortMap<>();
+    private final PairMap<Binding> tcpOutbound = new PairMap<>();
+    private final IntMap<Binding> tcpByPort = new IntMap<>();
     private int nextSequential;
     /** When a mapping may first have expired: the driver calls {@link #sweep(long)} then. */
     private long sweepDue = Long.MAX_VALUE;
@@ -122,14 +125,15 @@ public final class NatModel {
     }
 
     private InetSocketAddress outbound(long now, InetSocketAddress inside, InetSocketAddress destination, boolean tcp) {
-        Map<Key, Binding> outbound = tcp ? tcpOutbound : this.outbound;
-        PortMap<Binding> byPort = tcp ? tcpByPort : this.byPort;
-        Key key = new Key(inside, switch (config.mapping()) {
-            case ENDPOINT_INDEPENDENT -> null;
-            case ADDRESS_DEPENDENT -> destination.getAddress();
-            case ADDRESS_AND_PORT_DEPENDENT -> destination;
-        });
-        Binding b = outbound.get(key);
+        PairMap<Binding> outbound = tcp ? tcpOutbound : this.outbound;
+        IntMap<Binding> byPort = tcp ? tcpByPort : this.byPort;
+        long insideKey = endpointKey(inside);
+        long destinationKey = switch (config.mapping()) {
+            case ENDPOINT_INDEPENDENT -> 0;
+            case ADDRESS_DEPENDENT -> endpointKey(destination) | 0xFFFF; // any port
+            case ADDRESS_AND_PORT_DEPENDENT -> endpointKey(destination);
+        };
+        Binding b = outbound.get(insideKey, destinationKey);
         if (b != null && expired(b, now)) {
             remove(b);
             b = null;
@@ -140,17 +144,31 @@ public final class NatModel {
             if (port < 0) {
                 return null;
             }
-            b = new Binding(key, port, now, config.filtering() != Behaviour.ENDPOINT_INDEPENDENT, tcp);
+            b = new Binding(inside, insideKey, destinationKey, port, now,
+                    config.filtering() != Behaviour.ENDPOINT_INDEPENDENT, tcp);
             sweepDue = Math.min(sweepDue, now + timeout(b));
-            outbound.put(key, b);
+            outbound.put(insideKey, destinationKey, b);
             byPort.put(port, b);
             allocations++;
         }
         b.lastUsed = now;
-        if (b.permits != null) {
-            b.permits.add(destination, config.filtering() != Behaviour.ADDRESS_DEPENDENT, now);
+        if (b.filtered) {
+            b.add(destination, config.filtering() != Behaviour.ADDRESS_DEPENDENT, now);
         }
         return new InetSocketAddress(publicIp, b.port);
+    }
+
+    /**
+     * An IPv4 endpoint packed in 48 bits (address, port), with bit 48 set so no key is 0 (the
+     * endpoint-independent destination).
+     */
+    private static long endpointKey(InetSocketAddress a) {
+        InetAddress ip = a.getAddress();
+        if (!(ip instanceof java.net.Inet4Address)) {
+            throw new IllegalArgumentException("the simulator's NATs translate IPv4 only, not " + a);
+        }
+        // Inet4Address.hashCode() is its address as an int (getAddress() would copy an array).
+        return 1L << 48 | (ip.hashCode() & 0xFFFFFFFFL) << 16 | a.getPort();
     }
 
     /**
@@ -168,11 +186,11 @@ public final class NatModel {
 
     private InetSocketAddress inbound(long now, InetSocketAddress source, int port, boolean tcp) {
         Binding b = live(now, port, tcp);
-        if (b == null || b.key == null || !admits(b, source, now)) {
+        if (b == null || b.inside == null || !admits(b, source, now)) {
             return null;
         }
         b.replied = true;
-        return b.key.inside;
+        return b.inside;
     }
 
     /** Why {@link #inbound} refused: {@link #NO_MAPPING} or {@link #FILTERED}. */
@@ -187,7 +205,7 @@ public final class NatModel {
 
     private String refusal(long now, InetSocketAddress source, int port, boolean tcp) {
         Binding b = live(now, port, tcp);
-        return b == null || b.key == null ? NO_MAPPING : FILTERED;
+        return b == null || b.inside == null ? NO_MAPPING : FILTERED;
     }
 
     private Binding live(long now, int port, boolean tcp) {
@@ -204,8 +222,8 @@ public final class NatModel {
         long replied = config.mappingTimeout().toNanos();
         return switch (config.filtering()) {
             case ENDPOINT_INDEPENDENT -> true;
-            case ADDRESS_DEPENDENT -> b.permits.admits(source, false, now, unreplied, replied);
-            case ADDRESS_AND_PORT_DEPENDENT -> b.permits.admits(source, true, now, unreplied, replied);
+            case ADDRESS_DEPENDENT -> b.admits(source, false, now, unreplied, replied);
+            case ADDRESS_AND_PORT_DEPENDENT -> b.admits(source, true, now, unreplied, replied);
         };
     }
 
@@ -234,27 +252,23 @@ public final class NatModel {
         // Filter permissions expire one by one, as conntrack entries do.
         long unreplied = config.unrepliedTimeout().toNanos();
         long replied = config.mappingTimeout().toNanos();
-        for (Binding b : outbound.values()) {
-            if (b.permits != null) {
-                b.permits.sweep(now, unreplied, replied);
+        long[] next = {Long.MAX_VALUE};
+        outbound.forEach(b -> {
+            if (b.filtered) {
+                b.sweep(now, unreplied, replied);
             }
-        }
-        long next = Long.MAX_VALUE;
-        for (Binding b : outbound.values()) {
-            next = Math.min(next, b.lastUsed + timeout(b));
-        }
-        for (Binding b : tcpOutbound.values()) {
-            next = Math.min(next, b.lastUsed + timeout(b));
-        }
+            next[0] = Math.min(next[0], b.lastUsed + timeout(b));
+        });
+        tcpOutbound.forEach(b -> next[0] = Math.min(next[0], b.lastUsed + timeout(b)));
         // At most one sweep per quarter of the shortest timeout: a NAT opening mappings at a
         // steady trickle would otherwise be swept (a full pass) for every new one.
-        sweepDue = next == Long.MAX_VALUE ? next : Math.max(next, now + config.unrepliedTimeout().toNanos() / 4);
+        sweepDue = next[0] == Long.MAX_VALUE ? next[0] : Math.max(next[0], now + config.unrepliedTimeout().toNanos() / 4);
     }
 
     private void remove(Binding b) {
         (b.tcp ? tcpByPort : byPort).remove(b.port);
-        if (b.key != null) {
-            (b.tcp ? tcpOutbound : outbound).remove(b.key);
+        if (b.inside != null) {
+            (b.tcp ? tcpOutbound : outbound).remove(b.insideKey, b.destinationKey);
         }
     }
 
@@ -272,7 +286,7 @@ public final class NatModel {
                 if (port < 0) {
                     break;
                 }
-                Binding phantom = new Binding(null, port, now, false);
+                Binding phantom = new Binding(null, 0, 0, port, now, false, false);
                 phantom.replied = true; // another host's mapping, in use
                 byPort.put(port, phantom);
                 stolen++;
@@ -298,7 +312,7 @@ public final class NatModel {
         return k;
     }
 
-    private boolean free(long now, int port, PortMap<Binding> byPort) {
+    private boolean free(long now, int port, IntMap<Binding> byPort) {
         Binding b = byPort.get(port);
         if (b != null && expired(b, now)) {
             remove(b);
@@ -307,7 +321,7 @@ public final class NatModel {
         return b == null;
     }
 
-    private int allocate(long now, int preferred, PortMap<Binding> byPort) {
+    private int allocate(long now, int preferred, IntMap<Binding> byPort) {
         if (byPort.size() >= PORTS) {
             sweep(now, byPort);
             if (byPort.size() >= PORTS) {
@@ -341,7 +355,7 @@ public final class NatModel {
         return Math.floorMod(port - LOW_PORT, PORTS) + LOW_PORT;
     }
 
-    private int randomFree(long now, PortMap<Binding> byPort) {
+    private int randomFree(long now, IntMap<Binding> byPort) {
         for (int tries = 0; tries < 64; tries++) {
             int port = LOW_PORT + random.nextInt(PORTS);
             if (free(now, port, byPort)) {
@@ -358,13 +372,13 @@ public final class NatModel {
         return -1;
     }
 
-    private void sweep(long now, PortMap<Binding> byPort) {
+    private void sweep(long now, IntMap<Binding> byPort) {
         byPort.removeIf(b -> {
             if (!expired(b, now)) {
                 return false;
             }
-            if (b.key != null) {
-                (b.tcp ? tcpOutbound : outbound).remove(b.key);
+            if (b.inside != null) {
+                (b.tcp ? tcpOutbound : outbound).remove(b.insideKey, b.destinationKey);
             }
             return true;
         });
@@ -388,11 +402,11 @@ public final class NatModel {
     /** The public ports currently mapped for {@code inside}. */
     public Set<Integer> portsOf(InetSocketAddress inside) {
         Set<Integer> ports = new HashSet<>();
-        for (Binding b : outbound.values()) {
-            if (b.key.inside.equals(inside)) {
+        outbound.forEach(b -> {
+            if (b.inside.equals(inside)) {
                 ports.add(b.port);
             }
-        }
+        });
         return ports;
     }
 }

@@ -14,7 +14,7 @@ import java.util.Set;
  * hundreds that die unanswered: one IPv4 permit sits in fields, more in open-addressing tables of
  * longs, dropped by {@link #sweep}. Other families (IPv6) go to a plain set that does not expire.
  */
-final class Permits {
+class Permits {
     private static final long NONE = 0;
     private long one = NONE;
     private long oneTime;

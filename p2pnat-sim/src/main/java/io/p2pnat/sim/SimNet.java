@@ -45,7 +45,8 @@ public final class SimNet {
     final Realm internet = new Realm(null);
     private final List<Host> hosts = new ArrayList<>();
     private final List<Nat> nats = new ArrayList<>();
-    private final TreeMap<String, Long> drops = new TreeMap<>();
+    /** Drop counts by reason (a plain map: a birthday punch drops hundreds of packets). */
+    private final java.util.HashMap<String, long[]> drops = new java.util.HashMap<>();
     private List<String> trace;
     private long traceHash = 1125899906842597L;
     private long now;
@@ -77,7 +78,7 @@ public final class SimNet {
             throw new IllegalArgumentException(name + ": " + publicIp + " is taken in " + parent.name());
         }
         Nat n = new Nat(name, ip, parent, uplink, new NatModel(ip, config, new Random(seeds.nextLong())));
-        parent.nats.put(ip, n);
+        parent.addNat(ip, n);
         nats.add(n);
         return n;
     }
@@ -102,7 +103,7 @@ public final class SimNet {
         if (h.realm.taken(h.ip)) {
             throw new IllegalArgumentException(h.name + ": " + h.ip.getHostAddress() + " is taken in " + h.realm.name());
         }
-        h.realm.hosts.put(h.ip, h);
+        h.realm.addHost(h.ip, h);
         hosts.add(h);
         return h;
     }
@@ -314,6 +315,10 @@ public final class SimNet {
 
     /** The packet crosses {@code link} into {@code realm}: once per copy that survives the link. */
     private void crossInto(Link link, String where, Realm realm, InetSocketAddress src, InetSocketAddress dst, Packet p) {
+        if (!link.random()) {
+            route(realm, src, dst, p, link.latencyNanos()); // the common perfect link: no array
+            return;
+        }
         long[] delays = link.delays(linkRandom);
         if (delays.length == 0) {
             drop(where, "lost", src, dst);
@@ -331,12 +336,12 @@ public final class SimNet {
      */
     private void route(Realm realm, InetSocketAddress src, InetSocketAddress dst, Packet p, long delay) {
         InetAddress ip = dst.getAddress();
-        Host h = realm.hosts.get(ip);
+        Host h = realm.host(ip);
         if (h != null) {
             hop(h.link, h.name, src, dst, delay, () -> p.deliver(h, src, dst));
             return;
         }
-        Nat child = realm.nats.get(ip);
+        Nat child = realm.nat(ip);
         if (child != null) {
             hop(child.uplink, child.name, src, dst, delay, () -> p.inbound(child, src, dst));
             return;
@@ -350,6 +355,10 @@ public final class SimNet {
 
     /** Schedules {@code then} at {@code delay} plus the link's delay, once per copy that survives it. */
     private void hop(Link link, String where, InetSocketAddress src, InetSocketAddress dst, long delay, Runnable then) {
+        if (!link.random()) {
+            later(delay + link.latencyNanos(), then);
+            return;
+        }
         long[] delays = link.delays(linkRandom);
         if (delays.length == 0) {
             drop(where, "lost", src, dst);
@@ -452,7 +461,12 @@ public final class SimNet {
     }
 
     private void drop(String where, String reason, InetSocketAddress from, InetSocketAddress to) {
-        drops.merge(reason, 1L, Long::sum);
+        long[] count = drops.get(reason);
+        if (count == null) {
+            count = new long[1];
+            drops.put(reason, count);
+        }
+        count[0]++;
         record('d', from, to, null);
         if (trace != null) {
             log("drop at " + where + " (" + reason + ") " + Endpoints.format(from) + " -> " + Endpoints.format(to));
@@ -551,7 +565,9 @@ public final class SimNet {
 
     /** Drop counts by reason ("lost", "filtered", "no mapping", "no route", "no hairpin", "port closed", ...). */
     public TreeMap<String, Long> drops() {
-        return new TreeMap<>(drops);
+        TreeMap<String, Long> out = new TreeMap<>();
+        drops.forEach((k, v) -> out.put(k, v[0]));
+        return out;
     }
 
     public long packetsSent() {

@@ -26,7 +26,7 @@ class TcpStackTest {
             super(net, name, SimNet.ip(ip), behind == null ? net.internet : behind.inside, link);
             stack = new TcpStack(net, this, new Random(name.hashCode()));
             stack.listener(this);
-            realm.hosts.put(this.ip, this);
+            realm.addHost(this.ip, this);
         }
 
         @Override

@@ -3,13 +3,11 @@ package io.p2pnat.wire;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.zip.CRC32;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * MESSAGE-INTEGRITY (RFC 8489 section 14.5, HMAC-SHA1), MESSAGE-INTEGRITY-SHA256 (section
  * 14.6) and FINGERPRINT (section 14.7) computations. Pure functions over byte ranges; the JDK's
- * own {@code Mac} and {@code CRC32} do the arithmetic.
+ * own digests and {@code CRC32} do the arithmetic.
  */
 final class Integrity {
   /** Section 14.7: "XOR'ed with the 32-bit value 0x5354554e". */
@@ -20,39 +18,52 @@ final class Integrity {
   /** Section 14.6: the SHA-256 value may be truncated to no fewer than 16 bytes. */
   static final int SHA256_MIN_LENGTH = 16;
 
-  /** Mac.getInstance costs more than a short HMAC: keep one per thread (Mac is not thread-safe). */
-  private static final ThreadLocal<Mac> SHA1 = ThreadLocal.withInitial(() -> newMac("HmacSHA1"));
-  private static final ThreadLocal<Mac> SHA256 = ThreadLocal.withInitial(() -> newMac("HmacSHA256"));
+  /**
+   * HMAC (RFC 2104) over the JDK's digests, one per thread: a {@code Mac.init} per message went
+   * through the JCE provider checks, which cost more than hashing a short STUN message.
+   */
+  private static final ThreadLocal<Hmac> SHA1 = ThreadLocal.withInitial(() -> new Hmac("SHA-1", 64));
+  private static final ThreadLocal<Hmac> SHA256 = ThreadLocal.withInitial(() -> new Hmac("SHA-256", 64));
 
   private Integrity() {}
 
   static byte[] hmacSha1(byte[] key, byte[] data, int off, int len) {
-    return hmac(SHA1.get(), key, data, off, len);
+    return SHA1.get().mac(key, data, off, len);
   }
 
   static byte[] hmacSha256(byte[] key, byte[] data, int off, int len) {
-    return hmac(SHA256.get(), key, data, off, len);
+    return SHA256.get().mac(key, data, off, len);
   }
 
-  private static Mac newMac(String alg) {
-    try {
-      return Mac.getInstance(alg);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(alg + " unavailable", e);
+  /** HMAC = H((K ^ opad) || H((K ^ ipad) || m)), keys longer than a block hashed first. */
+  private static final class Hmac {
+    private final MessageDigest md;
+    private final byte[] ipad;
+    private final byte[] opad;
+
+    Hmac(String alg, int block) {
+      try {
+        md = MessageDigest.getInstance(alg);
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException(alg + " unavailable", e);
+      }
+      ipad = new byte[block];
+      opad = new byte[block];
     }
-  }
 
-  private static byte[] hmac(Mac mac, byte[] key, byte[] data, int off, int len) {
-    // HMAC pads keys with zeros to the block size, so an empty key equals a single zero byte;
-    // SecretKeySpec rejects empty keys.
-    byte[] k = key.length == 0 ? new byte[1] : key;
-    String alg = mac.getAlgorithm();
-    try {
-      mac.init(new SecretKeySpec(k, alg)); // init resets any earlier state
-      mac.update(data, off, len);
-      return mac.doFinal();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(alg + " failed", e);
+    byte[] mac(byte[] key, byte[] data, int off, int len) {
+      byte[] k = key.length > ipad.length ? md.digest(key) : key;
+      for (int i = 0; i < ipad.length; i++) {
+        byte b = i < k.length ? k[i] : 0;
+        ipad[i] = (byte) (b ^ 0x36);
+        opad[i] = (byte) (b ^ 0x5c);
+      }
+      md.update(ipad);
+      md.update(data, off, len);
+      byte[] inner = md.digest();
+      md.update(opad);
+      md.update(inner);
+      return md.digest();
     }
   }
 

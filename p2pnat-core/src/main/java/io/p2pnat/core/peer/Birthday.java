@@ -5,8 +5,6 @@ import io.p2pnat.core.Transmit;
 import io.p2pnat.wire.TransactionId;
 import java.net.InetSocketAddress;
 import java.util.BitSet;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Queue;
 import java.util.Random;
 
@@ -19,6 +17,12 @@ import java.util.Random;
  *
  * <p>RFC 5128 §6.2: every probe is an authenticated check, goes only to the one address the
  * server vouched for, and is paced (1,000 per second), with a hard cap on the total.
+ *
+ * <p>A side's probes are one STUN transaction sent to many destinations: the same transaction
+ * id and the same authenticated bytes, built once. The answer's source endpoint (and the socket
+ * it reaches) names the path that worked, so a per-probe id would tell us nothing more; building
+ * and MACing each of up to 2,048 probes (or 256 x 12 spray packets) separately was most of a
+ * birthday punch's CPU.
  */
 final class Birthday {
     static final int HARD_SOCKETS = 256;
@@ -40,7 +44,9 @@ final class Birthday {
     private final int firstSocket;
     private final InetSocketAddress remotePublic;
     private final BitSet probed = new BitSet(65536);
-    private final Map<TransactionId, Integer> sent = new HashMap<>();
+    /** The one transaction all our probes (or spray packets) belong to, and its bytes; null until the first. */
+    private TransactionId tid;
+    private byte[] packet;
     private int probes;
     private int rounds;
     private long due;
@@ -71,15 +77,14 @@ final class Birthday {
         return firstSocket;
     }
 
-    /** Whether {@code tid} was one of ours; returns the socket (hard) or probed port (easy), or null. */
-    Integer owner(TransactionId tid) {
-        return sent.get(tid);
+    /** Whether {@code t} is our probes' transaction (answers after {@link #stop} are not). */
+    boolean owns(TransactionId t) {
+        return tid != null && !stopped && tid.equals(t);
     }
 
     void stop() {
         stopped = true;
         due = Timers.NEVER;
-        sent.clear();
     }
 
     long nextTimeout() {
@@ -91,11 +96,13 @@ final class Birthday {
         if (stopped || now < due) {
             return;
         }
+        if (tid == null) {
+            tid = TransactionId.random(random);
+            packet = check.apply(tid);
+        }
         if (hard) {
             for (int i = 0; i < HARD_SOCKETS; i++) {
-                TransactionId tid = TransactionId.random(random);
-                sent.put(tid, firstSocket + i);
-                out.add(new Transmit(remotePublic, check.apply(tid), firstSocket + i));
+                out.add(new Transmit(remotePublic, packet, firstSocket + i));
             }
             rounds++;
             due = rounds >= SPRAY_ROUNDS ? Timers.NEVER : now + SPRAY_GAP;
@@ -108,9 +115,7 @@ final class Birthday {
             } while (probed.get(port));
             probed.set(port);
             probes++;
-            TransactionId tid = TransactionId.random(random);
-            sent.put(tid, port);
-            out.add(new Transmit(new InetSocketAddress(remotePublic.getAddress(), port), check.apply(tid)));
+            out.add(new Transmit(new InetSocketAddress(remotePublic.getAddress(), port), packet));
         }
         due = probes >= MAX_PROBES ? Timers.NEVER : now + PROBE_GAP * PROBES_PER_TICK;
     }

@@ -227,7 +227,7 @@ final class HolePunch {
     }
 
     boolean ownsBirthday(TransactionId tid) {
-        return birthday != null && birthday.owner(tid) != null;
+        return birthday != null && birthday.owns(tid);
     }
 
     /** The chosen path's local socket (0: main). */
@@ -292,7 +292,7 @@ final class HolePunch {
     /** As above, for an answer that arrived on local socket {@code socket}. */
     boolean onCheckResponse(long now, int socket, InetSocketAddress from, StunMessage m, Queue<Transmit> out) {
         Sent s = sent.remove(m.transactionId());
-        if (s == null && birthday != null && birthday.owner(m.transactionId()) != null) {
+        if (s == null && birthday != null && birthday.owns(m.transactionId())) {
             // A birthday probe or spray hit: the path is (this socket, the answering endpoint).
             Candidate b = addCandidate(from, CandidateKind.PEER_REFLEXIVE, socket);
             if (b == null) {
