@@ -5,15 +5,20 @@ import java.util.function.Predicate;
 
 /**
  * A map from int keys (port numbers, IPv4 addresses) to non-null values without boxing: open
- * addressing with linear probing and backward-shift deletion; a null value marks a free slot.
+ * addressing with linear probing and backward-shift deletion. A free slot holds the key
+ * {@link Integer#MIN_VALUE} (that key itself lives in a field), so a lookup that misses, the
+ * common case for a probe at a NAT, reads the key array only.
  * A NAT model looks its public ports up on every packet, and a realm its addresses; with a
  * {@code HashMap} each lookup chased a node and (for ports above 127) allocated an Integer.
  *
  * @param <V> the value type
  */
 final class IntMap<V> {
+    private static final int FREE = Integer.MIN_VALUE;
     private int[] keys;
     private Object[] values;
+    /** The value of key {@link #FREE}, which cannot sit in the table. */
+    private Object freeKeyValue;
     private int size;
     private int mask;
     private int shift;
@@ -24,6 +29,7 @@ final class IntMap<V> {
 
     private void alloc(int capacity) {
         keys = new int[capacity];
+        java.util.Arrays.fill(keys, FREE);
         values = new Object[capacity];
         mask = capacity - 1;
         shift = 32 - Integer.numberOfTrailingZeros(capacity);
@@ -39,24 +45,32 @@ final class IntMap<V> {
 
     @SuppressWarnings("unchecked")
     V get(int key) {
+        if (key == FREE) {
+            return (V) freeKeyValue;
+        }
         for (int i = slot(key); ; i = (i + 1) & mask) {
-            Object v = values[i];
-            if (v == null) {
-                return null;
+            int k = keys[i];
+            if (k == key) {
+                return (V) values[i];
             }
-            if (keys[i] == key) {
-                return (V) v;
+            if (k == FREE) {
+                return null;
             }
         }
     }
 
     void put(int key, V value) {
         java.util.Objects.requireNonNull(value, "value");
+        if (key == FREE) {
+            size += freeKeyValue == null ? 1 : 0;
+            freeKeyValue = value;
+            return;
+        }
         if ((size + 1) * 4 > keys.length * 3) {
             grow();
         }
         for (int i = slot(key); ; i = (i + 1) & mask) {
-            if (values[i] == null) {
+            if (keys[i] == FREE) {
                 keys[i] = key;
                 values[i] = value;
                 size++;
@@ -74,16 +88,21 @@ final class IntMap<V> {
         int[] oldKeys = keys;
         Object[] oldValues = values;
         alloc(keys.length * 2);
-        size = 0;
+        size = freeKeyValue == null ? 0 : 1;
         for (int i = 0; i < oldKeys.length; i++) {
-            if (oldValues[i] != null) {
+            if (oldKeys[i] != FREE) {
                 put(oldKeys[i], (V) oldValues[i]);
             }
         }
     }
 
     void remove(int key) {
-        for (int i = slot(key); values[i] != null; i = (i + 1) & mask) {
+        if (key == FREE) {
+            size -= freeKeyValue == null ? 0 : 1;
+            freeKeyValue = null;
+            return;
+        }
+        for (int i = slot(key); keys[i] != FREE; i = (i + 1) & mask) {
             if (keys[i] == key) {
                 deleteAt(i);
                 return;
@@ -97,7 +116,7 @@ final class IntMap<V> {
         int i = hole;
         while (true) {
             i = (i + 1) & mask;
-            if (values[i] == null) {
+            if (keys[i] == FREE) {
                 break;
             }
             int home = slot(keys[i]);
@@ -109,6 +128,7 @@ final class IntMap<V> {
                 hole = i;
             }
         }
+        keys[hole] = FREE;
         values[hole] = null;
     }
 
@@ -117,8 +137,11 @@ final class IntMap<V> {
     void removeIf(Predicate<V> drop) {
         int[] doomed = new int[16];
         int n = 0;
+        if (freeKeyValue != null && drop.test((V) freeKeyValue)) {
+            remove(FREE);
+        }
         for (int i = 0; i < keys.length; i++) {
-            if (values[i] != null && drop.test((V) values[i])) {
+            if (keys[i] != FREE && drop.test((V) values[i])) {
                 if (n == doomed.length) {
                     doomed = java.util.Arrays.copyOf(doomed, n * 2);
                 }
@@ -132,6 +155,9 @@ final class IntMap<V> {
 
     @SuppressWarnings("unchecked")
     void forEach(Consumer<V> action) {
+        if (freeKeyValue != null) {
+            action.accept((V) freeKeyValue);
+        }
         for (Object v : values) {
             if (v != null) {
                 action.accept((V) v);
@@ -141,6 +167,7 @@ final class IntMap<V> {
 
     void clear() {
         alloc(8);
+        freeKeyValue = null;
         size = 0;
     }
 }

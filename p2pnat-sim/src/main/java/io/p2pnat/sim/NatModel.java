@@ -43,8 +43,13 @@ public final class NatModel {
      * mapping, as a population run holds millions of them, most with a single permission).
      */
     private static final class Binding extends Permits {
-        /** The inside endpoint; null for another host's mapping (port stealing). */
-        final InetSocketAddress inside;
+        /**
+         * The inside address; null for another host's mapping (port stealing). The endpoint is
+         * not kept as an object: a birthday spray makes 256 mappings from 256 sockets, and a
+         * population run holds millions of them.
+         */
+        final InetAddress insideIp;
+        /** The inside endpoint, packed ({@link #endpointKey}): its low 16 bits are the port. */
         final long insideKey;
         final long destinationKey;
         final int port;
@@ -55,15 +60,19 @@ public final class NatModel {
         /** Something came back in through it (Linux then keeps it the full timeout). */
         boolean replied;
 
-        Binding(InetSocketAddress inside, long insideKey, long destinationKey, int port, long now, boolean filtered,
+        Binding(InetAddress insideIp, long insideKey, long destinationKey, int port, long now, boolean filtered,
                 boolean tcp) {
-            this.inside = inside;
+            this.insideIp = insideIp;
             this.insideKey = insideKey;
             this.destinationKey = destinationKey;
             this.port = port;
             this.tcp = tcp;
             this.filtered = filtered;
             this.lastUsed = now;
+        }
+
+        InetSocketAddress inside() {
+            return new InetSocketAddress(insideIp, (int) (insideKey & 0xFFFF));
         }
     }
 
@@ -144,7 +153,7 @@ public final class NatModel {
             if (port < 0) {
                 return null;
             }
-            b = new Binding(inside, insideKey, destinationKey, port, now,
+            b = new Binding(inside.getAddress(), insideKey, destinationKey, port, now,
                     config.filtering() != Behaviour.ENDPOINT_INDEPENDENT, tcp);
             sweepDue = Math.min(sweepDue, now + timeout(b));
             outbound.put(insideKey, destinationKey, b);
@@ -186,11 +195,11 @@ public final class NatModel {
 
     private InetSocketAddress inbound(long now, InetSocketAddress source, int port, boolean tcp) {
         Binding b = live(now, port, tcp);
-        if (b == null || b.inside == null || !admits(b, source, now)) {
+        if (b == null || b.insideIp == null || !admits(b, source, now)) {
             return null;
         }
         b.replied = true;
-        return b.inside;
+        return b.inside();
     }
 
     /** Why {@link #inbound} refused: {@link #NO_MAPPING} or {@link #FILTERED}. */
@@ -205,7 +214,7 @@ public final class NatModel {
 
     private String refusal(long now, InetSocketAddress source, int port, boolean tcp) {
         Binding b = live(now, port, tcp);
-        return b == null || b.inside == null ? NO_MAPPING : FILTERED;
+        return b == null || b.insideIp == null ? NO_MAPPING : FILTERED;
     }
 
     private Binding live(long now, int port, boolean tcp) {
@@ -267,7 +276,7 @@ public final class NatModel {
 
     private void remove(Binding b) {
         (b.tcp ? tcpByPort : byPort).remove(b.port);
-        if (b.inside != null) {
+        if (b.insideIp != null) {
             (b.tcp ? tcpOutbound : outbound).remove(b.insideKey, b.destinationKey);
         }
     }
@@ -377,7 +386,7 @@ public final class NatModel {
             if (!expired(b, now)) {
                 return false;
             }
-            if (b.inside != null) {
+            if (b.insideIp != null) {
                 (b.tcp ? tcpOutbound : outbound).remove(b.insideKey, b.destinationKey);
             }
             return true;
@@ -402,8 +411,9 @@ public final class NatModel {
     /** The public ports currently mapped for {@code inside}. */
     public Set<Integer> portsOf(InetSocketAddress inside) {
         Set<Integer> ports = new HashSet<>();
+        long key = endpointKey(inside);
         outbound.forEach(b -> {
-            if (b.inside.equals(inside)) {
+            if (b.insideKey == key) {
                 ports.add(b.port);
             }
         });

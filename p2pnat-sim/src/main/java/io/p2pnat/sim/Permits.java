@@ -11,16 +11,19 @@ import java.util.Set;
  * own lifetime as a Linux conntrack entry has: {@code unreplied} after the last packet sent to
  * it, {@code replied} once something came back from it. A population run holds millions of
  * mappings, nearly all with one permit, and some (the easy side of a birthday punch) with
- * hundreds that die unanswered: one IPv4 permit sits in fields, more in open-addressing tables of
- * longs, dropped by {@link #sweep}. Other families (IPv6) go to a plain set that does not expire.
+ * hundreds that die unanswered: one IPv4 permit sits in fields, more in an open-addressing table
+ * of (key, time) pairs side by side in one array (a lookup is one cache miss, not two), dropped
+ * by {@link #sweep}. Other families (IPv6) go to a plain set that does not expire.
  */
 class Permits {
     private static final long NONE = 0;
     private long one = NONE;
     private long oneTime;
-    private long[] keys;
-    /** Last packet sent to the permit, shifted left once; bit 0: something came back. */
-    private long[] times;
+    /**
+     * Slot i holds a key at 2i and its time at 2i + 1: the last packet sent to the permit,
+     * shifted left once; bit 0: something came back.
+     */
+    private long[] table;
     private int size;
     private Set<Object> other;
 
@@ -54,10 +57,10 @@ class Permits {
             return true;
         }
         int i = find(k);
-        if (i < 0 || expired(times[i], now, unreplied, replied)) {
+        if (i < 0 || expired(table[i + 1], now, unreplied, replied)) {
             return false;
         }
-        times[i] |= 1;
+        table[i + 1] |= 1;
         return true;
     }
 
@@ -66,17 +69,15 @@ class Permits {
         if (one != NONE && expired(oneTime, now, unreplied, replied)) {
             one = NONE;
         }
-        if (keys == null) {
+        if (table == null) {
             return;
         }
-        long[] oldKeys = keys;
-        long[] oldTimes = times;
-        keys = null;
-        times = null;
+        long[] old = table;
+        table = null;
         size = 0;
-        for (int i = 0; i < oldKeys.length; i++) {
-            if (oldKeys[i] != NONE && !expired(oldTimes[i], now, unreplied, replied)) {
-                insert(oldKeys[i], oldTimes[i]);
+        for (int i = 0; i < old.length; i += 2) {
+            if (old[i] != NONE && !expired(old[i + 1], now, unreplied, replied)) {
+                insert(old[i], old[i + 1]);
             }
         }
     }
@@ -95,19 +96,24 @@ class Permits {
         return (ip.hashCode() & 0xFFFFFFFFL) << 17 | (withPort ? a.getPort() : 0x10000) | 1L << 60;
     }
 
+    /** The key's home: an even index into the table. */
     private int slot(long k) {
-        return (int) ((k * 0x9E3779B97F4A7C15L) >>> (64 - Integer.numberOfTrailingZeros(keys.length)));
+        int slots = table.length >>> 1;
+        return (int) ((k * 0x9E3779B97F4A7C15L) >>> (64 - Integer.numberOfTrailingZeros(slots))) << 1;
     }
 
+    /** The key's index in the table (even), or -1. */
     private int find(long k) {
-        if (keys == null) {
+        if (table == null) {
             return -1;
         }
-        for (int i = slot(k); ; i = (i + 1) & (keys.length - 1)) {
-            if (keys[i] == k) {
+        int mask = table.length - 1;
+        for (int i = slot(k); ; i = (i + 2) & mask) {
+            long x = table[i];
+            if (x == k) {
                 return i;
             }
-            if (keys[i] == NONE) {
+            if (x == NONE) {
                 return -1;
             }
         }
@@ -116,32 +122,30 @@ class Permits {
     private void put(long k, long now) {
         int i = find(k);
         if (i >= 0) {
-            times[i] = now << 1 | (times[i] & 1);
+            table[i + 1] = now << 1 | (table[i + 1] & 1);
         } else {
             insert(k, now << 1);
         }
     }
 
     private void insert(long k, long time) {
-        if (keys == null) {
-            keys = new long[4];
-            times = new long[4];
-        } else if ((size + 1) * 2 > keys.length) {
-            long[] oldKeys = keys;
-            long[] oldTimes = times;
-            keys = new long[oldKeys.length * 2];
-            times = new long[oldKeys.length * 2];
+        if (table == null) {
+            table = new long[8];
+        } else if ((size + 1) * 4 > table.length) { // at most half the slots used
+            long[] old = table;
+            table = new long[old.length * 2];
             size = 0;
-            for (int j = 0; j < oldKeys.length; j++) {
-                if (oldKeys[j] != NONE) {
-                    insert(oldKeys[j], oldTimes[j]);
+            for (int j = 0; j < old.length; j += 2) {
+                if (old[j] != NONE) {
+                    insert(old[j], old[j + 1]);
                 }
             }
         }
-        for (int i = slot(k); ; i = (i + 1) & (keys.length - 1)) {
-            if (keys[i] == NONE) {
-                keys[i] = k;
-                times[i] = time;
+        int mask = table.length - 1;
+        for (int i = slot(k); ; i = (i + 2) & mask) {
+            if (table[i] == NONE) {
+                table[i] = k;
+                table[i + 1] = time;
                 size++;
                 return;
             }

@@ -307,20 +307,10 @@ public final class Population {
         // Dials start once everyone had time to register and classify its NAT.
         long first = spread + Duration.ofSeconds(2).toNanos();
         long gap = (long) (1e9 / s.attemptsPerSecond);
-        for (int k = 0; k < s.attempts; k++) {
-            int a = plan.nextInt(peers.length);
-            int b = plan.nextInt(peers.length - 1);
-            if (b >= a) {
-                b++;
-            }
-            PeerHost dialer = peers[a];
-            PeerHost listener = peers[b];
-            String expected = expected(types[a], types[b]);
-            net.at(first + gap * k, () -> {
-                long id = dialer.agent.dial(net.now(), listener.name, PairRun.DIAL_TIMEOUT);
-                open.computeIfAbsent(dialer, x -> new HashMap<>()).put(id, new Attempt(net.now(), expected));
-                net.touch(dialer);
-            });
+        // One dial scheduled at a time, each scheduling the next: a million dials queued up
+        // front sat in the event queue's far heap for the whole run.
+        if (s.attempts > 0) {
+            net.at(first, () -> dial(0, first, gap));
         }
         long end = first + gap * (long) s.attempts + PairRun.DIAL_TIMEOUT + Duration.ofSeconds(3).toNanos();
         if (progress != null) {
@@ -330,6 +320,24 @@ public final class Population {
             }
         }
         net.runTo(end);
+    }
+
+    /** Dial number {@code k} (between a pair drawn now, in order) and schedules dial k + 1. */
+    private void dial(int k, long first, long gap) {
+        int a = plan.nextInt(peers.length);
+        int b = plan.nextInt(peers.length - 1);
+        if (b >= a) {
+            b++;
+        }
+        PeerHost dialer = peers[a];
+        PeerHost listener = peers[b];
+        String expected = expected(types[a], types[b]);
+        if (k + 1 < s.attempts) {
+            net.at(first + gap * (k + 1), () -> dial(k + 1, first, gap));
+        }
+        long id = dialer.agent.dial(net.now(), listener.name, PairRun.DIAL_TIMEOUT);
+        open.computeIfAbsent(dialer, x -> new HashMap<>()).put(id, new Attempt(net.now(), expected));
+        net.touch(dialer);
     }
 
     /** The technique theory expects for a dialer behind {@code a} and a listener behind {@code b} (null: public). */

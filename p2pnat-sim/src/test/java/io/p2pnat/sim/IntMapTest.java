@@ -15,7 +15,7 @@ class IntMapTest {
         IntMap<String> m = new IntMap<>();
         Map<Integer, String> ref = new HashMap<>();
         for (int step = 0; step < 300_000; step++) {
-            int port = r.nextBoolean() ? r.nextInt(300) - 150 : r.nextInt();
+            int port = r.nextInt(50) == 0 ? Integer.MIN_VALUE : r.nextBoolean() ? r.nextInt(300) - 150 : r.nextInt();
             switch (r.nextInt(4)) {
                 case 0, 1 -> {
                     m.put(port, "v" + step);
