@@ -204,12 +204,34 @@ public final class PeerHost extends Host {
         }
     }
 
+    private void send(Transmit single, SimNet.Batch run) {
+        if (run != null) {
+            net.send(this, run);
+        } else if (single != null) {
+            net.send(this, local(single.socket()), single.destination(), single.payload());
+        }
+    }
+
     /** Drains the agent once; true when the TCP side may have made the agent queue more. */
     private boolean flushOnce(long now) {
         boolean tcpCalled = false;
+        // Runs of datagrams to one address (a birthday spray or probe tick) travel as a batch.
+        Transmit first = null;
+        SimNet.Batch run = null;
         for (Transmit t = agent.pollTransmit(); t != null; t = agent.pollTransmit()) {
-            net.send(this, local(t.socket()), t.destination(), t.payload());
+            if (first != null && net.batching && first.destination().getAddress().equals(t.destination().getAddress())) {
+                if (run == null) {
+                    run = new SimNet.Batch();
+                    run.add(local(first.socket()), first.destination(), first.payload());
+                }
+                run.add(local(t.socket()), t.destination(), t.payload());
+                continue;
+            }
+            send(first, run);
+            first = t;
+            run = null;
         }
+        send(first, run);
         for (PeerEvent e = agent.pollEvent(); e != null; e = agent.pollEvent()) {
             if (e instanceof PeerEvent.SocketsReleased r) {
                 for (int id : r.sockets()) {

@@ -62,6 +62,15 @@ public final class SimNet {
         this.seeds = new Random(seed ^ 0x5DEECE66DL);
     }
 
+    /** Whether hosts send runs of datagrams to one address as a {@link Batch}; tests compare both ways. */
+    boolean batching = true;
+
+    /** Sends every datagram on its own (see {@link Batch}): the same trace, more events. */
+    SimNet unbatched() {
+        batching = false;
+        return this;
+    }
+
     /** Keeps a readable line per send, receipt, drop and peer event (costly: for tests and debugging). */
     public SimNet traced() {
         trace = new ArrayList<>();
@@ -298,6 +307,188 @@ public final class SimNet {
         @Override
         public InetSocketAddress mapOut(Nat nat, InetSocketAddress src, InetSocketAddress dst) {
             return nat.model.outbound(now, src, dst);
+        }
+    }
+
+    /**
+     * Datagrams one host sends at one moment to one destination address (a birthday spray from
+     * 256 sockets, a tick of probes to one NAT's ports). They cross the same links and meet the
+     * same NATs at the same instants, in order, so they travel as one event per stop; each is
+     * still translated, filtered, counted, traced and delivered on its own, in the order sent.
+     * Only the tie-break among simultaneous events of different origins can differ from sending
+     * them one by one. A random link (loss, jitter, duplication) splits a batch into packets.
+     */
+    static final class Batch {
+        private InetSocketAddress[] src = new InetSocketAddress[4];
+        private InetSocketAddress[] dst = new InetSocketAddress[4];
+        private byte[][] data = new byte[4][];
+        private int n;
+
+        /** Adds a datagram; every one must go to the same address as the first. */
+        void add(InetSocketAddress from, InetSocketAddress to, byte[] d) {
+            if (n == src.length) {
+                src = Arrays.copyOf(src, n * 2);
+                dst = Arrays.copyOf(dst, n * 2);
+                data = Arrays.copyOf(data, n * 2);
+            }
+            src[n] = from;
+            dst[n] = to;
+            data[n] = d;
+            n++;
+        }
+
+        int size() {
+            return n;
+        }
+
+        InetAddress address() {
+            return dst[0].getAddress();
+        }
+    }
+
+    /**
+     * Whether a batch entering {@code realm} for {@code ip} meets only perfect links on the way
+     * to its next stop (a random link draws per packet, and the trace must read as if the
+     * packets went one by one). {@code leaveOk}: the stop may be the realm's own NAT.
+     */
+    private static boolean perfectNext(Realm realm, InetAddress ip, boolean leaveOk) {
+        Host h = realm.host(ip);
+        if (h != null) {
+            return !h.link.random();
+        }
+        Nat child = realm.nat(ip);
+        if (child != null) {
+            return !child.uplink.random();
+        }
+        return leaveOk;
+    }
+
+    /** {@code h} sends a batch (see {@link Batch}): as many {@link #send} calls, fewer events. */
+    void send(Host h, Batch b) {
+        if (h.link.random() || !perfectNext(h.realm, b.address(), true)) {
+            for (int i = 0; i < b.n; i++) {
+                send(h, b.src[i], b.dst[i], b.data[i]);
+            }
+            return;
+        }
+        for (int i = 0; i < b.n; i++) {
+            sent++;
+            kinds[kind(h, b.data[i])]++;
+            record('s', b.src[i], b.dst[i], b.data[i]);
+            if (trace != null) {
+                log(h.name + " sends " + Endpoints.format(b.src[i]) + " -> " + Endpoints.format(b.dst[i]) + " "
+                        + b.data[i].length + "B #" + Integer.toHexString(Arrays.hashCode(b.data[i])));
+            }
+        }
+        crossInto(h.link, h.name, h.realm, b);
+    }
+
+    private void crossInto(Link link, String where, Realm realm, Batch b) {
+        if (link.random()) {
+            for (int i = 0; i < b.n; i++) {
+                crossInto(link, where, realm, b.src[i], b.dst[i], new Datagram(b.data[i]));
+            }
+            return;
+        }
+        route(realm, b, link.latencyNanos());
+    }
+
+    private void route(Realm realm, Batch b, long delay) {
+        InetAddress ip = b.address();
+        Host h = realm.host(ip);
+        if (h != null) {
+            hop(h.link, h.name, b, delay, () -> {
+                for (int i = 0; i < b.n; i++) {
+                    deliver(h, b.src[i], b.dst[i], b.data[i]);
+                }
+            }, i -> new Datagram(b.data[i]).deliver(h, b.src[i], b.dst[i]));
+            return;
+        }
+        Nat child = realm.nat(ip);
+        if (child != null) {
+            hop(child.uplink, child.name, b, delay, () -> inbound(child, b),
+                    i -> new Datagram(b.data[i]).inbound(child, b.src[i], b.dst[i]));
+            return;
+        }
+        if (delay == 0) {
+            leave(realm, b);
+        } else {
+            later(delay, () -> leave(realm, b));
+        }
+    }
+
+    /** As {@link #hop} for a batch: one event on a perfect link, else {@code single} per packet and copy. */
+    private void hop(Link link, String where, Batch b, long delay, Runnable all, java.util.function.IntConsumer single) {
+        if (!link.random()) {
+            later(delay + link.latencyNanos(), all);
+            return;
+        }
+        for (int i = 0; i < b.n; i++) {
+            int k = i;
+            hop(link, where, b.src[i], b.dst[i], delay, () -> single.accept(k));
+        }
+    }
+
+    /** A batch reaches {@code nat} from outside: each packet is let in or dropped; those let in to one inside address go on together. */
+    private void inbound(Nat nat, Batch b) {
+        Batch in = null;
+        for (int i = 0; i < b.n; i++) {
+            InetSocketAddress inside = nat.model.inbound(now, b.src[i], b.dst[i].getPort());
+            if (inside == null) {
+                drop(nat.name, nat.model.refusal(now, b.src[i], b.dst[i].getPort()), b.src[i], b.dst[i]);
+                continue;
+            }
+            if (in != null && !in.address().equals(inside.getAddress())) {
+                route(nat.inside, in, 0);
+                in = null;
+            }
+            if (!perfectNext(nat.inside, inside.getAddress(), false)) {
+                route(nat.inside, b.src[i], inside, new Datagram(b.data[i]), 0);
+                continue;
+            }
+            if (in == null) {
+                in = new Batch();
+            }
+            in.add(b.src[i], inside, b.data[i]);
+        }
+        if (in != null) {
+            route(nat.inside, in, 0);
+        }
+    }
+
+    /** A batch reaches {@code realm}'s own NAT on its way out: each packet mapped (or dropped), then on together. */
+    private void leave(Realm realm, Batch b) {
+        Nat nat = realm.nat;
+        boolean split = nat != null && (nat.uplink.random() || !perfectNext(nat.parent, b.address(), true));
+        Batch out = null;
+        for (int i = 0; i < b.n; i++) {
+            InetSocketAddress src = b.src[i];
+            InetSocketAddress dst = b.dst[i];
+            if (nat == null) {
+                drop("internet", "no route", src, dst);
+                continue;
+            }
+            InetSocketAddress mapped = nat.model.outbound(now, src, dst);
+            touch(nat);
+            if (mapped == null) {
+                drop(nat.name, "ports exhausted", src, dst);
+            } else if (dst.getAddress().equals(nat.publicIp)) {
+                if (nat.config().hairpinning()) {
+                    new Datagram(b.data[i]).inbound(nat, mapped, dst);
+                } else {
+                    drop(nat.name, "no hairpin", src, dst);
+                }
+            } else if (split) {
+                crossInto(nat.uplink, nat.name, nat.parent, mapped, dst, new Datagram(b.data[i]));
+            } else {
+                if (out == null) {
+                    out = new Batch();
+                }
+                out.add(mapped, dst, b.data[i]);
+            }
+        }
+        if (out != null) {
+            crossInto(nat.uplink, nat.name, nat.parent, out);
         }
     }
 
