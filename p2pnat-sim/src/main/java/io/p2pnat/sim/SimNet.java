@@ -347,25 +347,33 @@ public final class SimNet {
     }
 
     /**
-     * Whether a batch entering {@code realm} for {@code ip} meets only perfect links on the way
-     * to its next stop (a random link draws per packet, and the trace must read as if the
-     * packets went one by one). {@code leaveOk}: the stop may be the realm's own NAT.
+     * Where a packet for {@code ip} stops next once in {@code realm}: a {@link Host}, a child
+     * {@link Nat} (seen from outside), or null for the realm's own NAT on the way out.
      */
-    private static boolean perfectNext(Realm realm, InetAddress ip, boolean leaveOk) {
+    private static Object nextStop(Realm realm, InetAddress ip) {
         Host h = realm.host(ip);
-        if (h != null) {
+        return h != null ? h : realm.nat(ip);
+    }
+
+    /**
+     * Whether the link to {@code stop} is perfect: a random link draws per packet, and a batch
+     * must read in the trace as if its packets went one by one. {@code leaveOk}: whether the
+     * stop may be the realm's own NAT (null).
+     */
+    private static boolean perfect(Object stop, boolean leaveOk) {
+        if (stop instanceof Host h) {
             return !h.link.random();
         }
-        Nat child = realm.nat(ip);
-        if (child != null) {
-            return !child.uplink.random();
+        if (stop instanceof Nat n) {
+            return !n.uplink.random();
         }
         return leaveOk;
     }
 
     /** {@code h} sends a batch (see {@link Batch}): as many {@link #send} calls, fewer events. */
     void send(Host h, Batch b) {
-        if (h.link.random() || !perfectNext(h.realm, b.address(), true)) {
+        Object stop = nextStop(h.realm, b.address());
+        if (h.link.random() || !perfect(stop, true)) {
             for (int i = 0; i < b.n; i++) {
                 send(h, b.src[i], b.dst[i], b.data[i]);
             }
@@ -380,37 +388,21 @@ public final class SimNet {
                         + b.data[i].length + "B #" + Integer.toHexString(Arrays.hashCode(b.data[i])));
             }
         }
-        crossInto(h.link, h.name, h.realm, b);
+        route(h.realm, stop, b, h.link.latencyNanos());
     }
 
-    private void crossInto(Link link, String where, Realm realm, Batch b) {
-        if (link.random()) {
-            for (int i = 0; i < b.n; i++) {
-                crossInto(link, where, realm, b.src[i], b.dst[i], new Datagram(b.data[i]));
-            }
-            return;
-        }
-        route(realm, b, link.latencyNanos());
-    }
-
-    private void route(Realm realm, Batch b, long delay) {
-        InetAddress ip = b.address();
-        Host h = realm.host(ip);
-        if (h != null) {
+    /** The batch will be in {@code realm} after {@code delay}, bound for {@code stop} (see {@link #nextStop}). */
+    private void route(Realm realm, Object stop, Batch b, long delay) {
+        if (stop instanceof Host h) {
             hop(h.link, h.name, b, delay, () -> {
                 for (int i = 0; i < b.n; i++) {
                     deliver(h, b.src[i], b.dst[i], b.data[i]);
                 }
             }, i -> new Datagram(b.data[i]).deliver(h, b.src[i], b.dst[i]));
-            return;
-        }
-        Nat child = realm.nat(ip);
-        if (child != null) {
+        } else if (stop instanceof Nat child) {
             hop(child.uplink, child.name, b, delay, () -> inbound(child, b),
                     i -> new Datagram(b.data[i]).inbound(child, b.src[i], b.dst[i]));
-            return;
-        }
-        if (delay == 0) {
+        } else if (delay == 0) {
             leave(realm, b);
         } else {
             later(delay, () -> leave(realm, b));
@@ -432,6 +424,7 @@ public final class SimNet {
     /** A batch reaches {@code nat} from outside: each packet is let in or dropped; those let in to one inside address go on together. */
     private void inbound(Nat nat, Batch b) {
         Batch in = null;
+        Object stop = null;
         for (int i = 0; i < b.n; i++) {
             InetSocketAddress inside = nat.model.inbound(now, b.src[i], b.dst[i].getPort());
             if (inside == null) {
@@ -439,27 +432,29 @@ public final class SimNet {
                 continue;
             }
             if (in != null && !in.address().equals(inside.getAddress())) {
-                route(nat.inside, in, 0);
+                route(nat.inside, stop, in, 0);
                 in = null;
             }
-            if (!perfectNext(nat.inside, inside.getAddress(), false)) {
-                route(nat.inside, b.src[i], inside, new Datagram(b.data[i]), 0);
-                continue;
-            }
             if (in == null) {
+                stop = nextStop(nat.inside, inside.getAddress());
+                if (!perfect(stop, false)) {
+                    route(nat.inside, b.src[i], inside, new Datagram(b.data[i]), 0);
+                    continue;
+                }
                 in = new Batch();
             }
             in.add(b.src[i], inside, b.data[i]);
         }
         if (in != null) {
-            route(nat.inside, in, 0);
+            route(nat.inside, stop, in, 0);
         }
     }
 
     /** A batch reaches {@code realm}'s own NAT on its way out: each packet mapped (or dropped), then on together. */
     private void leave(Realm realm, Batch b) {
         Nat nat = realm.nat;
-        boolean split = nat != null && (nat.uplink.random() || !perfectNext(nat.parent, b.address(), true));
+        Object stop = nat == null ? null : nextStop(nat.parent, b.address());
+        boolean split = nat != null && (nat.uplink.random() || !perfect(stop, true));
         Batch out = null;
         for (int i = 0; i < b.n; i++) {
             InetSocketAddress src = b.src[i];
@@ -488,7 +483,7 @@ public final class SimNet {
             }
         }
         if (out != null) {
-            crossInto(nat.uplink, nat.name, nat.parent, out);
+            route(nat.parent, stop, out, nat.uplink.latencyNanos());
         }
     }
 
