@@ -72,6 +72,20 @@ class Permits {
         if (table == null) {
             return;
         }
+        int live = 0;
+        for (int i = 0; i < table.length; i += 2) {
+            if (table[i] != NONE && !expired(table[i + 1], now, unreplied, replied)) {
+                live++;
+            }
+        }
+        if (live == size) {
+            return; // nothing expired: keep the table as it is
+        }
+        if (live == 0) {
+            table = null;
+            size = 0;
+            return;
+        }
         long[] old = table;
         table = null;
         size = 0;

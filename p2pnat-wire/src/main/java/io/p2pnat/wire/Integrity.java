@@ -52,14 +52,33 @@ final class Integrity {
     }
 
     byte[] mac(byte[] key, byte[] data, int off, int len) {
+      pads(key);
+      md.update(ipad);
+      md.update(data, off, len);
+      return outer();
+    }
+
+    /** The MAC of {@code message[0, len)} with bytes 2 and 3 (a STUN length field) replaced. */
+    byte[] mac(byte[] key, byte[] message, int len, byte length0, byte length1) {
+      pads(key);
+      md.update(ipad);
+      md.update(message, 0, 2);
+      md.update(length0);
+      md.update(length1);
+      md.update(message, 4, len - 4);
+      return outer();
+    }
+
+    private void pads(byte[] key) {
       byte[] k = key.length > ipad.length ? md.digest(key) : key;
       for (int i = 0; i < ipad.length; i++) {
         byte b = i < k.length ? k[i] : 0;
         ipad[i] = (byte) (b ^ 0x36);
         opad[i] = (byte) (b ^ 0x5c);
       }
-      md.update(ipad);
-      md.update(data, off, len);
+    }
+
+    private byte[] outer() {
       byte[] inner = md.digest();
       md.update(opad);
       md.update(inner);
@@ -82,18 +101,19 @@ final class Integrity {
    */
   static boolean verify(byte[] raw, int attrOff, byte[] key, boolean sha256) {
     int valueLen = ((raw[attrOff + 2] & 0xFF) << 8) | (raw[attrOff + 3] & 0xFF);
-    byte[] covered = new byte[attrOff];
-    System.arraycopy(raw, 0, covered, 0, attrOff);
     int adjusted = attrOff + 4 + valueLen - StunMessage.HEADER_LENGTH;
-    covered[2] = (byte) (adjusted >> 8);
-    covered[3] = (byte) adjusted;
-    byte[] mac =
-        sha256 ? hmacSha256(key, covered, 0, attrOff) : hmacSha1(key, covered, 0, attrOff);
-    byte[] expected = new byte[valueLen];
-    System.arraycopy(mac, 0, expected, 0, Math.min(valueLen, mac.length));
-    byte[] actual = new byte[valueLen];
-    System.arraycopy(raw, attrOff + 4, actual, 0, valueLen);
-    return MessageDigest.isEqual(expected, actual);
+    // The covered bytes are the message up to the attribute with its length field replaced:
+    // hashed in three pieces rather than copied (every check a peer receives comes here).
+    Hmac h = sha256 ? SHA256.get() : SHA1.get();
+    byte[] mac = h.mac(key, raw, attrOff, (byte) (adjusted >> 8), (byte) adjusted);
+    if (valueLen > mac.length) {
+      return false;
+    }
+    int diff = 0;
+    for (int i = 0; i < valueLen; i++) {
+      diff |= mac[i] ^ raw[attrOff + 4 + i]; // constant time over the attribute's length
+    }
+    return diff == 0;
   }
 
   static byte[] md5(byte[] data) {

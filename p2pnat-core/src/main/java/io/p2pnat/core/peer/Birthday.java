@@ -43,7 +43,8 @@ final class Birthday {
     private final boolean hard;
     private final int firstSocket;
     private final InetSocketAddress remotePublic;
-    private final BitSet probed = new BitSet(65536);
+    /** Ports probed so far (easy side; made at the first probe, as most punches never probe). */
+    private BitSet probed;
     /** The one transaction all our probes (or spray packets) belong to, and its bytes; null until the first. */
     private TransactionId tid;
     private byte[] packet;
@@ -107,6 +108,9 @@ final class Birthday {
             rounds++;
             due = rounds >= SPRAY_ROUNDS ? Timers.NEVER : now + SPRAY_GAP;
             return;
+        }
+        if (probed == null) {
+            probed = new BitSet(65536);
         }
         for (int i = 0; i < PROBES_PER_TICK && probes < MAX_PROBES; i++) {
             int port;
