@@ -14,7 +14,7 @@ public abstract class Host {
     final SimNet net;
     final Realm realm;
     Link link;
-    /** The timer the event queue holds for this host, or NEVER. */
+    /** The earliest wake-up the event queue holds for this host, or NEVER (see SimNet#touch). */
     long timerAt = Timers.NEVER;
 
     Host(SimNet net, String name, InetAddress ip, Realm realm, Link link) {

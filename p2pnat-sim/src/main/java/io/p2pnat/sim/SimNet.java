@@ -197,7 +197,9 @@ public final class SimNet {
             e.action.run();
         } else if (e.host.timerAt == e.key) {
             e.host.timerAt = Timers.NEVER;
-            e.host.timeout(now);
+            if (now >= e.host.nextTimeout()) {
+                e.host.timeout(now);
+            }
             touch(e.host);
         }
     }
@@ -216,15 +218,18 @@ public final class SimNet {
         queue.add(new Event(now + delay, seq++, null, 0, action));
     }
 
-    /** Drains a host's output and (re)schedules its timer; call after every call into its state machine. */
+    /**
+     * Drains a host's output and makes sure the queue wakes it by its next timeout; call after
+     * every call into its state machine. A queued wake-up is a hint: one earlier than the
+     * timeout stays (it finds nothing due, and schedules the real one), so a timer that keeps
+     * moving later (a keepalive pushed back by every packet) costs no queue insertion each time.
+     */
     void touch(Host h) {
         h.flush(now);
         long t = h.nextTimeout();
-        if (t != h.timerAt) {
+        if (t < h.timerAt) {
             h.timerAt = t;
-            if (t != Timers.NEVER) {
-                queue.add(new Event(Math.max(t, now), seq++, h, t, null));
-            }
+            queue.add(new Event(Math.max(t, now), seq++, h, t, null));
         }
     }
 
