@@ -55,7 +55,7 @@ final class SimCommand implements Callable<Integer> {
         if (shards != null && (shards < 1 || peers < 2L * shards)) {
             throw new Main.UsageError("--shards must be at least 1, with at least 2 peers per shard");
         }
-        Mix mix = mixFile == null ? Mix.DEFAULT : Mix.read(mixFile);
+        Mix mix = mixFile == null ? Mix.DEFAULT : readMix(mixFile);
         Population.Settings d = Population.Settings.of(peers, attempts, mix, seed);
         Population.Settings s = (rate == null ? d
                 : new Population.Settings(peers, attempts, mix, seed, rate, d.registrationSpread(), d.dh(), d.shards()))
@@ -74,8 +74,33 @@ final class SimCommand implements Callable<Integer> {
             }
             System.err.flush();
         };
-        print(Population.run(s, bar), System.out);
+        long gcBefore = collectorMillis();
+        Population.Report report = Population.run(s, bar);
+        print(report, System.out);
+        // Where the wall time went besides simulating: the run holds millions of NAT mappings.
+        double gc = (collectorMillis() - gcBefore) / 1e3;
+        System.out.printf(Locale.ROOT, "garbage collection: %.1f s of the %.1f s (%.0f%%)%n", gc, report.wallSeconds(),
+                report.wallSeconds() > 0 ? 100 * gc / report.wallSeconds() : 0.0);
         return 0;
+    }
+
+    private static Mix readMix(Path file) {
+        try {
+            return Mix.read(file);
+        } catch (java.io.IOException e) {
+            throw new Main.UsageError("--mix " + file + ": cannot read it (" + e.getClass().getSimpleName() + ")");
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageError("--mix " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** Milliseconds the JVM's collectors have spent so far (pauses of a stop-the-world collector). */
+    private static long collectorMillis() {
+        long ms = 0;
+        for (java.lang.management.GarbageCollectorMXBean b : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            ms += Math.max(0, b.getCollectionTime());
+        }
+        return ms;
     }
 
     static void print(Population.Report r, PrintStream out) {

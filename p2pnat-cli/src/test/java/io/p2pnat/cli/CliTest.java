@@ -111,6 +111,58 @@ class CliTest {
     }
 
     @Test
+    void simPrintsWhatConnectedHowAndWhatItCost() throws Exception {
+        java.nio.file.Path mix = java.nio.file.Files.createTempFile("mix", ".txt");
+        try {
+            java.nio.file.Files.writeString(mix, "# two kinds\nEIM+APDF 1\nAPDM random 1\n");
+            Run r = run("sim", "--peers", "200", "--attempts", "200", "--mix", mix.toString(), "--seed", "3");
+            assertEquals(0, r.exit, r.err);
+            assertTrue(r.err.contains("simulating 200 peers, 200 attempts"), r.err);
+            // Between port-restricted and random-port NATs: plain punching and birthday punching.
+            assertTrue(r.out.contains("udp-hole-punch"), r.out);
+            assertTrue(r.out.contains("birthday-punch"), r.out);
+            for (String line : new String[] {"direct ", "setup time p50 ", "server: ", "network: ", "packets per attempt, top kinds: ",
+                    "cost: ", "garbage collection: "}) {
+                assertTrue(r.out.contains("\n" + line) || r.out.startsWith(line), "missing '" + line + "' in\n" + r.out);
+            }
+            // The same seed, the same run: the trace hash repeats.
+            Run again = run("sim", "--peers", "200", "--attempts", "200", "--mix", mix.toString(), "--seed", "3");
+            assertEquals(hash(r.out), hash(again.out));
+        } finally {
+            java.nio.file.Files.deleteIfExists(mix);
+        }
+    }
+
+    private static String hash(String simOutput) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("trace hash ([0-9a-f]{16})").matcher(simOutput);
+        assertTrue(m.find(), simOutput);
+        return m.group(1);
+    }
+
+    @Test
+    void simRejectsBadArgumentsInOneLine() throws Exception {
+        Run few = run("sim", "--peers", "1");
+        assertEquals(2, few.exit);
+        assertTrue(few.err.contains("--peers must be at least 2"), few.err);
+        Run shards = run("sim", "--peers", "10", "--shards", "6");
+        assertEquals(2, shards.exit);
+        assertTrue(shards.err.contains("--shards"), shards.err);
+        java.nio.file.Path mix = java.nio.file.Files.createTempFile("mix", ".txt");
+        try {
+            java.nio.file.Files.writeString(mix, "EIM+APDF lots\n");
+            Run bad = run("sim", "--peers", "10", "--mix", mix.toString());
+            assertEquals(2, bad.exit, bad.out + bad.err);
+            assertTrue(bad.err.contains("--mix " + mix) && bad.err.contains("bad weight"), bad.err);
+            Run missing = run("sim", "--peers", "10", "--mix", mix + ".absent");
+            assertEquals(2, missing.exit, missing.out + missing.err);
+            assertTrue(missing.err.contains("cannot read it"), missing.err);
+            assertFalse(missing.err.contains("internal error"), missing.err);
+        } finally {
+            java.nio.file.Files.deleteIfExists(mix);
+        }
+    }
+
+    @Test
     void dialJsonIsOneObjectWithTheContractFields() {
         Run r = run("peer", "dial", "--server", serverArg, "--id", "alice", "bob", "--count", "25", "--size", "100", "--json");
         assertEquals(0, r.exit, r.err);
