@@ -9,7 +9,7 @@ import java.util.PriorityQueue;
  * heap's O(log n) cache misses, which dominate once a run holds hundreds of thousands of events.
  *
  * <p>Time is cut into slots of {@value #SLOT_BITS}-bit nanoseconds (about 131 µs); a wheel of
- * {@value #WHEEL} slots (about 1.07 s: links, pacing and retransmissions; a longer wheel let its
+ * {@value #WHEEL} slots (about 2.1 s: links, pacing, retransmissions, closes; a longer wheel let its
  * lists grow for most of a run instead of being reused) holds unsorted lists; events further ahead wait in a heap
  * and move in when their slot comes up. The slot being drained is sorted once; events added to it
  * afterwards (mostly for "now") wait in a small heap, merged on the way out, so every event still
@@ -28,7 +28,7 @@ final class EventQueue<E extends EventQueue.Timed> {
     }
 
     static final int SLOT_BITS = 17;
-    static final int WHEEL = 1 << 13;
+    static final int WHEEL = 1 << 14;
     private static final int MASK = WHEEL - 1;
 
     private final java.util.Comparator<E> order = (a, b) ->

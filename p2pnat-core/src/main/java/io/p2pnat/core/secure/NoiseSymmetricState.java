@@ -6,9 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Arrays;
-import javax.crypto.Mac;
 import javax.crypto.ShortBufferException;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The Noise SymmetricState (Noise Protocol Framework rev 34, §5.2) for SHA-256 (§12.5) and
@@ -22,8 +20,19 @@ final class NoiseSymmetricState {
     /** Bytes of a ChaChaPoly authentication tag. */
     static final int TAG = 16;
 
-    private final MessageDigest sha256;
-    private final Mac hmac;
+    /**
+     * SHA-256, one per thread: every operation here finishes within one call, and a
+     * MessageDigest.getInstance (plus a Mac's per-key JCE checks) per handshake cost more than
+     * the hashing. HMAC (RFC 2104) is built on it below.
+     */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("SHA-256 unavailable", e);
+        }
+    });
+    private static final int BLOCK = 64;
     private final CipherState k;
     private byte[] ck;
     private byte[] h;
@@ -31,12 +40,11 @@ final class NoiseSymmetricState {
     /** InitializeSymmetric(protocol_name) (§5.2). */
     NoiseSymmetricState(String protocolName) {
         try {
-            sha256 = MessageDigest.getInstance("SHA-256");
-            hmac = Mac.getInstance("HmacSHA256");
             k = Noise.createCipher("ChaChaPoly"); // InitializeKey(empty): no key yet
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("SHA-256, HMAC-SHA256 or ChaChaPoly unavailable", e);
+            throw new IllegalStateException("ChaChaPoly unavailable", e);
         }
+        MessageDigest sha256 = SHA256.get();
         byte[] name = protocolName.getBytes(StandardCharsets.US_ASCII);
         // A name of at most HASHLEN bytes is padded with zeros, a longer one hashed.
         h = name.length <= HASHLEN ? Arrays.copyOf(name, HASHLEN) : sha256.digest(name);
@@ -45,6 +53,7 @@ final class NoiseSymmetricState {
 
     /** MixHash(data): h = HASH(h || data). */
     void mixHash(byte[] data) {
+        MessageDigest sha256 = SHA256.get();
         sha256.update(h);
         h = sha256.digest(data);
     }
@@ -118,17 +127,33 @@ final class NoiseSymmetricState {
      * output1 = HMAC(temp_key, 0x01); output2 = HMAC(temp_key, output1 || 0x02).
      */
     private byte[][] hkdf(byte[] chainingKey, byte[] inputKeyMaterial) {
-        try {
-            hmac.init(new SecretKeySpec(chainingKey, "HmacSHA256"));
-            byte[] tempKey = hmac.doFinal(inputKeyMaterial);
-            hmac.init(new SecretKeySpec(tempKey, "HmacSHA256"));
-            byte[] out1 = hmac.doFinal(new byte[] {1});
-            hmac.update(out1);
-            byte[] out2 = hmac.doFinal(new byte[] {2});
-            Arrays.fill(tempKey, (byte) 0);
-            return new byte[][] {out1, out2};
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
+        byte[] tempKey = hmac(chainingKey, inputKeyMaterial, null);
+        byte[] out1 = hmac(tempKey, new byte[] {1}, null);
+        byte[] out2 = hmac(tempKey, out1, new byte[] {2});
+        Arrays.fill(tempKey, (byte) 0);
+        return new byte[][] {out1, out2};
+    }
+
+    /** HMAC-SHA256(key, a || b) (RFC 2104); {@code b} may be null. */
+    private static byte[] hmac(byte[] key, byte[] a, byte[] b) {
+        MessageDigest sha256 = SHA256.get();
+        byte[] k = key.length > BLOCK ? sha256.digest(key) : key;
+        byte[] pad = new byte[BLOCK];
+        for (int i = 0; i < BLOCK; i++) {
+            pad[i] = (byte) ((i < k.length ? k[i] : 0) ^ 0x36);
         }
+        sha256.update(pad);
+        sha256.update(a);
+        if (b != null) {
+            sha256.update(b);
+        }
+        byte[] inner = sha256.digest();
+        for (int i = 0; i < BLOCK; i++) {
+            pad[i] ^= 0x36 ^ 0x5c;
+        }
+        sha256.update(pad);
+        byte[] out = sha256.digest(inner);
+        Arrays.fill(pad, (byte) 0);
+        return out;
     }
 }
