@@ -8,15 +8,14 @@ import java.util.Map;
 /**
  * An address space: the internet, or the inside of one NAT. Every packet is routed through one
  * of these lookups, so IPv4 addresses go to unboxed tables (the internet realm of a population
- * run holds 100k NATs and hosts); other families to plain maps.
+ * run holds 100k NATs and hosts); other families to a plain map.
  */
 final class Realm {
     /** The NAT this realm is the inside of; null for the internet. */
     final Nat nat;
-    private final IntMap<Host> hosts4 = new IntMap<>();
-    private final IntMap<Nat> nats4 = new IntMap<>();
-    private final Map<InetAddress, Host> hosts = new HashMap<>();
-    private final Map<InetAddress, Nat> nats = new HashMap<>();
+    /** Hosts and NATs by IPv4 address, in one table: a route is one lookup. */
+    private final IntMap<Object> stops4 = new IntMap<>();
+    private final Map<InetAddress, Object> stops = new HashMap<>();
 
     Realm(Nat nat) {
         this.nat = nat;
@@ -27,33 +26,38 @@ final class Realm {
     }
 
     boolean taken(InetAddress ip) {
-        return host(ip) != null || nat(ip) != null;
+        return stop(ip) != null;
+    }
+
+    /** The host or NAT (seen from outside) with address {@code ip} in this realm, or null. */
+    Object stop(InetAddress ip) {
+        // Inet4Address.hashCode() is its address as an int.
+        return ip instanceof Inet4Address ? stops4.get(ip.hashCode()) : stops.get(ip);
     }
 
     /** The host with address {@code ip} in this realm, or null. */
     Host host(InetAddress ip) {
-        // Inet4Address.hashCode() is its address as an int.
-        return ip instanceof Inet4Address ? hosts4.get(ip.hashCode()) : hosts.get(ip);
+        return stop(ip) instanceof Host h ? h : null;
     }
 
     /** The NAT whose public address in this realm is {@code ip}, or null. */
     Nat nat(InetAddress ip) {
-        return ip instanceof Inet4Address ? nats4.get(ip.hashCode()) : nats.get(ip);
+        return stop(ip) instanceof Nat n ? n : null;
     }
 
     void addHost(InetAddress ip, Host h) {
-        if (ip instanceof Inet4Address) {
-            hosts4.put(ip.hashCode(), h);
-        } else {
-            hosts.put(ip, h);
-        }
+        add(ip, h);
     }
 
     void addNat(InetAddress ip, Nat n) {
+        add(ip, n);
+    }
+
+    private void add(InetAddress ip, Object stop) {
         if (ip instanceof Inet4Address) {
-            nats4.put(ip.hashCode(), n);
+            stops4.put(ip.hashCode(), stop);
         } else {
-            nats.put(ip, n);
+            stops.put(ip, stop);
         }
     }
 }

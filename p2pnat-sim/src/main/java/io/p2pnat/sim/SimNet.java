@@ -356,8 +356,7 @@ public final class SimNet {
      * {@link Nat} (seen from outside), or null for the realm's own NAT on the way out.
      */
     private static Object nextStop(Realm realm, InetAddress ip) {
-        Host h = realm.host(ip);
-        return h != null ? h : realm.nat(ip);
+        return realm.stop(ip);
     }
 
     /**
@@ -526,14 +525,12 @@ public final class SimNet {
      * a realm's own NAT is consulted at the very moment the packet reaches it.
      */
     private void route(Realm realm, InetSocketAddress src, InetSocketAddress dst, Packet p, long delay) {
-        InetAddress ip = dst.getAddress();
-        Host h = realm.host(ip);
-        if (h != null) {
+        Object stop = realm.stop(dst.getAddress());
+        if (stop instanceof Host h) {
             hop(h.link, h.name, src, dst, delay, () -> p.deliver(h, src, dst));
             return;
         }
-        Nat child = realm.nat(ip);
-        if (child != null) {
+        if (stop instanceof Nat child) {
             hop(child.uplink, child.name, src, dst, delay, () -> p.inbound(child, src, dst));
             return;
         }

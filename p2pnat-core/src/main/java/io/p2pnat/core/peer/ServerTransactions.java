@@ -80,6 +80,9 @@ final class ServerTransactions {
     }
 
     long nextTimeout() {
+        if (pending.isEmpty()) {
+            return Timers.NEVER; // the usual case, asked after every packet: no iterator
+        }
         long next = Timers.NEVER;
         for (Pending p : pending.values()) {
             next = Math.min(next, Math.min(p.due, p.giveUpAt));
