@@ -119,10 +119,7 @@ final class IntMap<V> {
             if (keys[i] == FREE) {
                 break;
             }
-            int home = slot(keys[i]);
-            // Move the entry into the hole unless its home lies cyclically in (hole, i].
-            boolean stays = hole <= i ? hole < home && home <= i : hole < home || home <= i;
-            if (!stays) {
+            if (!staysPut(hole, i, slot(keys[i]))) {
                 keys[hole] = keys[i];
                 values[hole] = values[i];
                 hole = i;
@@ -130,6 +127,14 @@ final class IntMap<V> {
         }
         keys[hole] = FREE;
         values[hole] = null;
+    }
+
+    /**
+     * Whether the entry at {@code i}, whose home slot is {@code home}, must stay when slot
+     * {@code hole} empties (algorithm R): so when its home lies cyclically in (hole, i].
+     */
+    static boolean staysPut(int hole, int i, int home) {
+        return hole <= i ? hole < home && home <= i : hole < home || home <= i;
     }
 
     /** Removes every value {@code drop} accepts. */

@@ -104,9 +104,7 @@ final class PairMap<V> {
             if (values[i] == null) {
                 break;
             }
-            int home = slot(first[i], second[i]);
-            boolean stays = hole <= i ? hole < home && home <= i : hole < home || home <= i;
-            if (!stays) {
+            if (!IntMap.staysPut(hole, i, slot(first[i], second[i]))) {
                 first[hole] = first[i];
                 second[hole] = second[i];
                 values[hole] = values[i];
