@@ -136,7 +136,7 @@ final class SimCommand implements Callable<Integer> {
         out.println("packets per attempt, top kinds: " + kinds);
         out.printf(Locale.ROOT, "cost: %.2f s wall for %d events (%.0f events/s, %.0f events per attempt); trace hash %016x%n",
                 r.wallSeconds(), r.events(), r.events() / r.wallSeconds(), n == 0 ? 0 : (double) r.events() / n, r.traceHash());
-        if (n > 0) {
+        if (n >= 10_000) { // smaller runs are mostly start-up and registration: no useful extrapolation
             double perAttempt = r.wallSeconds() / n;
             out.printf(Locale.ROOT, "at this cost 1,000,000 attempts take about %.0f s of wall time (goal: 60 s)%n", perAttempt * 1e6);
         }
