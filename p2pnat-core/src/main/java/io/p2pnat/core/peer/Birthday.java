@@ -83,6 +83,17 @@ final class Birthday {
         return tid != null && !stopped && tid.equals(t);
     }
 
+    /**
+     * The hard side heard a probe: a path through one of its mappings works both ways (the easy
+     * side sent to it, so the answer gets in), and the triggered check confirms it. Further spray
+     * rounds would only send 256 more packets toward an unverified endpoint (RFC 5128 §6.2).
+     */
+    void probeArrived() {
+        if (hard) {
+            due = Timers.NEVER;
+        }
+    }
+
     void stop() {
         stopped = true;
         due = Timers.NEVER;

@@ -271,6 +271,9 @@ final class HolePunch {
         if (c != null && (socket != 0 || Checks.isBirthdayPacket(m))) {
             c.birthday = true;
         }
+        if (birthday != null && Checks.isBirthdayPacket(m)) {
+            birthday.probeArrived();
+        }
         if (c != null && !c.succeeded && (selected == null || isRelayed())) {
             sendCheck(c, now, out, false); // triggered check
         }
