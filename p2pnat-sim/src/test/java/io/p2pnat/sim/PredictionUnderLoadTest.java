@@ -52,6 +52,37 @@ class PredictionUnderLoadTest {
                 "the profile followed the counter: " + registeredAt + " -> " + seq.agent.natProfile().lastPort());
     }
 
+    /**
+     * Both sides sequential: each punch sends to 8 predicted ports of the other, and those 8 new
+     * destinations take 8 ports of our own NAT's counter, which the chosen path does not reveal
+     * (before, the second session already fell back to the relay). A Binding from a fresh
+     * socket after each punch reads the counter again; every session here goes by prediction.
+     */
+    @Test
+    void sequentialNatsOnBothSidesStayPredictable() {
+        SimNet net = new SimNet(3);
+        net.server("S", PairRun.SERVER, null, Link.ms(10), RendezvousConfig.defaults())
+                .alternatePort(PairRun.ALT_PORT).otherAddress(PairRun.OTHER);
+        net.bindingResponder("S2", PairRun.OTHER, null, Link.ms(10));
+        List<PeerHost> peers = new ArrayList<>();
+        for (int k = 0; k < 4; k++) {
+            Nat n = net.nat("nat" + k, "11.0.1." + (k + 1), null, Link.ms(10), SimNatType.APDM_SEQ.config);
+            peers.add(net.peer(new PeerConfig("s" + k, PairRun.SERVER, List.of(SimNet.ep("10.0.2." + (k + 2) + ":1234"))),
+                    n, Link.ms(1)).start());
+        }
+        net.runFor(Duration.ofSeconds(3));
+        int[][] dials = {{0, 1}, {1, 2}, {2, 3}, {3, 0}, {0, 2}, {1, 3}, {2, 0}, {3, 1}};
+        for (int[] d : dials) {
+            PeerHost dialer = peers.get(d[0]);
+            long id = dialer.dial(peers.get(d[1]).name, PairRun.DIAL_TIMEOUT);
+            net.runUntil(() -> connected(dialer, id) != null, Duration.ofSeconds(5));
+            ConnectionInfo info = connected(dialer, id);
+            assertNotNull(info, dialer.name + " -> " + peers.get(d[1]).name + " connected");
+            assertEquals(Technique.UDP_PORT_PREDICTION, info.technique(), dialer.name + " -> " + peers.get(d[1]).name);
+            net.runFor(Duration.ofSeconds(2));
+        }
+    }
+
     private static ConnectionInfo connected(PeerHost h, long dialId) {
         for (PeerHost.Timed t : h.events()) {
             if (t.event() instanceof PeerEvent.Connected c && c.dialId() == dialId) {

@@ -15,6 +15,7 @@ import java.util.Random;
  * One STUN Binding to the server's alternate port: if our NAT shows the same public endpoint
  * there as toward the main port, its mapping is endpoint-independent (RFC 4787 §4.1; the test of
  * RFC 5780 §4.3 with a port instead of a second address). Hole punching needs that (RFC 5128 §3.3).
+ * Sent from a fresh local socket instead, it reads the port a sequential NAT hands out next.
  */
 final class MappingProbe {
     private static final long RTO = 200_000_000L;
@@ -26,8 +27,16 @@ final class MappingProbe {
     private byte[] request;
     private int sends;
     private long due = Timers.NEVER;
+    /** The local socket it goes out on (0: the main one). */
+    private int socket;
 
     void start(long now, InetSocketAddress alternate, Random random, Queue<Transmit> out) {
+        start(now, alternate, random, out, 0);
+    }
+
+    /** As {@link #start(long, InetSocketAddress, Random, Queue)}, from local socket {@code socket}. */
+    void start(long now, InetSocketAddress alternate, Random random, Queue<Transmit> out, int socket) {
+        this.socket = socket;
         tid = TransactionId.random(random);
         to = alternate;
         // Padded (RFC 5780 §7.6 PADDING) to the size of an IPv6 answer with FINGERPRINT, so the
@@ -36,7 +45,7 @@ final class MappingProbe {
                 .addAttribute(io.p2pnat.wire.StunAttributeType.PADDING, new byte[20]).build().encode(null, true);
         sends = 1;
         due = now + RTO;
-        out.add(new Transmit(to, request));
+        out.add(new Transmit(to, request, socket));
     }
 
     boolean owns(StunMessage m) {
@@ -62,11 +71,20 @@ final class MappingProbe {
         }
         sends++;
         due = now + RTO * sends;
-        out.add(new Transmit(to, request));
+        out.add(new Transmit(to, request, socket));
         return false;
     }
 
     long nextTimeout() {
         return due;
+    }
+
+    /** Whether a probe is out, waiting for its answer. */
+    boolean inFlight() {
+        return tid != null;
+    }
+
+    int socket() {
+        return socket;
     }
 }

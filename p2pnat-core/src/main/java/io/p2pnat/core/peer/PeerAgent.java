@@ -58,6 +58,8 @@ public final class PeerAgent {
     private long registerRetryAt = Timers.NEVER;
     private long nextRequestId = 1;
     private final MappingProbe mappingProbe = new MappingProbe();
+    /** Reads a sequential NAT's counter after a punch (see {@link #remeasureLastPort}). */
+    private final MappingProbe portProbe = new MappingProbe();
     private int natMapping = Signaling.NAT_UNKNOWN;
     private NatProfile natProfile = NatProfile.UNMEASURED;
     private InetSocketAddress pendingRegistered;
@@ -237,6 +239,7 @@ public final class PeerAgent {
     public long nextTimeout() {
         long next = Math.min(txns.nextTimeout(), Math.min(keepaliveDue, registerRetryAt));
         next = Math.min(next, Math.min(mappingProbe.nextTimeout(), candidateUpdateDue));
+        next = Math.min(next, portProbe.nextTimeout());
         for (PeerSession s : sessions.values()) {
             next = Math.min(next, s.nextTimeout());
         }
@@ -304,6 +307,9 @@ public final class PeerAgent {
             reportMapping(now, Signaling.NAT_UNKNOWN);
             releaseRegistered();
         }
+        if (portProbe.inFlight() && portProbe.onTimeout(now, out)) {
+            events.add(new PeerEvent.SocketsReleased(List.of(portProbe.socket())));
+        }
         if (now >= candidateUpdateDue) {
             candidateUpdateDue = Timers.NEVER;
             sendCandidateUpdates(now);
@@ -331,6 +337,7 @@ public final class PeerAgent {
             if (!s.established && s.punch.failed(now)) {
                 it.remove();
                 releaseSockets(s, true);
+                remeasureLastPort(now);
                 if (s.dialId >= 0) {
                     dials.remove(s.dialId);
                     events.add(new PeerEvent.DialFailed(s.dialId, FailureKind.PEER_UNREACHABLE,
@@ -534,6 +541,35 @@ public final class PeerAgent {
         long step = (long) (mapped.getPort() - p.lastPort()) * Integer.signum(p.delta());
         if (step > 0 && step <= MAX_COUNTER_ADVANCE) {
             natProfile = new NatProfile(p.mapping(), p.allocation(), p.delta(), mapped.getPort());
+            sendKeepalive(now);
+        }
+    }
+
+    /**
+     * After a punch on a sequential NAT: every predicted destination we sent to took a port of
+     * our NAT's counter (one per destination endpoint, or per address; the two cannot be told
+     * apart from here), and a relayed session reveals none of them. A Binding to the server from
+     * a fresh local socket gets a fresh mapping, whose port is the counter's next: the true last
+     * port, reported at once so the server's next introductions predict from it.
+     */
+    private void remeasureLastPort(long now) {
+        if (!natProfile.predictable() || portProbe.inFlight() || publicEndpoint == null) {
+            return;
+        }
+        portProbe.start(now, config.server(), random, out, nextSocket++);
+    }
+
+    private void onPortProbeAnswer(long now, StunMessage m) {
+        int socket = portProbe.socket();
+        InetSocketAddress seen = portProbe.complete(m);
+        events.add(new PeerEvent.SocketsReleased(List.of(socket)));
+        NatProfile p = natProfile;
+        if (seen == null || !p.predictable() || !seen.getAddress().equals(publicEndpoint.getAddress())) {
+            return;
+        }
+        long step = (long) (seen.getPort() - p.lastPort()) * Integer.signum(p.delta());
+        if (step > 0 && step <= MAX_COUNTER_ADVANCE) {
+            natProfile = new NatProfile(p.mapping(), p.allocation(), p.delta(), seen.getPort());
             sendKeepalive(now);
         }
     }
@@ -805,7 +841,9 @@ public final class PeerAgent {
         }
         try {
             StunMessage m = StunMessage.decode(buf, off, len);
-            if (m.method() == StunMethod.BINDING) {
+            if (socket == portProbe.socket() && portProbe.owns(m) && from.equals(config.server())) {
+                onPortProbeAnswer(now, m);
+            } else if (m.method() == StunMethod.BINDING) {
                 onCheck(now, socket, from, m);
             }
         } catch (StunParseException e) {
@@ -940,6 +978,7 @@ public final class PeerAgent {
         }
         releaseSockets(s, false);
         notePortHandedOut(s.punch.selectedMappedByPeer(), now);
+        remeasureLastPort(now);
         if (s.established) {
             events.add(new PeerEvent.PathChanged(s.id(), info(s)));
         } else if (!s.pathReady) {
