@@ -29,20 +29,13 @@ final class Realm {
         return stop(ip) != null;
     }
 
-    /** The host or NAT (seen from outside) with address {@code ip} in this realm, or null. */
+    /**
+     * Where a packet for {@code ip} stops next once in this realm: a {@link Host}, a child
+     * {@link Nat} (seen from outside), or null for the realm's own NAT on the way out.
+     */
     Object stop(InetAddress ip) {
         // Inet4Address.hashCode() is its address as an int.
         return ip instanceof Inet4Address ? stops4.get(ip.hashCode()) : stops.get(ip);
-    }
-
-    /** The host with address {@code ip} in this realm, or null. */
-    Host host(InetAddress ip) {
-        return stop(ip) instanceof Host h ? h : null;
-    }
-
-    /** The NAT whose public address in this realm is {@code ip}, or null. */
-    Nat nat(InetAddress ip) {
-        return stop(ip) instanceof Nat n ? n : null;
     }
 
     void addHost(InetAddress ip, Host h) {

@@ -352,14 +352,6 @@ public final class SimNet {
     }
 
     /**
-     * Where a packet for {@code ip} stops next once in {@code realm}: a {@link Host}, a child
-     * {@link Nat} (seen from outside), or null for the realm's own NAT on the way out.
-     */
-    private static Object nextStop(Realm realm, InetAddress ip) {
-        return realm.stop(ip);
-    }
-
-    /**
      * Whether the link to {@code stop} is perfect: a random link draws per packet, and a batch
      * must read in the trace as if its packets went one by one. {@code leaveOk}: whether the
      * stop may be the realm's own NAT (null).
@@ -376,7 +368,7 @@ public final class SimNet {
 
     /** {@code h} sends a batch (see {@link Batch}): as many {@link #send} calls, fewer events. */
     void send(Host h, Batch b) {
-        Object stop = nextStop(h.realm, b.address());
+        Object stop = h.realm.stop(b.address());
         if (h.link.random() || !perfect(stop, true)) {
             for (int i = 0; i < b.n; i++) {
                 send(h, b.src[i], b.dst[i], b.data[i]);
@@ -395,7 +387,7 @@ public final class SimNet {
         route(h.realm, stop, b, h.link.latencyNanos());
     }
 
-    /** The batch will be in {@code realm} after {@code delay}, bound for {@code stop} (see {@link #nextStop}). */
+    /** The batch will be in {@code realm} after {@code delay}, bound for {@code stop} (see {@link Realm#stop}). */
     private void route(Realm realm, Object stop, Batch b, long delay) {
         if (stop instanceof Host h) {
             hop(h.link, h.name, b, delay, () -> {
@@ -440,7 +432,7 @@ public final class SimNet {
                 in = null;
             }
             if (in == null) {
-                stop = nextStop(nat.inside, inside.getAddress());
+                stop = nat.inside.stop(inside.getAddress());
                 if (!perfect(stop, false)) {
                     route(nat.inside, b.src[i], inside, new Datagram(b.data[i]), 0);
                     continue;
@@ -457,7 +449,7 @@ public final class SimNet {
     /** A batch reaches {@code realm}'s own NAT on its way out: each packet mapped (or dropped), then on together. */
     private void leave(Realm realm, Batch b) {
         Nat nat = realm.nat;
-        Object stop = nat == null ? null : nextStop(nat.parent, b.address());
+        Object stop = nat == null ? null : nat.parent.stop(b.address());
         boolean split = nat != null && (nat.uplink.random() || !perfect(stop, true));
         Batch out = null;
         for (int i = 0; i < b.n; i++) {

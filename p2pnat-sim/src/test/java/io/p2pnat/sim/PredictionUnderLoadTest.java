@@ -22,10 +22,7 @@ import org.junit.jupiter.api.Test;
 class PredictionUnderLoadTest {
     @Test
     void aSequentialNatStaysPredictableAcrossManySessions() {
-        SimNet net = new SimNet(3);
-        net.server("S", PairRun.SERVER, null, Link.ms(10), RendezvousConfig.defaults())
-                .alternatePort(PairRun.ALT_PORT).otherAddress(PairRun.OTHER);
-        net.bindingResponder("S2", PairRun.OTHER, null, Link.ms(10));
+        SimNet net = withServer(new SimNet(3));
         Nat seqNat = net.nat("natSeq", "11.0.0.1", null, Link.ms(10), SimNatType.APDM_SEQ.config);
         PeerHost seq = net.peer(new PeerConfig("seq", PairRun.SERVER, List.of(SimNet.ep("10.0.0.2:1234"))), seqNat, Link.ms(1));
         List<PeerHost> others = new ArrayList<>();
@@ -60,10 +57,7 @@ class PredictionUnderLoadTest {
      */
     @Test
     void sequentialNatsOnBothSidesStayPredictable() {
-        SimNet net = new SimNet(3);
-        net.server("S", PairRun.SERVER, null, Link.ms(10), RendezvousConfig.defaults())
-                .alternatePort(PairRun.ALT_PORT).otherAddress(PairRun.OTHER);
-        net.bindingResponder("S2", PairRun.OTHER, null, Link.ms(10));
+        SimNet net = withServer(new SimNet(3));
         List<PeerHost> peers = new ArrayList<>();
         for (int k = 0; k < 4; k++) {
             Nat n = net.nat("nat" + k, "11.0.1." + (k + 1), null, Link.ms(10), SimNatType.APDM_SEQ.config);
@@ -81,6 +75,14 @@ class PredictionUnderLoadTest {
             assertEquals(Technique.UDP_PORT_PREDICTION, info.technique(), dialer.name + " -> " + peers.get(d[1]).name);
             net.runFor(Duration.ofSeconds(2));
         }
+    }
+
+    /** The rendezvous server with its alternate port and second address, as PairRun builds it. */
+    private static SimNet withServer(SimNet net) {
+        net.server("S", PairRun.SERVER, null, Link.ms(10), RendezvousConfig.defaults())
+                .alternatePort(PairRun.ALT_PORT).otherAddress(PairRun.OTHER);
+        net.bindingResponder("S2", PairRun.OTHER, null, Link.ms(10));
+        return net;
     }
 
     private static ConnectionInfo connected(PeerHost h, long dialId) {
