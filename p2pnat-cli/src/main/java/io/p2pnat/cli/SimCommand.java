@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "sim", mixinStandardHelpOptions = true,
         description = {"Simulate a population of peers behind a mix of NAT types (deterministic, virtual time):",
                 "direct rate per technique, relay share, setup-time percentiles, server load and state.",
-                "The default mix follows NAT Check's 82% endpoint-independent NATs (see Mix in p2pnat-sim)."})
+                "The default mix follows NAT Check's 82%% endpoint-independent NATs (see Mix in p2pnat-sim)."})
 final class SimCommand implements Callable<Integer> {
     @Option(names = "--peers", defaultValue = "1000", description = "peers (default ${DEFAULT-VALUE})")
     int peers;
@@ -41,7 +41,8 @@ final class SimCommand implements Callable<Integer> {
     boolean realCrypto;
 
     @Option(names = "--shards", description = {"independent networks, each with its own server and a share of peers and dials,",
-            "run in parallel (default: one per 50,000 peers); results depend on this, not on the cores"})
+            "run in parallel, one per core at a time (default: one per 5,000 peers); results depend on this, not on the cores;",
+            "--shards 1 puts every peer on one server (slower: one large network's state outgrows the caches)"})
     Integer shards;
 
     @Override
@@ -120,6 +121,9 @@ final class SimCommand implements Callable<Integer> {
                 100 * r.relayShare(), r.failed() + r.unfinished(), n == 0 ? 0 : 100.0 * r.asExpected() / n);
         out.printf(Locale.ROOT, "setup time p50 %s ms, p90 %s ms, p99 %s ms%n", ms(r.percentileMs(0.5)), ms(r.percentileMs(0.9)),
                 ms(r.percentileMs(0.99)));
+        if (!r.failures().isEmpty()) {
+            out.println("failures by kind: " + r.failures());
+        }
         if (!r.mismatches().isEmpty()) {
             out.println("not as theory (expected -> got): " + r.mismatches());
         }
@@ -129,6 +133,10 @@ final class SimCommand implements Callable<Integer> {
                         + "%d relay sessions, %d pending introductions%n",
                 servers > 1 ? "s (" + servers + ", totals)" : "", (r.serverPacketsIn() + r.serverPacketsOut()) / v, v,
                 r.serverRegistrations(), r.serverRelaySessions(), r.serverPendingIntroductions());
+        if (servers > 1) {
+            out.printf(Locale.ROOT, "per server: %.0f messages/s, %d registrations (--shards 1: one server for every peer)%n",
+                    (r.serverPacketsIn() + r.serverPacketsOut()) / v / servers, r.serverRegistrations() / servers);
+        }
         out.printf(Locale.ROOT, "network: %d packets, %d NAT mappings held at end, drops %s%n", r.packets(), r.natMappings(), r.drops());
         StringBuilder kinds = new StringBuilder();
         r.packetKinds().entrySet().stream().limit(8).forEach(e -> kinds.append(kinds.length() == 0 ? "" : ", ")

@@ -6,7 +6,6 @@ import io.p2pnat.core.peer.PeerConfig;
 import io.p2pnat.core.peer.PeerEvent;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -27,8 +26,9 @@ public final class PeerHost extends Host {
     public final PeerAgent agent;
     private final int mainPort;
     private InetSocketAddress mainEndpoint;
-    private final Map<Integer, InetSocketAddress> socketPorts = new HashMap<>();
-    private final Map<Integer, Integer> portSockets = new HashMap<>();
+    /** Extra sockets' endpoints by id, and ids by port (a birthday spray binds 256 of them). */
+    private final IntMap<InetSocketAddress> socketPorts = new IntMap<>();
+    private final IntMap<Integer> portSockets = new IntMap<>();
     private int nextEphemeral = EPHEMERAL_LOW;
     private List<Timed> events = new ArrayList<>();
     private BiConsumer<PeerHost, Timed> listener;
@@ -155,7 +155,7 @@ public final class PeerHost extends Host {
             do {
                 port = nextEphemeral;
                 nextEphemeral = nextEphemeral == 65535 ? EPHEMERAL_LOW : nextEphemeral + 1;
-            } while (port == mainPort || portSockets.containsKey(port));
+            } while (port == mainPort || portSockets.get(port) != null);
             at = new InetSocketAddress(ip, port);
             socketPorts.put(socket, at);
             portSockets.put(port, socket);
@@ -166,7 +166,7 @@ public final class PeerHost extends Host {
 
     @Override
     boolean listens(int port) {
-        return port == mainPort || portSockets.containsKey(port);
+        return port == mainPort || portSockets.get(port) != null;
     }
 
     @Override
@@ -235,7 +235,8 @@ public final class PeerHost extends Host {
         for (PeerEvent e = agent.pollEvent(); e != null; e = agent.pollEvent()) {
             if (e instanceof PeerEvent.SocketsReleased r) {
                 for (int id : r.sockets()) {
-                    InetSocketAddress at = socketPorts.remove(id);
+                    InetSocketAddress at = socketPorts.get(id);
+                    socketPorts.remove(id);
                     if (at != null) {
                         portSockets.remove(at.getPort());
                     }

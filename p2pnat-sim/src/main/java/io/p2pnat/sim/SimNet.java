@@ -670,6 +670,15 @@ public final class SimNet {
      * with a checksum, tag or MAC over the rest, so this tells packets apart as well.
      */
     private static int sketch(byte[] d) {
+        int n = d.length;
+        if (n >= 28) { // the usual case, a word at a time (a byte loop was 2% of a population run)
+            int h = n;
+            for (int i = 0; i < 20; i += 4) {
+                h = h * 31 + (int) INT.get(d, i);
+            }
+            h = h * 31 + (int) INT.get(d, n - 8);
+            return h * 31 + (int) INT.get(d, n - 4);
+        }
         int h = d.length;
         int head = Math.min(d.length, 20);
         for (int i = 0; i < head; i++) {
@@ -680,6 +689,9 @@ public final class SimNet {
         }
         return h;
     }
+
+    private static final java.lang.invoke.VarHandle INT =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
     void log(String line) {
         if (trace != null) {

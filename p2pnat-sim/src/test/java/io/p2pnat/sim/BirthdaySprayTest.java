@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * RFC 5128 §6.2 asks for little traffic toward endpoints not yet verified. The random-port side
- * of a birthday punch sprays from 256 sockets every 500 ms; once one of the other side's probes
+ * of a birthday punch sprays from 256 sockets, again after 1 s and 2 s if nothing came in; once one of the other side's probes
  * has come in through one of those mappings, the path is found (its answer gets through, and
  * the triggered check confirms it), so no further round may leave the sockets nothing came in on.
  */

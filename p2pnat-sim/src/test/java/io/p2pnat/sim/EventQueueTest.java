@@ -24,11 +24,13 @@ class EventQueueTest {
         for (int round = 0; round < 200_000; round++) {
             int adds = r.nextInt(3);
             for (int i = 0; i < adds; i++) {
-                long delay = switch (r.nextInt(5)) {
+                long delay = switch (r.nextInt(7)) {
                     case 0 -> 0;                                   // now
                     case 1 -> r.nextInt(100_000);                  // same or next slot
                     case 2 -> r.nextInt(50_000_000);               // within the wheel
-                    case 3 -> 5_000_000_000L + r.nextInt(1 << 30); // around the wheel's edge
+                    case 3 -> 5_000_000_000L + r.nextInt(1 << 30); // beyond the wheel
+                    case 4 -> 4_000_000_000L + r.nextInt(1 << 29); // around the wheel's edge
+                    case 5 -> 3_600_000_000_000L + r.nextInt(1 << 30); // an hour ahead: the queue jumps
                     default -> 30_000_000_000L + r.nextInt(1 << 30); // far ahead
                 };
                 E e = new E(now + delay, seq++);

@@ -40,6 +40,9 @@ final class Integrity {
     private final MessageDigest md;
     private final byte[] ipad;
     private final byte[] opad;
+    /** The key the pads were made from (its contents, copied): consecutive messages often share one. */
+    private byte[] padKey = new byte[0];
+    private boolean padsValid;
 
     Hmac(String alg, int block) {
       try {
@@ -70,6 +73,11 @@ final class Integrity {
     }
 
     private void pads(byte[] key) {
+      if (padsValid && java.util.Arrays.equals(key, padKey)) {
+        return;
+      }
+      padKey = key.clone();
+      padsValid = true;
       byte[] k = key.length > ipad.length ? md.digest(key) : key;
       for (int i = 0; i < ipad.length; i++) {
         byte b = i < k.length ? k[i] : 0;

@@ -61,11 +61,10 @@ final class StunDecoder {
       // pos and len are multiples of 4 here, so a 4-byte attribute header always fits.
       int atype = u16(raw, pos);
       int alen = u16(raw, pos + 2);
-      String name = StunAttributeType.name(atype);
       int end = pos + 4 + StunEncoder.padded(alen);
       if (end > len) {
         throw new StunParseException(
-            "attribute " + name + " length " + alen + " (padded " + StunEncoder.padded(alen)
+            "attribute " + StunAttributeType.name(atype) + " length " + alen + " (padded " + StunEncoder.padded(alen)
                 + ") overruns the message: " + (len - pos - 4) + " bytes left");
       }
       byte[] value = Arrays.copyOfRange(raw, pos + 4, pos + 4 + alen);

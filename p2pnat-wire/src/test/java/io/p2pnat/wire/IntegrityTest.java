@@ -28,6 +28,24 @@ class IntegrityTest {
     }
   }
 
+  /** The pads are kept for a repeated key: a key reused, or one array changed in place, still MACs right. */
+  @Test
+  void repeatedAndChangedKeys() throws Exception {
+    Random r = new Random(8489);
+    byte[] key = new byte[16];
+    byte[] other = new byte[20];
+    r.nextBytes(other);
+    for (int n = 0; n < 50; n++) {
+      if (n % 5 == 0) {
+        r.nextBytes(key); // the same array, new contents
+      }
+      byte[] k = n % 3 == 0 ? other : key;
+      byte[] data = new byte[r.nextInt(100) + 20];
+      r.nextBytes(data);
+      assertArrayEquals(jdk("HmacSHA1", k, data, 0, data.length), Integrity.hmacSha1(k, data, 0, data.length), "message " + n);
+    }
+  }
+
   private static byte[] jdk(String alg, byte[] key, byte[] data, int off, int len) throws Exception {
     Mac mac = Mac.getInstance(alg);
     // An empty key equals a single zero byte (zero padding); SecretKeySpec rejects empty keys.

@@ -4,7 +4,6 @@ import io.p2pnat.core.Timers;
 import io.p2pnat.core.Transmit;
 import io.p2pnat.wire.TransactionId;
 import java.net.InetSocketAddress;
-import java.util.BitSet;
 import java.util.Queue;
 import java.util.Random;
 
@@ -23,15 +22,28 @@ import java.util.Random;
  * it reaches) names the path that worked, so a per-probe id would tell us nothing more; building
  * and MACing each of up to 2,048 probes (or 256 x 12 spray packets) separately was most of a
  * birthday punch's CPU.
+ *
+ * <p>The hard side sprays once, and again only if nothing came in for a second. A round adds no
+ * port: it re-sends from the same 256 mappings, which a NAT keeps for tens of seconds, so
+ * rounds every 500 ms (as before) only repeated traffic toward a stranger. The later rounds stay
+ * for a spray lost before its NAT, or an easy side whose NAT filters by address and dropped the
+ * first round because it arrived before the easy side's first probe had left.
+ *
+ * <p>The easy side visits ports in a random affine order, {@code offset + i * stride} modulo the
+ * port range with {@code stride} prime to it: every probe a new port, as a random draw without
+ * repetition would give (the hard side's ports are random, so any order of distinct ports hits
+ * as often), without remembering the ports probed.
  */
 final class Birthday {
     static final int HARD_SOCKETS = 256;
     static final int MAX_PROBES = 2048;
     static final long PROBE_GAP = 1_000_000L;
     static final int PROBES_PER_TICK = 4;
-    static final long SPRAY_GAP = 500_000_000L;
-    static final int SPRAY_ROUNDS = 12;
+    static final long SPRAY_GAP = 1_000_000_000L;
+    static final int SPRAY_ROUNDS = 3;
     static final int LOW_PORT = 1024;
+    /** Ports a probe may go to: {@link #LOW_PORT} to 65535; 64,512 = 2^10 x 3^2 x 7. */
+    static final int PORT_RANGE = 65536 - LOW_PORT;
     /** How long the whole probe run takes at most: the relay waits for it. */
     static final long WINDOW = 2_500_000_000L;
     /**
@@ -43,8 +55,9 @@ final class Birthday {
     private final boolean hard;
     private final int firstSocket;
     private final InetSocketAddress remotePublic;
-    /** Ports probed so far (easy side; made at the first probe, as most punches never probe). */
-    private BitSet probed;
+    /** The easy side's probe order: port i is {@code offset + i * stride} (0: not drawn yet). */
+    private int stride;
+    private int offset;
     /** The one transaction all our probes (or spray packets) belong to, and its bytes; null until the first. */
     private TransactionId tid;
     private byte[] packet;
@@ -120,15 +133,14 @@ final class Birthday {
             due = rounds >= SPRAY_ROUNDS ? Timers.NEVER : now + SPRAY_GAP;
             return;
         }
-        if (probed == null) {
-            probed = new BitSet(65536);
+        if (stride == 0) {
+            offset = random.nextInt(PORT_RANGE);
+            do { // prime to the range, and not so small that the ports would look like a scan
+                stride = PORT_RANGE / 4 + random.nextInt(PORT_RANGE / 2);
+            } while (stride % 2 == 0 || stride % 3 == 0 || stride % 7 == 0);
         }
         for (int i = 0; i < PROBES_PER_TICK && probes < MAX_PROBES; i++) {
-            int port;
-            do {
-                port = LOW_PORT + random.nextInt(65536 - LOW_PORT);
-            } while (probed.get(port));
-            probed.set(port);
+            int port = LOW_PORT + (int) ((offset + (long) stride * probes) % PORT_RANGE);
             probes++;
             out.add(new Transmit(new InetSocketAddress(remotePublic.getAddress(), port), packet));
         }
