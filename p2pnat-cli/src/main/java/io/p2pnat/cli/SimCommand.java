@@ -123,6 +123,7 @@ final class SimCommand implements Callable<Integer> {
                 ms(r.percentileMs(0.99)));
         if (!r.failures().isEmpty()) {
             out.println("failures by kind: " + r.failures());
+            r.failureExamples().forEach(e -> out.println("  failed: " + e));
         }
         if (!r.mismatches().isEmpty()) {
             out.println("not as theory (expected -> got): " + r.mismatches());

@@ -119,7 +119,8 @@ public final class Population {
                          long[] allSetupNanos, double virtualSeconds, double wallSeconds, long events, long packets,
                          long serverPacketsIn, long serverPacketsOut, int serverRegistrations, int serverRelaySessions,
                          int serverPendingIntroductions, long natMappings, long peerSessions, long traceHash,
-                         TreeMap<String, Long> drops, java.util.LinkedHashMap<String, Long> packetKinds) {
+                         TreeMap<String, Long> drops, java.util.LinkedHashMap<String, Long> packetKinds,
+                         List<String> failureExamples) {
         public double directRate() {
             long direct = byTechnique.entrySet().stream().filter(e -> !e.getKey().equals("relay"))
                     .mapToLong(e -> e.getValue().count).sum();
@@ -139,8 +140,12 @@ public final class Population {
         }
     }
 
-    private record Attempt(long startedAt, String expected) {
+    private record Attempt(long startedAt, String expected, String who) {
     }
+
+    /** The first failures, said in full (when, who, their NATs, why): a failure is worth a look. */
+    static final int FAILURE_EXAMPLES = 5;
+    private final List<String> failureExamples = new ArrayList<>();
 
     private final Settings s;
     private final SimNet net;
@@ -299,7 +304,8 @@ public final class Population {
         kinds.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue(), x.getValue()))
                 .forEach(e -> sortedKinds.put(e.getKey(), e.getValue()));
         return new Report(s, connected, failed, unfinished, asExpected, byTechnique, failures, mismatches, all, virtual,
-                wallSeconds, events, packets, in, out, registrations, relays, pending, mappings, sessions, hash, drops, sortedKinds);
+                wallSeconds, events, packets, in, out, registrations, relays, pending, mappings, sessions, hash, drops, sortedKinds,
+                parts.stream().flatMap(r -> r.failureExamples.stream()).limit(FAILURE_EXAMPLES).toList());
     }
 
     private java.util.function.DoubleConsumer progress;
@@ -342,7 +348,8 @@ public final class Population {
             net.at(first + gap * (k + 1), () -> dial(k + 1, first, gap));
         }
         long id = dialer.agent.dial(net.now(), listener.name, PairRun.DIAL_TIMEOUT);
-        open.computeIfAbsent(dialer, x -> new HashMap<>()).put(id, new Attempt(net.now(), expected));
+        open.computeIfAbsent(dialer, x -> new HashMap<>()).put(id, new Attempt(net.now(), expected,
+                dialer.name + " (" + types[a] + ") -> " + listener.name + " (" + types[b] + ")"));
         net.touch(dialer);
     }
 
@@ -383,6 +390,10 @@ public final class Population {
             if (at != null) {
                 failed++;
                 failures.merge(f.kind().name().toLowerCase(java.util.Locale.ROOT), 1L, Long::sum);
+                if (failureExamples.size() < FAILURE_EXAMPLES) {
+                    failureExamples.add(String.format(java.util.Locale.ROOT, "dial at %.3f s, %s, %s: %s",
+                            at.startedAt / 1e9, at.who, f.kind().name().toLowerCase(java.util.Locale.ROOT), f.reason()));
+                }
                 mismatches.merge(at.expected + " -> failed", 1L, Long::sum);
             }
         }
@@ -409,6 +420,6 @@ public final class Population {
         return new Report(s, connected, failed, unfinished, asExpected, byTechnique, failures, mismatches, all, net.now() / 1e9,
                 wallSeconds, net.eventsProcessed(), net.packetsSent(), svc.stats().packetsIn(), svc.stats().packetsOut(),
                 svc.registrationCount(), svc.relaySessionCount(), svc.pendingIntroductionCount(), mappings, sessions,
-                net.traceHash(), net.drops(), net.packetKinds());
+                net.traceHash(), net.drops(), net.packetKinds(), List.copyOf(failureExamples));
     }
 }

@@ -172,6 +172,17 @@ final class HolePunch {
         return true;
     }
 
+    /**
+     * Whether local socket {@code socket} is this punch's: the main socket, or one of its own
+     * birthday spray sockets. The other side of two birthday punches at once probes from one
+     * endpoint for both, so a probe of one may come in on the other's spray socket; that socket
+     * closes when its own punch is done, so the path would not outlive it.
+     */
+    boolean ownsSocket(int socket) {
+        return socket == 0 || birthday != null && birthday.isHard()
+                && socket >= birthday.firstSocket() && socket < birthday.firstSocket() + Birthday.HARD_SOCKETS;
+    }
+
     /** Extra sockets this punch no longer needs: all birthday sockets but the chosen path's. */
     java.util.List<Integer> releasableSockets() {
         java.util.List<Integer> ids = new ArrayList<>();

@@ -862,6 +862,9 @@ public final class PeerAgent {
             if (s == null || !Checks.authentic(s.punch.intro, m)) {
                 return; // not for us, or not from the introduced peer (RFC 5128 §6.1)
             }
+            if (!s.punch.ownsSocket(socket)) {
+                return; // came in on another session's spray socket: no path for this one
+            }
             s.lastInbound = now;
             if (s.punch.onCheckRequest(now, socket, from, m, out)) {
                 pathSelected(s, now);
@@ -884,7 +887,7 @@ public final class PeerAgent {
         } else if (m.messageClass() == StunClass.SUCCESS_RESPONSE) {
             for (PeerSession s : sessions.values()) {
                 if (s.punch.owns(m.transactionId()) || s.punch.ownsBirthday(m.transactionId())) {
-                    if (!m.checkIntegrity(s.punch.intro.introKey())) {
+                    if (!s.punch.ownsSocket(socket) || !m.checkIntegrity(s.punch.intro.introKey())) {
                         return;
                     }
                     s.lastInbound = now;
