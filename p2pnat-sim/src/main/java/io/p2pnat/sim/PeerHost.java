@@ -50,8 +50,8 @@ public final class PeerHost extends Host {
      */
     public PeerHost withTcp() {
         if (tcp == null) {
-            tcpStack = new TcpStack(net, this, new Random(net.nextSeed()));
-            tcp = new TcpPeer(this, tcpStack, agent, config, mainPort, new Random(net.nextSeed()));
+            tcpStack = new TcpStack(net, this, new SimRandom(net.nextSeed()));
+            tcp = new TcpPeer(this, tcpStack, agent, config, mainPort, new SimRandom(net.nextSeed()));
         }
         return this;
     }

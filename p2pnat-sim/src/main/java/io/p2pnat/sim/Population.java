@@ -165,7 +165,7 @@ public final class Population {
     private Population(Settings s) {
         this.s = s;
         this.net = new SimNet(s.seed);
-        this.plan = new Random(s.seed * 7919 + 1);
+        this.plan = new SimRandom(s.seed * 7919 + 1);
         server = net.server("S", PairRun.SERVER, null, Link.ms(10), RendezvousConfig.defaults().withDh(s.dh))
                 .alternatePort(PairRun.ALT_PORT).otherAddress(PairRun.OTHER);
         net.bindingResponder("S2", PairRun.OTHER, null, Link.ms(10));

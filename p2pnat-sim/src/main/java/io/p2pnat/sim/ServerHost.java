@@ -53,7 +53,7 @@ public final class ServerHost extends Host {
      */
     public ServerHost withTcp() {
         if (tcpStack == null) {
-            tcpStack = new TcpStack(net, this, new Random(net.nextSeed()));
+            tcpStack = new TcpStack(net, this, new SimRandom(net.nextSeed()));
             tcpStack.listen(port);
             tcpStack.listener(new Streams());
         }

@@ -58,8 +58,8 @@ public final class SimNet {
 
     public SimNet(long seed) {
         this.seed = seed;
-        this.linkRandom = new Random(seed);
-        this.seeds = new Random(seed ^ 0x5DEECE66DL);
+        this.linkRandom = new SimRandom(seed);
+        this.seeds = new SimRandom(seed ^ 0x5DEECE66DL);
     }
 
     /** Whether hosts send runs of datagrams to one address as a {@link Batch}; tests compare both ways. */
@@ -86,7 +86,7 @@ public final class SimNet {
         if (parent.taken(ip)) {
             throw new IllegalArgumentException(name + ": " + publicIp + " is taken in " + parent.name());
         }
-        Nat n = new Nat(name, ip, parent, uplink, new NatModel(ip, config, new Random(seeds.nextLong())));
+        Nat n = new Nat(name, ip, parent, uplink, new NatModel(ip, config, new SimRandom(seeds.nextLong())));
         parent.addNat(ip, n);
         nats.add(n);
         return n;
@@ -95,12 +95,12 @@ public final class SimNet {
     /** A peer at {@code config}'s first private endpoint, behind {@code behind} (null: on the internet). */
     public PeerHost peer(PeerConfig config, Nat behind, Link link) {
         InetSocketAddress at = config.privateEndpoints().get(0);
-        return add(new PeerHost(this, config, realm(behind), link, new Random(seeds.nextLong())));
+        return add(new PeerHost(this, config, realm(behind), link, new SimRandom(seeds.nextLong())));
     }
 
     /** A rendezvous server at {@code at} on the internet (or behind a NAT). */
     public ServerHost server(String name, InetSocketAddress at, Nat behind, Link link, RendezvousConfig config) {
-        return add(new ServerHost(this, name, at, realm(behind), link, config, new Random(seeds.nextLong())));
+        return add(new ServerHost(this, name, at, realm(behind), link, config, new SimRandom(seeds.nextLong())));
     }
 
     /** A stateless STUN Binding responder at {@code at} (a server's second address, RFC 5780). */
@@ -303,7 +303,7 @@ public final class SimNet {
         public void inbound(Nat nat, InetSocketAddress src, InetSocketAddress dst) {
             InetSocketAddress inside = nat.model.inbound(now, src, dst.getPort());
             if (inside == null) {
-                drop(nat.name, nat.model.refusal(now, src, dst.getPort()), src, dst);
+                drop(nat.name, nat.model.lastRefusal(), src, dst);
                 return;
             }
             route(nat.inside, src, inside, this, 0);
@@ -424,7 +424,7 @@ public final class SimNet {
         for (int i = 0; i < b.n; i++) {
             InetSocketAddress inside = nat.model.inbound(now, b.src[i], b.dst[i].getPort());
             if (inside == null) {
-                drop(nat.name, nat.model.refusal(now, b.src[i], b.dst[i].getPort()), b.src[i], b.dst[i]);
+                drop(nat.name, nat.model.lastRefusal(), b.src[i], b.dst[i]);
                 continue;
             }
             if (in != null && !in.address().equals(inside.getAddress())) {
@@ -566,7 +566,7 @@ public final class SimNet {
         public void inbound(Nat nat, InetSocketAddress src, InetSocketAddress dst) {
             InetSocketAddress inside = nat.model.inboundTcp(now, src, dst.getPort());
             if (inside == null) {
-                drop(nat.name, "tcp " + nat.model.refusalTcp(now, src, dst.getPort()), src, dst);
+                drop(nat.name, "tcp " + nat.model.lastRefusal(), src, dst);
                 if (seg.isOpening() && nat.config().tcpRst()) {
                     TcpSegment rst = TcpSegment.control(TcpSegment.RST | TcpSegment.ACK, 0, seg.seq() + 1);
                     record('S', dst, src, rst.hash());

@@ -47,7 +47,8 @@ public final class PeerAgent {
     private final ServerTransactions txns;
     private final ArrayDeque<Transmit> out = new ArrayDeque<>();
     private final ArrayDeque<PeerEvent> events = new ArrayDeque<>();
-    private final Map<Long, PeerSession> sessions = new HashMap<>();
+    // Linked: walked after every packet (nextTimeout), and a hash table's walk scans its empty slots.
+    private final Map<Long, PeerSession> sessions = new java.util.LinkedHashMap<>();
     private final Map<Long, Dial> dials = new HashMap<>();
 
     private byte[] sessionKey;
