@@ -38,7 +38,11 @@ final class Birthday {
     static final int HARD_SOCKETS = 256;
     static final int MAX_PROBES = 2048;
     static final long PROBE_GAP = 1_000_000L;
-    static final int PROBES_PER_TICK = 4;
+    /**
+     * Probes go out in bursts of 16 every 16 ms, still 1,000 per second: a finer pace (4 every
+     * 4 ms before) only woke the peer more often, and a burst of 16 x 88 B is nothing to a link.
+     */
+    static final int PROBES_PER_TICK = 16;
     static final long SPRAY_GAP = 1_000_000_000L;
     static final int SPRAY_ROUNDS = 3;
     static final int LOW_PORT = 1024;

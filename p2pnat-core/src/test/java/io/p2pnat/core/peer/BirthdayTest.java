@@ -28,13 +28,18 @@ class BirthdayTest {
             long now = b.nextTimeout();
             assertEquals(Birthday.HEAD_START, now, "plain punching gets its head start");
             int ticks = 0;
+            long first = now;
+            long last = now;
             while (now != Timers.NEVER) {
                 b.onTimeout(now, random, tid -> new byte[] {1, 2, 3}, out);
                 ticks++;
+                last = now;
                 now = b.nextTimeout();
             }
+            // 1,000 per second on average (RFC 5128 §6.2: paced toward an unverified address)
+            assertEquals(Birthday.MAX_PROBES - Birthday.PROBES_PER_TICK, (last - first) / 1_000_000L, "paced at 1 per ms");
             assertEquals(Birthday.MAX_PROBES, out.size(), "the cap on probes");
-            assertEquals(Birthday.MAX_PROBES / Birthday.PROBES_PER_TICK, ticks, "4 per tick");
+            assertEquals(Birthday.MAX_PROBES / Birthday.PROBES_PER_TICK, ticks, "16 per tick, every 16 ms");
             for (Transmit t : out) {
                 assertEquals(HARD.getAddress(), t.destination().getAddress(), "only the address the server vouched for");
                 int port = t.destination().getPort();
