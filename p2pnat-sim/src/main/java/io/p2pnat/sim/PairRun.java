@@ -101,7 +101,8 @@ public final class PairRun {
         return new Result(true, info.technique().wireName(), info.path(), Timers.millis(info.setupNanos()), null, net, alice, bob);
     }
 
-    private static PeerHost peer(SimNet net, String id, String privateIp, String publicIp, NatConfig nat, double lan, double up,
+    /** A peer behind its own NAT ({@code nat} null: on the internet), as the pair runs place them. */
+    static PeerHost peer(SimNet net, String id, String privateIp, String publicIp, NatConfig nat, double lan, double up,
                                  UnaryOperator<Link> shape) {
         if (nat == null) {
             InetSocketAddress at = SimNet.ep(publicIp + ":1234");

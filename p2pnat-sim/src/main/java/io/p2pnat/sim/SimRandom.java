@@ -15,12 +15,10 @@ final class SimRandom extends Random {
     private static final long MASK = (1L << 48) - 1;
 
     private long state;
-    private boolean ready;
 
+    /** Random's constructor seeds a subclass through {@link #setSeed}, which sets our state. */
     SimRandom(long seed) {
         super(seed);
-        state = (seed ^ MULTIPLIER) & MASK;
-        ready = true;
     }
 
     @Override
@@ -31,9 +29,6 @@ final class SimRandom extends Random {
 
     @Override
     protected int next(int bits) {
-        if (!ready) {
-            return super.next(bits); // only during Random's own constructor
-        }
         state = (state * MULTIPLIER + ADDEND) & MASK;
         return (int) (state >>> (48 - bits));
     }

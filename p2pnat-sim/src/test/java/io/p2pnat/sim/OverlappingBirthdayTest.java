@@ -3,11 +3,11 @@ package io.p2pnat.sim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.p2pnat.core.peer.PeerConfig;
 import io.p2pnat.core.peer.PeerEvent;
 import io.p2pnat.core.rendezvous.RendezvousConfig;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,8 +28,10 @@ class OverlappingBirthdayTest {
             net.server("S", PairRun.SERVER, null, Link.ms(20), RendezvousConfig.defaults())
                     .alternatePort(PairRun.ALT_PORT).otherAddress(PairRun.OTHER);
             net.bindingResponder("S2", PairRun.OTHER, null, Link.ms(20));
-            PeerHost hard = peer(net, "hard", "10.0.0.1", "192.0.2.1", SimNatType.APDM_RANDOM.config);
-            PeerHost easy = peer(net, "easy", "10.1.1.3", "192.0.2.254", SimNatType.EIM_APDF.config);
+            PeerHost hard = PairRun.peer(net, "hard", "10.0.0.1", "192.0.2.1", SimNatType.APDM_RANDOM.config, 1, 5,
+                    UnaryOperator.identity());
+            PeerHost easy = PairRun.peer(net, "easy", "10.1.1.3", "192.0.2.254", SimNatType.EIM_APDF.config, 1, 5,
+                    UnaryOperator.identity());
             hard.start();
             easy.start();
             assertTrue(net.runUntil(() -> hard.has(PeerEvent.Registered.class) && easy.has(PeerEvent.Registered.class),
@@ -50,10 +52,5 @@ class OverlappingBirthdayTest {
             }
         }
         assertTrue(overlapped >= 20, "the punches overlapped in most runs: " + overlapped);
-    }
-
-    private static PeerHost peer(SimNet net, String id, String privateIp, String publicIp, NatConfig nat) {
-        Nat n = net.nat("nat-" + id, publicIp, null, Link.ms(5), nat);
-        return net.peer(new PeerConfig(id, PairRun.SERVER, List.of(SimNet.ep(privateIp + ":1234"))), n, Link.ms(1));
     }
 }
