@@ -50,4 +50,32 @@ class BirthdaySprayTest {
         }
         assertTrue(hits >= 20, "most punches are won by a probe reaching the spraying side: " + hits + " of 40");
     }
+
+    private static final Pattern BOB = Pattern.compile("^\\d+\\.\\d+ bob (sends|receives) (\\S+) -> (\\S+) ");
+
+    /**
+     * Against an easy side whose NAT lets the whole spray in (endpoint-independent filtering),
+     * the spray is one transaction from 256 sources: the easy side answers a few of them (up to
+     * its candidate limit), not all 256, and the punch still connects directly.
+     */
+    @Test
+    void aSprayThatGetsInIsAnsweredFromAFewSourcesOnly() {
+        for (long seed = 1; seed <= 10; seed++) {
+            SimNet net = new SimNet(seed).traced();
+            PairRun.Result r = PairRun.run(net, SimNatType.APDM_RANDOM.config, SimNatType.EIM_EIF.config,
+                    PairRun.Latencies.uniform(30)); // a 240 ms peer RTT: the spray leaves before plain punching is answered
+            assertTrue(r.connected() && !r.technique().equals("relay"), "seed " + seed + ": " + r.error());
+            java.util.Set<String> sprayIn = new java.util.HashSet<>();
+            java.util.Set<String> answeredTo = new java.util.HashSet<>();
+            for (String line : net.trace()) {
+                Matcher m = BOB.matcher(line);
+                if (m.find()) {
+                    (m.group(1).equals("receives") ? sprayIn : answeredTo).add(m.group(1).equals("receives") ? m.group(2) : m.group(3));
+                }
+            }
+            assertTrue(sprayIn.size() > 200, "seed " + seed + ": the spray got in from " + sprayIn.size() + " sources");
+            answeredTo.retainAll(sprayIn); // bob's own probes go to random ports: leave those out
+            assertTrue(answeredTo.size() < 40, "seed " + seed + ": bob answered " + answeredTo.size() + " spray sources");
+        }
+    }
 }

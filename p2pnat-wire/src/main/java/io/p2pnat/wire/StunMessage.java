@@ -3,6 +3,7 @@ package io.p2pnat.wire;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -239,6 +240,11 @@ public final class StunMessage {
         .filter(t -> StunAttributeType.isComprehensionRequired(t) && !StunAttributeType.isKnown(t))
         .distinct()
         .toArray();
+  }
+
+  /** Whether this message was decoded from exactly {@code bytes} (false for a built message). */
+  public boolean hasBytes(byte[] bytes) {
+    return raw != null && Arrays.equals(raw, bytes);
   }
 
   /** A copy of the bytes this message was decoded from; empty for a built message. */

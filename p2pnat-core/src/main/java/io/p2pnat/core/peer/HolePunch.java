@@ -241,6 +241,24 @@ final class HolePunch {
         return birthday != null && birthday.owns(tid);
     }
 
+    /**
+     * Whether a check request is from the introduced peer ({@link Checks#authentic}). The bytes
+     * of the last authentic one are kept: a birthday spray or probe run is one transaction whose
+     * identical bytes may arrive hundreds of times, and identical bytes need one MAC check.
+     */
+    boolean authentic(StunMessage m) {
+        if (lastAuthentic != null && m.hasBytes(lastAuthentic)) {
+            return true;
+        }
+        if (!Checks.authentic(intro, m)) {
+            return false;
+        }
+        lastAuthentic = m.rawBytes().orElse(null);
+        return true;
+    }
+
+    private byte[] lastAuthentic;
+
     /** The chosen path's local socket (0: main). */
     int selectedSocket() {
         return selected == null ? 0 : selected.socket;
@@ -273,17 +291,25 @@ final class HolePunch {
 
     /** As above, for a check that arrived on local socket {@code socket}. */
     boolean onCheckRequest(long now, int socket, InetSocketAddress from, StunMessage m, Queue<Transmit> out) {
-        emit(socket, from, Checks.response(intro, m.transactionId(), from), out);
-        verified.add(from);
+        boolean birthdayPacket = Checks.isBirthdayPacket(m);
         Candidate c = find(socket, from);
         if (c == null) {
             c = addCandidate(from, CandidateKind.PEER_REFLEXIVE, socket);
         }
-        if (c != null && (socket != 0 || Checks.isBirthdayPacket(m))) {
-            c.birthday = true;
-        }
-        if (birthday != null && Checks.isBirthdayPacket(m)) {
+        if (birthday != null && birthdayPacket) {
             birthday.probeArrived();
+        }
+        if (c == null && birthdayPacket) {
+            // A spray is one transaction sent from 256 sources; when the easy side's NAT lets
+            // them all in, answering each would send 256 answers of which the first to arrive
+            // is used (the hard side then closes the other sockets). Sources past the candidate
+            // limit go unanswered: the answers already sent name paths enough (RFC 5128 §6.2).
+            return false;
+        }
+        emit(socket, from, Checks.response(intro, m.transactionId(), from), out);
+        verified.add(from);
+        if (c != null && (socket != 0 || birthdayPacket)) {
+            c.birthday = true;
         }
         if (c != null && !c.succeeded && (selected == null || isRelayed())) {
             sendCheck(c, now, out, false); // triggered check

@@ -860,7 +860,7 @@ public final class PeerAgent {
         if (m.messageClass() == StunClass.REQUEST) {
             OptionalLong id = Checks.introIdOf(m);
             PeerSession s = id.isPresent() ? sessions.get(id.getAsLong()) : null;
-            if (s == null || !Checks.authentic(s.punch.intro, m)) {
+            if (s == null || !s.punch.authentic(m)) {
                 return; // not for us, or not from the introduced peer (RFC 5128 §6.1)
             }
             if (!s.punch.ownsSocket(socket)) {
