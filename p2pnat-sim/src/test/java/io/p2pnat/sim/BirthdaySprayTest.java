@@ -78,4 +78,27 @@ class BirthdaySprayTest {
             assertTrue(answeredTo.size() < 40, "seed " + seed + ": bob answered " + answeredTo.size() + " spray sources");
         }
     }
+
+    /**
+     * A peer on the internet has no NAT to filter our plain checks: the random-port side does
+     * not spray toward it (it would only open 256 mappings of its own NAT), even when the peer
+     * is far enough that plain punching takes longer than the spray's head start.
+     */
+    @Test
+    void noSprayTowardAPeerWithoutNat() {
+        for (long seed = 1; seed <= 5; seed++) {
+            for (boolean hardDials : new boolean[] {true, false}) {
+                SimNet net = new SimNet(seed).traced();
+                NatConfig hard = SimNatType.APDM_RANDOM.config;
+                PairRun.Result r = hardDials ? PairRun.run(net, hard, null, PairRun.Latencies.uniform(30))
+                        : PairRun.run(net, null, hard, PairRun.Latencies.uniform(30));
+                assertTrue(r.connected() && !r.technique().equals("relay"), "seed " + seed + ": " + r.describe());
+                String hardName = hardDials ? "alice" : "bob";
+                long extra = net.trace().stream()
+                        .filter(l -> l.matches("^\\S+ " + hardName + " sends \\S+:(\\d+) -> .*") && !l.contains(":1234 -> "))
+                        .count();
+                assertEquals(0, extra, "seed " + seed + ": packets from extra sockets of " + hardName);
+            }
+        }
+    }
 }

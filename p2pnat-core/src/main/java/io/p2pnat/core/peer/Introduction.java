@@ -77,9 +77,13 @@ public record Introduction(long introId, byte[] introKey, String peerId, boolean
                 && !(localNat.predictable() && remoteNat.predictable());
     }
 
-    /** We are behind a random-port per-destination NAT and the peer behind an endpoint-independent one. */
+    /**
+     * We are behind a random-port per-destination NAT and the peer behind an endpoint-independent
+     * one. Not when the peer is on the internet itself: no NAT filters our plain checks there
+     * (it does not probe either), and a spray would only open 256 mappings of ours toward it.
+     */
     public boolean birthdayHardSide() {
-        return localNat.hardRandom() && remoteNat.easy() && !sameNat();
+        return localNat.hardRandom() && remoteNat.easy() && !sameNat() && !remoteIsPublic();
     }
 
     /** The peer is behind a random-port per-destination NAT and we are behind an endpoint-independent one. */
