@@ -51,6 +51,14 @@ public final class Signaling {
     public static final int NAT_UNKNOWN = 0;
     public static final int NAT_INDEPENDENT = 1;
     public static final int NAT_DEPENDENT = 2;
+
+    /** NAT-FILTERING: a peer's NAT filtering (RFC 4787 §5) as it measured it (values below). */
+    public static final int ATTR_NAT_FILTERING = io.p2pnat.wire.StunAttributeType.NAT_FILTERING;
+    public static final int FILTERING_UNKNOWN = 0;
+    public static final int FILTERING_ENDPOINT_INDEPENDENT = 1;
+    /** Address-dependent, or looser when the server has no second address to tell them apart. */
+    public static final int FILTERING_ADDRESS_DEPENDENT = 2;
+    public static final int FILTERING_ADDRESS_AND_PORT_DEPENDENT = 3;
     /** Role byte values. */
     public static final int ROLE_DIALER = 0;
     public static final int ROLE_LISTENER = 1;

@@ -77,8 +77,20 @@ public final class PairRun {
 
     /** As {@link #run(SimNet, NatConfig, NatConfig, Latencies)} with every link reshaped by {@code shape} (loss, jitter...). */
     public static Result run(SimNet net, NatConfig a, NatConfig b, Latencies l, UnaryOperator<Link> shape) {
-        net.server("S", SERVER, null, shape.apply(Link.ms(l.server())), RendezvousConfig.defaults())
-                .alternatePort(ALT_PORT).otherAddress(OTHER);
+        return run(net, a, b, l, shape, true);
+    }
+
+    /**
+     * As above; {@code alternatePort} false gives the server only its second address: peers
+     * still classify their mapping there, but cannot measure filtering (RFC 5780 §4.4 needs a
+     * port of the server's own address), as against a server started with {@code --alt-port 0}.
+     */
+    static Result run(SimNet net, NatConfig a, NatConfig b, Latencies l, UnaryOperator<Link> shape, boolean alternatePort) {
+        ServerHost server = net.server("S", SERVER, null, shape.apply(Link.ms(l.server())), RendezvousConfig.defaults())
+                .otherAddress(OTHER);
+        if (alternatePort) {
+            server.alternatePort(ALT_PORT);
+        }
         net.bindingResponder("S2", OTHER, null, shape.apply(Link.ms(l.server())));
         PeerHost alice = peer(net, "alice", "10.0.0.1", "192.0.2.1", a, l.aLan(), l.natAUp(), shape);
         PeerHost bob = peer(net, "bob", "10.1.1.3", "192.0.2.254", b, l.bLan(), l.natBUp(), shape);

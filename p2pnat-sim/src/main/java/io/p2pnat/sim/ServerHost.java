@@ -19,6 +19,10 @@ public final class ServerHost extends Host {
     public final RendezvousService service;
     private int alternatePort;
     private final ArrayDeque<Transmit> alternateOut = new ArrayDeque<>();
+    private InetSocketAddress otherAddress;
+    /** RFC 5780 answers from a changed address or port, once both are known (see {@link #receive}). */
+    private io.p2pnat.core.discovery.BehaviorResponder behavior;
+    private final ArrayDeque<io.p2pnat.core.discovery.BehaviorResponder.Reply> behaviorOut = new ArrayDeque<>();
     private TcpStack tcpStack;
     private final java.util.Map<Long, TcpStack.Conn> tcpConns = new java.util.LinkedHashMap<>();
     private final java.util.Map<TcpStack.Conn, TcpStack.Conn> spliced = new java.util.LinkedHashMap<>();
@@ -37,13 +41,29 @@ public final class ServerHost extends Host {
     public ServerHost alternatePort(int p) {
         alternatePort = p;
         service.setAlternatePort(p);
+        behavior = null;
         return this;
     }
 
     /** Tells registering peers that Binding is answered at {@code other} (RFC 5780 OTHER-ADDRESS). */
     public ServerHost otherAddress(InetSocketAddress other) {
         service.setOtherAddress(other);
+        otherAddress = other;
+        behavior = null;
         return this;
+    }
+
+    /**
+     * The RFC 5780 responder for CHANGE-REQUEST on the main port, as the real server's
+     * {@code BehaviorDiscovery} puts in front of it: answers leave from the alternate port, or
+     * from the other address (with the alternate port). Null without an alternate port.
+     */
+    private io.p2pnat.core.discovery.BehaviorResponder behavior() {
+        if (behavior == null && alternatePort != 0) {
+            behavior = new io.p2pnat.core.discovery.BehaviorResponder(address(), alternatePort,
+                    otherAddress == null ? null : otherAddress.getAddress());
+        }
+        return behavior;
     }
 
     /**
@@ -156,6 +176,18 @@ public final class ServerHost extends Host {
     @Override
     void receive(long now, int p, InetSocketAddress from, byte[] data) {
         if (p == port) {
+            // Only Binding requests with CHANGE-REQUEST go to the RFC 5780 responder here (the
+            // real server's also takes PADDING ones, answering them as the service would).
+            io.p2pnat.core.discovery.BehaviorResponder b = behavior();
+            io.p2pnat.wire.StunMessage m = b == null ? null : io.p2pnat.core.discovery.BehaviorResponder.bindingRequest(data, 0, data.length);
+            if (m != null && m.has(io.p2pnat.wire.StunAttributeType.CHANGE_REQUEST)) {
+                io.p2pnat.core.discovery.BehaviorResponder.Reply r =
+                        b.handle(now, io.p2pnat.core.discovery.ServerSocketRole.PRIMARY, from, data, 0, data.length);
+                if (r != null) {
+                    behaviorOut.add(r);
+                }
+                return;
+            }
             service.handleInput(now, from, data, 0, data.length);
         } else {
             byte[] answer = BindingResponder.answer(now, service.sourceBudget(), from, data, 0, data.length);
@@ -191,6 +223,9 @@ public final class ServerHost extends Host {
         InetSocketAddress alt = new InetSocketAddress(ip, alternatePort);
         for (Transmit t = alternateOut.poll(); t != null; t = alternateOut.poll()) {
             net.send(this, alt, t.destination(), t.payload());
+        }
+        for (io.p2pnat.core.discovery.BehaviorResponder.Reply r = behaviorOut.poll(); r != null; r = behaviorOut.poll()) {
+            net.send(this, behavior.address(r.from()), r.to(), r.payload());
         }
         if (tcpStack != null) {
             streamCommands(now);

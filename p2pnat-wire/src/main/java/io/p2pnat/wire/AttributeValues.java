@@ -90,6 +90,7 @@ final class AttributeValues {
       case ROLE:
       case EVEN_PORT:
       case NAT_MAPPING:
+      case NAT_FILTERING:
       case TRANSPORT:
         return exactly(value, 1);
       default:

@@ -129,6 +129,12 @@ public final class StunAttributeType {
   public static final int KEY_PROOF = 0xC012;
   /** p2pnat: the server's X25519 key for identity proofs (32 bytes). */
   public static final int SERVER_KEY = 0xC013;
+  /**
+   * p2pnat: a peer's NAT filtering as it measured it (RFC 4787 §5, RFC 5780 §4.4), 1 byte: 0
+   * unknown, 1 endpoint-independent, 2 address-dependent (or looser: told apart only with a
+   * second server address), 3 address-and-port-dependent.
+   */
+  public static final int NAT_FILTERING = 0xC014;
 
   private static final Map<Integer, String> NAMES = new HashMap<>();
 
@@ -188,6 +194,7 @@ public final class StunAttributeType {
     NAMES.put(STATIC_KEY, "STATIC-KEY");
     NAMES.put(KEY_PROOF, "KEY-PROOF");
     NAMES.put(SERVER_KEY, "SERVER-KEY");
+    NAMES.put(NAT_FILTERING, "NAT-FILTERING");
   }
 
   private StunAttributeType() {}

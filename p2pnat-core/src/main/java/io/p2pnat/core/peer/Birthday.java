@@ -52,7 +52,9 @@ final class Birthday {
     static final long WINDOW = 2_500_000_000L;
     /**
      * Plain punching gets this long first: against a NAT that filters by address only (or not
-     * at all) it works without the spray, which then never starts.
+     * at all) it works without the spray, which then never starts. Not when the easy side's NAT
+     * is known to filter by port ({@link Introduction#birthdayCertain}): plain punching cannot
+     * work there, and both sides start at once.
      */
     static final long HEAD_START = 100_000_000L;
 
@@ -70,21 +72,24 @@ final class Birthday {
     private long due;
     private boolean stopped;
 
-    private Birthday(boolean hard, int firstSocket, InetSocketAddress remotePublic, long now) {
+    private Birthday(boolean hard, int firstSocket, InetSocketAddress remotePublic, long now, boolean certain) {
         this.hard = hard;
         this.firstSocket = firstSocket;
         this.remotePublic = remotePublic;
-        this.due = now + HEAD_START;
+        this.due = certain ? now : now + HEAD_START;
     }
 
-    /** The random-port side: {@link #HARD_SOCKETS} extra sockets from {@code firstSocket} on. */
-    static Birthday hard(int firstSocket, InetSocketAddress easyPublic, long now) {
-        return new Birthday(true, firstSocket, easyPublic, now);
+    /**
+     * The random-port side: {@link #HARD_SOCKETS} extra sockets from {@code firstSocket} on.
+     * {@code certain}: plain punching cannot work (see {@link #HEAD_START}).
+     */
+    static Birthday hard(int firstSocket, InetSocketAddress easyPublic, long now, boolean certain) {
+        return new Birthday(true, firstSocket, easyPublic, now, certain);
     }
 
     /** The endpoint-independent side: probes random ports of the hard side's address. */
-    static Birthday easy(InetSocketAddress hardPublic, long now) {
-        return new Birthday(false, 0, hardPublic, now);
+    static Birthday easy(InetSocketAddress hardPublic, long now, boolean certain) {
+        return new Birthday(false, 0, hardPublic, now, certain);
     }
 
     boolean isHard() {

@@ -127,7 +127,7 @@ final class HolePunch {
                 }
             }
             if (intro.birthdayEasySide()) {
-                birthday = Birthday.easy(intro.remotePublic(), now);
+                birthday = Birthday.easy(intro.remotePublic(), now, intro.birthdayCertain());
             }
         }
         if (relayAddress != null) {
@@ -168,7 +168,7 @@ final class HolePunch {
         if (!intro.birthdayHardSide() || birthday != null) {
             return false;
         }
-        birthday = Birthday.hard(firstSocket, intro.remotePublic(), now);
+        birthday = Birthday.hard(firstSocket, intro.remotePublic(), now, intro.birthdayCertain());
         return true;
     }
 

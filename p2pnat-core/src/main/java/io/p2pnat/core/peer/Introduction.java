@@ -20,17 +20,29 @@ import java.util.List;
  * @param localNat        our NAT's measured behaviour
  * @param remoteNat       the other peer's NAT behaviour, as it reported it
  * @param remoteKey       the other peer's identity public key as the server bound it, or null
+ * @param localFiltering  our NAT's filtering as we measured it ({@code Signaling.FILTERING_*})
+ * @param remoteFiltering the other peer's NAT filtering, as it reported it
  */
 public record Introduction(long introId, byte[] introKey, String peerId, boolean dialer,
                            InetSocketAddress remotePublic, List<InetSocketAddress> remotePrivates,
                            InetSocketAddress localPublic, List<InetSocketAddress> localPrivates,
                            int localMapping, int remoteMapping, NatProfile localNat, NatProfile remoteNat,
-                           byte[] remoteKey) {
+                           byte[] remoteKey, int localFiltering, int remoteFiltering) {
     public Introduction {
         introKey = introKey.clone();
         remotePrivates = List.copyOf(remotePrivates);
         localPrivates = List.copyOf(localPrivates);
         remoteKey = remoteKey == null ? null : remoteKey.clone();
+    }
+
+    /** Without knowledge of either NAT's filtering. */
+    public Introduction(long introId, byte[] introKey, String peerId, boolean dialer,
+                        InetSocketAddress remotePublic, List<InetSocketAddress> remotePrivates,
+                        InetSocketAddress localPublic, List<InetSocketAddress> localPrivates,
+                        int localMapping, int remoteMapping, NatProfile localNat, NatProfile remoteNat, byte[] remoteKey) {
+        this(introId, introKey, peerId, dialer, remotePublic, remotePrivates, localPublic, localPrivates,
+                localMapping, remoteMapping, localNat, remoteNat, remoteKey,
+                io.p2pnat.core.Signaling.FILTERING_UNKNOWN, io.p2pnat.core.Signaling.FILTERING_UNKNOWN);
     }
 
     /** Without the peer's identity key. */
@@ -83,12 +95,34 @@ public record Introduction(long introId, byte[] introKey, String peerId, boolean
      * (it does not probe either), and a spray would only open 256 mappings of ours toward it.
      */
     public boolean birthdayHardSide() {
-        return localNat.hardRandom() && remoteNat.easy() && !sameNat() && !remoteIsPublic();
+        return localNat.hardRandom() && remoteNat.easy() && !sameNat() && !remoteIsPublic()
+                && !admitsAnyPort(remoteFiltering);
     }
 
     /** The peer is behind a random-port per-destination NAT and we are behind an endpoint-independent one. */
     public boolean birthdayEasySide() {
-        return remoteNat.hardRandom() && localNat.easy() && !sameNat() && !localIsPublic();
+        return remoteNat.hardRandom() && localNat.easy() && !sameNat() && !localIsPublic()
+                && !admitsAnyPort(localFiltering);
+    }
+
+    /**
+     * A NAT whose filtering admits any port of an address it sent to (endpoint-independent or
+     * address-dependent, RFC 4787 §5): the random-port side's plain checks get through it once
+     * the easy side has sent to that side's address, so birthday punching is not needed.
+     */
+    private static boolean admitsAnyPort(int filtering) {
+        return filtering == io.p2pnat.core.Signaling.FILTERING_ENDPOINT_INDEPENDENT
+                || filtering == io.p2pnat.core.Signaling.FILTERING_ADDRESS_DEPENDENT;
+    }
+
+    /**
+     * The easy side's NAT is known to filter by port (RFC 4787 §5 address-and-port-dependent):
+     * plain punching against a random-port NAT cannot work, so a birthday punch starts at once
+     * instead of giving plain punching a head start.
+     */
+    public boolean birthdayCertain() {
+        int easyFiltering = birthdayHardSide() ? remoteFiltering : localFiltering;
+        return easyFiltering == io.p2pnat.core.Signaling.FILTERING_ADDRESS_AND_PORT_DEPENDENT;
     }
 
     /**

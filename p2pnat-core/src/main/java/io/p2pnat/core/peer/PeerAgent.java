@@ -61,6 +61,12 @@ public final class PeerAgent {
     private final MappingProbe mappingProbe = new MappingProbe();
     /** Reads a sequential NAT's counter after a punch (see {@link #remeasureLastPort}). */
     private final MappingProbe portProbe = new MappingProbe();
+    /** Our NAT's filtering (RFC 5780 §4.4), measured once the mapping is known to be endpoint-independent. */
+    private final FilteringProbe filteringProbe = new FilteringProbe();
+    private int natFiltering = Signaling.FILTERING_UNKNOWN;
+    /** What the server said it has for behaviour tests: a second address, an alternate port (0: none). */
+    private InetSocketAddress serverOther;
+    private int serverAltPort;
     private int natMapping = Signaling.NAT_UNKNOWN;
     private NatProfile natProfile = NatProfile.UNMEASURED;
     private InetSocketAddress pendingRegistered;
@@ -149,6 +155,9 @@ public final class PeerAgent {
         // Our NAT's profile rides along, so the target learns it even if a keepalive was lost.
         cb.addByte(Signaling.ATTR_NAT_MAPPING, natMapping)
                 .addAttribute(StunAttributeType.NAT_ALLOCATION, natProfile.encodeAllocation());
+        if (natFiltering != Signaling.FILTERING_UNKNOWN) {
+            cb.addByte(Signaling.ATTR_NAT_FILTERING, natFiltering);
+        }
         byte[] req = cb.build().encode(sessionKey, true);
         txns.start(tid, Kind.CONNECT, id, req, now, Math.min(timeoutNanos, config.serverTimeout().toNanos()), out);
         return id;
@@ -241,6 +250,7 @@ public final class PeerAgent {
         long next = Math.min(txns.nextTimeout(), Math.min(keepaliveDue, registerRetryAt));
         next = Math.min(next, Math.min(mappingProbe.nextTimeout(), candidateUpdateDue));
         next = Math.min(next, portProbe.nextTimeout());
+        next = Math.min(next, filteringProbe.nextTimeout());
         for (PeerSession s : sessions.values()) {
             next = Math.min(next, s.nextTimeout());
         }
@@ -310,6 +320,9 @@ public final class PeerAgent {
         }
         if (portProbe.inFlight() && portProbe.onTimeout(now, out)) {
             events.add(new PeerEvent.SocketsReleased(List.of(portProbe.socket())));
+        }
+        if (filteringProbe.onTimeout(now, out)) {
+            filteringMeasured(now);
         }
         if (now >= candidateUpdateDue) {
             candidateUpdateDue = Timers.NEVER;
@@ -400,11 +413,14 @@ public final class PeerAgent {
             return;
         }
         TransactionId tid = TransactionId.random(random);
-        byte[] req = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.REQUEST, tid)
+        StunMessage.Builder kb = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.REQUEST, tid)
                 .addString(StunAttributeType.PEER_ID, config.peerId())
                 .addByte(Signaling.ATTR_NAT_MAPPING, natMapping)
-                .addAttribute(StunAttributeType.NAT_ALLOCATION, natProfile.encodeAllocation())
-                .build().encode(sessionKey, true);
+                .addAttribute(StunAttributeType.NAT_ALLOCATION, natProfile.encodeAllocation());
+        if (natFiltering != Signaling.FILTERING_UNKNOWN) {
+            kb.addByte(Signaling.ATTR_NAT_FILTERING, natFiltering);
+        }
+        byte[] req = kb.build().encode(sessionKey, true);
         txns.start(tid, Kind.KEEPALIVE, 0, req, now, config.serverTimeout().toNanos(), out);
     }
 
@@ -481,6 +497,8 @@ public final class PeerAgent {
         publicEndpoint = mapped;
         long alt = m.uint32(Signaling.ATTR_ALT_PORT).orElse(0);
         InetSocketAddress other = m.address(StunAttributeType.OTHER_ADDRESS).orElse(null);
+        serverOther = other;
+        serverAltPort = alt > 0 && alt < 65536 ? (int) alt : 0;
         if (config.privateEndpoints().contains(mapped)) {
             natProfile = new NatProfile(Signaling.NAT_INDEPENDENT, NatProfile.PRESERVING, 0, mapped.getPort());
             reportMapping(now, Signaling.NAT_INDEPENDENT); // not behind a NAT at all
@@ -513,8 +531,36 @@ public final class PeerAgent {
                     ? NatProfile.measure(localPort, publicEndpoint.getPort(), seen.getPort())
                     : new NatProfile(Signaling.NAT_DEPENDENT, NatProfile.RANDOM, 0, seen.getPort());
             reportMapping(now, natProfile.mapping());
+            if (natProfile.easy()) {
+                startFilteringProbe(now);
+            }
         }
         releaseRegistered();
+    }
+
+    /**
+     * Behind an endpoint-independent NAT, its filtering decides whether a random-port peer must
+     * spray (RFC 5780 §4.4 tests; see {@link FilteringProbe}). It needs the server's alternate
+     * port on its own address; a second address also tells endpoint-independent filtering apart.
+     */
+    private void startFilteringProbe(long now) {
+        if (filteringProbe.inFlight() || serverAltPort == 0 || natFiltering != Signaling.FILTERING_UNKNOWN) {
+            return;
+        }
+        filteringProbe.start(now, config.server(), serverOther != null, serverRttNanos, random, out, nextSocket++);
+    }
+
+    private void filteringMeasured(long now) {
+        events.add(new PeerEvent.SocketsReleased(List.of(filteringProbe.socket())));
+        natFiltering = filteringProbe.result();
+        if (natFiltering != Signaling.FILTERING_UNKNOWN) {
+            sendKeepalive(now); // so the server's next introductions carry it
+        }
+    }
+
+    /** Our NAT's measured filtering ({@code Signaling.FILTERING_*}; unknown until measured). */
+    public int natFiltering() {
+        return natFiltering;
     }
 
     private void reportMapping(long now, int mapping) {
@@ -783,7 +829,8 @@ public final class PeerAgent {
         }
         return new Introduction(ByteBuffer.wrap(id).getLong(), key, peerId, dialer, pub,
                 m.xorAddresses(StunAttributeType.TCP_PRIVATE_ENDPOINT), tcpPublic, tcpPrivates,
-                natMapping, remoteMapping(m), natProfile, remoteProfile(m), m.bytes(StunAttributeType.STATIC_KEY).orElse(null));
+                natMapping, remoteMapping(m), natProfile, remoteProfile(m), m.bytes(StunAttributeType.STATIC_KEY).orElse(null),
+                natFiltering, m.byteValue(Signaling.ATTR_NAT_FILTERING).orElse(Signaling.FILTERING_UNKNOWN));
     }
 
     private static int remoteMapping(StunMessage m) {
@@ -803,7 +850,8 @@ public final class PeerAgent {
         }
         return new Introduction(ByteBuffer.wrap(id).getLong(), key, peerId, dialer, pub,
                 m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT), publicEndpoint, config.privateEndpoints(),
-                natMapping, remoteMapping(m), natProfile, remoteProfile(m), m.bytes(StunAttributeType.STATIC_KEY).orElse(null));
+                natMapping, remoteMapping(m), natProfile, remoteProfile(m), m.bytes(StunAttributeType.STATIC_KEY).orElse(null),
+                natFiltering, m.byteValue(Signaling.ATTR_NAT_FILTERING).orElse(Signaling.FILTERING_UNKNOWN));
     }
 
     private void onServerTimeout(long now, Pending p) {
@@ -844,6 +892,10 @@ public final class PeerAgent {
             StunMessage m = StunMessage.decode(buf, off, len);
             if (socket == portProbe.socket() && portProbe.owns(m) && from.equals(config.server())) {
                 onPortProbeAnswer(now, m);
+            } else if (socket == filteringProbe.socket() && filteringProbe.owns(m)) {
+                if (filteringProbe.onAnswer(m, from)) {
+                    filteringMeasured(now);
+                }
             } else if (m.method() == StunMethod.BINDING) {
                 onCheck(now, socket, from, m);
             }

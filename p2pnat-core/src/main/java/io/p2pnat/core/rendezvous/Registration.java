@@ -54,6 +54,8 @@ final class Registration {
     int natMapping;
     /** The peer's report of its NAT's port allocation (NAT-ALLOCATION value), or null. */
     byte[] natAllocation;
+    /** The peer's report of its NAT's filtering ({@code Signaling.FILTERING_*}). */
+    int natFiltering;
     /**
      * The TCP registration (docs/protocol.md "TCP"): the remote address of the connection that
      * registered, as S saw it; null when the peer has none.

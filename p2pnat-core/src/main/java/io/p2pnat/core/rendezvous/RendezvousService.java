@@ -345,6 +345,8 @@ public final class RendezvousService {
         registrations.refresh(r, now + config.registrationLifetime().toNanos());
         m.byteValue(Signaling.ATTR_NAT_MAPPING).ifPresent(v -> r.natMapping = v);
         m.bytes(StunAttributeType.NAT_ALLOCATION).filter(v -> v.length == 4).ifPresent(v -> r.natAllocation = v);
+        m.byteValue(Signaling.ATTR_NAT_FILTERING).ifPresent(v -> r.natFiltering = v <= Signaling.FILTERING_ADDRESS_AND_PORT_DEPENDENT
+                ? v : Signaling.FILTERING_UNKNOWN);
         StunMessage.Builder b = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.SUCCESS_RESPONSE, m.transactionId())
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
         answer(r, m, from, b.build().encode(r.sessionKey, true));
@@ -386,6 +388,8 @@ public final class RendezvousService {
         }
         m.byteValue(Signaling.ATTR_NAT_MAPPING).ifPresent(v -> dialer.natMapping = v);
         m.bytes(StunAttributeType.NAT_ALLOCATION).filter(v -> v.length == 4).ifPresent(v -> dialer.natAllocation = v);
+        m.byteValue(Signaling.ATTR_NAT_FILTERING).ifPresent(v -> dialer.natFiltering = v <= Signaling.FILTERING_ADDRESS_AND_PORT_DEPENDENT
+                ? v : Signaling.FILTERING_UNKNOWN);
         if (target == dialer) {
             replyError(from, m, dialer, Signaling.ERR_BAD_REQUEST, "cannot dial yourself");
             return;
@@ -483,6 +487,9 @@ public final class RendezvousService {
         b.addByte(Signaling.ATTR_NAT_MAPPING, r.natMapping);
         if (r.natAllocation != null) {
             b.addAttribute(StunAttributeType.NAT_ALLOCATION, r.natAllocation);
+        }
+        if (r.natFiltering != Signaling.FILTERING_UNKNOWN) {
+            b.addByte(Signaling.ATTR_NAT_FILTERING, r.natFiltering);
         }
         for (InetSocketAddress p : r.privateEndpoints) {
             b.addXorAddress(StunAttributeType.PRIVATE_ENDPOINT, p);

@@ -22,7 +22,7 @@ class BirthdayTest {
     void easySideProbesDistinctPortsOfOneAddress() {
         for (long seed = 1; seed <= 20; seed++) {
             Random random = new Random(seed);
-            Birthday b = Birthday.easy(HARD, 0);
+            Birthday b = Birthday.easy(HARD, 0, false);
             ArrayDeque<Transmit> out = new ArrayDeque<>();
             Set<Integer> ports = new HashSet<>();
             long now = b.nextTimeout();
@@ -55,7 +55,7 @@ class BirthdayTest {
     void probeOrderDiffersFromPunchToPunch() {
         Set<Integer> firstPorts = new HashSet<>();
         for (long seed = 1; seed <= 20; seed++) {
-            Birthday b = Birthday.easy(HARD, 0);
+            Birthday b = Birthday.easy(HARD, 0, false);
             ArrayDeque<Transmit> out = new ArrayDeque<>();
             b.onTimeout(b.nextTimeout(), new Random(seed), tid -> new byte[] {1}, out);
             int a = out.poll().destination().getPort();
@@ -69,7 +69,7 @@ class BirthdayTest {
     /** The hard side sprays from 256 sockets once, again after 1 s and 2 s, and never after a probe came in. */
     @Test
     void hardSideSpraysRarelyAndStopsOnceAProbeArrived() {
-        Birthday b = Birthday.hard(7, EASY, 0);
+        Birthday b = Birthday.hard(7, EASY, 0, false);
         ArrayDeque<Transmit> out = new ArrayDeque<>();
         Random random = new Random(1);
         java.util.List<Long> rounds = new java.util.ArrayList<>();
@@ -88,7 +88,7 @@ class BirthdayTest {
         assertEquals(Birthday.HARD_SOCKETS, sockets.size());
         assertTrue(sockets.contains(7) && sockets.contains(7 + 255));
 
-        Birthday hit = Birthday.hard(7, EASY, 0);
+        Birthday hit = Birthday.hard(7, EASY, 0, false);
         ArrayDeque<Transmit> out2 = new ArrayDeque<>();
         hit.onTimeout(hit.nextTimeout(), random, tid -> new byte[] {9}, out2);
         hit.probeArrived();
