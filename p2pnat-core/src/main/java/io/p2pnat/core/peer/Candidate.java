@@ -11,6 +11,12 @@ final class Candidate {
     /** Found by birthday probing (a probe answered, or the peer's check came from a birthday socket). */
     boolean birthday;
     int sends;
+    /**
+     * A triggered check went to this path (RFC 8445 §7.3.1.4): one is enough, as it follows the
+     * peer's own check through the hole that check made; a retransmission of the peer's check
+     * arriving later triggers none (lost checks are resent on the schedule).
+     */
+    boolean triggered;
     long nextSendAt;
     boolean succeeded;
     long rttNanos = -1;

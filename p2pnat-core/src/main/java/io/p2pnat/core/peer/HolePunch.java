@@ -311,7 +311,8 @@ final class HolePunch {
         if (c != null && (socket != 0 || birthdayPacket)) {
             c.birthday = true;
         }
-        if (c != null && !c.succeeded && (selected == null || isRelayed())) {
+        if (c != null && !c.succeeded && !c.triggered && (selected == null || isRelayed())) {
+            c.triggered = true;
             sendCheck(c, now, out, false); // triggered check
         }
         if (!intro.dialer() && m.has(StunAttributeType.USE_CANDIDATE) && c != null && selected != c) {
