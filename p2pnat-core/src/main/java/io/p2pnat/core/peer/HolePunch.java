@@ -42,6 +42,13 @@ import java.util.stream.Collectors;
 final class HolePunch {
     /** Retransmission gaps after the first check: quick at first, then 5 per second at most (§6.2). */
     private static final long[] GAPS = {50_000_000L, 100_000_000L, 200_000_000L};
+    /**
+     * Checks a private endpoint of a peer behind another public address gets while punching. It
+     * is a long shot (the two would have to share a network behind NATs that show different
+     * addresses, as a pooled carrier-grade NAT can), so it gets a check and one retransmission,
+     * not the whole schedule: those went on until the punch ended, a third of a dial's packets.
+     */
+    static final int LONG_SHOT_SENDS = 2;
     /** Direct checks while relayed: one a second per candidate, to catch a path that opens later. */
     static final long UPGRADE_GAP = 1_000_000_000L;
     private static final long MIN_GRACE = 2_000_000L;
@@ -434,6 +441,10 @@ final class HolePunch {
                 continue;
             }
             if (punching) {
+                if (c.kind == CandidateKind.PRIVATE && !intro.sameNat() && c.sends >= LONG_SHOT_SENDS) {
+                    c.nextSendAt = deadline; // a long shot: see LONG_SHOT_SENDS
+                    continue;
+                }
                 sendCheck(c, now, out, false);
             } else if (isRelayed() && c.kind != CandidateKind.RELAY && !reversal) {
                 sendCheck(c, now, out, false);
@@ -510,7 +521,10 @@ final class HolePunch {
     private void selectAndNominate(Candidate c, long now, Queue<Transmit> out) {
         select(c, now);
         nominationAcked = false;
-        nominationGap = GAPS[0];
+        // The path's round trip is known (its check was answered): a nomination is resent once
+        // its answer is overdue (1.25 round trips, as an RTO from one sample), not after the
+        // 50 ms meant for checks into NATs that may have no hole yet.
+        nominationGap = Math.max(GAPS[0], c.rttNanos > 0 ? c.rttNanos + c.rttNanos / 4 : 0);
         nominations = 0;
         sendNomination(now, out);
     }
@@ -535,7 +549,7 @@ final class HolePunch {
         sent.put(tid, new Sent(selected, now, true));
         emit(selected.socket, selected.address, Checks.request(intro, localId, tid, true), out);
         nominationDue = now + nominationGap;
-        nominationGap = Math.min(nominationGap * 2, GAPS[GAPS.length - 1]);
+        nominationGap = Math.max(nominationGap, Math.min(nominationGap * 2, GAPS[GAPS.length - 1]));
     }
 
     private void sendCheck(Candidate c, long now, Queue<Transmit> out, boolean nominate) {
