@@ -287,11 +287,9 @@ public final class NatModel {
             next[0] = Math.min(next[0], b.lastUsed + timeout(b));
         });
         tcpOutbound.forEach(b -> next[0] = Math.min(next[0], b.lastUsed + timeout(b)));
-        // At most one sweep per shortest timeout: a NAT opening mappings at a steady trickle
-        // would otherwise be swept (a full pass) for every new one. An expired mapping is refused
-        // whenever met, so a late sweep only holds memory: at most twice the live mappings. (A
-        // sweep every quarter timeout was 4% of a population run, one visit per mapping each.)
-        sweepDue = next[0] == Long.MAX_VALUE ? next[0] : Math.max(next[0], now + unrepliedNanos);
+        // At most one sweep per quarter of the shortest timeout: a NAT opening mappings at a
+        // steady trickle would otherwise be swept (a full pass) for every new one.
+        sweepDue = next[0] == Long.MAX_VALUE ? next[0] : Math.max(next[0], now + unrepliedNanos / 4);
     }
 
     private void remove(Binding b) {
