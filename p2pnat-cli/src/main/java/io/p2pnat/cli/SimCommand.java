@@ -127,6 +127,7 @@ final class SimCommand implements Callable<Integer> {
         }
         if (!r.mismatches().isEmpty()) {
             out.println("not as theory (expected -> got): " + r.mismatches());
+            r.mismatchExamples().forEach(e -> out.println("  not as theory: " + e));
         }
         double v = r.virtualSeconds();
         int servers = r.settings().shards();

@@ -120,7 +120,7 @@ public final class Population {
                          long serverPacketsIn, long serverPacketsOut, int serverRegistrations, int serverRelaySessions,
                          int serverPendingIntroductions, long natMappings, long peerSessions, long traceHash,
                          TreeMap<String, Long> drops, java.util.LinkedHashMap<String, Long> packetKinds,
-                         List<String> failureExamples) {
+                         List<String> failureExamples, List<String> mismatchExamples) {
         public double directRate() {
             long direct = byTechnique.entrySet().stream().filter(e -> !e.getKey().equals("relay"))
                     .mapToLong(e -> e.getValue().count).sum();
@@ -146,6 +146,9 @@ public final class Population {
     /** The first failures, said in full (when, who, their NATs, why): a failure is worth a look. */
     static final int FAILURE_EXAMPLES = 5;
     private final List<String> failureExamples = new ArrayList<>();
+    /** Up to {@link #MISMATCH_EXAMPLES} dials per kind of mismatch, in full, to look into. */
+    static final int MISMATCH_EXAMPLES = 2;
+    private final TreeMap<String, List<String>> mismatchExamples = new TreeMap<>();
 
     private final Settings s;
     private final SimNet net;
@@ -305,7 +308,8 @@ public final class Population {
                 .forEach(e -> sortedKinds.put(e.getKey(), e.getValue()));
         return new Report(s, connected, failed, unfinished, asExpected, byTechnique, failures, mismatches, all, virtual,
                 wallSeconds, events, packets, in, out, registrations, relays, pending, mappings, sessions, hash, drops, sortedKinds,
-                parts.stream().flatMap(r -> r.failureExamples.stream()).limit(FAILURE_EXAMPLES).toList());
+                parts.stream().flatMap(r -> r.failureExamples.stream()).limit(FAILURE_EXAMPLES).toList(),
+                mismatchExamples(parts.stream().flatMap(r -> r.mismatchExamples.stream()).toList()));
     }
 
     private java.util.function.DoubleConsumer progress;
@@ -353,6 +357,19 @@ public final class Population {
         net.touch(dialer);
     }
 
+    /** At most {@link #MISMATCH_EXAMPLES} of each kind ("expected X, got Y") from the shards' examples. */
+    private static List<String> mismatchExamples(List<String> all) {
+        java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+        List<String> out = new ArrayList<>();
+        for (String e : all) {
+            String kind = e.substring(e.indexOf(": expected ") + 2, e.indexOf(" via "));
+            if (seen.merge(kind, 1, Integer::sum) <= MISMATCH_EXAMPLES) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
     /** The technique theory expects for a dialer behind {@code a} and a listener behind {@code b} (null: public). */
     static String expected(SimNatType a, SimNatType b) {
         if (b == null) {
@@ -381,7 +398,14 @@ public final class Population {
                 st.expectedCount++;
                 asExpected++;
             } else {
-                mismatches.merge(at.expected + " -> " + tech, 1L, Long::sum);
+                String kind = at.expected + " -> " + tech;
+                mismatches.merge(kind, 1L, Long::sum);
+                List<String> ex = mismatchExamples.computeIfAbsent(kind, x -> new ArrayList<>());
+                if (ex.size() < MISMATCH_EXAMPLES) {
+                    ex.add(String.format(java.util.Locale.ROOT, "dial at %.3f s, %s: expected %s, got %s via %s after %.0f ms",
+                            at.startedAt / 1e9, at.who, at.expected, tech, info.via().name().toLowerCase(java.util.Locale.ROOT),
+                            info.setupNanos() / 1e6));
+                }
             }
             long session = info.sessionId();
             net.at(net.now() + 1_000_000_000L, () -> h.close(session));
@@ -420,6 +444,7 @@ public final class Population {
         return new Report(s, connected, failed, unfinished, asExpected, byTechnique, failures, mismatches, all, net.now() / 1e9,
                 wallSeconds, net.eventsProcessed(), net.packetsSent(), svc.stats().packetsIn(), svc.stats().packetsOut(),
                 svc.registrationCount(), svc.relaySessionCount(), svc.pendingIntroductionCount(), mappings, sessions,
-                net.traceHash(), net.drops(), net.packetKinds(), List.copyOf(failureExamples));
+                net.traceHash(), net.drops(), net.packetKinds(), List.copyOf(failureExamples),
+                mismatchExamples.values().stream().flatMap(List::stream).toList());
     }
 }

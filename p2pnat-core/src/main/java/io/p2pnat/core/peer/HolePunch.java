@@ -42,12 +42,19 @@ import java.util.stream.Collectors;
 final class HolePunch {
     /**
      * Retransmission gaps after the first check: 100 ms twice, then 5 per second at most (§6.2).
-     * A first check that dies at the far NAT (no hole yet) needs no quick retransmission: the
-     * peer's own check then gets through ours, and our triggered check answers it at once. The
-     * earlier 50 ms first gap changed no setup time in a population run and cost 2.5 packets a
-     * dial, retransmissions that crossed the answers on any path longer than 50 ms.
+     * Behind an endpoint-independent NAT a first check that dies at the far NAT (no hole yet)
+     * needs no quick retransmission: the peer's own check then reaches us through our public
+     * endpoint, and our triggered check answers it at once. A 50 ms first gap there changed no
+     * setup time in a population run and cost 2.5 packets a dial.
      */
     private static final long[] GAPS = {100_000_000L, 100_000_000L, 200_000_000L};
+    /**
+     * The first gap behind a NAT that maps per destination: the peer's checks go to our public
+     * endpoint, which is not the mapping toward the peer, so only our own retransmission can
+     * follow a first check that arrived before the far NAT had a hole (a random-port peer
+     * facing an address-restricted one waited 100 ms for it in the lab).
+     */
+    private static final long DEPENDENT_FIRST_GAP = 50_000_000L;
     /**
      * Checks a private endpoint of a peer behind another public address gets while punching. It
      * is a long shot (the two would have to share a network behind NATs that show different
@@ -562,7 +569,8 @@ final class HolePunch {
         TransactionId tid = TransactionId.random(random);
         sent.put(tid, new Sent(c, now, nominate));
         emit(c.socket, c.address, Checks.request(intro, localId, tid, nominate, c.socket != 0), out);
-        c.nextSendAt = now + GAPS[Math.min(c.sends, GAPS.length - 1)];
+        c.nextSendAt = now + (c.sends == 0 && intro.localMapping() == io.p2pnat.core.Signaling.NAT_DEPENDENT
+                ? DEPENDENT_FIRST_GAP : GAPS[Math.min(c.sends, GAPS.length - 1)]);
         c.sends++;
         if (sent.size() > 256) {
             sent.entrySet().removeIf(e -> now - e.getValue().at > 10_000_000_000L);

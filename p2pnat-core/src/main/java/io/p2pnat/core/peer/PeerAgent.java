@@ -320,6 +320,9 @@ public final class PeerAgent {
         }
         if (portProbe.inFlight() && portProbe.onTimeout(now, out)) {
             events.add(new PeerEvent.SocketsReleased(List.of(portProbe.socket())));
+            if (confirmingSequence) {
+                sequenceConfirmed(now, null);
+            }
         }
         if (filteringProbe.onTimeout(now, out)) {
             filteringMeasured(now);
@@ -409,9 +412,15 @@ public final class PeerAgent {
     }
 
     private void sendKeepalive(long now) {
-        if (sessionKey == null || txns.has(Kind.KEEPALIVE)) {
+        if (sessionKey == null) {
             return;
         }
+        if (txns.has(Kind.KEEPALIVE)) {
+            // One is out, maybe with an older profile: send again once it is answered.
+            keepaliveAgain = true;
+            return;
+        }
+        keepaliveAgain = false;
         TransactionId tid = TransactionId.random(random);
         StunMessage.Builder kb = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.REQUEST, tid)
                 .addString(StunAttributeType.PEER_ID, config.peerId())
@@ -530,6 +539,17 @@ public final class PeerAgent {
             natProfile = seen.getAddress().equals(publicEndpoint.getAddress())
                     ? NatProfile.measure(localPort, publicEndpoint.getPort(), seen.getPort())
                     : new NatProfile(Signaling.NAT_DEPENDENT, NatProfile.RANDOM, 0, seen.getPort());
+            if (natProfile.predictable() && !portProbe.inFlight()) {
+                // Two random ports fall within the sequential step of each other one time in
+                // 650: then every dial would predict ports that were never going to be used,
+                // and a birthday punch never start. A third mapping, from a fresh socket, must
+                // continue the sequence first (see sequenceConfirmed); until then the allocation
+                // is reported unknown, which neither predicts nor sprays.
+                unconfirmed = natProfile;
+                natProfile = new NatProfile(unconfirmed.mapping(), NatProfile.UNKNOWN, 0, unconfirmed.lastPort());
+                confirmingSequence = true;
+                portProbe.start(now, config.server(), random, out, nextSocket++);
+            }
             reportMapping(now, natProfile.mapping());
             if (natProfile.easy()) {
                 startFilteringProbe(now);
@@ -610,6 +630,10 @@ public final class PeerAgent {
         int socket = portProbe.socket();
         InetSocketAddress seen = portProbe.complete(m);
         events.add(new PeerEvent.SocketsReleased(List.of(socket)));
+        if (confirmingSequence) {
+            sequenceConfirmed(now, seen);
+            return;
+        }
         NatProfile p = natProfile;
         if (seen == null || !p.predictable() || !seen.getAddress().equals(publicEndpoint.getAddress())) {
             return;
@@ -623,6 +647,31 @@ public final class PeerAgent {
 
     /** How far a sequential NAT's counter may plausibly move between two of our observations. */
     private static final int MAX_COUNTER_ADVANCE = 4096;
+    /**
+     * How far the counter may move between the two classifying mappings and the confirming third,
+     * made a round trip later (in steps): a random NAT lands there once in 250 or so.
+     */
+    private static final int CONFIRM_STEPS = 16;
+    /** The classification saw a sequence ({@link #unconfirmed}); a third mapping is on its way to confirm it. */
+    private boolean confirmingSequence;
+    private NatProfile unconfirmed;
+
+    /**
+     * The third mapping ({@code seen}; null: the probe went unanswered) continues the sequence,
+     * or the NAT allocates at random after all. Then the classification is reported.
+     */
+    private void sequenceConfirmed(long now, InetSocketAddress seen) {
+        confirmingSequence = false;
+        NatProfile p = unconfirmed;
+        natProfile = p; // unanswered: keep the two-mapping classification
+        if (seen != null && publicEndpoint != null && seen.getAddress().equals(publicEndpoint.getAddress())) {
+            long step = (long) (seen.getPort() - p.lastPort()) * Integer.signum(p.delta());
+            natProfile = step > 0 && step <= (long) CONFIRM_STEPS * Math.abs(p.delta())
+                    ? new NatProfile(p.mapping(), p.allocation(), p.delta(), seen.getPort())
+                    : new NatProfile(Signaling.NAT_DEPENDENT, NatProfile.RANDOM, 0, seen.getPort());
+        }
+        sendKeepalive(now); // so the server's next introductions carry it
+    }
 
     /** Our NAT's measured mapping and port allocation. */
     public NatProfile natProfile() {
@@ -670,6 +719,9 @@ public final class PeerAgent {
         return natMapping;
     }
 
+    /** A report (NAT profile or filtering) came while a KEEPALIVE was out: it goes in the next one, at once. */
+    private boolean keepaliveAgain;
+
     private void onKeepaliveAnswer(long now, StunMessage m, boolean ok) {
         if (!ok) {
             // Most likely the registration expired (server restart): register again.
@@ -677,6 +729,9 @@ public final class PeerAgent {
             return;
         }
         keepaliveDue = now + (anyRelayed() ? Math.min(keepaliveInterval, RELAYED_REFRESH) : keepaliveInterval);
+        if (keepaliveAgain) {
+            sendKeepalive(now);
+        }
         InetSocketAddress mapped = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
         if (mapped != null && !mapped.equals(publicEndpoint)) {
             publicEndpoint = mapped;
