@@ -29,6 +29,7 @@ final class MappingProbe {
     private long due = Timers.NEVER;
     /** The local socket it goes out on (0: the main one). */
     private int socket;
+    private int maxSends = MAX_SENDS;
 
     void start(long now, InetSocketAddress alternate, Random random, Queue<Transmit> out) {
         start(now, alternate, random, out, 0);
@@ -36,7 +37,13 @@ final class MappingProbe {
 
     /** As {@link #start(long, InetSocketAddress, Random, Queue)}, from local socket {@code socket}. */
     void start(long now, InetSocketAddress alternate, Random random, Queue<Transmit> out, int socket) {
+        start(now, alternate, random, out, socket, MAX_SENDS);
+    }
+
+    /** As above, giving up after {@code maxSends} tries (a probe nothing waits long for). */
+    void start(long now, InetSocketAddress alternate, Random random, Queue<Transmit> out, int socket, int maxSends) {
         this.socket = socket;
+        this.maxSends = maxSends;
         tid = TransactionId.random(random);
         to = alternate;
         // Padded (RFC 5780 §7.6 PADDING) to the size of an IPv6 answer with FINGERPRINT, so the
@@ -64,7 +71,7 @@ final class MappingProbe {
         if (tid == null || now < due) {
             return false;
         }
-        if (sends >= MAX_SENDS) {
+        if (sends >= maxSends) {
             tid = null;
             due = Timers.NEVER;
             return true;

@@ -543,12 +543,15 @@ public final class PeerAgent {
                 // Two random ports fall within the sequential step of each other one time in
                 // 650: then every dial would predict ports that were never going to be used,
                 // and a birthday punch never start. A third mapping, from a fresh socket, must
-                // continue the sequence first (see sequenceConfirmed); until then the allocation
-                // is reported unknown, which neither predicts nor sprays.
+                // continue the sequence first (see sequenceConfirmed): one more round trip
+                // before we say we are registered, so that our first dial carries the result.
+                // Two tries only: unanswered, the two-mapping classification stands.
                 unconfirmed = natProfile;
                 natProfile = new NatProfile(unconfirmed.mapping(), NatProfile.UNKNOWN, 0, unconfirmed.lastPort());
                 confirmingSequence = true;
-                portProbe.start(now, config.server(), random, out, nextSocket++);
+                portProbe.start(now, config.server(), random, out, nextSocket++, 2);
+                natMapping = natProfile.mapping();
+                return;
             }
             reportMapping(now, natProfile.mapping());
             if (natProfile.easy()) {
@@ -670,7 +673,8 @@ public final class PeerAgent {
                     ? new NatProfile(p.mapping(), p.allocation(), p.delta(), seen.getPort())
                     : new NatProfile(Signaling.NAT_DEPENDENT, NatProfile.RANDOM, 0, seen.getPort());
         }
-        sendKeepalive(now); // so the server's next introductions carry it
+        reportMapping(now, natProfile.mapping());
+        releaseRegistered();
     }
 
     /** Our NAT's measured mapping and port allocation. */
