@@ -39,17 +39,12 @@ class FilteringDiscoveryTest {
         for (SimNatType easy : new SimNatType[] {SimNatType.EIM_EIF, SimNatType.EIM_ADF}) {
             for (long seed = 1; seed <= 5; seed++) {
                 for (boolean hardDials : new boolean[] {true, false}) {
-                    SimNet net = new SimNet(seed).traced();
-                    NatConfig hard = SimNatType.APDM_RANDOM.config;
                     // A 240 ms peer round trip: before filtering was known, the spray left at 100 ms.
-                    PairRun.Result r = hardDials ? PairRun.run(net, hard, easy.config, PairRun.Latencies.uniform(30))
-                            : PairRun.run(net, easy.config, hard, PairRun.Latencies.uniform(30));
+                    BirthdaySprayTest.HardRun h = BirthdaySprayTest.hardAgainst(seed, easy.config, hardDials);
+                    PairRun.Result r = h.result();
                     assertTrue(r.connected(), easy.toString() + " seed " + seed + ": " + r.describe());
                     assertEquals("udp-hole-punch", r.technique(), easy.toString() + " seed " + seed);
-                    String hardName = hardDials ? "alice" : "bob";
-                    long spray = net.trace().stream().filter(l -> l.contains(" " + hardName + " sends ")
-                            && !l.contains(":1234 -> ")).count();
-                    assertEquals(0, spray, easy.toString() + " seed " + seed + ": packets from extra sockets");
+                    assertEquals(0, h.fromExtraSockets(), easy.toString() + " seed " + seed + ": packets from extra sockets");
                 }
             }
         }

@@ -21,6 +21,22 @@ public final class DiscoveryWire {
      */
     public static final int PROBE_SOURCE = 0xC022;
 
+    /** The size behaviour-test Binding requests are padded to: the largest RFC 5780 answer (IPv6). */
+    public static final int PADDED_REQUEST = 100;
+
+    /**
+     * The request, encoded with PADDING (RFC 5780 §7.6) up to {@link #PADDED_REQUEST} bytes and a
+     * FINGERPRINT: the server's per-source amplification budget then never holds back an answer
+     * (which a filtering test would read as filtering), as no answer is larger than its request.
+     */
+    public static byte[] padded(io.p2pnat.wire.StunMessage.Builder b) {
+        int missing = PADDED_REQUEST - b.build().encode(null, true).length - 4;
+        if (missing > 0) {
+            b.addAttribute(io.p2pnat.wire.StunAttributeType.PADDING, new byte[(missing + 3) & ~3]);
+        }
+        return b.build().encode(null, true);
+    }
+
     private DiscoveryWire() {
     }
 }

@@ -48,8 +48,6 @@ import java.util.Random;
  * are awaited for a silence window scaled from the round trips seen in phase 1.
  */
 public final class NatCheck {
-    /** Size our UDP Binding requests are padded to: the largest RFC 5780 answer (IPv6). */
-    static final int PADDED_REQUEST = 100;
     /** Socket indices. */
     public static final int MAIN = 0;
     public static final int ALLOCATION_A = 1;
@@ -286,14 +284,9 @@ public final class NatCheck {
         if (change != null) {
             b.addUint32(StunAttributeType.CHANGE_REQUEST, change.value());
         }
-        // PADDING (RFC 5780 §7.6) up to the largest answer (IPv6 XOR-MAPPED-ADDRESS, RESPONSE-ORIGIN,
-        // OTHER-ADDRESS, FINGERPRINT): the server's per-source amplification budget then never
-        // holds back our burst of tests, as each answer is no larger than its request.
-        int missing = PADDED_REQUEST - b.build().encode(null, true).length - 4;
-        if (missing > 0) {
-            b.addAttribute(StunAttributeType.PADDING, new byte[(missing + 3) & ~3]);
-        }
-        tx.bytes = b.build().encode(null, true);
+        // Padded up to the largest answer (IPv6 XOR-MAPPED-ADDRESS, RESPONSE-ORIGIN, OTHER-ADDRESS,
+        // FINGERPRINT), so the server's amplification budget never holds back our burst of tests.
+        tx.bytes = DiscoveryWire.padded(b);
         return tx;
     }
 

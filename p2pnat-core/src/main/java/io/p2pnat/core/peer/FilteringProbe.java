@@ -4,6 +4,7 @@ import io.p2pnat.core.Signaling;
 import io.p2pnat.core.Timers;
 import io.p2pnat.core.Transmit;
 import io.p2pnat.core.discovery.ChangeRequest;
+import io.p2pnat.core.discovery.DiscoveryWire;
 import io.p2pnat.wire.StunAttributeType;
 import io.p2pnat.wire.StunClass;
 import io.p2pnat.wire.StunMessage;
@@ -70,13 +71,9 @@ final class FilteringProbe {
     }
 
     private static byte[] request(TransactionId tid, boolean changeIp, boolean changePort) {
-        // PADDING (RFC 5780 §7.6) to 100 bytes, the largest answer, as natcheck does: the server's
-        // per-source amplification budget then never holds an answer back (which would read as
-        // filtering).
-        StunMessage.Builder b = StunMessage.builder(StunMethod.BINDING, StunClass.REQUEST, tid)
-                .addUint32(StunAttributeType.CHANGE_REQUEST, new ChangeRequest(changeIp, changePort).value());
-        int missing = 100 - b.build().encode(null, true).length - 4;
-        return b.addAttribute(StunAttributeType.PADDING, new byte[(missing + 3) & ~3]).build().encode(null, true);
+        // Padded as natcheck's: an answer held back by the server's amplification budget would read as filtering.
+        return DiscoveryWire.padded(StunMessage.builder(StunMethod.BINDING, StunClass.REQUEST, tid)
+                .addUint32(StunAttributeType.CHANGE_REQUEST, new ChangeRequest(changeIp, changePort).value()));
     }
 
     private void send(Queue<Transmit> out) {
