@@ -20,6 +20,8 @@ final class Candidate {
     long nextSendAt;
     boolean succeeded;
     long rttNanos = -1;
+    /** When the latest check this path answered was sent (-1: none): proof the path was alive then. */
+    long answeredSentAt = -1;
     InetSocketAddress mappedByPeer;
 
     Candidate(InetSocketAddress address, CandidateKind kind) {

@@ -248,6 +248,19 @@ final class HolePunch {
         return selected == null ? null : selected.address;
     }
 
+    /**
+     * Whether the chosen path answered a check sent at {@code since} or later: the peer was
+     * there and held the introduction's key then, whatever became of the secure handshake.
+     */
+    boolean selectedAnsweredSince(long since) {
+        return selected != null && selected.answeredSentAt >= since;
+    }
+
+    /** The chosen path, for messages: "192.0.2.254:1234 (public)". */
+    String selectedDescription() {
+        return selected == null ? "no path" : selected.toString();
+    }
+
     /** Our public endpoint on the chosen path as the peer saw it (its check answer), or null. */
     InetSocketAddress selectedMappedByPeer() {
         return selected == null ? null : selected.mappedByPeer;
@@ -370,6 +383,7 @@ final class HolePunch {
         if (!from.equals(c.address) || socket != c.socket) {
             return false; // answered from elsewhere: not proof of this path (RFC 8445 §7.2.5.2.1)
         }
+        c.answeredSentAt = Math.max(c.answeredSentAt, s.at);
         if (!c.succeeded) {
             c.succeeded = true;
             c.rttNanos = now - s.at;

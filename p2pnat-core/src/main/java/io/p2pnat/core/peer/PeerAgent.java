@@ -337,14 +337,12 @@ public final class PeerAgent {
                 pathSelected(s, now);
             }
             if (s.pathReady && !s.established) {
-                if (now - s.pathReadyAt >= 10_000_000_000L || s.handshakeSends > 40) {
+                if (now - s.pathReadyAt >= HANDSHAKE_LIMIT || s.handshakeSends > 40) {
                     it.remove();
                     releaseSockets(s, true);
                     if (s.dialId >= 0) {
                         dials.remove(s.dialId);
-                        events.add(new PeerEvent.DialFailed(s.dialId, FailureKind.KEY_MISMATCH, "peer '"
-                                + s.punch.intro.peerId() + "' did not complete the secure handshake: it does not hold the"
-                                + " identity key the server vouched for, or it is gone"));
+                        events.add(handshakeFailed(s, now));
                     }
                     continue;
                 } else if (s.secure.isInitiator() && now >= s.handshakeDue) {
@@ -1069,7 +1067,40 @@ public final class PeerAgent {
     private void sendHandshake(PeerSession s, long now) {
         s.punch.emitSelected(DataFrames.frame(Signaling.HANDSHAKE_FRAME, s.id(), s.secure.firstMessage()), out);
         s.handshakeSends++;
-        s.handshakeDue = now + 200_000_000L;
+        s.handshakeDue = now + HANDSHAKE_GAP;
+        if (s.handshakeSends % LIVENESS_EVERY == 0) {
+            // The handshake is overdue: an authenticated check on the path tells a peer that is
+            // there but cannot answer (another identity key) from a path that died after it was
+            // chosen, so the failure names the right cause.
+            s.punch.sendKeepalive(now, out);
+        }
+    }
+
+    /** How long a chosen path gets for the secure handshake. */
+    static final long HANDSHAKE_LIMIT = 10_000_000_000L;
+    private static final long HANDSHAKE_GAP = 200_000_000L;
+    /** Every this many handshake sends (once a second) a liveness check goes with it. */
+    private static final int LIVENESS_EVERY = 5;
+    /** A path that answered a check sent this recently counts as alive when the handshake is judged. */
+    private static final long LIVENESS_WINDOW = 3_000_000_000L;
+
+    /**
+     * Why a chosen path carried no secure handshake: the peer answered our recent checks on it,
+     * so it is there and has the introduction key, but not the identity key the server vouched
+     * for (RFC 5128 §6.3: a responder with another key stays silent); or the path stopped
+     * answering (the peer went away, or a NAT dropped or changed the mapping).
+     */
+    private PeerEvent.DialFailed handshakeFailed(PeerSession s, long now) {
+        String peer = s.punch.intro.peerId();
+        String path = s.punch.selectedDescription();
+        if (s.punch.selectedAnsweredSince(now - LIVENESS_WINDOW)) {
+            return new PeerEvent.DialFailed(s.dialId, FailureKind.KEY_MISMATCH, "peer '" + peer + "' answers checks on "
+                    + path + " but did not complete the secure handshake: it does not hold the identity key the server"
+                    + " vouched for");
+        }
+        return new PeerEvent.DialFailed(s.dialId, FailureKind.PEER_UNREACHABLE, "peer '" + peer + "' stopped answering on "
+                + path + " after it was chosen, before the secure handshake completed: it went away, or a NAT on the"
+                + " path dropped or changed its mapping");
     }
 
     private void connected(PeerSession s, long now) {

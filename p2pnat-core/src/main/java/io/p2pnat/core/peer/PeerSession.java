@@ -34,7 +34,7 @@ final class PeerSession {
 
     long nextTimeout() {
         if (!established) {
-            return Math.min(punch.nextTimeout(), pathReady ? Math.min(handshakeDue, pathReadyAt + 10_000_000_000L) : Long.MAX_VALUE);
+            return Math.min(punch.nextTimeout(), pathReady ? Math.min(handshakeDue, pathReadyAt + PeerAgent.HANDSHAKE_LIMIT) : Long.MAX_VALUE);
         }
         return Math.min(punch.nextTimeout(), Math.min(lastOutbound + KEEPALIVE_NANOS, lastInbound + SILENCE_NANOS));
     }
