@@ -96,6 +96,7 @@ final class DialCommand implements Callable<Integer> {
                 ConnectionJson.describe(j, info);
                 j.put("rttMs", r.medianRttMs() < 0 ? null : r.medianRttMs())
                         .put("sent", r.sent()).put("echoed", r.echoed()).put("size", size);
+                NatJson.put(j, peer.nat());
                 if (last != info) {
                     j.put("upgradedTo", last.technique().wireName()).put("finalPath", last.path())
                             .put("finalVia", last.via().wireName()).put("finalRemote", Endpoints.format(last.remote()))
@@ -110,6 +111,9 @@ final class DialCommand implements Callable<Integer> {
                         + (info.local() == null ? "" : " (local " + Endpoints.format(info.local()) + ")")
                         + " in " + Timers.millis(info.setupNanos()) + " ms");
                 System.out.println("encrypted end to end; peer key " + info.peerKey());
+                if (peer.nat() != null) {
+                    System.out.println(peer.nat().describe());
+                }
                 System.out.println("echoed " + r.echoed() + "/" + count + " messages of " + size + " bytes"
                         + (r.medianRttMs() < 0 ? "" : ", median rtt " + Math.round(r.medianRttMs() * 1000) / 1000.0 + " ms"));
             }
@@ -141,6 +145,7 @@ final class DialCommand implements Callable<Integer> {
                 ConnectionJson.describe(j, info);
                 j.put("rttMs", r.rttMs() < 0 ? null : r.rttMs()).put("sent", r.sent()).put("echoed", r.echoed())
                         .put("size", size).put("bytes", r.bytes()).put("mbPerSecond", r.mbPerSecond());
+                NatJson.put(j, peer.nat());
                 if (r.error() != null) {
                     j.put("error", r.error());
                 }
@@ -150,6 +155,9 @@ final class DialCommand implements Callable<Integer> {
                         + info.path() + " via " + info.via().wireName() + " " + Endpoints.format(info.remote())
                         + " in " + Timers.millis(info.setupNanos()) + " ms");
                 System.out.println("encrypted end to end; peer key " + info.peerKey());
+                if (peer.nat() != null) {
+                    System.out.println(peer.nat().describe());
+                }
                 System.out.println("echoed " + r.echoed() + "/" + count + " messages of " + size + " bytes"
                         + (r.rttMs() < 0 ? "" : ", rtt " + Math.round(r.rttMs() * 1000) / 1000.0 + " ms")
                         + (r.mbPerSecond() > 0 ? ", " + Math.round(r.mbPerSecond() * 10) / 10.0 + " MB/s" : ""));

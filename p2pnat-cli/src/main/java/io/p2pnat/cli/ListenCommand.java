@@ -47,6 +47,18 @@ final class ListenCommand implements Callable<Integer> {
                 + "; public endpoint " + Endpoints.format(peer.publicEndpoint()) + ", private "
                 + peer.privateEndpoints().stream().map(Endpoints::format).collect(Collectors.joining(", ", "[", "]")));
         System.err.flush();
+        // What we measured of our NAT: mapping now, filtering a moment later.
+        peer.onNatMeasured(nat -> {
+            synchronized (out) {
+                if (opts.json) {
+                    out.println(NatJson.put(new Json().put("event", "nat"), nat));
+                    out.flush();
+                } else {
+                    System.err.println(nat.describe());
+                    System.err.flush();
+                }
+            }
+        });
         while (true) {
             if (!wantUdp) {
                 Thread.sleep(1000);

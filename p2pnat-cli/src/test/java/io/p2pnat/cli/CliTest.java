@@ -177,6 +177,9 @@ class CliTest {
         assertEquals("public", j.get("via"), "a peer not behind a NAT is reached at its public endpoint");
         assertEquals(25L, j.get("sent"));
         assertEquals(25L, j.get("echoed"));
+        assertEquals(false, j.get("natDetected"), "the server sees loopback peers at their own address");
+        assertEquals("endpoint-independent", j.get("natMapping"));
+        assertEquals("unknown", j.get("natFiltering"), "filtering is measured behind a NAT only");
         for (String k : new String[] {"local", "remote", "setupMs", "rttMs"}) {
             assertTrue(j.containsKey(k), "missing " + k + " in " + r.out);
         }

@@ -33,6 +33,11 @@ class LabTechniquesTest {
         assertEquals("udp-port-prediction", o.text("technique"), log);
         assertEquals("direct", o.text("path"), log);
         assertEquals("20", o.text("echoed"), log);
+        // The dialer measured its own NAT as it registered (real nftables NAT, sequential +1).
+        assertEquals("true", o.text("natDetected"), log);
+        assertEquals("dependent", o.text("natMapping"), log);
+        assertEquals("sequential", o.text("natPortAllocation"), log);
+        assertEquals("1", o.text("natPortDelta"), log);
         System.out.printf("lab prediction (APDM seq vs EIM): setup %s ms%n", o.text("setupMs"));
     }
 
@@ -55,6 +60,8 @@ class LabTechniquesTest {
         assertEquals("direct", o.text("path"), log);
         Map<String, Object> l = o.listen();
         assertEquals("birthday-punch", l.get("technique"), log);
+        assertEquals("dependent", o.text("natMapping"), log);
+        assertEquals("random", o.text("natPortAllocation"), log);
         System.out.printf("lab birthday (APDM random vs EIM): setup %s ms%n", o.text("setupMs"));
     }
 

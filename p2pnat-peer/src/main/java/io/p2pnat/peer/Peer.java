@@ -54,6 +54,8 @@ public final class Peer implements AutoCloseable {
     private final Map<Long, Connection> connections = new ConcurrentHashMap<>();
     private final BlockingQueue<Connection> incoming = new LinkedBlockingQueue<>();
     private volatile InetSocketAddress publicEndpoint;
+    private volatile NatBehaviour nat;
+    private final java.util.List<java.util.function.Consumer<NatBehaviour>> natListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean closed;
     private final PeerAgent agent;
     private final io.p2pnat.core.secure.Identity identity;
@@ -442,6 +444,26 @@ public final class Peer implements AutoCloseable {
         return publicEndpoint;
     }
 
+    /**
+     * What we measured about our NAT so far (null before registration). Filtering is measured
+     * a moment after registration: see {@link #onNatMeasured}.
+     */
+    public NatBehaviour nat() {
+        return nat;
+    }
+
+    /**
+     * Calls {@code listener} with each new measurement of our NAT (at once with the current one,
+     * if any), on the peer's I/O thread: keep it short.
+     */
+    public void onNatMeasured(java.util.function.Consumer<NatBehaviour> listener) {
+        natListeners.add(listener);
+        NatBehaviour b = nat;
+        if (b != null) {
+            listener.accept(b);
+        }
+    }
+
     /** Our private endpoints, as registered. */
     public List<InetSocketAddress> privateEndpoints() {
         return privateEndpoints;
@@ -460,7 +482,11 @@ public final class Peer implements AutoCloseable {
 
     /** Runs on the driver thread. */
     private void onEvent(PeerEvent e) {
-        if (e instanceof PeerEvent.Registered r) {
+        if (e instanceof PeerEvent.NatMeasured m) {
+            NatBehaviour b = NatBehaviour.of(m);
+            nat = b;
+            natListeners.forEach(l -> l.accept(b));
+        } else if (e instanceof PeerEvent.Registered r) {
             publicEndpoint = r.publicEndpoint();
             registered.complete(r.publicEndpoint());
         } else if (e instanceof PeerEvent.RegistrationFailed f) {

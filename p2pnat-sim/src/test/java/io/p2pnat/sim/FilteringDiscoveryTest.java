@@ -1,9 +1,13 @@
 package io.p2pnat.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.p2pnat.core.Signaling;
+import io.p2pnat.core.peer.NatProfile;
+import io.p2pnat.core.peer.PeerEvent;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -29,9 +33,31 @@ class FilteringDiscoveryTest {
             };
             assertEquals(expected, r.dialer().agent.natFiltering(), t.toString());
             assertEquals(expected, r.listener().agent.natFiltering(), t.toString());
+            // The driver is told, in its last NatMeasured event, what the agent measured.
+            PeerEvent.NatMeasured told = lastNatMeasured(r.dialer());
+            assertTrue(told.behindNat(), t.toString());
+            assertEquals(expected, told.filtering(), t.toString());
+            assertEquals(t.config.mapping() == NatConfig.Behaviour.ENDPOINT_INDEPENDENT ? Signaling.NAT_INDEPENDENT
+                    : Signaling.NAT_DEPENDENT, told.profile().mapping(), t.toString());
+            if (t.config.mapping() != NatConfig.Behaviour.ENDPOINT_INDEPENDENT) {
+                assertEquals(t.config.allocation() == NatConfig.Allocation.RANDOM ? NatProfile.RANDOM : NatProfile.SEQUENTIAL,
+                        told.profile().allocation(), t.toString());
+            }
         }
         PairRun.Result open = PairRun.run(3, null, null, PairRun.Latencies.uniform(15));
         assertEquals(Signaling.FILTERING_UNKNOWN, open.dialer().agent.natFiltering(), "no NAT, nothing to measure");
+        assertFalse(lastNatMeasured(open.dialer()).behindNat(), "no NAT");
+    }
+
+    private static PeerEvent.NatMeasured lastNatMeasured(PeerHost h) {
+        PeerEvent.NatMeasured last = null;
+        for (var t : h.events()) {
+            if (t.event() instanceof PeerEvent.NatMeasured m) {
+                last = m;
+            }
+        }
+        assertNotNull(last, h.name + " reported no NatMeasured event");
+        return last;
     }
 
     @Test

@@ -517,13 +517,34 @@ public final class PeerAgent {
             pendingRegistered = mapped;
             return;
         }
+        registered(mapped);
+    }
+
+    /** Says we are registered, after what we measured of our NAT (if that changed). */
+    private void registered(InetSocketAddress mapped) {
+        reportNat();
         events.add(new PeerEvent.Registered(mapped));
+    }
+
+    private PeerEvent.NatMeasured reportedNat;
+
+    /** Tells the driver what we know of our NAT, when it differs from what it was last told. */
+    private void reportNat() {
+        if (publicEndpoint == null) {
+            return;
+        }
+        PeerEvent.NatMeasured now = new PeerEvent.NatMeasured(!config.privateEndpoints().contains(publicEndpoint),
+                new NatProfile(natProfile.mapping(), natProfile.allocation(), natProfile.delta(), 0), natFiltering);
+        if (!now.equals(reportedNat)) {
+            reportedNat = now;
+            events.add(now);
+        }
     }
 
     /** Says we are registered once the NAT classification finished (or gave up). */
     private void releaseRegistered() {
         if (pendingRegistered != null) {
-            events.add(new PeerEvent.Registered(publicEndpoint != null ? publicEndpoint : pendingRegistered));
+            registered(publicEndpoint != null ? publicEndpoint : pendingRegistered);
             pendingRegistered = null;
         }
     }
@@ -574,6 +595,7 @@ public final class PeerAgent {
     private void filteringMeasured(long now) {
         events.add(new PeerEvent.SocketsReleased(List.of(filteringProbe.socket())));
         natFiltering = filteringProbe.result();
+        reportNat();
         if (natFiltering != Signaling.FILTERING_UNKNOWN) {
             sendKeepalive(now); // so the server's next introductions carry it
         }
@@ -737,7 +759,7 @@ public final class PeerAgent {
         InetSocketAddress mapped = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
         if (mapped != null && !mapped.equals(publicEndpoint)) {
             publicEndpoint = mapped;
-            events.add(new PeerEvent.Registered(mapped));
+            registered(mapped);
             // Our NAT gave us a new mapping: tell relayed peers at once so they can punch to it.
             sendCandidateUpdates(now);
         }

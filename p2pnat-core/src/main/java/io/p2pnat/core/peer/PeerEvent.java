@@ -8,6 +8,19 @@ public sealed interface PeerEvent {
     record Registered(InetSocketAddress publicEndpoint) implements PeerEvent {
     }
 
+    /**
+     * What the peer measured about the NAT in front of it (RFC 4787): mapping and port allocation
+     * before it says it is {@link Registered}, filtering a round trip or two later (measured behind
+     * an endpoint-independent NAT only, where it decides whether a random-port peer must spray).
+     * Sent again whenever a measurement changes.
+     *
+     * @param behindNat whether the server saw another address than ours (false: no NAT)
+     * @param profile   mapping ({@code Signaling.NAT_*}) and port allocation
+     * @param filtering {@code Signaling.FILTERING_*}
+     */
+    record NatMeasured(boolean behindNat, NatProfile profile, int filtering) implements PeerEvent {
+    }
+
     /** Registration failed for good (server unreachable or refused). */
     record RegistrationFailed(FailureKind kind, String reason) implements PeerEvent {
     }
