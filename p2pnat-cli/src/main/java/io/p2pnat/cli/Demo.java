@@ -19,7 +19,7 @@ import java.util.Optional;
 
 /**
  * The demo behind `p2pnat demo`: every lab scenario with real processes behind real NATs, or,
- * when the lab cannot run, the same exchange on loopback.
+ * when the lab cannot run, RFC 5128's figures on the simulator and one real exchange on loopback.
  */
 final class Demo {
     static final int COUNT = 20;
