@@ -294,8 +294,10 @@ public final class Peer implements AutoCloseable {
                 closeQuietly(channel);
                 CompletableFuture<StreamConnection> f = dialId >= 0 ? streamDials.remove(dialId) : null;
                 if (f != null) {
-                    f.completeExceptionally(new P2pException(P2pException.Reason.KEY_MISMATCH, "peer '" + info.peer()
-                            + "': " + e.getMessage()));
+                    // Only a refusal proves another key; a stream that broke or went silent is a lost path.
+                    f.completeExceptionally(new P2pException(e instanceof io.p2pnat.peer.internal.SecureStream.HandshakeRefused
+                            ? P2pException.Reason.KEY_MISMATCH : P2pException.Reason.PEER_UNREACHABLE,
+                            "peer '" + info.peer() + "': " + e.getMessage()));
                 }
                 return;
             }

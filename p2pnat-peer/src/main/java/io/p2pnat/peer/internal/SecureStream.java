@@ -28,16 +28,32 @@ public final class SecureStream {
     }
 
     /**
+     * The peer answered our handshake in a way only another identity key explains: its answer
+     * did not authenticate, or it closed the stream on our first message (as a responder whose
+     * key does not match ours does). A stream that breaks or stays silent is no such proof.
+     */
+    public static final class HandshakeRefused extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        HandshakeRefused(String message) {
+            super(message);
+        }
+    }
+
+    /**
      * Runs the handshake on a blocking channel. {@code alreadyRead}: stream bytes read before.
      *
-     * @throws IOException if the peer does not complete it (wrong key, gone, too slow)
+     * @throws HandshakeRefused if the peer refused it (see there)
+     * @throws IOException      if the stream broke or the peer did not answer within {@code timeoutMs}
      */
     public static SecureStream establish(SocketChannel channel, SecureChannel secure, byte[] alreadyRead, long timeoutMs)
             throws IOException {
         RawIn raw = new RawIn(channel, alreadyRead);
+        java.util.concurrent.atomic.AtomicBoolean timedOut = new java.util.concurrent.atomic.AtomicBoolean();
         Thread watchdog = new Thread(() -> {
             try {
                 Thread.sleep(timeoutMs);
+                timedOut.set(true);
                 channel.close();
             } catch (InterruptedException | IOException e) {
                 // done in time
@@ -48,15 +64,29 @@ public final class SecureStream {
         try {
             if (secure.isInitiator()) {
                 writeRecord(channel, secure.firstMessage());
-                secure.onHandshake(raw.record());
+                byte[] answer = raw.record();
+                if (answer == null) {
+                    throw new HandshakeRefused("the peer closed the stream on our handshake message: it does not hold"
+                            + " the identity key the server vouched for (or does not accept ours)");
+                }
+                secure.onHandshake(answer);
             } else {
-                byte[] answer = secure.onHandshake(raw.record());
-                writeRecord(channel, answer);
+                byte[] first = raw.record();
+                if (first == null) {
+                    throw new IOException("the peer closed the stream before the secure handshake");
+                }
+                writeRecord(channel, secure.onHandshake(first));
             }
         } catch (SecureChannel.SecureChannelException e) {
-            throw new IOException("secure handshake failed: " + e.getMessage(), e);
+            throw new HandshakeRefused("the peer's handshake does not authenticate (" + e.getMessage()
+                    + "): it does not hold the identity key the server vouched for");
+        } catch (HandshakeRefused e) {
+            throw e;
         } catch (IOException e) {
-            throw new IOException("secure handshake failed: " + e.getMessage(), e);
+            if (timedOut.get()) {
+                throw new IOException("no answer to the secure handshake within " + timeoutMs + " ms", e);
+            }
+            throw new IOException("the stream broke during the secure handshake: " + e.getMessage(), e);
         } finally {
             watchdog.interrupt();
         }
