@@ -26,18 +26,12 @@ final class ListenCommand implements Callable<Integer> {
         PrintStream out = System.out;
         opts.checkTransport("both", true);
         boolean wantUdp = !opts.transport.equals("tcp");
-        Peer peer;
         boolean tcp = !opts.transport.equals("udp");
-        try {
-            peer = opts.start(tcp);
-        } catch (P2pException e) {
-            if (!opts.transport.equals("both")) {
-                throw e;
-            }
-            // The server may not speak TCP: listen on UDP alone and say so.
-            System.err.println("p2pnat: warning: no TCP (" + e.getMessage() + "); listening on UDP only");
+        // With both transports, a server that does not take the TCP registration leaves us on UDP.
+        Peer peer = opts.start(tcp, opts.transport.equals("both"));
+        if (tcp && peer.tcpUnavailable() != null) {
+            System.err.println("p2pnat: warning: no TCP (" + peer.tcpUnavailable() + "); listening on UDP only");
             tcp = false;
-            peer = opts.start(false);
         }
         if (tcp) {
             startStreamAcceptor(peer, out);

@@ -54,6 +54,11 @@ final class PeerOptions {
     }
 
     Peer start(boolean withTcp) throws P2pException {
+        return start(withTcp, false);
+    }
+
+    /** {@code tcpOptional}: UDP alone when the server does not take the TCP registration. */
+    Peer start(boolean withTcp, boolean tcpOptional) throws P2pException {
         if (!PeerIds.isValid(id)) {
             throw new Main.UsageError("bad --id '" + id + "': use 1-64 letters, digits, '.', '_', '-' or '@'");
         }
@@ -68,7 +73,7 @@ final class PeerOptions {
             java.nio.file.Path key = keyFile != null ? keyFile
                     : java.nio.file.Path.of(System.getProperty("user.home"), ".p2pnat", "keys", id + ".key");
             b = Peer.builder().server(server).id(id).localPort(localPort).identity(io.p2pnat.peer.IdentityFile.loadOrCreate(key))
-                    .relay(!noRelay).punchBudget(java.time.Duration.ofMillis(punchBudgetMs)).tcp(withTcp);
+                    .relay(!noRelay).punchBudget(java.time.Duration.ofMillis(punchBudgetMs)).tcp(withTcp).tcpOptional(tcpOptional);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError("bad --server: " + e.getMessage());
         }

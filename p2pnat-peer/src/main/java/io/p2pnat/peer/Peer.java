@@ -141,6 +141,18 @@ public final class Peer implements AutoCloseable {
         }
 
         /**
+         * With {@link #tcp}: when the UDP registration succeeds but the server does not take the
+         * TCP one (it may not speak TCP), run on UDP alone instead of failing; {@link
+         * Peer#tcpUnavailable()} then says why. Default off (TCP is required).
+         */
+        public Builder tcpOptional(boolean on) {
+            this.tcpOptional = on;
+            return this;
+        }
+
+        private boolean tcpOptional;
+
+        /**
          * How long hole punching gets before the server's relay carries the session (default
          * 1 s; skipped when both NATs map per destination). The relayed session keeps trying to
          * go direct.
@@ -203,7 +215,14 @@ public final class Peer implements AutoCloseable {
             try {
                 p.register();
                 if (tcp) {
-                    p.registerTcp();
+                    try {
+                        p.registerTcp();
+                    } catch (P2pException e) {
+                        if (!tcpOptional) {
+                            throw e;
+                        }
+                        p.dropTcp(e.getMessage());
+                    }
                 }
             } catch (P2pException e) {
                 p.close();
@@ -225,6 +244,26 @@ public final class Peer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new P2pException(P2pException.Reason.CLOSED, "interrupted");
         }
+    }
+
+    private volatile String tcpUnavailable;
+
+    /** Runs on UDP alone: the TCP registration failed ({@link Builder#tcpOptional}). */
+    private void dropTcp(String why) {
+        TcpDriver t = tcp;
+        tcp = null;
+        if (t != null) {
+            t.close();
+        }
+        tcpUnavailable = why;
+    }
+
+    /**
+     * Why this peer runs without TCP although {@link Builder#tcp} asked for it (the server did
+     * not take the TCP registration; see {@link Builder#tcpOptional}), or null.
+     */
+    public String tcpUnavailable() {
+        return tcpUnavailable;
     }
 
     private void registerTcp() throws P2pException {
