@@ -15,13 +15,19 @@ public final class P2pException extends Exception {
         SERVER_REFUSED,
         /** The dialed peer is not registered. */
         UNKNOWN_PEER,
-        /** The peer was introduced but no path answered. */
+        /**
+         * The peer was introduced but no path answered, or the chosen path stopped answering
+         * before the secure handshake completed.
+         */
         PEER_UNREACHABLE,
         /** Not registered (yet or any more). */
         NOT_REGISTERED,
         /** The connection or peer is closed. */
         CLOSED,
-        /** The peer's identity key is not the expected one, or it could not prove it. */
+        /**
+         * The peer's identity key is not the expected one: it answered on the path but refused
+         * or failed the secure handshake, or its key is not the one pinned.
+         */
         KEY_MISMATCH,
         /** Bad input from the caller. */
         BAD_ARGUMENT,
