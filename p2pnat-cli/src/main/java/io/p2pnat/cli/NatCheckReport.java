@@ -52,8 +52,7 @@ final class NatCheckReport {
                 + (r.otherAddress() == null ? "" : " (other address " + Endpoints.format(r.otherAddress()) + ")")
                 + " in " + Timers.seconds(r.durationNanos()) + " s");
         if (!r.ok()) {
-            out.add("Error: " + r.error());
-            return out;
+            return out; // the error itself is the one line on stderr, as for every command
         }
         out.add("");
         row(out, "Public address", Endpoints.format(r.publicAddress()) + " (local " + Endpoints.format(r.local()) + ")",
