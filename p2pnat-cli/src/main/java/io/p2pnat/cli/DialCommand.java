@@ -160,7 +160,7 @@ final class DialCommand implements Callable<Integer> {
                 }
                 System.out.println("echoed " + r.echoed() + "/" + count + " messages of " + size + " bytes"
                         + (r.rttMs() < 0 ? "" : ", rtt " + Math.round(r.rttMs() * 1000) / 1000.0 + " ms")
-                        + (r.mbPerSecond() > 0 ? ", " + Math.round(r.mbPerSecond() * 10) / 10.0 + " MB/s" : ""));
+                        + (Math.round(r.mbPerSecond() * 10) > 0 ? ", " + Math.round(r.mbPerSecond() * 10) / 10.0 + " MB/s" : ""));
             }
             System.out.flush();
             if (!ok) {
