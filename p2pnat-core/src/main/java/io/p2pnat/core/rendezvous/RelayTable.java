@@ -50,10 +50,21 @@ final class RelayTable {
         this.idleNanos = idleNanos;
     }
 
+    /**
+     * A full table is swept for room at most this often: a sweep walks every session, and a
+     * flood of introductions into a full table must not buy a full walk each.
+     */
+    static final long FULL_SWEEP_GAP = 1_000_000_000L;
+
+    private long lastSweepAt = Long.MIN_VALUE;
+    private long sweeps;
+
     /** Adds a session; false when the table is full. */
     boolean add(long sessionId, String dialer, String target, long now) {
         if (bindings.size() >= max) {
-            sweep(now);
+            if (lastSweepAt == Long.MIN_VALUE || now - lastSweepAt >= FULL_SWEEP_GAP) {
+                sweep(now);
+            }
             if (bindings.size() >= max) {
                 return false;
             }
@@ -75,6 +86,8 @@ final class RelayTable {
 
     /** Drops sessions idle for longer than the idle timeout. */
     void sweep(long now) {
+        lastSweepAt = now;
+        sweeps++;
         for (Iterator<Binding> it = bindings.values().iterator(); it.hasNext(); ) {
             Binding b = it.next();
             if (now - b.lastActive >= (b.used ? idleNanos : Math.min(idleNanos, UNUSED_NANOS))) {
@@ -82,6 +95,11 @@ final class RelayTable {
             }
         }
         nextSweep = bindings.isEmpty() ? Timers.NEVER : now + Math.min(idleNanos, UNUSED_NANOS) / 4;
+    }
+
+    /** Full walks of the table so far (for tests). */
+    long sweeps() {
+        return sweeps;
     }
 
     long nextTimeout() {
