@@ -73,7 +73,9 @@ public final class Peer implements AutoCloseable {
         this.serverTimeout = b.serverTimeout;
         DatagramChannel ch;
         try {
-            ch = DatagramChannel.open(StandardProtocolFamily.INET);
+            // The server's address family: an IPv6 server gets an IPv6 socket (and IPv6 endpoints).
+            ch = DatagramChannel.open(b.server.getAddress() instanceof java.net.Inet6Address
+                    ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
             ch.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
             ch.bind(new InetSocketAddress(b.localPort));
         } catch (IOException e) {

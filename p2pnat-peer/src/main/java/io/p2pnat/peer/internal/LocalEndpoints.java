@@ -11,8 +11,9 @@ import java.util.List;
 
 /**
  * Our private endpoints as we see them (RFC 5128 §3.3: the client registers these with S):
- * every IPv4 address of every interface that is up, with the bound port. Loopback only counts
- * when the server itself is on loopback.
+ * every address of the server's family (IPv4, or IPv6 for an IPv6 server) of every interface
+ * that is up, link-local ones aside, with the bound port. Loopback only counts when the server
+ * itself is on loopback.
  */
 public final class LocalEndpoints {
     private LocalEndpoints() {
@@ -24,6 +25,7 @@ public final class LocalEndpoints {
             return List.of(new InetSocketAddress(bound.getAddress(), port));
         }
         boolean loopbackServer = server.getAddress().isLoopbackAddress();
+        boolean v6 = server.getAddress() instanceof java.net.Inet6Address;
         List<InetSocketAddress> out = new ArrayList<>();
         try {
             for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
@@ -31,7 +33,7 @@ public final class LocalEndpoints {
                     continue;
                 }
                 for (InetAddress a : Collections.list(nif.getInetAddresses())) {
-                    if (!(a instanceof Inet4Address) || a.isLinkLocalAddress()) {
+                    if ((a instanceof Inet4Address) == v6 || a.isLinkLocalAddress()) {
                         continue;
                     }
                     if (a.isLoopbackAddress() != loopbackServer) {
