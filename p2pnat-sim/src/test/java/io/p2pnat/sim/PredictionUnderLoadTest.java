@@ -77,6 +77,42 @@ class PredictionUnderLoadTest {
         }
     }
 
+    /**
+     * Both sides sequential, and one of them is in the middle of another punch when the second
+     * introduction arrives: its counter has moved by that punch's window since the server heard
+     * it, so no pair of the first round meets. Both sides read their counters afresh and trade
+     * them over the relay, and the second round connects by prediction, not through the relay.
+     */
+    @Test
+    void overlappingSessionsOnBothSequentialSidesStillPredict() {
+        int predicted = 0;
+        for (long seed = 1; seed <= 5; seed++) {
+            SimNet net = withServer(new SimNet(seed));
+            List<PeerHost> peers = new ArrayList<>();
+            for (int k = 0; k < 3; k++) {
+                Nat n = net.nat("nat" + k, "11.0.1." + (k + 1), null, Link.ms(10), SimNatType.APDM_SEQ.config);
+                peers.add(net.peer(new PeerConfig("s" + k, PairRun.SERVER, List.of(SimNet.ep("10.0.2." + (k + 2) + ":1234"))),
+                        n, Link.ms(1)).start());
+            }
+            net.runFor(Duration.ofSeconds(3));
+            PeerHost a = peers.get(0);
+            PeerHost b = peers.get(1);
+            PeerHost c = peers.get(2);
+            long first = a.dial(c.name, PairRun.DIAL_TIMEOUT);
+            net.runFor(Duration.ofMillis(60)); // a's first punch is under way: its counter moved
+            long second = b.dial(a.name, PairRun.DIAL_TIMEOUT);
+            net.runUntil(() -> connected(a, first) != null && connected(b, second) != null, Duration.ofSeconds(5));
+            ConnectionInfo one = connected(a, first);
+            ConnectionInfo two = connected(b, second);
+            assertNotNull(one, "seed " + seed + ": the first session connected");
+            assertNotNull(two, "seed " + seed + ": the overlapping session connected");
+            if (two.technique() == Technique.UDP_PORT_PREDICTION) {
+                predicted++;
+            }
+        }
+        assertEquals(5, predicted, "overlapping sessions between sequential NATs connected by prediction, not the relay");
+    }
+
     /** The rendezvous server with its alternate port and second address, as PairRun builds it. */
     private static SimNet withServer(SimNet net) {
         net.server("S", PairRun.SERVER, null, Link.ms(10), RendezvousConfig.defaults())

@@ -46,6 +46,17 @@ final class Checks {
         return b.build().encode(intro.introKey(), true);
     }
 
+    /**
+     * Our NAT's counter as we just read it (NAT-ALLOCATION, its last port handed out), for a
+     * peer whose NAT is sequential too, as an authenticated Binding indication over the relay.
+     */
+    static byte[] counter(Introduction intro, String localId, TransactionId tid, NatProfile fresh) {
+        return StunMessage.builder(StunMethod.BINDING, StunClass.INDICATION, tid)
+                .addString(StunAttributeType.USERNAME, intro.introIdHex() + ":" + localId)
+                .addAttribute(StunAttributeType.NAT_ALLOCATION, fresh.encodeAllocation())
+                .build().encode(intro.introKey(), true);
+    }
+
     static byte[] response(Introduction intro, TransactionId tid, InetSocketAddress observed) {
         return StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, tid)
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, observed)

@@ -170,7 +170,7 @@ final class HolePunch {
         if (existing != null) {
             return existing;
         }
-        if (candidates.size() >= MAX_CANDIDATES + PREDICTION_WINDOW || a.getAddress().isAnyLocalAddress() || a.getPort() == 0
+        if (candidates.size() >= MAX_CANDIDATES + 2 * PREDICTION_WINDOW || a.getAddress().isAnyLocalAddress() || a.getPort() == 0
                 || (a.equals(relayAddress) && socket == 0)) {
             return null;
         }
@@ -178,6 +178,30 @@ final class HolePunch {
         c.nextSendAt = startedAt;
         candidates.add(c);
         return c;
+    }
+
+    /**
+     * Both NATs sequential, and both sides read their counters afresh during the punch (the
+     * first round predicted from the server's, which another session of either peer may have
+     * moved: then no pair meets). Predicts again from the peer's fresh reading: our next new
+     * destinations take our NAT's next ports in order, which the peer predicts from ours.
+     * Returns false when the punch no longer needs it.
+     */
+    boolean repredict(NatProfile fresh, long now, Queue<Transmit> out) {
+        if (reversal || (selected != null && !isRelayed()) || now >= deadline || !fresh.predictable()) {
+            return false;
+        }
+        for (int k = 1; k <= PREDICTION_WINDOW; k++) {
+            int port = fresh.lastPort() + fresh.delta() * k;
+            if (port <= 0 || port >= 65536) {
+                continue;
+            }
+            Candidate c = addCandidate(new InetSocketAddress(intro.remotePublic().getAddress(), port), CandidateKind.PREDICTED);
+            if (c != null && c.sends == 0 && !c.succeeded) {
+                sendCheck(c, now, out, false);
+            }
+        }
+        return true;
     }
 
     /**

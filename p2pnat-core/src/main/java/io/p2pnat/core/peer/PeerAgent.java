@@ -322,6 +322,9 @@ public final class PeerAgent {
             events.add(new PeerEvent.SocketsReleased(List.of(portProbe.socket())));
             if (confirmingSequence) {
                 sequenceConfirmed(now, null);
+            } else {
+                freshCounterRead(now, null); // unanswered: those sessions keep their first round
+                startQueuedFreshReading(now);
             }
         }
         if (filteringProbe.onTimeout(now, out)) {
@@ -657,15 +660,16 @@ public final class PeerAgent {
             sequenceConfirmed(now, seen);
             return;
         }
+        freshCounterRead(now, seen);
         NatProfile p = natProfile;
-        if (seen == null || !p.predictable() || !seen.getAddress().equals(publicEndpoint.getAddress())) {
-            return;
+        if (seen != null && p.predictable() && seen.getAddress().equals(publicEndpoint.getAddress())) {
+            long step = (long) (seen.getPort() - p.lastPort()) * Integer.signum(p.delta());
+            if (step > 0 && step <= MAX_COUNTER_ADVANCE) {
+                natProfile = new NatProfile(p.mapping(), p.allocation(), p.delta(), seen.getPort());
+                sendKeepalive(now);
+            }
         }
-        long step = (long) (seen.getPort() - p.lastPort()) * Integer.signum(p.delta());
-        if (step > 0 && step <= MAX_COUNTER_ADVANCE) {
-            natProfile = new NatProfile(p.mapping(), p.allocation(), p.delta(), seen.getPort());
-            sendKeepalive(now);
-        }
+        startQueuedFreshReading(now);
     }
 
     /** How far a sequential NAT's counter may plausibly move between two of our observations. */
@@ -818,6 +822,7 @@ public final class PeerAgent {
         s.secure = secureChannel(intro);
         sessions.put(intro.introId(), s);
         punch.start(now, out);
+        startFreshReading(s, now);
     }
 
     private void onLookupAnswer(StunMessage m, boolean ok, long lookupId) {
@@ -855,6 +860,68 @@ public final class PeerAgent {
         s.secure = secureChannel(intro);
         sessions.put(intro.introId(), s);
         punch.start(now, out);
+        startFreshReading(s, now);
+    }
+
+    /**
+     * RFC 5128 §3.5 with sequential NATs on both sides is all or nothing: our i-th new
+     * destination must meet the peer's i-th, so the first round works only if neither counter
+     * moved since the server last heard it, and a session of either peer in progress moves it by
+     * a whole window. So, right after our first round, we read our counter afresh (a Binding from
+     * a fresh socket; it counts that round) and tell the peer over the relay; with both readings
+     * each side predicts once more ({@link HolePunch#repredict}). The probe is one at a time: a
+     * session that finds it busy (another punch's reading, or the re-measurement after one) waits
+     * for the next, which goes out after the busy one, so it counts this session's first round.
+     */
+    private void startFreshReading(PeerSession s, long now) {
+        Introduction intro = s.punch.intro;
+        if (!intro.localNat().predictable() || !intro.remoteNat().predictable() || intro.sameNat()
+                || !config.relayFallback() || !natProfile.predictable() || publicEndpoint == null) {
+            return;
+        }
+        if (portProbe.inFlight()) {
+            s.freshQueued = true;
+            return;
+        }
+        s.awaitingFresh = true;
+        portProbe.start(now, config.server(), random, out, nextSocket++);
+    }
+
+    /** The port probe is free again: sessions queued for a fresh reading get the next one. */
+    private void startQueuedFreshReading(long now) {
+        boolean any = false;
+        for (PeerSession s : sessions.values()) {
+            if (s.freshQueued) {
+                s.freshQueued = false;
+                if (!s.punch.isSelected() || s.punch.isRelayed()) {
+                    s.awaitingFresh = true;
+                    any = true;
+                }
+            }
+        }
+        if (any && !portProbe.inFlight()) {
+            portProbe.start(now, config.server(), random, out, nextSocket++);
+        }
+    }
+
+    /** Our fresh counter reading ({@code seen}: the probe's mapping) reached the session waiting for it. */
+    private void freshCounterRead(long now, InetSocketAddress seen) {
+        for (PeerSession s : sessions.values()) {
+            if (!s.awaitingFresh) {
+                continue;
+            }
+            s.awaitingFresh = false;
+            if (seen == null || publicEndpoint == null || !seen.getAddress().equals(publicEndpoint.getAddress())
+                    || s.punch.isSelected() && !s.punch.isRelayed()) {
+                continue;
+            }
+            s.ownFresh = seen.getPort();
+            NatProfile mine = new NatProfile(natProfile.mapping(), natProfile.allocation(), natProfile.delta(), seen.getPort());
+            s.punch.emit(config.server(), Checks.counter(s.punch.intro, config.peerId(), TransactionId.random(random), mine), out);
+            if (s.peerFresh != null) {
+                s.punch.repredict(s.peerFresh, now, out);
+            }
+        }
     }
 
     /** Noise KK with the key the server vouched for, bound to this introduction. */
@@ -1008,6 +1075,18 @@ public final class PeerAgent {
                 return;
             }
             s.lastInbound = now;
+            byte[] counter = m.bytes(StunAttributeType.NAT_ALLOCATION).orElse(null);
+            if (counter != null) {
+                // Both NATs sequential: the peer's fresh counter reading (see startFreshReading).
+                NatProfile fresh = NatProfile.decode(Signaling.NAT_DEPENDENT, counter);
+                if (fresh.predictable() && s.peerFresh == null) {
+                    s.peerFresh = fresh;
+                    if (s.ownFresh >= 0) {
+                        s.punch.repredict(fresh, now, out);
+                    }
+                }
+                return;
+            }
             // The peer's current endpoints, sent over the relayed path: punch to them.
             m.xorAddress(StunAttributeType.PUBLIC_ENDPOINT)
                     .ifPresent(a -> s.punch.learn(now, List.of(a), CandidateKind.PUBLIC, out));

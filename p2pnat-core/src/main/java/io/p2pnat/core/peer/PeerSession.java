@@ -20,6 +20,17 @@ final class PeerSession {
     long pathReadyAt;
     long lastInbound;
     long lastOutbound;
+    /**
+     * Both NATs sequential: our fresh reading of our NAT's counter is on its way (the port probe,
+     * sent after our first round),
+     * and what it and the peer's read (its last port; -1, null: not yet). See
+     * {@code PeerAgent#startFreshReading}.
+     */
+    boolean awaitingFresh;
+    /** A fresh reading is wanted but the probe was busy: the next one is ours. */
+    boolean freshQueued;
+    int ownFresh = -1;
+    NatProfile peerFresh;
 
     PeerSession(HolePunch punch, long dialId, long now) {
         this.punch = punch;
