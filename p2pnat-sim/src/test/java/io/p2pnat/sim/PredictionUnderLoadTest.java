@@ -58,13 +58,7 @@ class PredictionUnderLoadTest {
     @Test
     void sequentialNatsOnBothSidesStayPredictable() {
         SimNet net = withServer(new SimNet(3));
-        List<PeerHost> peers = new ArrayList<>();
-        for (int k = 0; k < 4; k++) {
-            Nat n = net.nat("nat" + k, "11.0.1." + (k + 1), null, Link.ms(10), SimNatType.APDM_SEQ.config);
-            peers.add(net.peer(new PeerConfig("s" + k, PairRun.SERVER, List.of(SimNet.ep("10.0.2." + (k + 2) + ":1234"))),
-                    n, Link.ms(1)).start());
-        }
-        net.runFor(Duration.ofSeconds(3));
+        List<PeerHost> peers = sequentialPeers(net, 4);
         int[][] dials = {{0, 1}, {1, 2}, {2, 3}, {3, 0}, {0, 2}, {1, 3}, {2, 0}, {3, 1}};
         for (int[] d : dials) {
             PeerHost dialer = peers.get(d[0]);
@@ -88,13 +82,7 @@ class PredictionUnderLoadTest {
         int predicted = 0;
         for (long seed = 1; seed <= 5; seed++) {
             SimNet net = withServer(new SimNet(seed));
-            List<PeerHost> peers = new ArrayList<>();
-            for (int k = 0; k < 3; k++) {
-                Nat n = net.nat("nat" + k, "11.0.1." + (k + 1), null, Link.ms(10), SimNatType.APDM_SEQ.config);
-                peers.add(net.peer(new PeerConfig("s" + k, PairRun.SERVER, List.of(SimNet.ep("10.0.2." + (k + 2) + ":1234"))),
-                        n, Link.ms(1)).start());
-            }
-            net.runFor(Duration.ofSeconds(3));
+            List<PeerHost> peers = sequentialPeers(net, 3);
             PeerHost a = peers.get(0);
             PeerHost b = peers.get(1);
             PeerHost c = peers.get(2);
@@ -111,6 +99,18 @@ class PredictionUnderLoadTest {
             }
         }
         assertEquals(5, predicted, "overlapping sessions between sequential NATs connected by prediction, not the relay");
+    }
+
+    /** {@code n} peers s0, s1, ..., each behind its own APDM sequential NAT, registered. */
+    private static List<PeerHost> sequentialPeers(SimNet net, int n) {
+        List<PeerHost> peers = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            Nat nat = net.nat("nat" + k, "11.0.1." + (k + 1), null, Link.ms(10), SimNatType.APDM_SEQ.config);
+            peers.add(net.peer(new PeerConfig("s" + k, PairRun.SERVER, List.of(SimNet.ep("10.0.2." + (k + 2) + ":1234"))),
+                    nat, Link.ms(1)).start());
+        }
+        net.runFor(Duration.ofSeconds(3));
+        return peers;
     }
 
     /** The rendezvous server with its alternate port and second address, as PairRun builds it. */
