@@ -54,9 +54,14 @@ public final class PairRun {
         }
     }
 
-    /** What the dial gave. */
-    public record Result(boolean connected, String technique, String path, double setupMs, String error, SimNet net, PeerHost dialer,
-                         PeerHost listener) {
+    /**
+     * What the dial gave. {@code setupMs}: from the dial to the path being chosen (the
+     * connection's {@code setupNanos}); {@code readyMs}: from the dial to the dialer's
+     * {@code Connected} event, when the application can send: the secure handshake on the
+     * chosen path comes after the path is chosen.
+     */
+    public record Result(boolean connected, String technique, String path, double setupMs, double readyMs, String error, SimNet net,
+                         PeerHost dialer, PeerHost listener) {
         public String describe() {
             return connected ? technique + " (" + path + ", " + String.format(java.util.Locale.ROOT, "%.1f", setupMs) + " ms)"
                     : "failed: " + error;
@@ -97,20 +102,22 @@ public final class PairRun {
         alice.start();
         bob.start();
         if (!net.runUntil(() -> alice.has(PeerEvent.Registered.class) && bob.has(PeerEvent.Registered.class), Duration.ofSeconds(5))) {
-            return new Result(false, "error", null, 0, "peers did not register", net, alice, bob);
+            return new Result(false, "error", null, 0, 0, "peers did not register", net, alice, bob);
         }
         // Let the keepalives that report each NAT's class reach the server before dialing.
         net.runFor(Duration.ofSeconds(1));
+        long dialAt = net.now();
         alice.dial("bob", DIAL_TIMEOUT);
         net.runUntil(() -> alice.has(PeerEvent.Connected.class) && bob.has(PeerEvent.Connected.class)
                 || alice.has(PeerEvent.DialFailed.class), Duration.ofSeconds(10));
         PeerHost.Timed t = alice.first(PeerEvent.Connected.class);
         if (t == null) {
             PeerHost.Timed f = alice.first(PeerEvent.DialFailed.class);
-            return new Result(false, "failed", null, 0, f == null ? "no answer" : ((PeerEvent.DialFailed) f.event()).reason(), net, alice, bob);
+            return new Result(false, "failed", null, 0, 0, f == null ? "no answer" : ((PeerEvent.DialFailed) f.event()).reason(), net, alice, bob);
         }
         ConnectionInfo info = ((PeerEvent.Connected) t.event()).info();
-        return new Result(true, info.technique().wireName(), info.path(), Timers.millis(info.setupNanos()), null, net, alice, bob);
+        return new Result(true, info.technique().wireName(), info.path(), Timers.millis(info.setupNanos()),
+                Timers.millis(t.at() - dialAt), null, net, alice, bob);
     }
 
     /** A peer behind its own NAT ({@code nat} null: on the internet), as the pair runs place them. */
