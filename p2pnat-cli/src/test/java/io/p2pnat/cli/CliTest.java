@@ -121,7 +121,7 @@ class CliTest {
             // Between port-restricted and random-port NATs: plain punching and birthday punching.
             assertTrue(r.out.contains("udp-hole-punch"), r.out);
             assertTrue(r.out.contains("birthday-punch"), r.out);
-            for (String line : new String[] {"direct ", "setup time p50 ", "server: ", "network: ", "packets per attempt, top kinds: ",
+            for (String line : new String[] {"direct ", "setup time p50 ", "ready to send p50 ", "server: ", "network: ", "packets per attempt, top kinds: ",
                     "cost: ", "garbage collection: "}) {
                 assertTrue(r.out.contains("\n" + line) || r.out.startsWith(line), "missing '" + line + "' in\n" + r.out);
             }

@@ -120,7 +120,7 @@ public final class Population {
                          long serverPacketsIn, long serverPacketsOut, int serverRegistrations, int serverRelaySessions,
                          int serverPendingIntroductions, long natMappings, long peerSessions, long traceHash,
                          TreeMap<String, Long> drops, java.util.LinkedHashMap<String, Long> packetKinds,
-                         List<String> failureExamples, List<String> mismatchExamples) {
+                         List<String> failureExamples, List<String> mismatchExamples, long[] allReadyNanos) {
         public double directRate() {
             long direct = byTechnique.entrySet().stream().filter(e -> !e.getKey().equals("relay"))
                     .mapToLong(e -> e.getValue().count).sum();
@@ -137,6 +137,17 @@ public final class Population {
                 return Double.NaN;
             }
             return Timers.millis(allSetupNanos[(int) Math.min(allSetupNanos.length - 1, Math.floor(p * allSetupNanos.length))]);
+        }
+
+        /**
+         * The p-th quantile of the time from the dial to the dialer's {@code Connected} event, when
+         * the application can send (the secure handshake on the chosen path follows the setup).
+         */
+        public double readyPercentileMs(double p) {
+            if (allReadyNanos.length == 0) {
+                return Double.NaN;
+            }
+            return Timers.millis(allReadyNanos[(int) Math.min(allReadyNanos.length - 1, Math.floor(p * allReadyNanos.length))]);
         }
     }
 
@@ -161,6 +172,8 @@ public final class Population {
     private final TreeMap<String, Long> failures = new TreeMap<>();
     private final TreeMap<String, Long> mismatches = new TreeMap<>();
     private final List<Long> setups = new ArrayList<>();
+    /** Dial to the dialer's Connected event, per connected dial. */
+    private final List<Long> readies = new ArrayList<>();
     private long connected;
     private long failed;
     private long asExpected;
@@ -274,6 +287,7 @@ public final class Population {
         int registrations = 0, relays = 0, pending = 0;
         double virtual = 0;
         List<long[]> setups = new ArrayList<>();
+        List<long[]> readies = new ArrayList<>();
         for (Report r : parts) {
             connected += r.connected;
             failed += r.failed;
@@ -290,6 +304,7 @@ public final class Population {
             r.drops.forEach((k, v) -> drops.merge(k, v, Long::sum));
             r.packetKinds.forEach((k, v) -> kinds.merge(k, v, Long::sum));
             setups.add(r.allSetupNanos);
+            readies.add(r.allReadyNanos);
             virtual = Math.max(virtual, r.virtualSeconds);
             events += r.events;
             packets += r.packets;
@@ -309,7 +324,8 @@ public final class Population {
         return new Report(s, connected, failed, unfinished, asExpected, byTechnique, failures, mismatches, all, virtual,
                 wallSeconds, events, packets, in, out, registrations, relays, pending, mappings, sessions, hash, drops, sortedKinds,
                 parts.stream().flatMap(r -> r.failureExamples.stream()).limit(FAILURE_EXAMPLES).toList(),
-                mismatchExamples(parts.stream().flatMap(r -> r.mismatchExamples.stream()).toList()));
+                mismatchExamples(parts.stream().flatMap(r -> r.mismatchExamples.stream()).toList()),
+                readies.stream().flatMapToLong(Arrays::stream).sorted().toArray());
     }
 
     private java.util.function.DoubleConsumer progress;
@@ -394,6 +410,7 @@ public final class Population {
             st.count++;
             st.setup.add(info.setupNanos());
             setups.add(info.setupNanos());
+            readies.add(t.at() - at.startedAt);
             if (tech.equals(at.expected)) {
                 st.expectedCount++;
                 asExpected++;
@@ -445,6 +462,7 @@ public final class Population {
                 wallSeconds, net.eventsProcessed(), net.packetsSent(), svc.stats().packetsIn(), svc.stats().packetsOut(),
                 svc.registrationCount(), svc.relaySessionCount(), svc.pendingIntroductionCount(), mappings, sessions,
                 net.traceHash(), net.drops(), net.packetKinds(), List.copyOf(failureExamples),
-                mismatchExamples.values().stream().flatMap(List::stream).toList());
+                mismatchExamples.values().stream().flatMap(List::stream).toList(),
+                readies.stream().mapToLong(Long::longValue).sorted().toArray());
     }
 }
