@@ -121,7 +121,7 @@ final class SimCommand implements Callable<Integer> {
                 100 * r.relayShare(), r.failed() + r.unfinished(), n == 0 ? 0 : 100.0 * r.asExpected() / n);
         out.printf(Locale.ROOT, "setup time p50 %s ms, p90 %s ms, p99 %s ms%n", ms(r.percentileMs(0.5)), ms(r.percentileMs(0.9)),
                 ms(r.percentileMs(0.99)));
-        out.printf(Locale.ROOT, "ready to send p50 %s ms, p90 %s ms, p99 %s ms (the secure handshake on the chosen path comes after the setup)%n",
+        out.printf(Locale.ROOT, "ready to send p50 %s ms, p90 %s ms, p99 %s ms (until the end-to-end secure channel is up)%n",
                 ms(r.readyPercentileMs(0.5)), ms(r.readyPercentileMs(0.9)), ms(r.readyPercentileMs(0.99)));
         if (!r.failures().isEmpty()) {
             out.println("failures by kind: " + r.failures());

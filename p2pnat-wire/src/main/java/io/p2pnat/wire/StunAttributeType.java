@@ -135,6 +135,12 @@ public final class StunAttributeType {
    * second server address), 3 address-and-port-dependent.
    */
   public static final int NAT_FILTERING = 0xC014;
+  /**
+   * p2pnat: a Noise handshake message riding on a connectivity check (the dialer's first
+   * message in its checks, the listener's answer in its check responses), so that the secure
+   * channel is up when the path is chosen instead of one peer round trip later.
+   */
+  public static final int NOISE_HANDSHAKE = 0xC015;
 
   private static final Map<Integer, String> NAMES = new HashMap<>();
 
@@ -195,6 +201,7 @@ public final class StunAttributeType {
     NAMES.put(KEY_PROOF, "KEY-PROOF");
     NAMES.put(SERVER_KEY, "SERVER-KEY");
     NAMES.put(NAT_FILTERING, "NAT-FILTERING");
+    NAMES.put(NOISE_HANDSHAKE, "NOISE-HANDSHAKE");
   }
 
   private StunAttributeType() {}

@@ -25,8 +25,22 @@ final class Checks {
     }
 
     static byte[] request(Introduction intro, String localId, TransactionId tid, boolean nominate, boolean birthday) {
+        return request(intro, localId, tid, nominate, birthday, null);
+    }
+
+    /**
+     * As above, carrying {@code handshake} (NOISE-HANDSHAKE, the dialer's first Noise message)
+     * when not null: the peer answers it in its check response, so the secure channel is up by
+     * the time a path is chosen. The check stays authenticated by MESSAGE-INTEGRITY, and a peer
+     * answers only an authentic check, so the extra 52 bytes go nowhere a check would not.
+     */
+    static byte[] request(Introduction intro, String localId, TransactionId tid, boolean nominate, boolean birthday,
+                          byte[] handshake) {
         StunMessage.Builder b = StunMessage.builder(StunMethod.BINDING, StunClass.REQUEST, tid)
                 .addString(StunAttributeType.USERNAME, intro.introIdHex() + ":" + localId);
+        if (handshake != null) {
+            b.addAttribute(StunAttributeType.NOISE_HANDSHAKE, handshake);
+        }
         if (birthday) {
             b.addUint32(StunAttributeType.PRIORITY, BIRTHDAY_MARK);
         }
@@ -58,9 +72,17 @@ final class Checks {
     }
 
     static byte[] response(Introduction intro, TransactionId tid, InetSocketAddress observed) {
-        return StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, tid)
-                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, observed)
-                .build().encode(intro.introKey(), true);
+        return response(intro, tid, observed, null);
+    }
+
+    /** As above, carrying the answer to a NOISE-HANDSHAKE the check brought, when not null. */
+    static byte[] response(Introduction intro, TransactionId tid, InetSocketAddress observed, byte[] handshake) {
+        StunMessage.Builder b = StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, tid)
+                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, observed);
+        if (handshake != null) {
+            b.addAttribute(StunAttributeType.NOISE_HANDSHAKE, handshake);
+        }
+        return b.build().encode(intro.introKey(), true);
     }
 
     /** Whether a check is part of a birthday exchange (spray or probe). */

@@ -93,6 +93,10 @@ final class HolePunch {
     private long setupOrigin;
     private boolean judged;
     private int nominations;
+    /** The dialer's first Noise message, carried by its checks until the channel is up (null: none). */
+    private byte[] handshakeOffer;
+    /** The listener's answer to a first Noise message a check carries (null result: none). */
+    private java.util.function.Function<byte[], byte[]> handshakeAnswerer;
     private Birthday birthday;
     /** Predicted ports for a sequentially allocating remote NAT (RFC 5128 §3.5). */
     static final int PREDICTION_WINDOW = 8;
@@ -363,7 +367,9 @@ final class HolePunch {
             // limit go unanswered: the answers already sent name paths enough (RFC 5128 §6.2).
             return false;
         }
-        emit(socket, from, Checks.response(intro, m.transactionId(), from), out);
+        byte[] answer = handshakeAnswerer == null ? null
+                : m.bytes(StunAttributeType.NOISE_HANDSHAKE).map(handshakeAnswerer).orElse(null);
+        emit(socket, from, Checks.response(intro, m.transactionId(), from, answer), out);
         verified.add(from);
         if (c != null && (socket != 0 || birthdayPacket)) {
             c.birthday = true;
@@ -485,7 +491,7 @@ final class HolePunch {
         if (punching && birthday != null) {
             // Both sides mark their birthday packets: a probe that lands on the hard side's main
             // socket mapping is a birthday hit too, and both sides must name it so.
-            birthday.onTimeout(now, random, tid -> Checks.request(intro, localId, tid, false, true), out);
+            birthday.onTimeout(now, random, tid -> Checks.request(intro, localId, tid, false, true, handshakeOffer), out);
         }
         for (Candidate c : candidates) {
             if (c.succeeded || now < c.nextSendAt) {
@@ -598,7 +604,7 @@ final class HolePunch {
         }
         TransactionId tid = TransactionId.random(random);
         sent.put(tid, new Sent(selected, now, true));
-        emit(selected.socket, selected.address, Checks.request(intro, localId, tid, true), out);
+        emit(selected.socket, selected.address, Checks.request(intro, localId, tid, true, false, handshakeOffer), out);
         nominationDue = now + nominationGap;
         nominationGap = Math.max(nominationGap, Math.min(nominationGap * 2, GAPS[GAPS.length - 1]));
     }
@@ -606,7 +612,7 @@ final class HolePunch {
     private void sendCheck(Candidate c, long now, Queue<Transmit> out, boolean nominate) {
         TransactionId tid = TransactionId.random(random);
         sent.put(tid, new Sent(c, now, nominate));
-        emit(c.socket, c.address, Checks.request(intro, localId, tid, nominate, c.socket != 0), out);
+        emit(c.socket, c.address, Checks.request(intro, localId, tid, nominate, c.socket != 0, handshakeOffer), out);
         c.nextSendAt = now + (c.sends == 0 && intro.localMapping() == io.p2pnat.core.Signaling.NAT_DEPENDENT
                 ? DEPENDENT_FIRST_GAP : GAPS[Math.min(c.sends, GAPS.length - 1)]);
         c.sends++;
@@ -631,6 +637,20 @@ final class HolePunch {
     /** Sends a packet on the chosen path (its socket, or the relay). */
     void emitSelected(byte[] packet, Queue<Transmit> out) {
         emit(selected.socket, selected.address, packet, out);
+    }
+
+    /**
+     * The dialer: carry {@code firstMessage} (Noise's first handshake message) in every check
+     * from now on, or stop when null (the channel is up). The peer answers it in its check
+     * response, so the handshake completes with the checks instead of after them.
+     */
+    void offerHandshake(byte[] firstMessage) {
+        handshakeOffer = firstMessage;
+    }
+
+    /** The listener: how to answer a first Noise message an authentic check carries (null: no answer). */
+    void answerHandshakes(java.util.function.Function<byte[], byte[]> answerer) {
+        handshakeAnswerer = answerer;
     }
 
     /** A consent/keepalive check on the chosen path (RFC 7675 style). */

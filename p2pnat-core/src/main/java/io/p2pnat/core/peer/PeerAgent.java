@@ -820,6 +820,11 @@ public final class PeerAgent {
         punch.measureSetupFrom(dial.startedAt);
         PeerSession s = new PeerSession(punch, dialId, now);
         s.secure = secureChannel(intro);
+        // The first Noise message rides on our checks: the listener answers it in its check
+        // responses, so the channel is up when a path is chosen, not a peer round trip later.
+        if (handshakeInChecks) {
+            punch.offerHandshake(s.secure.firstMessage());
+        }
         sessions.put(intro.introId(), s);
         punch.start(now, out);
         startFreshReading(s, now);
@@ -858,6 +863,9 @@ public final class PeerAgent {
         HolePunch punch = newPunch(intro, now, now + config.listenDeadline().toNanos());
         PeerSession s = new PeerSession(punch, -1, now);
         s.secure = secureChannel(intro);
+        if (handshakeInChecks) {
+            punch.answerHandshakes(msg -> answerHandshake(s, msg));
+        }
         sessions.put(intro.introId(), s);
         punch.start(now, out);
         startFreshReading(s, now);
@@ -924,9 +932,29 @@ public final class PeerAgent {
         }
     }
 
+    /** For tests: end-to-end handshakes use this identity, not the registered one (an impostor's agent). */
+    private io.p2pnat.core.secure.Identity handshakeIdentity;
+
+    /**
+     * For tests (package-private): from now on this agent runs its end-to-end handshakes with
+     * {@code other} instead of the identity it registered, as an impostor that got hold of an
+     * introduction but not of the vouched identity key would: it answers checks, never Noise.
+     */
+    void impersonateForTests(io.p2pnat.core.secure.Identity other) {
+        handshakeIdentity = other;
+    }
+
+    /** Whether our checks carry the handshake (NOISE-HANDSHAKE); false only to stand for an older peer in tests. */
+    private boolean handshakeInChecks = true;
+
+    /** For tests (package-private): behave as a peer from before NOISE-HANDSHAKE, which ignores the attribute. */
+    void withoutHandshakeInChecksForTests() {
+        handshakeInChecks = false;
+    }
+
     /** Noise KK with the key the server vouched for, bound to this introduction. */
     private SecureChannel secureChannel(Introduction intro) {
-        return new SecureChannel(intro.dialer(), config.identity(), intro.remoteKey(),
+        return new SecureChannel(intro.dialer(), handshakeIdentity != null ? handshakeIdentity : config.identity(), intro.remoteKey(),
                 ByteBuffer.allocate(8).putLong(intro.introId()).array(), random);
     }
 
@@ -1102,6 +1130,7 @@ public final class PeerAgent {
                         return;
                     }
                     s.lastInbound = now;
+                    m.bytes(StunAttributeType.NOISE_HANDSHAKE).ifPresent(h -> acceptHandshakeAnswer(s, h));
                     if (s.punch.onCheckResponse(now, socket, from, m, out)) {
                         pathSelected(s, now);
                     }
@@ -1122,7 +1151,10 @@ public final class PeerAgent {
             onHandshakeFrame(s, now, from, buf, off, len);
             return;
         }
-        byte[] plain = s.established ? s.secure.open(buf, off + DataFrames.HEADER, len - DataFrames.HEADER) : null;
+        // The channel may be up before this side chose the path (the handshake rode on the checks):
+        // the dialer's first data then also shows the path it chose.
+        byte[] plain = s.secure != null && s.secure.established()
+                ? s.secure.open(buf, off + DataFrames.HEADER, len - DataFrames.HEADER) : null;
         if (plain == null) {
             return; // not from the peer's key, corrupted, replayed, or before the channel is up
         }
@@ -1137,6 +1169,12 @@ public final class PeerAgent {
                 && (!s.established || s.punch.isRelayed() || !from.equals(config.server()))) {
             s.punch.moveTo(from, now); // the dialer's data shows which path it uses
             pathSelected(s, now);
+        }
+        if (!s.established) {
+            if (!s.pathReady) {
+                return; // no path yet (the dialer's data came before its nomination): keep nothing
+            }
+            connected(s, now); // the application sees the connection before its first data
         }
         events.add(new PeerEvent.Data(id, plain));
     }
@@ -1163,6 +1201,28 @@ public final class PeerAgent {
         if (s.secure.established() && !s.established && s.pathReady) {
             connected(s, now);
         }
+    }
+
+    /** The listener answers the first Noise message a check carried (null: it does not authenticate). */
+    private static byte[] answerHandshake(PeerSession s, byte[] msg) {
+        try {
+            return s.secure.onHandshake(msg);
+        } catch (io.p2pnat.core.secure.SecureChannel.SecureChannelException e) {
+            return null; // not from the key the server vouched for: the check is answered without it
+        }
+    }
+
+    /** The dialer reads the listener's answer from a check response; a bad one is ignored. */
+    private static void acceptHandshakeAnswer(PeerSession s, byte[] msg) {
+        if (s.secure == null || !s.secure.isInitiator() || s.secure.established()) {
+            return;
+        }
+        try {
+            s.secure.onHandshake(msg);
+        } catch (io.p2pnat.core.secure.SecureChannel.SecureChannelException e) {
+            return; // the handshake on the chosen path (or its failure) decides
+        }
+        s.punch.offerHandshake(null);
     }
 
     private void sendHandshake(PeerSession s, long now) {
@@ -1234,8 +1294,10 @@ public final class PeerAgent {
             s.pathReady = true;
             s.pathReadyAt = now;
             s.lastOutbound = now;
-            if (s.secure.isInitiator()) {
-                sendHandshake(s, now);
+            if (s.secure.established()) {
+                connected(s, now); // the handshake completed with the checks
+            } else if (s.secure.isInitiator()) {
+                sendHandshake(s, now); // the peer did not answer it there (an older peer, a lost answer)
             }
         }
         if (s.punch.isRelayed()) {

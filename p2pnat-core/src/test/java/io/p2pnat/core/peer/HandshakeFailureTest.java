@@ -26,9 +26,10 @@ class HandshakeFailureTest {
     @Test
     void aPeerThatAnswersChecksButNotTheHandshakeIsAKeyMismatch() {
         Figures.Net f = Figures.figure3(11).registered();
-        // B behaves as a peer without the vouched identity key does: Noise fails for it, so it
-        // stays silent on the handshake, while it still answers checks (it has the introduction key).
-        f.net().loseIf(p -> p.sender() == f.b() && p.data().length > 0 && p.data()[0] == Signaling.HANDSHAKE_FRAME);
+        // B holds another identity key than the one the server vouched for: it answers checks (it
+        // has the introduction key), but Noise fails for it, whether the first message rides on
+        // the checks or comes on the chosen path.
+        f.b().agent.impersonateForTests(io.p2pnat.core.secure.Identity.insecureForTests("mallory"));
         long dialId = f.dial();
         PeerEvent.DialFailed e = dialFailed(f);
         assertEquals(dialId, e.dialId());
@@ -40,8 +41,11 @@ class HandshakeFailureTest {
     @Test
     void aPathThatDiesAfterItWasChosenIsUnreachableNotAKeyMismatch() {
         Figures.Net f = Figures.figure3(12).registered();
-        // The moment A starts the handshake, B and everything between them falls silent (B's host
-        // is gone); A still reaches the server.
+        // B cannot answer the first message that rides on the checks (another identity key), so A
+        // starts the handshake on the chosen path; that moment B and everything between them falls
+        // silent (B's host is gone); A still reaches the server. Silence, not a refusal: no key
+        // mismatch.
+        f.b().agent.impersonateForTests(io.p2pnat.core.secure.Identity.insecureForTests("mallory"));
         boolean[] dead = {false};
         f.net().loseIf(p -> {
             if (p.sender() == f.a() && p.data().length > 0 && p.data()[0] == Signaling.HANDSHAKE_FRAME) {
