@@ -38,6 +38,11 @@ final class ServerCommand implements Callable<Integer> {
             description = "Seconds a registration lives without keepalives (default: ${DEFAULT-VALUE}).")
     int lifetime;
 
+    @Option(names = "--identities", paramLabel = "FILE",
+            description = {"Keep the peer-id-to-identity-key bindings in FILE across restarts (created if missing):"
+                    + " a restarted server still refuses another key for a known id. Without it they live in memory only."})
+    java.nio.file.Path identities;
+
     @ArgGroup(exclusive = false, heading = "%nTURN (RFC 8656; off unless credentials are given):%n")
     TurnOptions turn = new TurnOptions();
 
@@ -65,7 +70,16 @@ final class ServerCommand implements Callable<Integer> {
         }
         TurnSettings turnSettings = turn.settings(ip);
         InetAddress second = altIpAddress(ip, alt);
-        RendezvousServer server = RendezvousServer.start(new InetSocketAddress(ip, port), alt, config, turnSettings);
+        io.p2pnat.server.FileIdentityStore store = identities == null ? null : new io.p2pnat.server.FileIdentityStore(identities);
+        RendezvousServer server;
+        try {
+            server = RendezvousServer.start(new InetSocketAddress(ip, port), alt, config, turnSettings, store);
+        } catch (java.io.IOException e) {
+            if (store != null && store.file() != null && e.getMessage() != null && e.getMessage().contains(store.file().toString())) {
+                throw new Main.UsageError("bad --identities: " + e.getMessage());
+            }
+            throw e;
+        }
         String discovery;
         try {
             discovery = server.enableBehaviorDiscovery(second).describe();
@@ -80,6 +94,9 @@ final class ServerCommand implements Callable<Integer> {
             System.err.println(TurnOptions.describe(turnSettings));
         }
         System.err.println(discovery);
+        if (store != null) {
+            System.err.println("identities kept in " + identities + " (" + server.identitiesLoaded() + " ids bound at start)");
+        }
         System.err.flush();
         server.awaitClose();
         return 0;

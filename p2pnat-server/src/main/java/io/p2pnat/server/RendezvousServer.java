@@ -77,7 +77,26 @@ public final class RendezvousServer implements AutoCloseable {
      */
     public static RendezvousServer start(InetSocketAddress bind, int altPort, RendezvousConfig config,
                                          TurnSettings turnSettings) throws IOException {
+        return start(bind, altPort, config, turnSettings, null);
+    }
+
+    /** Most ids an identity store binds, per registration the server holds at most. */
+    public static final int IDENTITIES_PER_REGISTRATION = 4;
+
+    /**
+     * Like {@link #start(InetSocketAddress, int, RendezvousConfig, TurnSettings)}, keeping the
+     * peer-id-to-identity-key bindings in {@code identities} (null: in memory only, forgotten on
+     * restart; RFC 5128 §6.3). At most {@link #IDENTITIES_PER_REGISTRATION} x the registration
+     * limit ids are bound; new ids beyond that are refused.
+     *
+     * @throws IOException if an address cannot be bound, or the identity store cannot be read
+     */
+    public static RendezvousServer start(InetSocketAddress bind, int altPort, RendezvousConfig config,
+                                         TurnSettings turnSettings, io.p2pnat.core.rendezvous.IdentityStore identities)
+            throws IOException {
         RendezvousService service = new RendezvousService(config, new SecureRandom());
+        int loaded = identities == null ? 0 : service.keepIdentitiesIn(identities,
+                    (int) Math.min(Integer.MAX_VALUE, (long) config.maxRegistrations() * IDENTITIES_PER_REGISTRATION));
         TurnDriver turn = null;
         if (turnSettings != null) {
             TurnService ts = new TurnService(turnSettings.config(), turnSettings.credentials(), new SecureRandom(),
@@ -118,6 +137,7 @@ public final class RendezvousServer implements AutoCloseable {
             TcpSide tcpSide = TcpSide.start(group, tcpBind, service, handler, Clock.system());
             RendezvousServer server = new RendezvousServer(group, ch, alt, handler, turn);
             server.tcp = tcpSide;
+            server.identitiesLoaded = loaded;
             return server;
         } catch (IOException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -127,6 +147,13 @@ public final class RendezvousServer implements AutoCloseable {
             throw new IOException("cannot listen on UDP " + bind.getAddress().getHostAddress() + ":" + bind.getPort()
                     + ": " + e.getMessage(), e);
         }
+    }
+
+    private int identitiesLoaded;
+
+    /** Identity bindings loaded from the store at start (0 without one). */
+    public int identitiesLoaded() {
+        return identitiesLoaded;
     }
 
     /** The bound address (the real port when 0 was asked for). */

@@ -74,14 +74,74 @@ final class IdentityBindings {
         return s;
     }
 
+    /** What {@link #bind} found. */
+    enum Outcome {
+        /** The id is bound to this key (already, or now). */
+        BOUND,
+        /** The id is bound to another key. */
+        TAKEN,
+        /** A new binding could not be kept (the store failed, or holds its maximum). */
+        NOT_KEPT
+    }
+
+    /** Kept bindings, when the server has a store: none is ever forgotten (no eviction). */
+    private IdentityStore store;
+    private int storeMax;
+    private String storeError;
+
+    /**
+     * Keeps every binding in {@code store} from now on, after loading the ones it has: a kept
+     * binding is never evicted (an evicted one would let another key take the id), so at most
+     * {@code max} ids are bound; further new ids are refused.
+     *
+     * @return the bindings loaded
+     */
+    int keepIn(IdentityStore store, int max) throws java.io.IOException {
+        Map<String, byte[]> loaded = store.load();
+        Map<String, byte[]> all = new java.util.HashMap<>(keys);
+        all.putAll(loaded);
+        keys.clear();
+        this.store = store;
+        this.storeMax = max;
+        // A plain map from now on: the LRU bound evicts, and a kept binding must not go.
+        this.unevicted = new java.util.HashMap<>(all);
+        return loaded.size();
+    }
+
+    /** The bindings while kept in a store (no eviction); null without a store. */
+    private Map<String, byte[]> unevicted;
+
+    /** Why the last {@link Outcome#NOT_KEPT} happened. */
+    String lastStoreError() {
+        return storeError;
+    }
+
+    /** Ids bound now. */
+    int size() {
+        return unevicted != null ? unevicted.size() : keys.size();
+    }
+
     /** Binds {@code peerId} to {@code key}, or checks it is bound to it already. */
-    boolean bind(String peerId, byte[] key) {
-        byte[] bound = keys.get(peerId);
-        if (bound == null) {
-            keys.put(peerId, key.clone());
-            return true;
+    Outcome bind(String peerId, byte[] key) {
+        Map<String, byte[]> map = unevicted != null ? unevicted : keys;
+        byte[] bound = map.get(peerId);
+        if (bound != null) {
+            return Arrays.equals(bound, key) ? Outcome.BOUND : Outcome.TAKEN;
         }
-        return Arrays.equals(bound, key);
+        if (store != null) {
+            if (map.size() >= storeMax) {
+                storeError = "identity store full (" + storeMax + " ids)";
+                return Outcome.NOT_KEPT;
+            }
+            try {
+                store.bound(peerId, key.clone());
+            } catch (java.io.IOException | RuntimeException e) {
+                storeError = "identity store failed: " + e.getMessage();
+                return Outcome.NOT_KEPT;
+            }
+        }
+        map.put(peerId, key.clone());
+        return Outcome.BOUND;
     }
 
     /** Seals (or opens: XOR) a session key for the peer with this identity key. */

@@ -211,6 +211,32 @@ public final class RendezvousService {
         return streams.poll();
     }
 
+    /**
+     * Keeps peer-id bindings in {@code store} from now on (RFC 5128 §6.3), after loading the ones
+     * it holds, so a restarted server still refuses another key for a known id. Call before the
+     * first input. At most {@code maxIds} ids are bound; a new id beyond that, or one the store
+     * fails to keep, is refused (508) rather than bound in memory only.
+     *
+     * @return the bindings loaded
+     * @throws java.io.IOException if the store cannot be read
+     */
+    public int keepIdentitiesIn(IdentityStore store, int maxIds) throws java.io.IOException {
+        if (maxIds < 1) {
+            throw new IllegalArgumentException("maxIds must be at least 1");
+        }
+        return identityKeys.keepIn(store, maxIds);
+    }
+
+    /** Peer ids bound to an identity key now. */
+    public int boundIdentityCount() {
+        return identityKeys.size();
+    }
+
+    /** Why the last new binding was not kept (store failure or full), or null. */
+    public String identityStoreError() {
+        return identityKeys.lastStoreError();
+    }
+
     /** TCP connections held: pending, registered, or attached and waiting for their partner. */
     public int streamConnectionCount() {
         return streams.size();
@@ -276,8 +302,15 @@ public final class RendezvousService {
             replyUnauthenticatedError(now, from, m, Signaling.ERR_BAD_REQUEST, "key proof", requestLen);
             return;
         }
-        if (!identityKeys.bind(peerId, staticKey)) {
+        IdentityBindings.Outcome bound = identityKeys.bind(peerId, staticKey);
+        if (bound == IdentityBindings.Outcome.TAKEN) {
             replyUnauthenticatedError(now, from, m, Signaling.ERR_KEY_MISMATCH, "id taken", requestLen);
+            return;
+        }
+        if (bound == IdentityBindings.Outcome.NOT_KEPT) {
+            // Never bind an id the store did not keep: after a restart another key could take it.
+            stats.identitiesNotKept++;
+            replyUnauthenticatedError(now, from, m, Signaling.ERR_CAPACITY, "identity not kept", requestLen);
             return;
         }
         byte[] sessionKey = new byte[16];

@@ -14,6 +14,7 @@ public final class RendezvousStats {
     long relayedBytes;
     long tcpRegistrations;
     long relayedStreams;
+    long identitiesNotKept;
 
     public long packetsIn() { return packetsIn; }
     public long bytesIn() { return bytesIn; }
@@ -34,6 +35,8 @@ public final class RendezvousStats {
     public long tcpRegistrations() { return tcpRegistrations; }
     /** Stream relay sessions started (two RELAY-ATTACHes spliced). */
     public long relayedStreams() { return relayedStreams; }
+    /** Registrations refused because the identity store did not keep a new binding (failed or full). */
+    public long identitiesNotKept() { return identitiesNotKept; }
 
     @Override
     public String toString() {

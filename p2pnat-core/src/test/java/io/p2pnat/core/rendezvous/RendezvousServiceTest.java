@@ -286,6 +286,76 @@ class RendezvousServiceTest {
         assertEquals(1, s.registrationCount(), "alice stays alice's");
     }
 
+    /** An identity store in memory, as a file would be across a restart; it can be made to fail. */
+    private static final class MemoryStore implements IdentityStore {
+        final java.util.Map<String, byte[]> kept = new java.util.LinkedHashMap<>();
+        boolean failing;
+
+        @Override
+        public java.util.Map<String, byte[]> load() {
+            return new java.util.LinkedHashMap<>(kept);
+        }
+
+        @Override
+        public void bound(String peerId, byte[] key) throws java.io.IOException {
+            if (failing) {
+                throw new java.io.IOException("disk full");
+            }
+            kept.put(peerId, key);
+        }
+    }
+
+    /** Mallory's REGISTER for {@code id} from her own address, with a valid cookie and a valid proof of HER key. */
+    private StunMessage malloryRegisters(String id) {
+        InetSocketAddress mallory = ep("192.0.2.66:1234");
+        byte[] cookie = cookieFor(id, mallory);
+        io.p2pnat.core.secure.Identity m = io.p2pnat.core.secure.Identity.insecureForTests("mallory");
+        StunMessage.Builder b = StunMessage.builder(StunMethod.REGISTER, StunClass.REQUEST, tid())
+                .addString(StunAttributeType.PEER_ID, id)
+                .addAttribute(StunAttributeType.COOKIE, cookie)
+                .addAttribute(StunAttributeType.STATIC_KEY, m.publicKey())
+                .addAttribute(StunAttributeType.KEY_PROOF, KeyProofs.proof(m, serverKey, cookie, id))
+                .addAttribute(Signaling.PADDING, new byte[64]);
+        return only(feed(mallory, b.build().encode(null, true)), mallory);
+    }
+
+    @Test
+    void aKeptBindingOutlivesARestart() throws Exception {
+        MemoryStore store = new MemoryStore();
+        assertEquals(0, s.keepIdentitiesIn(store, 100));
+        registerPeer("alice", ALICE, ALICE_PRIVATE);
+        assertEquals(List.of("alice"), List.copyOf(store.kept.keySet()), "the new binding was kept");
+        // A restart: a new service (new server key, no registrations) loads the store.
+        s = service(RendezvousConfig.defaults().withRegistrationLifetime(Duration.ofSeconds(10)));
+        assertEquals(1, s.keepIdentitiesIn(store, 100));
+        assertEquals(1, s.boundIdentityCount());
+        assertEquals(Signaling.ERR_KEY_MISMATCH, malloryRegisters("alice").errorCode().orElseThrow(),
+                "alice is still bound to alice's key");
+        assertEquals(0, s.registrationCount());
+        registerPeer("alice", ALICE, ALICE_PRIVATE); // alice herself gets back in
+        assertEquals(1, s.registrationCount());
+        assertEquals(1, store.kept.size(), "a known binding is not written again");
+    }
+
+    @Test
+    void aBindingTheStoreDoesNotKeepIsRefusedNotBoundInMemoryOnly() throws Exception {
+        MemoryStore store = new MemoryStore();
+        s.keepIdentitiesIn(store, 1);
+        store.failing = true;
+        StunMessage refused = malloryRegisters("alice");
+        assertEquals(Signaling.ERR_CAPACITY, refused.errorCode().orElseThrow(), refused.errorReason().orElse(""));
+        assertTrue(s.identityStoreError().contains("disk full"), s.identityStoreError());
+        assertEquals(0, s.registrationCount());
+        assertEquals(0, s.boundIdentityCount(), "nothing bound that the store did not keep");
+        assertEquals(1, s.stats().identitiesNotKept());
+        store.failing = false;
+        registerPeer("alice", ALICE, ALICE_PRIVATE); // the real alice, once the store works again
+        // The store holds at most one id: a new one is refused, a known one still registers.
+        assertEquals(Signaling.ERR_CAPACITY, malloryRegisters("mallory").errorCode().orElseThrow());
+        assertTrue(s.identityStoreError().contains("full"), s.identityStoreError());
+        assertEquals(List.of("alice"), List.copyOf(store.kept.keySet()));
+    }
+
     @Test
     void aReplayedKeepaliveFromElsewhereCannotMoveTheRegistrationButARetransmissionIsAnswered() {
         byte[] a = registerPeer("alice", ALICE, ALICE_PRIVATE);
