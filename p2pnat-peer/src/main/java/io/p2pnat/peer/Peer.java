@@ -270,7 +270,7 @@ public final class Peer implements AutoCloseable {
 
     private void registerTcp() throws P2pException {
         try {
-            tcp = new TcpDriver(localAddress.getPort(), server, privateEndpoints, id, this::onAgentThread, new TcpSink());
+            tcp = new TcpDriver(localAddress.getPort(), server, privateEndpoints, id, this::onAgentThread, new TcpSink(), identity);
         } catch (IOException e) {
             throw new P2pException(P2pException.Reason.IO, e.getMessage(), e);
         }
@@ -312,22 +312,24 @@ public final class Peer implements AutoCloseable {
     private final class TcpSink implements TcpDriver.Sink {
         @Override
         public void connected(long dialId, ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
-                              io.p2pnat.core.peer.Introduction intro) {
+                              io.p2pnat.core.peer.Introduction intro, io.p2pnat.core.secure.SecureChannel secure) {
             // The end-to-end handshake blocks on the network: run it off the driver's thread.
-            Thread t = new Thread(() -> secureStream(dialId, info, channel, alreadyRead, intro), "p2pnat-secure-stream");
+            Thread t = new Thread(() -> secureStream(dialId, info, channel, alreadyRead, intro, secure), "p2pnat-secure-stream");
             t.setDaemon(true);
             t.start();
         }
 
         private void secureStream(long dialId, ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
-                                  io.p2pnat.core.peer.Introduction intro) {
+                                  io.p2pnat.core.peer.Introduction intro, io.p2pnat.core.secure.SecureChannel early) {
             if (intro.remoteKey() == null) {
                 closeQuietly(channel);
                 failed(dialId, "peer '" + info.peer() + "' has no identity key at the server");
                 return;
             }
-            io.p2pnat.core.secure.SecureChannel secure = new io.p2pnat.core.secure.SecureChannel(intro.dialer(), identity,
-                    intro.remoteKey(), java.nio.ByteBuffer.allocate(8).putLong(intro.introId()).array());
+            // The channel the stream's authentication carried the handshake in (established when the
+            // peer answered it there); else a fresh one, for the handshake on the stream.
+            io.p2pnat.core.secure.SecureChannel secure = early != null ? early : new io.p2pnat.core.secure.SecureChannel(
+                    intro.dialer(), identity, intro.remoteKey(), java.nio.ByteBuffer.allocate(8).putLong(intro.introId()).array());
             io.p2pnat.peer.internal.SecureStream ss;
             try {
                 ss = io.p2pnat.peer.internal.SecureStream.establish(channel, secure, alreadyRead, 10_000);

@@ -26,11 +26,18 @@ public final class StreamAuth {
     private boolean peerProven;
     private boolean acked;
     private boolean nominated;
+    private final StreamHandshake handshake;
 
     public StreamAuth(Introduction intro, String localId, Random random) {
+        this(intro, localId, random, null);
+    }
+
+    /** As above; {@code handshake} (null: none) carries the Noise handshake in the Binding exchange. */
+    public StreamAuth(Introduction intro, String localId, Random random, StreamHandshake handshake) {
         this.intro = intro;
         this.localId = localId;
         this.helloId = TransactionId.random(random);
+        this.handshake = handshake;
     }
 
     public Introduction introduction() {
@@ -39,9 +46,13 @@ public final class StreamAuth {
 
     /** Our proof, to write first. */
     public byte[] hello() {
-        return StunMessage.builder(StunMethod.BINDING, StunClass.REQUEST, helloId)
-                .addString(StunAttributeType.USERNAME, intro.introIdHex() + ":" + localId)
-                .build().encode(intro.introKey(), true);
+        StunMessage.Builder b = StunMessage.builder(StunMethod.BINDING, StunClass.REQUEST, helloId)
+                .addString(StunAttributeType.USERNAME, intro.introIdHex() + ":" + localId);
+        byte[] offer = handshake != null && intro.dialer() ? handshake.offer(intro) : null;
+        if (offer != null) {
+            b.addAttribute(StunAttributeType.NOISE_HANDSHAKE, offer);
+        }
+        return b.build().encode(intro.introKey(), true);
     }
 
     /** The dialer's choice of this stream. */
@@ -69,14 +80,22 @@ public final class StreamAuth {
                     throw new StunParseException("stream peer is not '" + intro.peerId() + "'");
                 }
                 peerProven = true;
-                replies.add(StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, m.transactionId())
-                        .build().encode(intro.introKey(), true));
+                StunMessage.Builder ok = StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, m.transactionId());
+                byte[] first = m.bytes(StunAttributeType.NOISE_HANDSHAKE).orElse(null);
+                byte[] answer = first != null && handshake != null && !intro.dialer() ? handshake.answer(intro, first) : null;
+                if (answer != null) {
+                    ok.addAttribute(StunAttributeType.NOISE_HANDSHAKE, answer);
+                }
+                replies.add(ok.build().encode(intro.introKey(), true));
             }
             case SUCCESS_RESPONSE -> {
                 if (!m.transactionId().equals(helloId)) {
                     throw new StunParseException("answer to a request we did not send");
                 }
                 acked = true;
+                if (handshake != null && intro.dialer()) {
+                    m.bytes(StunAttributeType.NOISE_HANDSHAKE).ifPresent(a -> handshake.answered(intro, a));
+                }
             }
             case INDICATION -> {
                 if (!authenticUser(m) || !m.has(StunAttributeType.USE_CANDIDATE)) {

@@ -40,6 +40,7 @@ public final class StreamSetup {
     private boolean relayAttached;
     private boolean reportedAuthenticated;
     private boolean reportedNominated;
+    private StreamHandshake handshake;
 
     /** @param intro the introduction; null for {@link Kind#ACCEPTED} streams */
     public StreamSetup(Kind kind, Introduction intro, String localId, Random random) {
@@ -47,6 +48,12 @@ public final class StreamSetup {
         this.intro = intro;
         this.localId = localId;
         this.random = random;
+    }
+
+    /** Carries the Noise handshake in this stream's authentication (see {@link StreamHandshake}). */
+    public StreamSetup withHandshake(StreamHandshake h) {
+        this.handshake = h;
+        return this;
     }
 
     /** The introduction, once known. */
@@ -70,7 +77,7 @@ public final class StreamSetup {
         if (kind != Kind.ATTEMPT) {
             return null;
         }
-        auth = new StreamAuth(intro, localId, random);
+        auth = new StreamAuth(intro, localId, random, handshake);
         return auth.hello();
     }
 
@@ -88,7 +95,7 @@ public final class StreamSetup {
                 throw new StunParseException("relay refused");
             }
             relayAttached = true;
-            auth = new StreamAuth(intro, localId, random);
+            auth = new StreamAuth(intro, localId, random, handshake);
             out.add(auth.hello());
             return out;
         }
@@ -101,7 +108,7 @@ public final class StreamSetup {
                 throw new StunParseException("stream for no introduction of ours");
             }
             intro = found;
-            auth = new StreamAuth(found, localId, random);
+            auth = new StreamAuth(found, localId, random, handshake);
             out.add(auth.hello());
         }
         out.addAll(auth.onMessage(raw));

@@ -54,6 +54,79 @@ class StreamAuthTest {
         assertThrows(StunParseException.class, () -> alice.onMessage(mallory.hello()));
     }
 
+    /** A side's Noise handshake for {@link StreamAuth}: one secure channel, as the driver keeps per introduction. */
+    private static final class Handshake implements StreamHandshake {
+        final io.p2pnat.core.secure.SecureChannel secure;
+
+        Handshake(boolean dialer, io.p2pnat.core.secure.Identity me, io.p2pnat.core.secure.Identity peer) {
+            secure = new io.p2pnat.core.secure.SecureChannel(dialer, me, peer.publicKey(), new byte[] {0, 0, 0, 0, 0, 0, 0, 42},
+                    new Random(dialer ? 7 : 8));
+        }
+
+        @Override
+        public byte[] offer(Introduction intro) {
+            return secure.firstMessage();
+        }
+
+        @Override
+        public byte[] answer(Introduction intro, byte[] first) {
+            try {
+                return secure.onHandshake(first);
+            } catch (io.p2pnat.core.secure.SecureChannel.SecureChannelException e) {
+                return null;
+            }
+        }
+
+        @Override
+        public void answered(Introduction intro, byte[] answer) {
+            try {
+                secure.onHandshake(answer);
+            } catch (io.p2pnat.core.secure.SecureChannel.SecureChannelException e) {
+                // left to the stream's own handshake
+            }
+        }
+    }
+
+    /** Alice (dialer) and bob authenticate a stream, each with its handshake (null: a peer without it). */
+    private static void exchange(Handshake a, Handshake b) throws Exception {
+        byte[] key = new byte[16];
+        StreamAuth alice = new StreamAuth(intro("bob", true, key), "alice", new Random(2), a);
+        StreamAuth bob = new StreamAuth(intro("alice", false, key), "bob", new Random(3), b);
+        List<byte[]> toAlice = bob.onMessage(alice.hello());
+        List<byte[]> toBob = alice.onMessage(bob.hello());
+        for (byte[] m : toAlice) {
+            alice.onMessage(m);
+        }
+        for (byte[] m : toBob) {
+            bob.onMessage(m);
+        }
+        assertTrue(alice.authenticated() && bob.authenticated());
+    }
+
+    @Test
+    void theNoiseHandshakeRidesOnTheStreamsAuthentication() throws Exception {
+        io.p2pnat.core.secure.Identity alice = io.p2pnat.core.secure.Identity.insecureForTests("alice");
+        io.p2pnat.core.secure.Identity bob = io.p2pnat.core.secure.Identity.insecureForTests("bob");
+        Handshake a = new Handshake(true, alice, bob);
+        Handshake b = new Handshake(false, bob, alice);
+        exchange(a, b);
+        assertTrue(a.secure.established(), "the dialer got the answer with the Binding response");
+        assertTrue(b.secure.established());
+        byte[] sealed = a.secure.seal("hi".getBytes());
+        assertArrayEquals("hi".getBytes(), b.secure.open(sealed, 0, sealed.length), "one channel, both ways");
+
+        // A listener that does not know the attribute: nothing rides, the stream's handshake follows.
+        Handshake a2 = new Handshake(true, alice, bob);
+        exchange(a2, null);
+        assertFalse(a2.secure.established());
+        // An impostor (another identity key) answers nothing: the stream's handshake refuses it later.
+        Handshake a3 = new Handshake(true, alice, bob);
+        Handshake mallory = new Handshake(false, io.p2pnat.core.secure.Identity.insecureForTests("mallory"), alice);
+        exchange(a3, mallory);
+        assertFalse(a3.secure.established());
+        assertFalse(mallory.secure.established());
+    }
+
     @Test
     void streamDecoderSplitsMessagesAndKeepsTheRest() throws Exception {
         byte[] key = new byte[16];

@@ -49,6 +49,9 @@ public final class SecureStream {
     public static SecureStream establish(SocketChannel channel, SecureChannel secure, byte[] alreadyRead, long timeoutMs)
             throws IOException {
         RawIn raw = new RawIn(channel, alreadyRead);
+        if (secure.established()) {
+            return new SecureStream(channel, secure, raw); // the handshake rode on the stream's authentication
+        }
         java.util.concurrent.atomic.AtomicBoolean timedOut = new java.util.concurrent.atomic.AtomicBoolean();
         Thread watchdog = new Thread(() -> {
             try {

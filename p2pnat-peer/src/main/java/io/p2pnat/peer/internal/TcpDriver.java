@@ -46,8 +46,13 @@ public final class TcpDriver implements AutoCloseable {
 
     /** Where winners and failures go (called on this driver's thread). */
     public interface Sink {
+        /**
+         * The chosen stream. {@code secure}: the end-to-end channel of the introduction, already
+         * established when the handshake rode on the stream's authentication (null: the peer has
+         * no identity key).
+         */
         void connected(long dialId, io.p2pnat.core.peer.ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
-                       Introduction intro);
+                       Introduction intro, io.p2pnat.core.secure.SecureChannel secure);
 
         void failed(long dialId, String reason);
 
@@ -78,6 +83,49 @@ public final class TcpDriver implements AutoCloseable {
     private final Function<Function<PeerAgent, Object>, Object> agentCall;
     private final Sink sink;
     private final Random random = new SecureRandom();
+    private final io.p2pnat.core.secure.Identity identity;
+    /** The end-to-end channel of each introduction being punched (one per introduction, shared by its streams). */
+    private final Map<Long, io.p2pnat.core.secure.SecureChannel> secures = new java.util.HashMap<>();
+
+    /** The introduction's secure channel, made on first use; null without an identity or a peer key. */
+    private io.p2pnat.core.secure.SecureChannel secureFor(Introduction intro) {
+        if (identity == null || intro.remoteKey() == null) {
+            return null;
+        }
+        return secures.computeIfAbsent(intro.introId(), id -> new io.p2pnat.core.secure.SecureChannel(intro.dialer(), identity,
+                intro.remoteKey(), ByteBuffer.allocate(8).putLong(intro.introId()).array()));
+    }
+
+    /** The Noise handshake on the streams' authentication (see {@link StreamHandshake}). */
+    private final io.p2pnat.core.tcp.StreamHandshake handshakes = new io.p2pnat.core.tcp.StreamHandshake() {
+        @Override
+        public byte[] offer(Introduction intro) {
+            io.p2pnat.core.secure.SecureChannel sc = secureFor(intro);
+            return sc == null || sc.established() ? null : sc.firstMessage();
+        }
+
+        @Override
+        public byte[] answer(Introduction intro, byte[] firstMessage) {
+            io.p2pnat.core.secure.SecureChannel sc = secureFor(intro);
+            try {
+                return sc == null ? null : sc.onHandshake(firstMessage);
+            } catch (io.p2pnat.core.secure.SecureChannel.SecureChannelException e) {
+                return null; // not the key the server vouched for: the stream's handshake decides
+            }
+        }
+
+        @Override
+        public void answered(Introduction intro, byte[] answer) {
+            io.p2pnat.core.secure.SecureChannel sc = secureFor(intro);
+            if (sc != null && !sc.established()) {
+                try {
+                    sc.onHandshake(answer);
+                } catch (io.p2pnat.core.secure.SecureChannel.SecureChannelException e) {
+                    // ignored: the handshake on the chosen stream (or its refusal) decides
+                }
+            }
+        }
+    };
     private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final Map<Long, Punch> punches = new HashMap<>();
     private final Map<SelectionKey, TcpStream> streams = new HashMap<>();
@@ -97,6 +145,17 @@ public final class TcpDriver implements AutoCloseable {
      */
     public TcpDriver(int port, InetSocketAddress server, List<InetSocketAddress> privateUdpEndpoints, String localId,
                      Function<Function<PeerAgent, Object>, Object> agentCall, Sink sink) throws IOException {
+        this(port, server, privateUdpEndpoints, localId, agentCall, sink, null);
+    }
+
+    /**
+     * As above; with {@code identity} (null: none) the Noise handshake of each introduction rides
+     * on its streams' authentication ({@link StreamHandshake}), one round trip sooner.
+     */
+    public TcpDriver(int port, InetSocketAddress server, List<InetSocketAddress> privateUdpEndpoints, String localId,
+                     Function<Function<PeerAgent, Object>, Object> agentCall, Sink sink,
+                     io.p2pnat.core.secure.Identity identity) throws IOException {
+        this.identity = identity;
         this.selector = Selector.open();
         this.listener = ServerSocketChannel.open();
         listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -374,7 +433,7 @@ public final class TcpDriver implements AutoCloseable {
             ch.configureBlocking(false);
             TcpStream s = new TcpStream(nextStreamId++, TcpStream.Kind.ATTEMPT, ch, c.remote());
             s.punch = p;
-            s.setup = new StreamSetup(StreamSetup.Kind.ATTEMPT, p.intro, localId, random);
+            s.setup = new StreamSetup(StreamSetup.Kind.ATTEMPT, p.intro, localId, random).withHandshake(handshakes);
             s.attemptId = c.attemptId();
             s.deadline = now + c.timeoutNanos();
             boolean done = ch.connect(c.remote());
@@ -424,7 +483,7 @@ public final class TcpDriver implements AutoCloseable {
             ch.configureBlocking(false);
             TcpStream s = new TcpStream(nextStreamId++, TcpStream.Kind.RELAY, ch, server);
             s.punch = p;
-            s.setup = new StreamSetup(StreamSetup.Kind.RELAY, p.intro, localId, random);
+            s.setup = new StreamSetup(StreamSetup.Kind.RELAY, p.intro, localId, random).withHandshake(handshakes);
             s.deadline = now + 10_000_000_000L;
             boolean done = ch.connect(server);
             SelectionKey k = ch.register(selector, done ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT);
@@ -445,7 +504,7 @@ public final class TcpDriver implements AutoCloseable {
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 TcpStream s = new TcpStream(nextStreamId++, TcpStream.Kind.ACCEPTED, ch,
                         (InetSocketAddress) ch.getRemoteAddress());
-                s.setup = new StreamSetup(StreamSetup.Kind.ACCEPTED, null, localId, random);
+                s.setup = new StreamSetup(StreamSetup.Kind.ACCEPTED, null, localId, random).withHandshake(handshakes);
                 s.connected = true;
                 s.deadline = System.nanoTime() + AUTH_TIMEOUT;
                 streams.put(ch.register(selector, SelectionKey.OP_READ), s);
@@ -532,8 +591,9 @@ public final class TcpDriver implements AutoCloseable {
                 }
             }
             chosen.handedOver = true;
+            io.p2pnat.core.secure.SecureChannel secure = secureFor(p.intro);
             finish(p);
-            sink.connected(p.dialId, sel.info(), chosen.channel, chosen.decoder.drainRemainder(), p.intro);
+            sink.connected(p.dialId, sel.info(), chosen.channel, chosen.decoder.drainRemainder(), p.intro, secure);
         } catch (IOException e) {
             closeQuietly(chosen.channel);
             finish(p);
@@ -546,6 +606,7 @@ public final class TcpDriver implements AutoCloseable {
     /** The introduction is decided: close its other streams (with RST, no TIME_WAIT). */
     private void finish(Punch p) {
         punches.remove(p.intro.introId());
+        secures.remove(p.intro.introId());
         for (TcpStream s : new ArrayList<>(streams.values())) {
             if (s.punch == p) {
                 drop(s);
