@@ -66,6 +66,7 @@ final class AttemptsCommand implements Callable<Integer> {
         Duration wait = Duration.ofMillis((long) (timeout * 1000));
         int ok = 0;
         List<Double> setups = new ArrayList<>();
+        List<Double> readies = new ArrayList<>();
         Map<String, Integer> techniques = new TreeMap<>();
         List<String> failures = new ArrayList<>();
         for (int i = 1; i <= attempts; i++) {
@@ -73,22 +74,28 @@ final class AttemptsCommand implements Callable<Integer> {
             try (Peer peer = opts.start()) {
                 ConnectionInfo info;
                 boolean echoed;
+                long dialAt = System.nanoTime();
+                long readyNanos;
                 if (opts.tcp()) {
                     StreamConnection c = peer.dialStream(target, wait);
+                    readyNanos = System.nanoTime() - dialAt;
                     info = c.info();
                     StreamEcho.Result r = StreamEcho.run(c, count, size);
                     echoed = r.error() == null && r.echoed() == count;
                     c.close();
                 } else {
                     Connection c = peer.dial(target, wait);
+                    readyNanos = System.nanoTime() - dialAt;
                     info = c.initialInfo();
                     echoed = EchoExchange.run(c, count, size, wait).echoed() == count;
                     c.close();
                 }
                 ConnectionJson.describe(line.put("connected", echoed), info);
+                line.put("readyMs", io.p2pnat.core.Timers.millis(readyNanos));
                 if (echoed) {
                     ok++;
                     setups.add(io.p2pnat.core.Timers.millis(info.setupNanos()));
+                    readies.add(io.p2pnat.core.Timers.millis(readyNanos));
                     techniques.merge(info.technique().wireName(), 1, Integer::sum);
                 } else {
                     failures.add("attempt " + i + ": echo incomplete");
@@ -103,14 +110,17 @@ final class AttemptsCommand implements Callable<Integer> {
             }
         }
         setups.sort(null);
+        readies.sort(null);
         Json summary = new Json().put("summary", true).put("transport", opts.transport).put("attempts", attempts)
                 .put("connected", ok).put("techniques", techniques.toString())
-                .put("setupMsP50", pct(setups, 50)).put("setupMsP90", pct(setups, 90)).put("setupMsMax", pct(setups, 100));
+                .put("setupMsP50", pct(setups, 50)).put("setupMsP90", pct(setups, 90)).put("setupMsMax", pct(setups, 100))
+                .put("readyMsP50", pct(readies, 50)).put("readyMsP90", pct(readies, 90));
         if (opts.json) {
             System.out.println(summary);
         } else {
             System.out.println("connected " + ok + "/" + attempts + " over " + opts.transport + " " + techniques
-                    + "; setup ms p50 " + pct(setups, 50) + ", p90 " + pct(setups, 90) + ", max " + pct(setups, 100));
+                    + "; setup ms p50 " + pct(setups, 50) + ", p90 " + pct(setups, 90) + ", max " + pct(setups, 100)
+                    + "; ready ms p50 " + pct(readies, 50) + ", p90 " + pct(readies, 90));
             failures.forEach(f -> System.out.println("  " + f));
         }
         return ok == attempts ? 0 : Main.EXIT_FAILURE;

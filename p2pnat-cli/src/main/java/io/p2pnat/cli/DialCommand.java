@@ -72,7 +72,9 @@ final class DialCommand implements Callable<Integer> {
             return dialStream(wait);
         }
         try (Peer peer = opts.start()) {
+            long dialAt = System.nanoTime();
             Connection c = peer.dial(target, wait, expectKey);
+            long readyNanos = System.nanoTime() - dialAt; // secure and usable: what the application waited
             ConnectionInfo info = c.initialInfo();
             c.onPathChange(newInfo -> {
                 synchronized (System.out) {
@@ -94,6 +96,7 @@ final class DialCommand implements Callable<Integer> {
             if (opts.json) {
                 Json j = new Json().put("connected", true);
                 ConnectionJson.describe(j, info);
+                j.put("readyMs", Timers.millis(readyNanos));
                 j.put("rttMs", r.medianRttMs() < 0 ? null : r.medianRttMs())
                         .put("sent", r.sent()).put("echoed", r.echoed()).put("size", size);
                 NatJson.put(j, peer.nat());
@@ -135,7 +138,9 @@ final class DialCommand implements Callable<Integer> {
 
     private Integer dialStream(Duration wait) throws Exception {
         try (Peer peer = opts.start()) {
+            long dialAt = System.nanoTime();
             StreamConnection c = peer.dialStream(target, wait, expectKey);
+            long readyNanos = System.nanoTime() - dialAt; // secure and usable: what the application waited
             ConnectionInfo info = c.info();
             StreamEcho.Result r = StreamEcho.run(c, count, size);
             c.close();
@@ -143,6 +148,7 @@ final class DialCommand implements Callable<Integer> {
             if (opts.json) {
                 Json j = new Json().put("connected", true);
                 ConnectionJson.describe(j, info);
+                j.put("readyMs", Timers.millis(readyNanos));
                 j.put("rttMs", r.rttMs() < 0 ? null : r.rttMs()).put("sent", r.sent()).put("echoed", r.echoed())
                         .put("size", size).put("bytes", r.bytes()).put("mbPerSecond", r.mbPerSecond());
                 NatJson.put(j, peer.nat());

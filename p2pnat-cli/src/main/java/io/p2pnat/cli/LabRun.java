@@ -141,9 +141,18 @@ public final class LabRun {
 
         /** The setup-time percentile of the connected attempts, in ms (nearest rank); -1 if none. */
         public double setupMsPercentile(int p) {
+            return percentile("setupMs", p);
+        }
+
+        /** The percentile of the time until the dial returned a secure connection, in ms; -1 if none. */
+        public double readyMsPercentile(int p) {
+            return percentile("readyMs", p);
+        }
+
+        private double percentile(String field, int p) {
             List<Double> setups = new ArrayList<>();
-            attempts.stream().filter(a -> Boolean.TRUE.equals(a.get("connected")) && a.get("setupMs") != null)
-                    .forEach(a -> setups.add(Double.parseDouble(a.get("setupMs").toString())));
+            attempts.stream().filter(a -> Boolean.TRUE.equals(a.get("connected")) && a.get(field) != null)
+                    .forEach(a -> setups.add(Double.parseDouble(a.get(field).toString())));
             if (setups.isEmpty()) {
                 return -1;
             }

@@ -180,9 +180,11 @@ class CliTest {
         assertEquals(false, j.get("natDetected"), "the server sees loopback peers at their own address");
         assertEquals("endpoint-independent", j.get("natMapping"));
         assertEquals("unknown", j.get("natFiltering"), "filtering is measured behind a NAT only");
-        for (String k : new String[] {"local", "remote", "setupMs", "rttMs"}) {
+        for (String k : new String[] {"local", "remote", "setupMs", "readyMs", "rttMs"}) {
             assertTrue(j.containsKey(k), "missing " + k + " in " + r.out);
         }
+        // Ready (the dial returned a secure connection) comes with the path: the handshake rode on the checks.
+        assertTrue(((Number) j.get("readyMs")).doubleValue() >= ((Number) j.get("setupMs")).doubleValue() - 1, r.out);
         assertTrue(((String) j.get("remote")).endsWith(":" + bob.localAddress().getPort()), r.out);
     }
 
@@ -196,6 +198,7 @@ class CliTest {
         assertEquals("tcp", j.get("transport"));
         assertEquals(4L, j.get("echoed"));
         assertEquals(4L * 1048576, j.get("bytes"));
+        assertTrue(j.get("readyMs") instanceof Number, r.out);
     }
 
     @Test

@@ -142,9 +142,9 @@ class LabTcpTest {
             RESULTS.add(new String[] {s.title(), natLabels(lab), internet, String.valueOf(direct),
                     a.outcomes().toString(), fmt(a.setupMsPercentile(50)), fmt(a.setupMsPercentile(90)),
                     t.text("echoed") + "/" + TRANSFER_MESSAGES, mbps(t)});
-            System.out.printf("lab tcp %s [%s] delay %s: %d/%d direct %s, setup p50 %s ms p90 %s ms; 10 MB %s"
+            System.out.printf("lab tcp %s [%s] delay %s: %d/%d direct %s, setup p50 %s ms p90 %s ms, ready p50 %s ms; 10 MB %s"
                             + " at %s MB/s (%d ms for the attempts)%n", s.title(), natLabels(lab), internet, direct,
-                    ATTEMPTS, a.outcomes(), fmt(a.setupMsPercentile(50)), fmt(a.setupMsPercentile(90)),
+                    ATTEMPTS, a.outcomes(), fmt(a.setupMsPercentile(50)), fmt(a.setupMsPercentile(90)), fmt(a.readyMsPercentile(50)),
                     t.text("technique"), mbps(t), a.wallMs());
             return r;
         }

@@ -312,15 +312,15 @@ public final class Peer implements AutoCloseable {
     private final class TcpSink implements TcpDriver.Sink {
         @Override
         public void connected(long dialId, ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
-                              io.p2pnat.core.peer.Introduction intro, io.p2pnat.core.secure.SecureChannel secure) {
+                              io.p2pnat.core.peer.Introduction intro, io.p2pnat.peer.internal.TcpDriver.EarlyHandshake early) {
             // The end-to-end handshake blocks on the network: run it off the driver's thread.
-            Thread t = new Thread(() -> secureStream(dialId, info, channel, alreadyRead, intro, secure), "p2pnat-secure-stream");
+            Thread t = new Thread(() -> secureStream(dialId, info, channel, alreadyRead, intro, early), "p2pnat-secure-stream");
             t.setDaemon(true);
             t.start();
         }
 
         private void secureStream(long dialId, ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
-                                  io.p2pnat.core.peer.Introduction intro, io.p2pnat.core.secure.SecureChannel early) {
+                                  io.p2pnat.core.peer.Introduction intro, io.p2pnat.peer.internal.TcpDriver.EarlyHandshake early) {
             if (intro.remoteKey() == null) {
                 closeQuietly(channel);
                 failed(dialId, "peer '" + info.peer() + "' has no identity key at the server");
@@ -328,7 +328,7 @@ public final class Peer implements AutoCloseable {
             }
             // The channel the stream's authentication carried the handshake in (established when the
             // peer answered it there); else a fresh one, for the handshake on the stream.
-            io.p2pnat.core.secure.SecureChannel secure = early != null ? early : new io.p2pnat.core.secure.SecureChannel(
+            io.p2pnat.core.secure.SecureChannel secure = early != null ? early.settle() : new io.p2pnat.core.secure.SecureChannel(
                     intro.dialer(), identity, intro.remoteKey(), java.nio.ByteBuffer.allocate(8).putLong(intro.introId()).array());
             io.p2pnat.peer.internal.SecureStream ss;
             try {

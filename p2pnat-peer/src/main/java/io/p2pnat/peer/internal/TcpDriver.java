@@ -47,12 +47,12 @@ public final class TcpDriver implements AutoCloseable {
     /** Where winners and failures go (called on this driver's thread). */
     public interface Sink {
         /**
-         * The chosen stream. {@code secure}: the end-to-end channel of the introduction, already
-         * established when the handshake rode on the stream's authentication (null: the peer has
-         * no identity key).
+         * The chosen stream. {@code early}: the end-to-end channel of the introduction and the
+         * handshake that rode on the stream's authentication ({@link EarlyHandshake#settle()};
+         * null: the peer has no identity key).
          */
         void connected(long dialId, io.p2pnat.core.peer.ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
-                       Introduction intro, io.p2pnat.core.secure.SecureChannel secure);
+                       Introduction intro, EarlyHandshake early);
 
         void failed(long dialId, String reason);
 
@@ -101,7 +101,7 @@ public final class TcpDriver implements AutoCloseable {
         @Override
         public byte[] offer(Introduction intro) {
             io.p2pnat.core.secure.SecureChannel sc = secureFor(intro);
-            return sc == null || sc.established() ? null : sc.firstMessage();
+            return sc == null || sc.established() || !intro.dialer() ? null : sc.firstMessage();
         }
 
         @Override
@@ -116,16 +116,32 @@ public final class TcpDriver implements AutoCloseable {
 
         @Override
         public void answered(Introduction intro, byte[] answer) {
-            io.p2pnat.core.secure.SecureChannel sc = secureFor(intro);
-            if (sc != null && !sc.established()) {
-                try {
-                    sc.onHandshake(answer);
-                } catch (io.p2pnat.core.secure.SecureChannel.SecureChannelException e) {
-                    // ignored: the handshake on the chosen stream (or its refusal) decides
-                }
-            }
+            // Kept, not read now: reading it is key work, and on this thread it would hold back the
+            // other streams' answers past the hairpin grace (§3.3.2). It is read at hand-over.
+            answers.putIfAbsent(intro.introId(), answer.clone());
         }
     };
+
+    /** The listener's answer per introduction, as its streams' authentication brought it (dialer side). */
+    private final Map<Long, byte[]> answers = new java.util.HashMap<>();
+
+    /**
+     * The end-to-end channel of a chosen stream, with the peer's answer its authentication
+     * brought (null: none); {@link #settle()} reads the answer, off the driver's thread.
+     */
+    public record EarlyHandshake(io.p2pnat.core.secure.SecureChannel secure, byte[] answer) {
+        /** The channel, established when the answer authenticates; else as it was (the stream's handshake follows). */
+        public io.p2pnat.core.secure.SecureChannel settle() {
+            if (answer != null && !secure.established()) {
+                try {
+                    secure.onHandshake(answer);
+                } catch (io.p2pnat.core.secure.SecureChannel.SecureChannelException e) {
+                    // not the vouched key: the handshake on the stream refuses it with the right cause
+                }
+            }
+            return secure;
+        }
+    }
     private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final Map<Long, Punch> punches = new HashMap<>();
     private final Map<SelectionKey, TcpStream> streams = new HashMap<>();
@@ -204,6 +220,10 @@ public final class TcpDriver implements AutoCloseable {
             p.measureSetupFrom(setupOrigin);
             Punch punch = new Punch(p, dialId);
             punches.put(intro.introId(), punch);
+            // The handshake's key work (an ephemeral key; the dialer's first message) happens now,
+            // not on the first stream to connect: that would hold back its hello, and a hairpin
+            // stream could then win the race against the private one (§3.3.2).
+            handshakes.offer(intro);
             p.start(now);
             runActions(punch, now);
         });
@@ -592,8 +612,10 @@ public final class TcpDriver implements AutoCloseable {
             }
             chosen.handedOver = true;
             io.p2pnat.core.secure.SecureChannel secure = secureFor(p.intro);
+            byte[] answer = answers.get(p.intro.introId());
             finish(p);
-            sink.connected(p.dialId, sel.info(), chosen.channel, chosen.decoder.drainRemainder(), p.intro, secure);
+            sink.connected(p.dialId, sel.info(), chosen.channel, chosen.decoder.drainRemainder(), p.intro,
+                    secure == null ? null : new EarlyHandshake(secure, answer));
         } catch (IOException e) {
             closeQuietly(chosen.channel);
             finish(p);
@@ -607,6 +629,7 @@ public final class TcpDriver implements AutoCloseable {
     private void finish(Punch p) {
         punches.remove(p.intro.introId());
         secures.remove(p.intro.introId());
+        answers.remove(p.intro.introId());
         for (TcpStream s : new ArrayList<>(streams.values())) {
             if (s.punch == p) {
                 drop(s);
