@@ -1212,17 +1212,27 @@ public final class PeerAgent {
         }
     }
 
-    /** The dialer reads the listener's answer from a check response; a bad one is ignored. */
+    /** The dialer keeps the listener's answer from a check response, to read when a path is chosen. */
     private static void acceptHandshakeAnswer(PeerSession s, byte[] msg) {
-        if (s.secure == null || !s.secure.isInitiator() || s.secure.established()) {
+        if (s.secure == null || !s.secure.isInitiator() || s.secure.established() || s.handshakeAnswer != null) {
+            return;
+        }
+        s.handshakeAnswer = msg.clone();
+        s.punch.offerHandshake(null); // the listener has our first message
+    }
+
+    /** Reads a kept answer (a bad one is ignored: the handshake on the chosen path then decides). */
+    private static void settleHandshake(PeerSession s) {
+        byte[] answer = s.handshakeAnswer;
+        s.handshakeAnswer = null;
+        if (answer == null || s.secure == null || s.secure.established()) {
             return;
         }
         try {
-            s.secure.onHandshake(msg);
+            s.secure.onHandshake(answer);
         } catch (io.p2pnat.core.secure.SecureChannel.SecureChannelException e) {
-            return; // the handshake on the chosen path (or its failure) decides
+            // not the vouched key's answer: the handshake frames on the path refuse it with the right cause
         }
-        s.punch.offerHandshake(null);
     }
 
     private void sendHandshake(PeerSession s, long now) {
@@ -1294,6 +1304,7 @@ public final class PeerAgent {
             s.pathReady = true;
             s.pathReadyAt = now;
             s.lastOutbound = now;
+            settleHandshake(s);
             if (s.secure.established()) {
                 connected(s, now); // the handshake completed with the checks
             } else if (s.secure.isInitiator()) {

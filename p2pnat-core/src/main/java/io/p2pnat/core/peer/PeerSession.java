@@ -15,6 +15,12 @@ final class PeerSession {
     boolean pathReady;
     /** End-to-end channel with the peer's identity key (RFC 5128 §6.3); null if it has none. */
     io.p2pnat.core.secure.SecureChannel secure;
+    /**
+     * The listener's answer to our first Noise message, as a check response brought it; read when
+     * a path is chosen (reading it is key work, and in the middle of the checks it would hold back
+     * the other answers that the choice of path compares).
+     */
+    byte[] handshakeAnswer;
     long handshakeDue = io.p2pnat.core.Timers.NEVER;
     int handshakeSends;
     long pathReadyAt;
