@@ -84,8 +84,10 @@ final class IdentityBindings {
         NOT_KEPT
     }
 
-    /** Kept bindings, when the server has a store: none is ever forgotten (no eviction). */
+    /** Where new bindings are kept (null: in memory only, the oldest evicted past the limit). */
     private IdentityStore store;
+    /** The bindings while a store keeps them: a plain map, as a kept binding must never be evicted. */
+    private Map<String, byte[]> unevicted;
     private int storeMax;
     private String storeError;
 
@@ -98,18 +100,12 @@ final class IdentityBindings {
      */
     int keepIn(IdentityStore store, int max) throws java.io.IOException {
         Map<String, byte[]> loaded = store.load();
-        Map<String, byte[]> all = new java.util.HashMap<>(keys);
-        all.putAll(loaded);
+        unevicted = new java.util.HashMap<>(loaded);
         keys.clear();
         this.store = store;
         this.storeMax = max;
-        // A plain map from now on: the LRU bound evicts, and a kept binding must not go.
-        this.unevicted = new java.util.HashMap<>(all);
         return loaded.size();
     }
-
-    /** The bindings while kept in a store (no eviction); null without a store. */
-    private Map<String, byte[]> unevicted;
 
     /** Why the last {@link Outcome#NOT_KEPT} happened. */
     String lastStoreError() {

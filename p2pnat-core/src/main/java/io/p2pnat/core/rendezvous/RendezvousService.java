@@ -214,7 +214,7 @@ public final class RendezvousService {
     /**
      * Keeps peer-id bindings in {@code store} from now on (RFC 5128 §6.3), after loading the ones
      * it holds, so a restarted server still refuses another key for a known id. Call before the
-     * first input. At most {@code maxIds} ids are bound; a new id beyond that, or one the store
+     * first input (bindings made before are dropped). At most {@code maxIds} ids are bound; a new id beyond that, or one the store
      * fails to keep, is refused (508) rather than bound in memory only.
      *
      * @return the bindings loaded
