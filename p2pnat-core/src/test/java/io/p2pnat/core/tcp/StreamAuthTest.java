@@ -19,12 +19,8 @@ class StreamAuthTest {
         return new Introduction(42, key, peer, dialer, new InetSocketAddress("192.0.2.1", 1), List.of(), null);
     }
 
-    @Test
-    void bothSidesProveTheKeyThenTheDialerNominates() throws Exception {
-        byte[] key = new byte[16];
-        new Random(1).nextBytes(key);
-        StreamAuth alice = new StreamAuth(intro("bob", true, key), "alice", new Random(2));
-        StreamAuth bob = new StreamAuth(intro("alice", false, key), "bob", new Random(3));
+    /** Each side sends its hello and reads the other's, then reads the answer to its own. */
+    private static void helloBothWays(StreamAuth alice, StreamAuth bob) throws Exception {
         List<byte[]> toAlice = bob.onMessage(alice.hello());
         List<byte[]> toBob = alice.onMessage(bob.hello());
         for (byte[] m : toAlice) {
@@ -33,6 +29,15 @@ class StreamAuthTest {
         for (byte[] m : toBob) {
             bob.onMessage(m);
         }
+    }
+
+    @Test
+    void bothSidesProveTheKeyThenTheDialerNominates() throws Exception {
+        byte[] key = new byte[16];
+        new Random(1).nextBytes(key);
+        StreamAuth alice = new StreamAuth(intro("bob", true, key), "alice", new Random(2));
+        StreamAuth bob = new StreamAuth(intro("alice", false, key), "bob", new Random(3));
+        helloBothWays(alice, bob);
         assertTrue(alice.authenticated());
         assertTrue(bob.authenticated());
         assertFalse(bob.nominated());
@@ -92,14 +97,7 @@ class StreamAuthTest {
         byte[] key = new byte[16];
         StreamAuth alice = new StreamAuth(intro("bob", true, key), "alice", new Random(2), a);
         StreamAuth bob = new StreamAuth(intro("alice", false, key), "bob", new Random(3), b);
-        List<byte[]> toAlice = bob.onMessage(alice.hello());
-        List<byte[]> toBob = alice.onMessage(bob.hello());
-        for (byte[] m : toAlice) {
-            alice.onMessage(m);
-        }
-        for (byte[] m : toBob) {
-            bob.onMessage(m);
-        }
+        helloBothWays(alice, bob);
         assertTrue(alice.authenticated() && bob.authenticated());
     }
 
