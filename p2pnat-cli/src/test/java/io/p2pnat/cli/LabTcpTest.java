@@ -65,7 +65,7 @@ class LabTcpTest {
             assertEquals(ATTEMPTS, r.attempts.count(expectedTechnique(scenario), Demo.expectedVia(scenario)),
                     "every attempt " + expectedTechnique(scenario) + " via " + Demo.expectedVia(scenario) + ": " + log);
             assertEquals(0, r.attempts.exit(), log);
-            assertTransfer(scenario, r.transfer, true);
+            assertTransfer(scenario, r.transfer, true, true);
         }
     }
 
@@ -91,10 +91,13 @@ class LabTcpTest {
             Row r = measure(lab);
             String log = r.describe();
             assertEquals(ATTEMPTS, r.attempts.attempts().size(), log);
-            int direct = r.attempts.count(expectedTechnique(scenario), null);
-            assertTrue(direct >= ATTEMPTS - 1, "at least " + (ATTEMPTS - 1) + "/" + ATTEMPTS + " direct by "
-                    + expectedTechnique(scenario) + ", got " + direct + ": " + log);
-            assertTransfer(scenario, r.transfer, false);
+            // The 10 MB dial is one more of the same race: one dial in all may lose it (RST
+            // poisoning, RFC 5128 §3.4) and go to the relay, the transfer's as well as any other.
+            int direct = r.attempts.count(expectedTechnique(scenario), null)
+                    + (expectedTechnique(scenario).equals(r.transfer.text("technique")) ? 1 : 0);
+            assertTrue(direct >= ATTEMPTS, "at least " + ATTEMPTS + "/" + (ATTEMPTS + 1) + " direct by "
+                    + expectedTechnique(scenario) + ", got " + direct + ": " + log + "\ntransfer: " + r.transfer.log());
+            assertTransfer(scenario, r.transfer, false, false);
         }
     }
 
@@ -108,7 +111,7 @@ class LabTcpTest {
             assertTrue(t.connected(), log);
             assertEquals("relay", t.text("technique"), log);
             assertEquals("relayed", t.text("path"), log);
-            assertTransfer(fig1, t, true);
+            assertTransfer(fig1, t, true, true);
             RESULTS.add(new String[] {fig1.title(), natLabels(lab), "-", "-", "relay (1 dial)", t.text("setupMs"), "-",
                     t.text("echoed") + "/" + TRANSFER_MESSAGES, mbps(t)});
         }
@@ -154,8 +157,11 @@ class LabTcpTest {
         return Demo.plan(s, TRANSFER_MESSAGES, MB).timeout(10).args("--transport", "tcp");
     }
 
-    /** 10 messages of 1 MiB echoed and compared byte for byte (StreamEcho), over TCP, by the expected technique. */
-    private static void assertTransfer(Scenario s, LabRun.Outcome t, boolean strictVia) {
+    /**
+     * 10 messages of 1 MiB echoed and compared byte for byte (StreamEcho), over TCP; by the
+     * expected technique when {@code strictTechnique} (and path when {@code strictVia}).
+     */
+    private static void assertTransfer(Scenario s, LabRun.Outcome t, boolean strictTechnique, boolean strictVia) {
         String log = s + " 10 MB transfer\n" + t.log();
         assertNotNull(t.dial(), log);
         assertTrue(t.connected(), log);
@@ -164,7 +170,9 @@ class LabTcpTest {
         assertEquals(String.valueOf(TRANSFER_MESSAGES), t.text("echoed"), log);
         assertEquals(String.valueOf((long) TRANSFER_MESSAGES * MB), t.text("bytes"), log);
         assertEquals(null, t.text("error"), log);
-        assertEquals(expectedTechnique(s), t.text("technique"), log);
+        if (strictTechnique) {
+            assertEquals(expectedTechnique(s), t.text("technique"), log);
+        }
         if (strictVia) {
             assertEquals(Demo.expectedVia(s), t.text("via"), log);
         }

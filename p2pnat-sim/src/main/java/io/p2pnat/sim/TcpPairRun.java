@@ -21,12 +21,16 @@ public final class TcpPairRun {
     static final byte[] PING = "ping from alice".getBytes(StandardCharsets.UTF_8);
     static final byte[] PONG = "pong from bob, over the same stream".getBytes(StandardCharsets.UTF_8);
 
-    /** What the dial gave; {@code dataOk}: both messages arrived intact on the chosen streams. */
+    /**
+     * What the dial gave; {@code dataOk}: both messages arrived intact on the chosen streams;
+     * {@code secure}: both ends held the end-to-end channel at the hand-over, so the messages
+     * went as sealed records.
+     */
     public record Result(boolean connected, String technique, String path, double setupMs, boolean dataOk, String error,
-                         SimNet net, PeerHost dialer, PeerHost listener) {
+                         SimNet net, PeerHost dialer, PeerHost listener, boolean secure) {
         public String describe() {
             return connected ? technique + " (" + path + ", " + String.format(java.util.Locale.ROOT, "%.1f", setupMs) + " ms"
-                    + (dataOk ? "" : ", DATA LOST") + ")" : "failed: " + error;
+                    + (dataOk ? "" : ", DATA LOST") + (secure ? "" : ", NOT SECURE") + ")" : "failed: " + error;
         }
     }
 
@@ -47,7 +51,7 @@ public final class TcpPairRun {
         alice.start();
         bob.start();
         if (!net.runUntil(() -> alice.tcp().registered() && bob.tcp().registered(), Duration.ofSeconds(5))) {
-            return new Result(false, "error", null, 0, false, "peers did not register over UDP and TCP", net, alice, bob);
+            return new Result(false, "error", null, 0, false, "peers did not register over UDP and TCP", net, alice, bob, false);
         }
         net.runFor(Duration.ofSeconds(1));
         alice.dialTcp("bob", PairRun.DIAL_TIMEOUT);
@@ -57,7 +61,7 @@ public final class TcpPairRun {
         if (o == null || !o.connected()) {
             PeerHost.Timed f = alice.first(PeerEvent.DialFailed.class);
             String why = o != null ? o.failure() : f != null ? ((PeerEvent.DialFailed) f.event()).reason() : "no answer";
-            return new Result(false, "failed", null, 0, false, why, net, alice, bob);
+            return new Result(false, "failed", null, 0, false, why, net, alice, bob, false);
         }
         ConnectionInfo info = o.info();
         long intro = info.sessionId();
@@ -70,8 +74,9 @@ public final class TcpPairRun {
                     Duration.ofSeconds(5));
             dataOk = Arrays.equals(bob.tcp().received(intro), PING) && Arrays.equals(alice.tcp().received(intro), PONG);
         }
+        boolean secure = o.secure() && ob != null && ob.secure();
         return new Result(true, info.technique().wireName(), info.path(), Timers.millis(info.setupNanos()), dataOk, null, net,
-                alice, bob);
+                alice, bob, secure);
     }
 
     private static PeerHost peer(SimNet net, String id, String privateIp, String publicIp, NatConfig nat, double lan, double up) {

@@ -6,7 +6,9 @@ import io.p2pnat.core.peer.Introduction;
 import io.p2pnat.core.peer.PeerAgent;
 import io.p2pnat.core.peer.PeerConfig;
 import io.p2pnat.core.peer.PeerEvent;
+import io.p2pnat.core.secure.SecureChannel;
 import io.p2pnat.core.tcp.StreamAuth;
+import io.p2pnat.core.tcp.StreamHandshake;
 import io.p2pnat.core.tcp.StreamSetup;
 import io.p2pnat.core.tcp.StunStreamDecoder;
 import io.p2pnat.core.tcp.TcpAction;
@@ -31,16 +33,22 @@ import java.util.Random;
  * (the UDP port number, SO_REUSEPORT semantics), TCP registration signed by the {@link PeerAgent},
  * and for each {@link PeerEvent.TcpIntroduced} the real {@link TcpPunch}: connect attempts,
  * accepted streams (named by their first message's USERNAME), RELAY-ATTACH streams to the server,
- * {@link StreamAuth} on each, selection and nomination. The chosen stream is handed over: its
- * bytes are kept and can be written with {@link #send}.
+ * {@link StreamAuth} on each (carrying the Noise handshake, one secure channel per introduction),
+ * selection and nomination. The chosen stream is handed over secure: {@link #send} writes sealed
+ * records ([2-byte length][nonce, ciphertext, tag], as p2pnat-peer's SecureStream) and
+ * {@link #received} opens them.
  */
 public final class TcpPeer implements TcpStack.Listener {
     private static final long KEEPALIVE = 15_000_000_000L;
     private static final long AUTH_TIMEOUT = 5_000_000_000L;
     private static final long RECONNECT = 5_000_000_000L;
 
-    /** A decided TCP introduction: the chosen stream's info, or why none was. */
-    public record Outcome(long at, long dialId, ConnectionInfo info, String failure) {
+    /**
+     * A decided TCP introduction: the chosen stream's info, or why none was. {@code secure}: the
+     * end-to-end Noise channel was up at the hand-over (the handshake rode on the stream's
+     * authentication), so application bytes on the stream are sealed records from the start.
+     */
+    public record Outcome(long at, long dialId, ConnectionInfo info, String failure, boolean secure) {
         public boolean connected() {
             return info != null;
         }
@@ -74,7 +82,14 @@ public final class TcpPeer implements TcpStack.Listener {
         final StunStreamDecoder decoder = new StunStreamDecoder();
         boolean handedOver;
         boolean inputEnded;
+        /** After the hand-over: the introduction's end-to-end channel (null: none, bytes go in the clear). */
+        SecureChannel secure;
+        /** Stream bytes after the hand-over, as they came (sealed records when {@link #secure}). */
         final ByteArrayOutputStream received = new ByteArrayOutputStream();
+        /** On a secure stream: the records opened so far, and how many received bytes they took. */
+        final ByteArrayOutputStream opened = new ByteArrayOutputStream();
+        int openedUpTo;
+        boolean broken;
 
         Stream(long id, Kind kind, TcpStack.Conn conn) {
             this.id = id;
@@ -104,6 +119,33 @@ public final class TcpPeer implements TcpStack.Listener {
     private long reconnectDue = Timers.NEVER;
     private InetSocketAddress tcpPublic;
     private String registrationError;
+    /** The end-to-end channel of each introduction being punched, shared by its streams (as TcpDriver keeps them). */
+    private final Map<Long, SecureChannel> secures = new java.util.HashMap<>();
+    /** The listener's answer per introduction, as a stream's authentication brought it (dialer side). */
+    private final Map<Long, byte[]> answers = new java.util.HashMap<>();
+    /** The Noise handshake on the streams' authentication, as p2pnat-peer's TcpDriver carries it. */
+    private final StreamHandshake handshakes = new StreamHandshake() {
+        @Override
+        public byte[] offer(Introduction intro) {
+            SecureChannel sc = secureFor(intro);
+            return sc == null || sc.established() || !intro.dialer() ? null : sc.firstMessage();
+        }
+
+        @Override
+        public byte[] answer(Introduction intro, byte[] firstMessage) {
+            SecureChannel sc = secureFor(intro);
+            try {
+                return sc == null ? null : sc.onHandshake(firstMessage);
+            } catch (SecureChannel.SecureChannelException e) {
+                return null; // not the key the server vouched for
+            }
+        }
+
+        @Override
+        public void answered(Introduction intro, byte[] answer) {
+            answers.putIfAbsent(intro.introId(), answer.clone());
+        }
+    };
 
     TcpPeer(PeerHost host, TcpStack stack, PeerAgent agent, PeerConfig config, int port, Random random) {
         this.host = host;
@@ -143,18 +185,68 @@ public final class TcpPeer implements TcpStack.Listener {
         return outcomes.isEmpty() ? null : outcomes.get(0);
     }
 
-    /** Bytes received on the chosen stream of introduction {@code introId} after the hand-over. */
+    /**
+     * Application bytes received on the chosen stream of introduction {@code introId} after the
+     * hand-over: on a secure stream the records that arrived whole and opened, in order (one
+     * that does not open ends the reading, as a real peer closes the stream).
+     */
     public byte[] received(long introId) {
+        Stream s = chosen.get(introId);
+        if (s == null) {
+            return new byte[0];
+        }
+        byte[] raw = s.received.toByteArray();
+        if (s.secure == null) {
+            return raw;
+        }
+        // Each record opens once (the channel refuses a replay), so what opened is kept.
+        int off = s.openedUpTo;
+        while (!s.broken && raw.length - off >= 2) {
+            int len = (raw[off] & 0xFF) << 8 | raw[off + 1] & 0xFF;
+            if (raw.length - off - 2 < len) {
+                break;
+            }
+            byte[] p = s.secure.open(raw, off + 2, len);
+            if (p == null) {
+                s.broken = true;
+                break;
+            }
+            s.opened.write(p, 0, p.length);
+            off += 2 + len;
+        }
+        s.openedUpTo = off;
+        return s.opened.toByteArray();
+    }
+
+    /** The chosen stream's bytes after the hand-over as they crossed the network (sealed records on a secure stream). */
+    byte[] rawReceived(long introId) {
         Stream s = chosen.get(introId);
         return s == null ? new byte[0] : s.received.toByteArray();
     }
 
-    /** Writes application bytes on the chosen stream of {@code introId}. */
+    /** Writes application bytes on the chosen stream of {@code introId}: one sealed record when the stream is secure. */
     public boolean send(long introId, byte[] bytes) {
         Stream s = chosen.get(introId);
-        boolean ok = s != null && stack.write(host.net.now(), s.conn, bytes);
+        byte[] out = bytes;
+        if (s != null && s.secure != null) {
+            byte[] sealed = s.secure.seal(bytes);
+            out = new byte[2 + sealed.length];
+            out[0] = (byte) (sealed.length >>> 8);
+            out[1] = (byte) sealed.length;
+            System.arraycopy(sealed, 0, out, 2, sealed.length);
+        }
+        boolean ok = s != null && stack.write(host.net.now(), s.conn, out);
         host.net.touch(host);
         return ok;
+    }
+
+    /** The introduction's secure channel, made on first use; null without an identity or a key for the peer. */
+    private SecureChannel secureFor(Introduction intro) {
+        if (config.identity() == null || intro.remoteKey() == null) {
+            return null;
+        }
+        return secures.computeIfAbsent(intro.introId(), id -> new SecureChannel(intro.dialer(), config.identity(),
+                intro.remoteKey(), java.nio.ByteBuffer.allocate(8).putLong(intro.introId()).array(), random));
     }
 
     // --- driving (from PeerHost) ----------------------------------------------------------
@@ -292,7 +384,7 @@ public final class TcpPeer implements TcpStack.Listener {
                 if (conn != null) {
                     Stream s = new Stream(nextStreamId++, Kind.RELAY, conn);
                     s.punch = p;
-                    s.setup = new StreamSetup(StreamSetup.Kind.RELAY, p.intro, config.peerId(), random);
+                    s.setup = new StreamSetup(StreamSetup.Kind.RELAY, p.intro, config.peerId(), random).withHandshake(handshakes);
                     s.deadline = now + 10_000_000_000L;
                     streams.put(conn, s);
                 }
@@ -300,7 +392,7 @@ public final class TcpPeer implements TcpStack.Listener {
                 select(now, p, sel);
             } else if (a instanceof TcpAction.Fail f) {
                 finish(now, p);
-                outcomes.add(new Outcome(now, p.dialId, null, f.reason()));
+                outcomes.add(new Outcome(now, p.dialId, null, f.reason(), false));
                 host.net.recordEvent(host.name + " tcp failed");
             }
         }
@@ -315,7 +407,7 @@ public final class TcpPeer implements TcpStack.Listener {
         }
         Stream s = new Stream(nextStreamId++, Kind.ATTEMPT, conn);
         s.punch = p;
-        s.setup = new StreamSetup(StreamSetup.Kind.ATTEMPT, p.intro, config.peerId(), random);
+        s.setup = new StreamSetup(StreamSetup.Kind.ATTEMPT, p.intro, config.peerId(), random).withHandshake(handshakes);
         s.attemptId = c.attemptId();
         s.deadline = now + c.timeoutNanos();
         streams.put(conn, s);
@@ -398,17 +490,29 @@ public final class TcpPeer implements TcpStack.Listener {
             stack.write(now, winner.conn, winner.setup.nomination());
         }
         winner.handedOver = true;
+        SecureChannel secure = secureFor(p.intro);
+        byte[] answer = answers.get(p.intro.introId());
+        if (secure != null && answer != null && !secure.established()) {
+            try {
+                secure.onHandshake(answer);
+            } catch (SecureChannel.SecureChannelException e) {
+                // not the vouched key: the stream stays unsealed and the outcome says so
+            }
+        }
+        winner.secure = secure != null && secure.established() ? secure : null;
         finish(now, p);
         byte[] rest = winner.decoder.drainRemainder();
         winner.received.write(rest, 0, rest.length);
         chosen.put(p.intro.introId(), winner);
-        outcomes.add(new Outcome(now, p.dialId, sel.info(), null));
+        outcomes.add(new Outcome(now, p.dialId, sel.info(), null, winner.secure != null));
         host.net.recordEvent(host.name + " tcp selected " + sel.info().technique().wireName() + " " + sel.info().path());
     }
 
     /** The introduction is decided: its other streams are reset. */
     private void finish(long now, Punch p) {
         punches.remove(p.intro.introId());
+        secures.remove(p.intro.introId());
+        answers.remove(p.intro.introId());
         for (Stream s : new ArrayList<>(streams.values())) {
             if (s.punch == p && !s.handedOver) {
                 drop(now, s);
@@ -463,7 +567,7 @@ public final class TcpPeer implements TcpStack.Listener {
     @Override
     public void accepted(long now, TcpStack.Conn c) {
         Stream s = new Stream(nextStreamId++, Kind.ACCEPTED, c);
-        s.setup = new StreamSetup(StreamSetup.Kind.ACCEPTED, null, config.peerId(), random);
+        s.setup = new StreamSetup(StreamSetup.Kind.ACCEPTED, null, config.peerId(), random).withHandshake(handshakes);
         s.connected = true;
         s.deadline = now + AUTH_TIMEOUT;
         streams.put(c, s);

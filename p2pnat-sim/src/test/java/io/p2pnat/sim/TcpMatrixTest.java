@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Every ordered pair of the six NAT types over TCP (simulated segments through the NAT models,
  * the real TcpPunch, StreamAuth and the server's stream sessions): the technique that wins must be
- * the theory's, and the chosen stream must carry bytes both ways.
+ * the theory's, and the chosen stream must be secure at the hand-over (the Noise handshake rode on
+ * its authentication) and carry sealed records both ways.
  */
 class TcpMatrixTest {
     @Test
@@ -23,7 +24,7 @@ class TcpMatrixTest {
                 TcpPairRun.Result r = TcpPairRun.run(7, a.config, b.config, PairRun.Latencies.uniform(10));
                 String line = String.format("tcp %-12s -> %-12s expected %-20s got %s", a.label, b.label, expected, r.describe());
                 table.append(line).append('\n');
-                if (!expected.equals(r.technique()) || !r.dataOk()) {
+                if (!expected.equals(r.technique()) || !r.dataOk() || !r.secure()) {
                     bad.add(line);
                 }
             }
@@ -41,7 +42,7 @@ class TcpMatrixTest {
                 String expected = SimNatType.expected(a, b, true);
                 TcpPairRun.Result r = TcpPairRun.run(11, a.config.withTcpRst(true), b.config.withTcpRst(true),
                         new PairRun.Latencies(1, 5, 10, 30, 1));
-                if (!expected.equals(r.technique()) || !r.dataOk()) {
+                if (!expected.equals(r.technique()) || !r.dataOk() || !r.secure()) {
                     bad.add(String.format("tcp+rst %s -> %s expected %s got %s", a.label, b.label, expected, r.describe()));
                 }
             }
@@ -55,7 +56,7 @@ class TcpMatrixTest {
         List<String> bad = new ArrayList<>();
         for (SimNatType b : SimNatType.values()) {
             TcpPairRun.Result r = TcpPairRun.run(3, null, b.config, PairRun.Latencies.uniform(10));
-            if (!"connection-reversal".equals(r.technique()) || !r.dataOk()) {
+            if (!"connection-reversal".equals(r.technique()) || !r.dataOk() || !r.secure()) {
                 bad.add("public -> " + b.label + ": " + r.describe());
             }
         }
