@@ -5,8 +5,9 @@ import picocli.CommandLine.Command;
 
 /** `p2pnat demo`: see p2pnat connect peers behind real NATs (or, without root, simulated ones). */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Build real NATs in network namespaces (RFC 5128 figures 3-5), start a server and peers behind",
-                "them, connect and echo, and print a table. Without root (or nftables), shows the same figures on the",
+        description = {"Connect peers through real NATs (RFC 5128 figures 1-5) and print what worked, how fast.",
+                "Builds the NATs in network namespaces, starts a server and peers behind them, connects and echoes,",
+                "and prints a table. Without root (or nftables), shows the same figures on the",
                 "simulator (the same peer and server code on a virtual Internet), then one real exchange on loopback."})
 final class DemoCommand implements Callable<Integer> {
     @Override

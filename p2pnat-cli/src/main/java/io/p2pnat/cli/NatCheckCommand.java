@@ -14,8 +14,8 @@ import picocli.CommandLine.Spec;
 
 /** `p2pnat natcheck`: classify the NAT in front of this host (RFC 4787 terms, RFC 5780 tests). */
 @Command(name = "natcheck", mixinStandardHelpOptions = true,
-        description = {"Classify the NAT in front of this host (RFC 4787 terms, RFC 5780 tests):",
-                "mapping, filtering, hairpinning, port allocation, what it does to unsolicited",
+        description = {"Classify the NAT in front of this host (RFC 4787 terms, RFC 5780 tests).",
+                "Mapping, filtering, hairpinning, port allocation, what it does to unsolicited",
                 "TCP, and whether UDP hole punching can work. Needs a p2pnat server started",
                 "with --alt-ip (or any RFC 5780 STUN server, minus the TCP test). Takes 1-2 s.",
                 "Exit status: 0 when the server answered (even if some tests could not run),",

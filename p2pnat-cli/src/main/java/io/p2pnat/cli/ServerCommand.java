@@ -15,8 +15,9 @@ import picocli.CommandLine.Option;
 
 /** `p2pnat server`: the public rendezvous server. */
 @Command(name = "server", mixinStandardHelpOptions = true,
-        description = {"Run the rendezvous server (UDP): STUN Binding for anyone, registration, discovery and",
-                "introduction of peers (RFC 5128 §3.3). Runs until interrupted.",
+        description = {"Run the rendezvous server: registration, discovery, introduction and relay.",
+                "UDP and TCP on one port: STUN Binding for anyone, registration, discovery and introduction of",
+                "peers (RFC 5128 §3.3), and relaying when nothing else works (§3.1). Runs until interrupted.",
                 "With --turn-users or --turn-secret it is also a TURN server (RFC 8656) on the same port."})
 final class ServerCommand implements Callable<Integer> {
     @Option(names = "--bind", paramLabel = "IP", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")

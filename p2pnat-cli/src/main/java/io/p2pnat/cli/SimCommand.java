@@ -17,8 +17,8 @@ import picocli.CommandLine.Option;
  * the server the real state machines, dialing each other at random; prints what connected how.
  */
 @Command(name = "sim", mixinStandardHelpOptions = true,
-        description = {"Simulate a population of peers behind a mix of NAT types (deterministic, virtual time):",
-                "direct rate per technique, relay share, setup-time percentiles, server load and state.",
+        description = {"Simulate a population of peers behind a mix of NAT types (deterministic, virtual time).",
+                "Reports the direct rate per technique, relay share, setup-time percentiles, server load and state.",
                 "The default mix follows NAT Check's 82%% endpoint-independent NATs (see Mix in p2pnat-sim)."})
 final class SimCommand implements Callable<Integer> {
     @Option(names = "--peers", defaultValue = "1000", description = "peers (default ${DEFAULT-VALUE})")
