@@ -41,6 +41,9 @@ final class BenchTurnCommand implements Callable<Integer> {
     @Option(names = "--send-indications", description = "Send/Data indications (-s) instead of channels.")
     boolean sendIndications;
 
+    @Option(names = "--tcp", description = "uclient talks to both servers over TCP (-t, TURN over TCP); the relay to the peer stays UDP.")
+    boolean tcp;
+
     @Option(names = "--rtcp", description = "RTP+RTCP allocation pairs (EVEN-PORT, RESERVATION-TOKEN) instead of -c.")
     boolean rtcp;
 
@@ -80,6 +83,9 @@ final class BenchTurnCommand implements Callable<Integer> {
         if (sendIndications) {
             args.add("-s");
         }
+        if (tcp) {
+            args.add("-t");
+        }
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> oursCmd = List.of(java, "-Dio.netty.leakDetection.level=disabled", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "server", "--bind", "127.0.0.1", "--port", Integer.toString(oursPort), "--alt-port", "0",
@@ -87,7 +93,7 @@ final class BenchTurnCommand implements Callable<Integer> {
                 "--turn-allow-loopback-peers", "--turn-max-allocations", "100000", "--turn-user-quota", "100000",
                 "--turn-ip-quota", "100000");
         try (Coturn.Proc ours = new Coturn.Proc(oursCmd, dir.resolve("ours.log"));
-             Coturn.Proc coturn = Coturn.turnserver(dir, coturnPort, coturnBase, coturnBase + relays - 1, "u", "p", "p2pnat");
+             Coturn.Proc coturn = Coturn.turnserver(dir, coturnPort, coturnBase, coturnBase + relays - 1, "u", "p", "p2pnat", tcp);
              Coturn.Proc peer = Coturn.peer(dir, peerPort)) {
             InetSocketAddress oursAddr = new InetSocketAddress(Coturn.LOOPBACK, oursPort);
             InetSocketAddress coturnAddr = new InetSocketAddress(Coturn.LOOPBACK, coturnPort);
@@ -95,8 +101,9 @@ final class BenchTurnCommand implements Callable<Integer> {
                 System.err.println("p2pnat bench turn: a server did not start; logs in " + dir);
                 return Main.EXIT_FAILURE;
             }
-            out.printf("uclient load: %d processes x %d sessions x %d messages of %d bytes, %s, interval %d ms%n",
-                    processes, clients, messages, length, sendIndications ? "Send/Data indications" : "channels", interval);
+            out.printf("uclient load: %d processes x %d sessions x %d messages of %d bytes, %s, interval %d ms, clients over %s%n",
+                    processes, clients, messages, length, sendIndications ? "Send/Data indications" : "channels", interval,
+                    tcp ? "TCP" : "UDP");
             out.println("warming up (one round each, not counted)...");
             round(dir, "warm-ours", 0, oursPort, peerPort, ours.pid(), args);
             round(dir, "warm-coturn", 0, coturnPort, peerPort, coturn.pid(), args);

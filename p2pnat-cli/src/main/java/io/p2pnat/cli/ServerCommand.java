@@ -90,7 +90,8 @@ final class ServerCommand implements Callable<Integer> {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "p2pnat-server-shutdown"));
         System.err.println("p2pnat server listening on udp " + Endpoints.format(server.localAddress())
-                + (server.alternateAddress() == null ? "" : " (alternate port " + server.alternateAddress().getPort() + ")"));
+                + (server.alternateAddress() == null ? "" : " (alternate port " + server.alternateAddress().getPort() + ")")
+                + " and tcp " + Endpoints.format(server.tcpLocalAddress()));
         if (turnSettings != null) {
             System.err.println(TurnOptions.describe(turnSettings));
         }

@@ -144,6 +144,6 @@ final class TurnOptions {
         TurnConfig c = t.config();
         return "TURN on: realm '" + c.realm() + "', relayed address " + c.relayAddress().getHostAddress()
                 + ", relay ports " + c.minPort() + "-" + c.maxPort() + ", at most " + c.maxAllocations()
-                + " allocations (" + c.userQuota() + " per user, " + c.ipQuota() + " per client IP)";
+                + " allocations (" + c.userQuota() + " per user, " + c.ipQuota() + " per client IP); clients over UDP or TCP";
     }
 }

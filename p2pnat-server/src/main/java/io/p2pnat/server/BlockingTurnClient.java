@@ -16,7 +16,8 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 
 /**
- * A small blocking driver of the sans-I/O {@link TurnClient} over a {@link DatagramSocket}, for
+ * A small blocking driver of the sans-I/O {@link TurnClient} over a {@link DatagramSocket}, or
+ * over a TCP connection to the server ({@link #openTcp}, RFC 8656 §3.1), for
  * tests, benchmarks and tools: one thread calls it; each call pumps the socket until what it waits
  * for arrives. Data arriving meanwhile is queued for {@link #receive}.
  *
@@ -46,14 +47,19 @@ public final class BlockingTurnClient implements AutoCloseable {
     }
 
     private final DatagramSocket socket;
+    /** The connection to the server when over TCP (then {@link #socket} is null). */
+    private final java.net.Socket tcp;
+    /** Bytes read from {@link #tcp} and not yet a whole message. */
+    private byte[] streamBuf = new byte[0];
     private final TurnClient client;
     private final Clock clock = Clock.system();
     private final ArrayDeque<TurnClientEvent.Data> inbox = new ArrayDeque<>();
     private final ArrayDeque<TurnClientEvent> events = new ArrayDeque<>();
     private final byte[] buf = new byte[65536];
 
-    private BlockingTurnClient(DatagramSocket socket, TurnClient client) {
+    private BlockingTurnClient(DatagramSocket socket, java.net.Socket tcp, TurnClient client) {
         this.socket = socket;
+        this.tcp = tcp;
         this.client = client;
     }
 
@@ -62,11 +68,24 @@ public final class BlockingTurnClient implements AutoCloseable {
         DatagramSocket s = new DatagramSocket(new InetSocketAddress(server.getAddress().isLoopbackAddress()
                 ? server.getAddress() : null, 0));
         s.setReceiveBufferSize(1 << 20);
-        return new BlockingTurnClient(s, new TurnClient(server, username, password, new SecureRandom()));
+        return new BlockingTurnClient(s, null, new TurnClient(server, username, password, new SecureRandom()));
+    }
+
+    /** Connects to {@code server} over TCP (TURN over TCP, RFC 8656 §3.1); the relay towards peers stays UDP. */
+    public static BlockingTurnClient openTcp(InetSocketAddress server, String username, String password) throws IOException {
+        java.net.Socket s = new java.net.Socket();
+        try {
+            s.connect(server, 5000);
+            s.setTcpNoDelay(true);
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+        return new BlockingTurnClient(null, s, new TurnClient(server, username, password, new SecureRandom()).overTcp());
     }
 
     public InetSocketAddress localAddress() {
-        return (InetSocketAddress) socket.getLocalSocketAddress();
+        return (InetSocketAddress) (tcp != null ? tcp.getLocalSocketAddress() : socket.getLocalSocketAddress());
     }
 
     /** Allocates (RFC 8656 §7); returns the relayed transport address. */
@@ -142,11 +161,21 @@ public final class BlockingTurnClient implements AutoCloseable {
         }
         long wake = Math.min(deadline, client.nextTimeout());
         int waitMs = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (wake - now) / 1_000_000));
-        socket.setSoTimeout(waitMs);
-        DatagramPacket p = new DatagramPacket(buf, buf.length);
         try {
-            socket.receive(p);
-            client.handleInput(clock.nanoTime(), (InetSocketAddress) p.getSocketAddress(), p.getData(), p.getOffset(), p.getLength());
+            if (tcp != null) {
+                tcp.setSoTimeout(waitMs);
+                int n = tcp.getInputStream().read(buf);
+                if (n < 0) {
+                    throw new IOException("the TURN server closed the connection");
+                }
+                streamInput(n);
+            } else {
+                socket.setSoTimeout(waitMs);
+                DatagramPacket p = new DatagramPacket(buf, buf.length);
+                socket.receive(p);
+                client.handleInput(clock.nanoTime(), (InetSocketAddress) p.getSocketAddress(), p.getData(), p.getOffset(),
+                        p.getLength());
+            }
         } catch (SocketTimeoutException e) {
             // timers below
         }
@@ -156,6 +185,30 @@ public final class BlockingTurnClient implements AutoCloseable {
         flush();
         collect();
         return true;
+    }
+
+    /**
+     * Splits the stream into messages (RFC 8656 §12.5: STUN is 20 bytes plus its length,
+     * ChannelData 4 plus its length padded to four) and hands each to the client.
+     */
+    private void streamInput(int n) throws IOException {
+        byte[] all = java.util.Arrays.copyOf(streamBuf, streamBuf.length + n);
+        System.arraycopy(buf, 0, all, streamBuf.length, n);
+        int off = 0;
+        while (all.length - off >= 4) {
+            int top = all[off] & 0xC0;
+            int length = (all[off + 2] & 0xFF) << 8 | all[off + 3] & 0xFF;
+            int size = top == 0 ? 20 + length : top == 0x40 ? 4 + (length + 3 & ~3) : -1;
+            if (size < 0) {
+                throw new IOException("the TURN server sent something that is neither STUN nor ChannelData");
+            }
+            if (all.length - off < size) {
+                break;
+            }
+            client.handleInput(clock.nanoTime(), client.server(), all, off, size);
+            off += size;
+        }
+        streamBuf = java.util.Arrays.copyOfRange(all, off, all.length);
     }
 
     private void collect() {
@@ -172,7 +225,20 @@ public final class BlockingTurnClient implements AutoCloseable {
     private void flush() throws IOException {
         Transmit t;
         while ((t = client.pollTransmit()) != null) {
-            socket.send(new DatagramPacket(t.payload(), t.payload().length, t.destination()));
+            if (tcp != null) {
+                tcp.getOutputStream().write(t.payload());
+            } else {
+                socket.send(new DatagramPacket(t.payload(), t.payload().length, t.destination()));
+            }
+        }
+    }
+
+    /** For tests: closes the socket at once, without deleting the allocation first. */
+    void dropConnection() throws IOException {
+        if (tcp != null) {
+            tcp.close();
+        } else {
+            socket.close();
         }
     }
 
@@ -180,13 +246,21 @@ public final class BlockingTurnClient implements AutoCloseable {
     @Override
     public void close() {
         try {
-            if (client.relayedAddress() != null) {
+            if (client.relayedAddress() != null && (tcp == null ? !socket.isClosed() : !tcp.isClosed())) {
                 refresh(0, Duration.ofSeconds(1));
             }
         } catch (IOException e) {
             // closing anyway
         } finally {
-            socket.close();
+            if (tcp != null) {
+                try {
+                    tcp.close();
+                } catch (IOException e) {
+                    // closed anyway
+                }
+            } else {
+                socket.close();
+            }
         }
     }
 }

@@ -134,7 +134,7 @@ public final class RendezvousServer implements AutoCloseable {
             }
             // TCP on the same port number as UDP (the one UDP got when 0 was asked for), same thread.
             InetSocketAddress tcpBind = new InetSocketAddress(bind.getAddress(), ((InetSocketAddress) ch.localAddress()).getPort());
-            TcpSide tcpSide = TcpSide.start(group, tcpBind, service, handler, Clock.system());
+            TcpSide tcpSide = TcpSide.start(group, tcpBind, service, handler, turn, Clock.system());
             RendezvousServer server = new RendezvousServer(group, ch, alt, handler, turn);
             server.tcp = tcpSide;
             server.identitiesLoaded = loaded;
@@ -194,7 +194,7 @@ public final class RendezvousServer implements AutoCloseable {
             return null;
         }
         try {
-            return channel.eventLoop().submit(() -> TurnServerStats.of(turn.service())).get(5, TimeUnit.SECONDS);
+            return channel.eventLoop().submit(() -> TurnServerStats.of(turn.service()).withStreamDrops(turn.streamDrops())).get(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);

@@ -8,17 +8,22 @@ import io.netty.util.ReferenceCountUtil;
 
 /**
  * One accepted TCP connection while the rendezvous service reads it (STUN over TCP). Removed from
- * the pipeline when the service splices the connection to another.
+ * the pipeline when the service splices the connection to another, or when the first message
+ * shows a TURN client (then a {@link TurnStreamHandler} takes its place).
  */
 final class TcpServerHandler extends ChannelInboundHandlerAdapter {
     /** The handler's name in the pipeline. */
     static final String NAME = "p2pnat-stun";
 
     private final StreamDriver driver;
+    /** The TURN server, or null; until the first two bytes are in, whether this is TURN is open. */
+    private final TurnDriver turn;
+    private ByteBuf head;
     private long id;
 
-    TcpServerHandler(StreamDriver driver) {
+    TcpServerHandler(StreamDriver driver, TurnDriver turn) {
         this.driver = driver;
+        this.turn = turn;
     }
 
     @Override
@@ -29,12 +34,62 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (turn != null && msg instanceof ByteBuf buf && (head != null || buf.readableBytes() < 2)) {
+            // Too little to tell the protocol yet: keep it until two bytes are in.
+            if (head == null) {
+                head = ctx.alloc().buffer(16);
+            }
+            head.writeBytes(buf);
+            buf.release();
+            if (head.readableBytes() < 2) {
+                return;
+            }
+            msg = head;
+            head = null;
+        }
+        if (turn != null && msg instanceof ByteBuf buf && isTurn(buf)) {
+            toTurn(ctx, buf);
+            return;
+        }
         try {
             if (msg instanceof ByteBuf buf) {
                 driver.read(id, buf);
             }
         } finally {
             ReferenceCountUtil.release(msg);
+        }
+    }
+
+    /**
+     * Whether a connection's first bytes are TURN (RFC 8656 §3.1, TURN over TCP): a STUN message
+     * of a TURN method (Allocate to ConnectionAttempt, 0x003-0x00C). The rendezvous protocol's
+     * own methods and Binding stay here, and so does anything else: ChannelData cannot open a
+     * connection (no channel is bound on it yet), and text such as "GET " would read as one.
+     */
+    static boolean isTurn(ByteBuf b) {
+        int b0 = b.getUnsignedByte(b.readerIndex());
+        if ((b0 & 0xC0) != 0) {
+            return false;
+        }
+        int t = b0 << 8 | b.getUnsignedByte(b.readerIndex() + 1);
+        int method = (t & 0x000F) | ((t & 0x00E0) >> 1) | ((t & 0x3E00) >> 2);
+        return method >= io.p2pnat.wire.StunMethod.ALLOCATE && method <= io.p2pnat.wire.StunMethod.CONNECTION_ATTEMPT;
+    }
+
+    /** Hands the connection to the TURN server: the rendezvous service forgets it, first bytes included. */
+    private void toTurn(ChannelHandlerContext ctx, ByteBuf first) {
+        driver.closed(id);
+        io.netty.channel.ChannelPipeline p = ctx.pipeline();
+        p.replace(this, "p2pnat-turn", new TurnStreamHandler(turn));
+        p.fireChannelRead(first);
+        p.fireChannelReadComplete();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (head != null) {
+            head.release();
+            head = null;
         }
     }
 

@@ -31,13 +31,14 @@ final class TcpSide {
 
     /**
      * Listens on {@code bind} and wires accepted connections to {@code service} through the UDP
-     * handler's thread, timer and drain.
+     * handler's thread, timer and drain; a connection whose first message is TURN goes to
+     * {@code turn} instead (null: no TURN server).
      *
      * @param group a single-threaded group, the one the UDP channel is registered with
      * @throws IOException if the port cannot be bound
      */
     static TcpSide start(EventLoopGroup group, InetSocketAddress bind, RendezvousService service,
-                         ServerHandler udp, Clock clock) throws IOException {
+                         ServerHandler udp, TurnDriver turn, Clock clock) throws IOException {
         StreamDriver driver = new StreamDriver(service, clock, udp);
         ChannelGroup connections = new DefaultChannelGroup(group.next());
         try {
@@ -52,7 +53,7 @@ final class TcpSide {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             connections.add(ch);
-                            ch.pipeline().addLast(TcpServerHandler.NAME, new TcpServerHandler(driver));
+                            ch.pipeline().addLast(TcpServerHandler.NAME, new TcpServerHandler(driver, turn));
                         }
                     })
                     .bind(bind).sync().channel();

@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The I/O half of the TURN server: feeds the sans-I/O {@link TurnService} and carries out its
- * {@link TurnOutput}s. Relay sockets (one per allocation, RFC 8656 §6) are registered and bound
+ * {@link TurnOutput}s. Clients speak to it over the main UDP socket or over TCP connections to the
+ * same port ({@link TurnStreamHandler}). Relay sockets (one per allocation, RFC 8656 §6) are registered and bound
  * on the same single event loop as the main socket (which completes at once there), so the
  * service is only ever touched by one thread.
  */
@@ -36,6 +37,9 @@ final class TurnDriver {
     private ScheduledFuture<?> timer;
     private long timerAt = Timers.NEVER;
     private byte[] scratch = new byte[2048];
+    /** Clients' TCP connections (TURN over TCP, RFC 8656 §3.1), by remote address. */
+    private final java.util.Map<InetSocketAddress, Channel> streams = new java.util.HashMap<>();
+    private long streamDrops;
 
     /**
      * @param relayBind the local address relay sockets bind to (the server's bind address)
@@ -58,6 +62,32 @@ final class TurnDriver {
     void fromClient(InetSocketAddress sender, byte[] buf, int len) {
         service.handleClientInput(clock.nanoTime(), sender, buf, 0, len);
         drain();
+    }
+
+    /** A client's TCP connection turned out to carry TURN ({@link TurnStreamHandler}). */
+    void streamOpened(InetSocketAddress remote, Channel ch) {
+        streams.put(remote, ch);
+    }
+
+    /** One whole message from a client's TCP connection. */
+    void fromStreamClient(InetSocketAddress remote, byte[] message, int len) {
+        service.handleStreamInput(clock.nanoTime(), remote, message, 0, len);
+        drain();
+    }
+
+    /** A client's TCP connection ended: so does its allocation. */
+    void streamClosed(InetSocketAddress remote, Channel ch) {
+        if (streams.remove(remote, ch)) {
+            dirty.remove(ch);
+            service.streamClosed(clock.nanoTime(), remote);
+            drain();
+            flush();
+        }
+    }
+
+    /** Relayed data not written to TCP clients that had fallen behind. */
+    long streamDrops() {
+        return streamDrops;
     }
 
     private void fromPeer(int port, DatagramPacket packet) {
@@ -87,6 +117,8 @@ final class TurnDriver {
                         dirty.add(ch);
                     }
                 }
+            } else if (o instanceof TurnOutput.ToClient c && c.stream()) {
+                toStream(c);
             } else if (o instanceof TurnOutput.ToClient c) {
                 main.write(new DatagramPacket(Unpooled.wrappedBuffer(c.payload()), c.client()), main.voidPromise());
                 mainDirty = true;
@@ -102,6 +134,32 @@ final class TurnDriver {
             }
         }
         schedule();
+    }
+
+    /**
+     * Writes a message on a client's TCP connection. Relayed data is dropped while the connection
+     * has more queued than its high-water mark (the client does not keep up: over UDP the
+     * datagram would be lost too, and the queue must not grow without bound); answers to
+     * requests are always written, since a client over TCP does not retransmit (RFC 8489 §6.2.2).
+     */
+    private void toStream(TurnOutput.ToClient c) {
+        Channel ch = streams.get(c.client());
+        if (ch == null || !ch.isActive()) {
+            return;
+        }
+        if (!ch.isWritable() && isRelayedData(c.payload())) {
+            streamDrops++;
+            return;
+        }
+        ch.write(Unpooled.wrappedBuffer(c.payload()), ch.voidPromise());
+        if (!dirty.contains(ch)) {
+            dirty.add(ch);
+        }
+    }
+
+    /** ChannelData, or a Data indication (STUN type 0x0017). */
+    private static boolean isRelayedData(byte[] m) {
+        return (m[0] & 0xC0) == 0x40 || (m.length >= 2 && m[0] == 0x00 && m[1] == 0x17);
     }
 
     /** Flushes every socket written to since the last flush. */

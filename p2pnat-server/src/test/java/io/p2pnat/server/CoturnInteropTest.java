@@ -66,6 +66,31 @@ class CoturnInteropTest {
         }
     }
 
+    /** Our client over TCP (RFC 8656 §3.1) on coturn: its answers and padded ChannelData come apart right. */
+    @Test
+    void ourClientRelaysThroughCoturnOverTcp(@TempDir Path dir) throws Exception {
+        int port = Coturn.freePort();
+        int base = Coturn.relayBase(20);
+        try (Coturn.Proc turnserver = Coturn.turnserver(dir, port, base, base + 19, "u", "p", "r", true);
+             DatagramSocket peer = new DatagramSocket(new InetSocketAddress(Coturn.LOOPBACK, 0))) {
+            InetSocketAddress server = new InetSocketAddress(Coturn.LOOPBACK, port);
+            assertTrue(Coturn.awaitStun(server, 10_000), () -> "turnserver did not come up:\n" + output(turnserver));
+            peer.setSoTimeout(5000);
+            InetSocketAddress peerAddr = (InetSocketAddress) peer.getLocalSocketAddress();
+            try (BlockingTurnClient c = BlockingTurnClient.openTcp(server, "u", "p")) {
+                InetSocketAddress relayed = c.allocate(T);
+                assertTrue(relayed.getPort() >= base && relayed.getPort() <= base + 19, relayed.toString());
+                c.createPermission(T, Coturn.LOOPBACK);
+                roundTrip(c, peer, peerAddr, relayed, "over tcp via Send and Data indications");
+                c.bindChannel(peerAddr, T);
+                for (int i = 0; i < 20; i++) {
+                    roundTrip(c, peer, peerAddr, relayed, "over tcp via ChannelData " + "x".repeat(i % 4) + i);
+                }
+                c.refresh(600, T);
+            }
+        }
+    }
+
     private static void roundTrip(BlockingTurnClient c, DatagramSocket peer, InetSocketAddress peerAddr,
                                   InetSocketAddress relayed, String text) throws Exception {
         byte[] msg = text.getBytes(StandardCharsets.UTF_8);
@@ -113,6 +138,46 @@ class CoturnInteropTest {
             assertEquals(600, s.toClientPackets(), s.toString());
             assertTrue(s.challenges() >= 6, s.toString());
             assertEquals(0, s.amplificationDrops(), s.toString());
+        }
+    }
+
+    /**
+     * TURN over TCP (RFC 8656 §3.1): coturn's client talks to our server over TCP connections
+     * ({@code -t}), with channels (padded ChannelData, §12.5) and with Send/Data indications; the
+     * relay towards the peer stays UDP. Each connection's end ends its allocation.
+     */
+    @Test
+    void uclientRelaysOverTcpThroughOurServerWithoutLoss(@TempDir Path dir) throws Exception {
+        int base = Coturn.relayBase(64);
+        TurnConfig config = TurnConfig.defaults("p2pnat", Coturn.LOOPBACK).withPorts(base, base + 63).withLoopbackPeers(true);
+        int peerPort = Coturn.freePort();
+        try (RendezvousServer server = RendezvousServer.start(new InetSocketAddress(Coturn.LOOPBACK, 0),
+                RendezvousServer.NO_ALTERNATE_PORT, RendezvousConfig.defaults(),
+                new TurnSettings(config, TurnUsers.parse(List.of("u:p"), "p2pnat")));
+             Coturn.Proc peer = Coturn.peer(dir, peerPort)) {
+            int port = server.localAddress().getPort();
+            Thread.sleep(200);
+            // Odd message lengths, so every ChannelData message needs its padding on the stream.
+            try (Coturn.Proc channels = Coturn.uclient(dir, "tcp-channels", port, peerPort, "u", "p",
+                         List.of("-t", "-m", "4", "-n", "100", "-l", "121", "-z", "5"));
+                 Coturn.Proc indications = Coturn.uclient(dir, "tcp-indications", port, peerPort, "u", "p",
+                         List.of("-t", "-s", "-m", "2", "-n", "100", "-l", "121", "-z", "5"))) {
+                boolean done = channels.await(40) & indications.await(10);
+                assertTrue(done, () -> "turnutils_uclient -t did not finish:\n" + output(channels) + "\n---\n"
+                        + output(indications) + "\n" + server.turnStats());
+                check(channels, 4 * 100);
+                check(indications, 2 * 100);
+            }
+            TurnServerStats s = server.turnStats();
+            assertEquals(600, s.toPeerPackets(), s.toString());
+            assertEquals(600, s.toClientPackets(), s.toString());
+            assertEquals(0, s.streamDrops(), s.toString());
+            // uclient is gone: every allocation ended, by a Refresh with lifetime 0 or with its connection.
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (server.turnStats().allocations() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(0, server.turnStats().allocations(), server.turnStats().toString());
         }
     }
 

@@ -50,8 +50,13 @@ class RendezvousTcpTest {
 
     @BeforeEach
     void start() throws IOException {
+        // TURN is on, as in many deployments: every connection here first passes the check that
+        // sends TURN clients' connections to the TURN server (TURN over TCP), and must not notice it.
+        int base = io.p2pnat.server.interop.Coturn.relayBase(4);
+        io.p2pnat.core.turn.TurnConfig turn = io.p2pnat.core.turn.TurnConfig.defaults("p2pnat", LO).withPorts(base, base + 3);
         server = RendezvousServer.start(new InetSocketAddress(LO, 0), RendezvousServer.NO_ALTERNATE_PORT,
-                RendezvousConfig.defaults());
+                RendezvousConfig.defaults(),
+                new TurnSettings(turn, io.p2pnat.core.turn.TurnUsers.parse(java.util.List.of("u:p"), "p2pnat")));
         pool = Executors.newFixedThreadPool(4);
     }
 
@@ -327,6 +332,17 @@ class RendezvousTcpTest {
         try (Socket s = connectTcp(new InetSocketAddress(LO, 0))) {
             s.getOutputStream().write(StunMessage.builder(StunMethod.REGISTER, StunClass.REQUEST, tid())
                     .addString(StunAttributeType.PEER_ID, "nobody").build().encode(new byte[16], true));
+            StunMessage err = readStun(s.getInputStream());
+            assertEquals(Signaling.ERR_NOT_REGISTERED, err.errorCode().orElseThrow());
+        }
+        // The same with its first byte alone: the protocol is told by two bytes, so the server waits for the second.
+        try (Socket s = connectTcp(new InetSocketAddress(LO, 0))) {
+            byte[] register = StunMessage.builder(StunMethod.REGISTER, StunClass.REQUEST, tid())
+                    .addString(StunAttributeType.PEER_ID, "nobody").build().encode(new byte[16], true);
+            s.getOutputStream().write(register, 0, 1);
+            s.getOutputStream().flush();
+            Thread.sleep(100);
+            s.getOutputStream().write(register, 1, register.length - 1);
             StunMessage err = readStun(s.getInputStream());
             assertEquals(Signaling.ERR_NOT_REGISTERED, err.errorCode().orElseThrow());
         }

@@ -93,6 +93,52 @@ class TurnServerTest {
         assertEquals(0, server.turnStats().allocations(), "close() deleted the allocation");
     }
 
+    /**
+     * TURN over TCP (RFC 8656 §3.1) on the server's port: answers and relayed data come back on
+     * the connection, ChannelData of odd lengths padded (§12.5) and taken apart again, and when
+     * the connection ends without a Refresh the allocation and its relay port go with it.
+     */
+    @Test
+    void relaysOverATcpConnectionWhichTakesItsAllocationAlongWhenItEnds() throws Exception {
+        InetSocketAddress peerAddr = (InetSocketAddress) peer.getLocalSocketAddress();
+        InetSocketAddress relayed;
+        try (BlockingTurnClient c = BlockingTurnClient.openTcp(server.tcpLocalAddress(), "u", "p")) {
+            relayed = c.allocate(T);
+            assertEquals(LO, relayed.getAddress());
+            c.createPermission(T, LO);
+            InetSocketAddress[] from = new InetSocketAddress[1];
+            byte[] hello = "hello".getBytes(StandardCharsets.UTF_8);
+            c.send(peerAddr, hello); // a Send indication on the stream
+            assertArrayEquals(hello, peerReceive(from));
+            assertEquals(relayed, from[0]);
+            peer.send(new DatagramPacket(hello, hello.length, relayed));
+            assertArrayEquals(hello, c.receive(T).data()); // a Data indication on the stream
+            c.bindChannel(peerAddr, T);
+            for (int i = 0; i < 40; i++) {
+                byte[] msg = ("m".repeat(i % 7 + 1) + i).getBytes(StandardCharsets.UTF_8);
+                c.send(peerAddr, msg);
+                assertArrayEquals(msg, peerReceive(from), "the peer gets the data without the stream's padding");
+                peer.send(new DatagramPacket(msg, msg.length, relayed));
+                assertArrayEquals(msg, c.receive(T).data());
+            }
+            TurnServerStats s = server.turnStats();
+            assertEquals(1, s.allocations());
+            assertEquals(41, s.toPeerPackets());
+            assertEquals(41, s.toClientPackets());
+            c.dropConnection(); // no Refresh with lifetime 0: only the connection's end
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (server.turnStats().allocations() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(0, server.turnStats().allocations(), "the allocation ended with its connection");
+        assertEquals(1, server.turnStats().allocationsClosed());
+        peer.send(new DatagramPacket(new byte[] {1}, 1, relayed));
+        try (BlockingTurnClient udp = BlockingTurnClient.open(server.localAddress(), "u", "p")) {
+            udp.allocate(T); // the relay port range (20 ports) has room again
+        }
+    }
+
     @Test
     void peerWithoutPermissionIsNotRelayed() throws Exception {
         try (BlockingTurnClient c = BlockingTurnClient.open(server.localAddress(), "u", "p")) {

@@ -29,6 +29,8 @@ final class Allocation {
     }
 
     final InetSocketAddress client;
+    /** The client's transport is a TCP connection (RFC 8656 §3.1), not UDP: another 5-tuple, and its end ends the allocation. */
+    final boolean stream;
     final String username;
     final String quotaKey;
     final byte[] key;
@@ -47,9 +49,10 @@ final class Allocation {
     private final Map<Integer, Channel> channelsByNumber = new HashMap<>(4);
     private final Map<InetSocketAddress, Channel> channelsByPeer = new HashMap<>(4);
 
-    Allocation(InetSocketAddress client, String username, String quotaKey, byte[] key, int relayPort,
+    Allocation(InetSocketAddress client, boolean stream, String username, String quotaKey, byte[] key, int relayPort,
                TransactionId allocateTransaction, long expiresAt) {
         this.client = client;
+        this.stream = stream;
         this.username = username;
         this.quotaKey = quotaKey;
         this.key = key;

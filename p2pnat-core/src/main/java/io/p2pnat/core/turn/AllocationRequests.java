@@ -54,7 +54,7 @@ final class AllocationRequests {
 
     void allocate(TurnRequest r, long now, int attempt) {
         StunMessage m = r.message();
-        Allocation existing = table.byClient(r.from());
+        Allocation existing = table.byClient(r.from(), r.stream());
         if (existing != null && now >= existing.expiresAt && existing.open) {
             delete(existing);
             stats.allocationsExpired++;
@@ -63,7 +63,7 @@ final class AllocationRequests {
         if (existing != null) {
             if (existing.allocateTransaction.equals(m.transactionId())) {
                 if (existing.allocateResponse != null) {
-                    replies.toClient(r.from(), existing.allocateResponse);
+                    replies.toClient(r.from(), r.stream(), existing.allocateResponse);
                 }
                 return; // a retransmission; while the relay port opens it gets no answer
             }
@@ -137,7 +137,7 @@ final class AllocationRequests {
             return;
         }
         long lifetime = lifetimeSeconds(m.uint32(StunAttributeType.LIFETIME));
-        Allocation a = new Allocation(r.from(), r.username(), r.credential().quotaKey(), r.credential().keyUnsafe(),
+        Allocation a = new Allocation(r.from(), r.stream(), r.username(), r.credential().quotaKey(), r.credential().keyUnsafe(),
                 port, m.transactionId(), now + lifetime * 1_000_000_000L);
         a.pending = new Allocation.PendingAllocate(r, lifetime, newToken, newToken == null ? -1 : port + 1,
                 additionalRefused, attempt);

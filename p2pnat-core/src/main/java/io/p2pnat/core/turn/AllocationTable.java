@@ -17,14 +17,20 @@ import java.util.Map;
  */
 final class AllocationTable {
     private final Map<InetSocketAddress, Allocation> byClient = new HashMap<>();
+    /** Allocations of clients over TCP: a 5-tuple of its own even when the address equals a UDP client's. */
+    private final Map<InetSocketAddress, Allocation> byStreamClient = new HashMap<>();
     private final Allocation[] byPort = new Allocation[65536];
     private final Map<String, Integer> perUser = new HashMap<>();
     private final Map<InetAddress, Integer> perIp = new HashMap<>();
     private final Map<Long, long[]> reservations = new HashMap<>(); // token -> {port, expiresAt}
     private long nextSweep = Timers.NEVER;
 
-    Allocation byClient(InetSocketAddress client) {
-        return byClient.get(client);
+    Allocation byClient(InetSocketAddress client, boolean stream) {
+        return (stream ? byStreamClient : byClient).get(client);
+    }
+
+    private Map<InetSocketAddress, Allocation> clients(Allocation a) {
+        return a.stream ? byStreamClient : byClient;
     }
 
     Allocation byPort(int port) {
@@ -32,7 +38,7 @@ final class AllocationTable {
     }
 
     int size() {
-        return byClient.size();
+        return byClient.size() + byStreamClient.size();
     }
 
     int userCount(String quotaKey) {
@@ -44,7 +50,7 @@ final class AllocationTable {
     }
 
     void add(Allocation a) {
-        byClient.put(a.client, a);
+        clients(a).put(a.client, a);
         byPort[a.relayPort] = a;
         perUser.merge(a.quotaKey, 1, Integer::sum);
         perIp.merge(a.client.getAddress(), 1, Integer::sum);
@@ -52,7 +58,7 @@ final class AllocationTable {
     }
 
     void remove(Allocation a) {
-        if (byClient.remove(a.client, a)) {
+        if (clients(a).remove(a.client, a)) {
             byPort[a.relayPort] = null;
             decrement(perUser, a.quotaKey);
             decrement(perIp, a.client.getAddress());
@@ -93,12 +99,13 @@ final class AllocationTable {
     List<Allocation> sweep(long now, List<Integer> releasedPorts) {
         List<Allocation> expired = new ArrayList<>();
         long next = Timers.NEVER;
-        for (Iterator<Allocation> it = byClient.values().iterator(); it.hasNext(); ) {
-            Allocation a = it.next();
-            if (now >= a.expiresAt) {
-                expired.add(a);
-            } else {
-                next = Math.min(next, a.sweep(now));
+        for (Map<InetSocketAddress, Allocation> clients : List.of(byClient, byStreamClient)) {
+            for (Allocation a : clients.values()) {
+                if (now >= a.expiresAt) {
+                    expired.add(a);
+                } else {
+                    next = Math.min(next, a.sweep(now));
+                }
             }
         }
         for (Allocation a : expired) {

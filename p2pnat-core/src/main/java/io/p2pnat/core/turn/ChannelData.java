@@ -52,13 +52,22 @@ public final class ChannelData {
 
     /** A ChannelData message (unpadded, as UDP allows) carrying {@code data[off, off+len)}. */
     public static byte[] encode(int channel, byte[] data, int off, int len) {
+        return encode(channel, data, off, len, false);
+    }
+
+    /**
+     * A ChannelData message carrying {@code data[off, off+len)}; {@code padded}: zero bytes up to
+     * a multiple of four, as RFC 8656 §12.5 requires over TCP ("the ChannelData message MUST be
+     * padded to a multiple of four bytes"), since the stream has no other framing.
+     */
+    public static byte[] encode(int channel, byte[] data, int off, int len, boolean padded) {
         if (channel < TurnLimits.CHANNEL_MIN || channel > TurnLimits.CHANNEL_MAX_RFC5766) {
             throw new IllegalArgumentException("channel number must be 0x4000-0x7FFF: " + channel);
         }
         if (len > 0xFFFF) {
             throw new IllegalArgumentException("ChannelData carries at most 65535 bytes");
         }
-        byte[] out = new byte[HEADER + len];
+        byte[] out = new byte[padded ? HEADER + (len + 3 & ~3) : HEADER + len];
         out[0] = (byte) (channel >> 8);
         out[1] = (byte) channel;
         out[2] = (byte) (len >> 8);

@@ -19,6 +19,14 @@ final class ClientTransactions {
     static final long INITIAL_RTO = 500_000_000L;
     static final int RC = 7;
     static final int RM = 16;
+    /**
+     * §6.2.2, over TCP: "the client SHOULD NOT retransmit"; it gives up after Ti = 39.5 s (the
+     * transport itself retransmits).
+     */
+    static final long RELIABLE_TIMEOUT = 39_500_000_000L;
+
+    /** Over a reliable transport (TCP): one send per request and the Ti timeout. */
+    boolean reliable;
 
     /** Builds the unauthenticated part of a request under a transaction id. */
     @FunctionalInterface
@@ -53,9 +61,9 @@ final class ClientTransactions {
         }
         tx.id = id;
         tx.bytes = bytes;
-        tx.sends = 1;
+        tx.sends = reliable ? RC : 1;
         tx.rto = INITIAL_RTO;
-        tx.due = now + INITIAL_RTO;
+        tx.due = now + (reliable ? RELIABLE_TIMEOUT : INITIAL_RTO);
         pending.put(id, tx);
     }
 

@@ -20,7 +20,8 @@ import java.util.Objects;
 import java.util.Random;
 
 /**
- * A TURN client (RFC 8656) over UDP as a sans-I/O state machine: one allocation on one server.
+ * A TURN client (RFC 8656) over UDP, or over TCP to the server ({@link #overTcp()}), as a sans-I/O
+ * state machine: one allocation on one server.
  *
  * <ul>
  *   <li>§7.1 Allocate with the long-term credential dance (RFC 8489 §9.2.3): the first request
@@ -60,12 +61,31 @@ public final class TurnClient {
     private InetSocketAddress mapped;
     private long refreshAt = Timers.NEVER;
     private int nextChannel = TurnLimits.CHANNEL_MIN;
+    private boolean stream;
 
     public TurnClient(InetSocketAddress server, String username, String password, Random random) {
         this.server = Objects.requireNonNull(server, "server");
         this.username = Objects.requireNonNull(username, "username");
         this.password = Objects.requireNonNull(password, "password");
         this.random = Objects.requireNonNull(random, "random");
+    }
+
+    /**
+     * Talks to the server over a TCP connection (RFC 8656 §3.1) instead of UDP: each
+     * {@link Transmit} is one message for the stream, ChannelData padded to a multiple of four
+     * bytes (§12.5), and requests are not retransmitted (RFC 8489 §6.2.2). The driver splits
+     * the incoming stream into messages and feeds them to {@link #handleInput} one by one.
+     * Call before anything else.
+     */
+    public TurnClient overTcp() {
+        stream = true;
+        transactions.reliable = true;
+        return this;
+    }
+
+    /** Whether {@link #overTcp()} was called. */
+    public boolean isOverTcp() {
+        return stream;
     }
 
     /** Asks for an allocation (UDP relay, the server's default lifetime). */
@@ -106,7 +126,7 @@ public final class TurnClient {
     public void send(InetSocketAddress peer, byte[] data) {
         Integer channel = channelsByPeer.get(peer);
         if (channel != null && channelRefresh.containsKey(channel)) {
-            out.add(new Transmit(server, ChannelData.encode(channel, data, 0, data.length)));
+            out.add(new Transmit(server, ChannelData.encode(channel, data, 0, data.length, stream)));
             return;
         }
         byte[] bytes = StunMessage.builder(StunMethod.SEND, StunClass.INDICATION, TransactionId.random(random))

@@ -9,11 +9,20 @@ import java.util.Objects;
  * transport address (RFC 8656 §6), identified by its port on the configured relay address.
  */
 public sealed interface TurnOutput {
-    /** Send {@code payload} from the server's listening socket to a client. */
-    record ToClient(InetSocketAddress client, byte[] payload) implements TurnOutput {
+    /**
+     * Send {@code payload} to a client: from the server's listening socket, or when
+     * {@code stream} on the client's TCP connection from {@code client} (one whole message,
+     * ChannelData already padded to a multiple of four bytes as RFC 8656 §12.5 requires there).
+     */
+    record ToClient(InetSocketAddress client, byte[] payload, boolean stream) implements TurnOutput {
         public ToClient {
             Objects.requireNonNull(client, "client");
             Objects.requireNonNull(payload, "payload");
+        }
+
+        /** To a client over UDP. */
+        public ToClient(InetSocketAddress client, byte[] payload) {
+            this(client, payload, false);
         }
     }
 

@@ -44,7 +44,7 @@ final class TurnReplies {
     }
 
     /** A 401 or 438 with REALM and NONCE, bounded by the request's size. */
-    void challenge(long now, StunMessage req, InetSocketAddress to, int requestLength, int code, String nonce) {
+    void challenge(long now, StunMessage req, InetSocketAddress to, boolean stream, int requestLength, int code, String nonce) {
         byte[] bytes = smallest(req, requestLength, code, true, nonce);
         if (bytes == null) {
             stats.amplificationDrops++;
@@ -59,11 +59,11 @@ final class TurnReplies {
         } else {
             stats.challenges++;
         }
-        toClient(to, bytes);
+        toClient(to, stream, bytes);
     }
 
     /** An error (400) to an unauthenticated request, bounded by the request's size. */
-    void unauthenticatedError(long now, StunMessage req, InetSocketAddress to, int requestLength, int code) {
+    void unauthenticatedError(long now, StunMessage req, InetSocketAddress to, boolean stream, int requestLength, int code) {
         byte[] bytes = smallest(req, requestLength, code, false, null);
         if (bytes == null) {
             stats.amplificationDrops++;
@@ -74,7 +74,7 @@ final class TurnReplies {
             return;
         }
         stats.errors++;
-        toClient(to, bytes);
+        toClient(to, stream, bytes);
     }
 
     private byte[] smallest(StunMessage req, int limit, int code, boolean realmAndNonce, String nonce) {
@@ -100,7 +100,7 @@ final class TurnReplies {
         stats.errors++;
         StunMessage.Builder b = StunMessage.builder(r.message().method(), StunClass.ERROR_RESPONSE, r.message().transactionId())
                 .addErrorCode(code, TurnLimits.reason(code));
-        toClient(r.from(), encode(r, b));
+        toClient(r.from(), r.stream(), encode(r, b));
     }
 
     /** 420 listing the attributes not understood (RFC 8489 §6.3.1.1). */
@@ -109,13 +109,13 @@ final class TurnReplies {
         StunMessage.Builder b = StunMessage.builder(r.message().method(), StunClass.ERROR_RESPONSE, r.message().transactionId())
                 .addErrorCode(TurnLimits.UNKNOWN_ATTRIBUTE, TurnLimits.reason(TurnLimits.UNKNOWN_ATTRIBUTE))
                 .addUnknownAttributes(types);
-        toClient(r.from(), encode(r, b));
+        toClient(r.from(), r.stream(), encode(r, b));
     }
 
     /** A success response built from {@code b}; returns the bytes sent. */
     byte[] success(TurnRequest r, StunMessage.Builder b) {
         byte[] bytes = encode(r, b);
-        toClient(r.from(), bytes);
+        toClient(r.from(), r.stream(), bytes);
         return bytes;
     }
 
@@ -133,7 +133,7 @@ final class TurnReplies {
         return r.wantsSha256() ? m.encodeSha256(key, r.wantsFingerprint()) : m.encode(key, r.wantsFingerprint());
     }
 
-    void toClient(InetSocketAddress to, byte[] bytes) {
-        out.add(new TurnOutput.ToClient(to, bytes));
+    void toClient(InetSocketAddress to, boolean stream, byte[] bytes) {
+        out.add(new TurnOutput.ToClient(to, bytes, stream));
     }
 }

@@ -16,8 +16,9 @@ import java.util.SplittableRandom;
 import java.util.function.LongSupplier;
 
 /**
- * A TURN server (RFC 8656) over UDP as a sans-I/O state machine. Feed it datagrams from clients
- * ({@link #handleClientInput}), datagrams that arrived on relay ports ({@link #handleRelayInput}),
+ * A TURN server (RFC 8656) over UDP, and over TCP between client and server, as a sans-I/O
+ * state machine. Feed it datagrams from clients ({@link #handleClientInput}), messages from
+ * clients' TCP connections ({@link #handleStreamInput}, {@link #streamClosed}), datagrams that arrived on relay ports ({@link #handleRelayInput}),
  * the outcome of opening relay ports ({@link #relayOpened}) and time ({@link #handleTimeout}); poll
  * {@link TurnOutput}s: datagrams to clients, datagrams to peers from a relay port, relay ports to
  * open and close. No sockets, threads or clocks inside.
@@ -84,8 +85,36 @@ public final class TurnService {
 
     /** Handles a datagram from a client on the server's listening socket: STUN (a TURN method) or ChannelData. */
     public void handleClientInput(long now, InetSocketAddress from, byte[] buf, int off, int len) {
+        input(now, from, false, buf, off, len);
+    }
+
+    /**
+     * Handles one message (STUN, or ChannelData with its padding) that a client sent over its TCP
+     * connection to the server (RFC 8656 §3.1: "TURN over TCP"); {@code from} is the connection's
+     * remote address. Its allocation is another 5-tuple than a UDP client's at the same address,
+     * and answers go back on the connection ({@link TurnOutput.ToClient#stream}). The driver
+     * splits the byte stream into messages (§12.5: STUN messages are self-delimiting, ChannelData
+     * is padded to four bytes).
+     */
+    public void handleStreamInput(long now, InetSocketAddress from, byte[] buf, int off, int len) {
+        input(now, from, true, buf, off, len);
+    }
+
+    /**
+     * The TCP connection from {@code from} ended: its allocation goes with it (its 5-tuple no
+     * longer exists, so nothing could refresh or use it) and the relay port is released.
+     */
+    public void streamClosed(long now, InetSocketAddress from) {
+        Allocation a = table.byClient(from, true);
+        if (a != null) {
+            allocations.delete(a);
+            stats.allocationsClosed++;
+        }
+    }
+
+    private void input(long now, InetSocketAddress from, boolean stream, byte[] buf, int off, int len) {
         if (ChannelData.looksLikeChannelData(buf, off, len)) {
-            onChannelData(now, from, buf, off, len);
+            onChannelData(now, from, stream, buf, off, len);
             return;
         }
         StunMessage m;
@@ -97,9 +126,9 @@ public final class TurnService {
         }
         if (m.messageClass() == StunClass.REQUEST) {
             stats.requests++;
-            onRequest(now, from, m, len);
+            onRequest(now, from, stream, m, len);
         } else if (m.messageClass() == StunClass.INDICATION && m.method() == StunMethod.SEND) {
-            onSend(now, from, m);
+            onSend(now, from, stream, m);
         } else {
             stats.dropped++;
         }
@@ -119,7 +148,7 @@ public final class TurnService {
         Allocation.Channel c = a.channelTo(from, now);
         byte[] bytes;
         if (c != null) {
-            bytes = ChannelData.encode(c.number, buf, off, len);
+            bytes = ChannelData.encode(c.number, buf, off, len, a.stream);
         } else {
             byte[] data = new byte[len];
             System.arraycopy(buf, off, data, 0, len);
@@ -130,7 +159,7 @@ public final class TurnService {
         }
         stats.toClientPackets++;
         stats.toClientBytes += len;
-        out.add(new TurnOutput.ToClient(a.client, bytes));
+        out.add(new TurnOutput.ToClient(a.client, bytes, a.stream));
     }
 
     /** The driver opened (ok) or could not open the relay socket asked for by {@link TurnOutput.OpenRelay}. */
@@ -174,23 +203,23 @@ public final class TurnService {
 
     // ---- handlers
 
-    private void onRequest(long now, InetSocketAddress from, StunMessage m, int len) {
+    private void onRequest(long now, InetSocketAddress from, boolean stream, StunMessage m, int len) {
         int method = m.method();
         if (method != StunMethod.ALLOCATE && method != StunMethod.REFRESH
                 && method != StunMethod.CREATE_PERMISSION && method != StunMethod.CHANNEL_BIND) {
-            replies.unauthenticatedError(now, m, from, len, TurnLimits.BAD_REQUEST); // e.g. RFC 6062 over UDP
+            replies.unauthenticatedError(now, m, from, stream, len, TurnLimits.BAD_REQUEST); // e.g. RFC 6062's methods
             return;
         }
         LongTermAuth.Result result = auth.check(m, from, now);
         if (!result.ok()) {
             if (result.error() == TurnLimits.BAD_REQUEST) {
-                replies.unauthenticatedError(now, m, from, len, TurnLimits.BAD_REQUEST);
+                replies.unauthenticatedError(now, m, from, stream, len, TurnLimits.BAD_REQUEST);
             } else {
-                replies.challenge(now, m, from, len, result.error(), auth.nonce(from, now));
+                replies.challenge(now, m, from, stream, len, result.error(), auth.nonce(from, now));
             }
             return;
         }
-        TurnRequest r = new TurnRequest(m, from, len, result.credential(), result.username());
+        TurnRequest r = new TurnRequest(m, from, stream, len, result.credential(), result.username());
         int[] unknown = m.unknownComprehensionRequired();
         if (unknown.length > 0) {
             replies.unknownAttributes(r, unknown);
@@ -200,7 +229,7 @@ public final class TurnService {
             allocations.allocate(r, now, 1);
             return;
         }
-        Allocation a = liveAllocation(from, now);
+        Allocation a = liveAllocation(from, stream, now);
         if (a == null) {
             replies.error(r, TurnLimits.ALLOCATION_MISMATCH);
             return;
@@ -217,8 +246,8 @@ public final class TurnService {
     }
 
     /** RFC 8656 §11.2. */
-    private void onSend(long now, InetSocketAddress from, StunMessage m) {
-        Allocation a = liveAllocation(from, now);
+    private void onSend(long now, InetSocketAddress from, boolean stream, StunMessage m) {
+        Allocation a = liveAllocation(from, stream, now);
         InetSocketAddress peer = m.xorAddress(StunAttributeType.XOR_PEER_ADDRESS).orElse(null);
         if (a == null || peer == null || !m.has(StunAttributeType.DATA)
                 || m.has(StunAttributeType.DONT_FRAGMENT) || m.unknownComprehensionRequired().length > 0
@@ -235,9 +264,9 @@ public final class TurnService {
     }
 
     /** RFC 8656 §12.6. */
-    private void onChannelData(long now, InetSocketAddress from, byte[] buf, int off, int len) {
+    private void onChannelData(long now, InetSocketAddress from, boolean stream, byte[] buf, int off, int len) {
         int number = ChannelData.channel(buf, off, len, config.maxChannelNumber());
-        Allocation a = number < 0 ? null : liveAllocation(from, now);
+        Allocation a = number < 0 ? null : liveAllocation(from, stream, now);
         Allocation.Channel c = a == null ? null : a.channel(number, now);
         if (c == null) {
             stats.dropped++;
@@ -259,8 +288,8 @@ public final class TurnService {
         out.add(new TurnOutput.ToPeer(a.relayPort, peer, data));
     }
 
-    private Allocation liveAllocation(InetSocketAddress from, long now) {
-        Allocation a = table.byClient(from);
+    private Allocation liveAllocation(InetSocketAddress from, boolean stream, long now) {
+        Allocation a = table.byClient(from, stream);
         if (a == null || !a.open) {
             return null;
         }

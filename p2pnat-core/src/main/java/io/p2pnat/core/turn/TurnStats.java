@@ -13,6 +13,7 @@ public final class TurnStats {
     long allocationsCreated;
     long allocationsDeleted;
     long allocationsExpired;
+    long allocationsClosed;
     long toPeerPackets;
     long toPeerBytes;
     long toClientPackets;
@@ -38,6 +39,8 @@ public final class TurnStats {
     /** Allocations deleted by a Refresh with LIFETIME 0. */
     public long allocationsDeleted() { return allocationsDeleted; }
     public long allocationsExpired() { return allocationsExpired; }
+    /** Allocations of TCP clients that ended with their connection (RFC 8656 §3.1). */
+    public long allocationsClosed() { return allocationsClosed; }
     /** Datagrams relayed to peers, and their payload bytes. */
     public long toPeerPackets() { return toPeerPackets; }
     public long toPeerBytes() { return toPeerBytes; }
@@ -49,7 +52,7 @@ public final class TurnStats {
     public String toString() {
         return "requests=" + requests + " challenges=" + challenges + " stale=" + staleNonces + " errors=" + errors
                 + " ampDrops=" + amplificationDrops + " dropped=" + dropped + " permDrops=" + permissionDrops
-                + " allocations=" + allocationsCreated + "/-" + allocationsDeleted + "/x" + allocationsExpired
+                + " allocations=" + allocationsCreated + "/-" + allocationsDeleted + "/x" + allocationsExpired + "/c" + allocationsClosed
                 + " toPeer=" + toPeerPackets + "/" + toPeerBytes + "B toClient=" + toClientPackets + "/" + toClientBytes + "B";
     }
 }

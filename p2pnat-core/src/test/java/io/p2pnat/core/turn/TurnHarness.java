@@ -39,6 +39,8 @@ final class TurnHarness {
     final Set<Integer> openRelays = new HashSet<>();
     final List<Integer> closed = new ArrayList<>();
     final Map<InetSocketAddress, TurnClient> clients = new HashMap<>();
+    /** Clients over TCP (RFC 8656 §3.1), by their connection's address: other 5-tuples than UDP clients'. */
+    final Map<InetSocketAddress, TurnClient> streamClients = new HashMap<>();
     IntPredicate bindFails = p -> false;
 
     TurnHarness() {
@@ -92,7 +94,7 @@ final class TurnHarness {
                 closed.add(c.relayPort());
             } else if (o instanceof TurnOutput.ToClient t) {
                 toClients.add(t);
-                TurnClient c = clients.get(t.client());
+                TurnClient c = (t.stream() ? streamClients : clients).get(t.client());
                 if (c != null) {
                     c.handleInput(now(), SERVER, t.payload(), 0, t.payload().length);
                 }
@@ -200,17 +202,30 @@ final class TurnHarness {
         return c;
     }
 
-    /** Moves datagrams between registered clients and the service until nothing moves. */
+    /** A client over a TCP connection from {@code addr}. */
+    TurnClient streamClient(InetSocketAddress addr, String user, String password) {
+        TurnClient c = new TurnClient(SERVER, user, password, new Random(addr.getPort() + 1)).overTcp();
+        streamClients.put(addr, c);
+        return c;
+    }
+
+    /** Moves datagrams (and TCP clients' messages) between registered clients and the service until nothing moves. */
     void run() {
         boolean moved = true;
         while (moved) {
             moved = false;
-            for (Map.Entry<InetSocketAddress, TurnClient> e : clients.entrySet()) {
-                Transmit t;
-                while ((t = e.getValue().pollTransmit()) != null) {
-                    moved = true;
-                    service.handleClientInput(now(), e.getKey(), t.payload(), 0, t.payload().length);
-                    pump();
+            for (boolean stream : new boolean[] {false, true}) {
+                for (Map.Entry<InetSocketAddress, TurnClient> e : (stream ? streamClients : clients).entrySet()) {
+                    Transmit t;
+                    while ((t = e.getValue().pollTransmit()) != null) {
+                        moved = true;
+                        if (stream) {
+                            service.handleStreamInput(now(), e.getKey(), t.payload(), 0, t.payload().length);
+                        } else {
+                            service.handleClientInput(now(), e.getKey(), t.payload(), 0, t.payload().length);
+                        }
+                        pump();
+                    }
                 }
             }
         }
@@ -223,6 +238,9 @@ final class TurnHarness {
         service.handleTimeout(now());
         pump();
         for (TurnClient c : clients.values()) {
+            c.handleTimeout(now());
+        }
+        for (TurnClient c : streamClients.values()) {
             c.handleTimeout(now());
         }
         run();

@@ -40,8 +40,13 @@ class TurnServiceFuzzTest {
             }
             if (relay) {
                 SERVICE.handleRelayInput(now, data.consumeInt(-1, 70000), client, d, 0, d.length);
+            } else if (data.consumeBoolean()) {
+                SERVICE.handleStreamInput(now, client, d, 0, d.length); // TURN over TCP, one message
             } else {
                 SERVICE.handleClientInput(now, client, d, 0, d.length);
+            }
+            if (data.consumeBoolean()) {
+                SERVICE.streamClosed(now, client);
             }
             for (TurnOutput o; (o = SERVICE.poll()) != null; ) {
                 if (o instanceof TurnOutput.ToClient t) {

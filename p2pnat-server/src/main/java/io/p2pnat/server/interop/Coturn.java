@@ -118,16 +118,24 @@ public final class Coturn {
         }
     }
 
-    /** turnserver on loopback with long-term credentials {@code user:password} in {@code realm}. */
+    /** turnserver on loopback with long-term credentials {@code user:password} in {@code realm}, clients over UDP. */
     public static Proc turnserver(Path dir, int port, int minPort, int maxPort, String user, String password, String realm)
             throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("turnserver", "-n", "--no-cli", "--no-tls", "--no-dtls",
-                "--no-tcp", "--no-tcp-relay",
+        return turnserver(dir, port, minPort, maxPort, user, password, realm, false);
+    }
+
+    /** As above; {@code tcp}: clients may also connect over TCP (TURN over TCP, RFC 8656 §3.1). */
+    public static Proc turnserver(Path dir, int port, int minPort, int maxPort, String user, String password, String realm,
+                                  boolean tcp) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("turnserver", "-n", "--no-cli", "--no-tls", "--no-dtls", "--no-tcp-relay",
                 "--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1", "--listening-port", Integer.toString(port),
                 "--min-port", Integer.toString(minPort), "--max-port", Integer.toString(maxPort),
                 "--lt-cred-mech", "--user", user + ":" + password, "--realm", realm,
                 "--userdb", dir.resolve("turndb.sqlite").toString(), "--pidfile", dir.resolve("turnserver.pid").toString(),
                 "--allow-loopback-peers", "--no-stun-backward-compatibility", "--log-file", "stdout", "--simple-log"));
+        if (!tcp) {
+            cmd.add("--no-tcp");
+        }
         return new Proc(cmd, dir.resolve("turnserver.log"));
     }
 

@@ -1,0 +1,114 @@
+package io.p2pnat.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+
+/**
+ * A client's TCP connection to the TURN server (RFC 8656 §3.1). The stream has no framing of its
+ * own (§12.5): a STUN message is 20 bytes of header plus its length field, a ChannelData message
+ * 4 bytes plus its length rounded up to a multiple of four. Whole messages go to the
+ * {@link TurnDriver}; anything that is neither (the first two bits say which) cannot be
+ * resynchronised, so the connection is closed. Its end ends the client's allocation.
+ */
+final class TurnStreamHandler extends ChannelInboundHandlerAdapter {
+    private static final int STUN_HEADER = 20;
+
+    private final TurnDriver turn;
+    private InetSocketAddress remote;
+    private ByteBuf pending;
+
+    TurnStreamHandler(TurnDriver turn) {
+        this.turn = turn;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        turn.streamOpened(remote, ctx.channel());
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (!(msg instanceof ByteBuf buf)) {
+                return;
+            }
+            if (pending == null) {
+                pending = ctx.alloc().buffer(Math.max(256, buf.readableBytes()));
+            }
+            pending.writeBytes(buf);
+            int size;
+            while ((size = frameSize(pending)) > 0 && pending.readableBytes() >= size) {
+                byte[] message = new byte[size];
+                pending.readBytes(message);
+                turn.fromStreamClient(remote, message, size);
+            }
+            if (size < 0) {
+                ctx.close();
+                return;
+            }
+            pending.discardReadBytes();
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    /** The size of the message at the head of {@code b} (0: not known yet; -1: not TURN). */
+    static int frameSize(ByteBuf b) {
+        if (b.readableBytes() < 4) {
+            return 0;
+        }
+        int i = b.readerIndex();
+        int top = b.getUnsignedByte(i) & 0xC0;
+        int length = b.getUnsignedShort(i + 2);
+        if (top == 0x00) {
+            return length % 4 == 0 ? STUN_HEADER + length : -1; // STUN attributes are 4-byte aligned
+        }
+        if (top == 0x40) {
+            return 4 + (length + 3 & ~3);
+        }
+        return -1;
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        turn.flush();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        release();
+        turn.streamClosed(remote, ctx.channel());
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        release();
+    }
+
+    private void release() {
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            ctx.close(); // the client is done sending: nothing more can come for its allocation
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+}
