@@ -64,6 +64,18 @@ final class TurnDriver {
         drain();
     }
 
+    /**
+     * How long a client's TCP connection may stay without an allocation (before its first, or
+     * after its last) before the server closes it: a connection costs a socket and buffers
+     * however little it says. Package-private and mutable for tests.
+     */
+    static volatile long streamIdleMillis = 30_000;
+
+    /** Whether the connection from {@code remote} holds an allocation now. */
+    boolean streamHasAllocation(InetSocketAddress remote) {
+        return service.hasStreamAllocation(clock.nanoTime(), remote);
+    }
+
     /** A client's TCP connection turned out to carry TURN ({@link TurnStreamHandler}). */
     void streamOpened(InetSocketAddress remote, Channel ch) {
         streams.put(remote, ch);

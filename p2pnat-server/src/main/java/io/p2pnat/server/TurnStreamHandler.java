@@ -12,7 +12,8 @@ import java.net.InetSocketAddress;
  * own (§12.5): a STUN message is 20 bytes of header plus its length field, a ChannelData message
  * 4 bytes plus its length rounded up to a multiple of four. Whole messages go to the
  * {@link TurnDriver}; anything that is neither (the first two bits say which) cannot be
- * resynchronised, so the connection is closed. Its end ends the client's allocation.
+ * resynchronised, so the connection is closed. Its end ends the client's allocation; a connection
+ * without an allocation for {@link TurnDriver#streamIdleMillis} is closed.
  */
 final class TurnStreamHandler extends ChannelInboundHandlerAdapter {
     private static final int STUN_HEADER = 20;
@@ -20,6 +21,7 @@ final class TurnStreamHandler extends ChannelInboundHandlerAdapter {
     private final TurnDriver turn;
     private InetSocketAddress remote;
     private ByteBuf pending;
+    private io.netty.util.concurrent.ScheduledFuture<?> idleCheck;
 
     TurnStreamHandler(TurnDriver turn) {
         this.turn = turn;
@@ -29,6 +31,21 @@ final class TurnStreamHandler extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         remote = (InetSocketAddress) ctx.channel().remoteAddress();
         turn.streamOpened(remote, ctx.channel());
+        scheduleIdleCheck(ctx);
+    }
+
+    /** Closes the connection if it holds no allocation at the next check (see {@link TurnDriver#streamIdleMillis}). */
+    private void scheduleIdleCheck(ChannelHandlerContext ctx) {
+        idleCheck = ctx.executor().schedule(() -> {
+            if (!ctx.channel().isActive()) {
+                return;
+            }
+            if (turn.streamHasAllocation(remote)) {
+                scheduleIdleCheck(ctx);
+            } else {
+                ctx.close();
+            }
+        }, TurnDriver.streamIdleMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -92,6 +109,10 @@ final class TurnStreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void release() {
+        if (idleCheck != null) {
+            idleCheck.cancel(false);
+            idleCheck = null;
+        }
         if (pending != null) {
             pending.release();
             pending = null;

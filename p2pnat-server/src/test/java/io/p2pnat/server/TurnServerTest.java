@@ -139,6 +139,29 @@ class TurnServerTest {
         }
     }
 
+    /** A TCP connection that never allocates (or no longer holds one) does not stay open for ever. */
+    @Test
+    void aTcpConnectionWithoutAnAllocationIsClosed() throws Exception {
+        long before = TurnDriver.streamIdleMillis;
+        TurnDriver.streamIdleMillis = 300;
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(server.tcpLocalAddress(), 5000);
+            s.setSoTimeout(5000);
+            // An unauthenticated Refresh: a TURN request, answered with a 401, which allocates nothing.
+            byte[] refresh = StunMessage.builder(StunMethod.REFRESH, StunClass.REQUEST, TransactionId.random(new Random()))
+                    .addString(StunAttributeType.SOFTWARE, "padding so that the challenge fits in").build().encode();
+            s.getOutputStream().write(refresh);
+            byte[] head = s.getInputStream().readNBytes(20);
+            assertEquals(20, head.length, "the 401 comes back on the connection");
+            s.getInputStream().readNBytes(((head[2] & 0xFF) << 8) | (head[3] & 0xFF));
+            long start = System.nanoTime();
+            assertEquals(-1, s.getInputStream().read(), "closed by the server");
+            assertTrue(System.nanoTime() - start < 3_000_000_000L);
+        } finally {
+            TurnDriver.streamIdleMillis = before;
+        }
+    }
+
     @Test
     void peerWithoutPermissionIsNotRelayed() throws Exception {
         try (BlockingTurnClient c = BlockingTurnClient.open(server.localAddress(), "u", "p")) {

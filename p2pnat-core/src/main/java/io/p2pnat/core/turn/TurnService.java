@@ -112,6 +112,12 @@ public final class TurnService {
         }
     }
 
+    /** Whether the TCP connection from {@code from} holds a live allocation (or one being made). */
+    public boolean hasStreamAllocation(long now, InetSocketAddress from) {
+        Allocation a = table.byClient(from, true);
+        return a != null && now < a.expiresAt;
+    }
+
     private void input(long now, InetSocketAddress from, boolean stream, byte[] buf, int off, int len) {
         if (ChannelData.looksLikeChannelData(buf, off, len)) {
             onChannelData(now, from, stream, buf, off, len);
