@@ -44,6 +44,13 @@ final class ServerCommand implements Callable<Integer> {
                     + " a restarted server still refuses another key for a known id. Without it they live in memory only."})
     java.nio.file.Path identities;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = {"PEM certificate chain: the TCP port also accepts TLS (TURN over TLS, turns:), with --tls-key."})
+    java.nio.file.Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = {"PEM private key (PKCS#8, unencrypted) of --tls-cert."})
+    java.nio.file.Path tlsKey;
+
     @ArgGroup(exclusive = false, heading = "%nTURN (RFC 8656; off unless credentials are given):%n")
     TurnOptions turn = new TurnOptions();
 
@@ -70,6 +77,17 @@ final class ServerCommand implements Callable<Integer> {
             alt = RendezvousServer.NO_ALTERNATE_PORT;
         }
         TurnSettings turnSettings = turn.settings(ip);
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new Main.UsageError("--tls-cert and --tls-key go together");
+        }
+        io.p2pnat.server.ServerTls tls = null;
+        if (tlsCert != null) {
+            try {
+                tls = io.p2pnat.server.ServerTls.fromPem(tlsCert, tlsKey);
+            } catch (java.io.IOException e) {
+                throw new Main.UsageError("bad --tls-cert/--tls-key: " + e.getMessage());
+            }
+        }
         InetAddress second = altIpAddress(ip, alt);
         io.p2pnat.server.FileIdentityStore store = identities == null ? null : new io.p2pnat.server.FileIdentityStore(identities);
         RendezvousServer server;
@@ -88,10 +106,14 @@ final class ServerCommand implements Callable<Integer> {
             server.close();
             throw new IllegalArgumentException(e.getMessage(), e);
         }
+        if (tls != null) {
+            server.enableTls(tls);
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "p2pnat-server-shutdown"));
         System.err.println("p2pnat server listening on udp " + Endpoints.format(server.localAddress())
                 + (server.alternateAddress() == null ? "" : " (alternate port " + server.alternateAddress().getPort() + ")")
-                + " and tcp " + Endpoints.format(server.tcpLocalAddress()));
+                + " and tcp " + Endpoints.format(server.tcpLocalAddress())
+                + (tls == null ? "" : " (plain or TLS as " + tls.subject() + ")"));
         if (turnSettings != null) {
             System.err.println(TurnOptions.describe(turnSettings));
         }

@@ -269,6 +269,8 @@ class CliTest {
             {"server", "--port", "-5"},
             {"peer", "dial", "--server", serverArg, "--id", "a", "bob", "--transport", "sctp"},
             {"server", "--bind", "not an ip"},
+            {"server", "--port", "0", "--tls-cert", "/nonexistent/cert.pem"},
+            {"server", "--port", "0", "--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"},
             {"peer", "fly"},
             {"nonsense"},
         };

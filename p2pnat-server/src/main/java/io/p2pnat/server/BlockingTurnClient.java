@@ -84,6 +84,28 @@ public final class BlockingTurnClient implements AutoCloseable {
         return new BlockingTurnClient(null, s, new TurnClient(server, username, password, new SecureRandom()).overTcp());
     }
 
+    /**
+     * Connects to {@code server} over TLS (TURN over TLS, the {@code turns:} URI), trusting what
+     * {@code tls} trusts and checking the server's name against {@code serverName}.
+     */
+    public static BlockingTurnClient openTls(InetSocketAddress server, String serverName, javax.net.ssl.SSLContext tls,
+                                             String username, String password) throws IOException {
+        javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket();
+        try {
+            s.connect(server, 5000);
+            s.setTcpNoDelay(true);
+            javax.net.ssl.SSLParameters p = s.getSSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            p.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName(serverName)));
+            s.setSSLParameters(p);
+            s.startHandshake();
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+        return new BlockingTurnClient(null, s, new TurnClient(server, username, password, new SecureRandom()).overTcp());
+    }
+
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) (tcp != null ? tcp.getLocalSocketAddress() : socket.getLocalSocketAddress());
     }

@@ -219,6 +219,15 @@ public final class RendezvousServer implements AutoCloseable {
      *     {@code altIp} is given, or {@code altIp} is the main address
      * @throws IllegalStateException if already on
      */
+    /**
+     * Accepts TLS on the TCP port from now on (TURN over TLS, the {@code turns:} URI of RFC 7065):
+     * a connection that opens with a TLS handshake is decrypted, then served as any other.
+     * Plain connections keep working on the same port.
+     */
+    public void enableTls(ServerTls tls) {
+        this.tcp.enableTls(tls);
+    }
+
     public synchronized BehaviorDiscovery enableBehaviorDiscovery(java.net.InetAddress altIp) throws IOException {
         if (behaviorDiscovery != null) {
             throw new IllegalStateException("behaviour discovery is already on");

@@ -18,12 +18,20 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter {
     private final StreamDriver driver;
     /** The TURN server, or null; until the first two bytes are in, whether this is TURN is open. */
     private final TurnDriver turn;
+    /** TLS on this port, or null; cleared once the first bytes showed whether this connection is TLS. */
+    private ServerTls tls;
     private ByteBuf head;
     private long id;
 
-    TcpServerHandler(StreamDriver driver, TurnDriver turn) {
+    TcpServerHandler(StreamDriver driver, TurnDriver turn, ServerTls tls) {
         this.driver = driver;
         this.turn = turn;
+        this.tls = tls;
+    }
+
+    /** A TLS record of type handshake (22), version 3.x: a ClientHello opens the connection. */
+    private static boolean isTls(ByteBuf b) {
+        return b.getUnsignedByte(b.readerIndex()) == 22 && b.getUnsignedByte(b.readerIndex() + 1) == 3;
     }
 
     @Override
@@ -34,7 +42,7 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (turn != null && msg instanceof ByteBuf buf && (head != null || buf.readableBytes() < 2)) {
+        if ((turn != null || tls != null) && msg instanceof ByteBuf buf && (head != null || buf.readableBytes() < 2)) {
             // Too little to tell the protocol yet: keep it until two bytes are in.
             if (head == null) {
                 head = ctx.alloc().buffer(16);
@@ -46,6 +54,17 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter {
             }
             msg = head;
             head = null;
+        }
+        if (tls != null && msg instanceof ByteBuf buf) {
+            ServerTls t = tls;
+            tls = null; // decided: what comes next (decrypted or not) is the connection's own protocol
+            if (isTls(buf)) {
+                // Decrypt first: the handshake record goes into the TLS handler, whose plain bytes
+                // come back here as the connection's first bytes.
+                ctx.pipeline().addFirst("tls", t.context().newHandler(ctx.alloc()));
+                ctx.pipeline().fireChannelRead(buf);
+                return;
+            }
         }
         if (turn != null && msg instanceof ByteBuf buf && isTurn(buf)) {
             toTurn(ctx, buf);
@@ -79,10 +98,11 @@ final class TcpServerHandler extends ChannelInboundHandlerAdapter {
     /** Hands the connection to the TURN server: the rendezvous service forgets it, first bytes included. */
     private void toTurn(ChannelHandlerContext ctx, ByteBuf first) {
         driver.closed(id);
-        io.netty.channel.ChannelPipeline p = ctx.pipeline();
-        p.replace(this, "p2pnat-turn", new TurnStreamHandler(turn));
-        p.fireChannelRead(first);
-        p.fireChannelReadComplete();
+        // Next to this handler (after TLS, if any), then this one leaves the pipeline.
+        ctx.pipeline().addAfter(ctx.name(), "p2pnat-turn", new TurnStreamHandler(turn));
+        ctx.fireChannelRead(first);
+        ctx.fireChannelReadComplete();
+        ctx.pipeline().remove(this);
     }
 
     @Override

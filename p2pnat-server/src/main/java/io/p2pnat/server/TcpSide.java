@@ -23,10 +23,17 @@ import java.util.concurrent.TimeUnit;
 final class TcpSide {
     private final Channel listener;
     private final ChannelGroup connections;
+    private final java.util.concurrent.atomic.AtomicReference<ServerTls> tls;
 
-    private TcpSide(Channel listener, ChannelGroup connections) {
+    private TcpSide(Channel listener, ChannelGroup connections, java.util.concurrent.atomic.AtomicReference<ServerTls> tls) {
         this.listener = listener;
         this.connections = connections;
+        this.tls = tls;
+    }
+
+    /** Accepts TLS from now on: connections that open with a TLS handshake are decrypted first. */
+    void enableTls(ServerTls t) {
+        tls.set(t);
     }
 
     /**
@@ -41,6 +48,7 @@ final class TcpSide {
                          ServerHandler udp, TurnDriver turn, Clock clock) throws IOException {
         StreamDriver driver = new StreamDriver(service, clock, udp);
         ChannelGroup connections = new DefaultChannelGroup(group.next());
+        java.util.concurrent.atomic.AtomicReference<ServerTls> tls = new java.util.concurrent.atomic.AtomicReference<>();
         try {
             group.next().submit(() -> udp.attachStreams(driver)).sync();
             Channel listener = new ServerBootstrap().group(group).channel(Transport.serverSocketClass())
@@ -53,11 +61,11 @@ final class TcpSide {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             connections.add(ch);
-                            ch.pipeline().addLast(TcpServerHandler.NAME, new TcpServerHandler(driver, turn));
+                            ch.pipeline().addLast(TcpServerHandler.NAME, new TcpServerHandler(driver, turn, tls.get()));
                         }
                     })
                     .bind(bind).sync().channel();
-            return new TcpSide(listener, connections);
+            return new TcpSide(listener, connections, tls);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while binding TCP " + bind, e);

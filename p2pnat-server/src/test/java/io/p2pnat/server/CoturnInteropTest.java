@@ -181,6 +181,32 @@ class CoturnInteropTest {
         }
     }
 
+    /** TURN over TLS: coturn's client with {@code -S} on our server's TCP port, with TLS enabled. */
+    @Test
+    void uclientRelaysOverTlsThroughOurServerWithoutLoss(@TempDir Path dir) throws Exception {
+        TestCerts.Pem pem = TestCerts.selfSigned(dir);
+        int base = Coturn.relayBase(64);
+        TurnConfig config = TurnConfig.defaults("p2pnat", Coturn.LOOPBACK).withPorts(base, base + 63).withLoopbackPeers(true);
+        int peerPort = Coturn.freePort();
+        try (RendezvousServer server = RendezvousServer.start(new InetSocketAddress(Coturn.LOOPBACK, 0),
+                RendezvousServer.NO_ALTERNATE_PORT, RendezvousConfig.defaults(),
+                new TurnSettings(config, TurnUsers.parse(List.of("u:p"), "p2pnat")));
+             Coturn.Proc peer = Coturn.peer(dir, peerPort)) {
+            server.enableTls(ServerTls.fromPem(pem.cert(), pem.key()));
+            int port = server.localAddress().getPort();
+            Thread.sleep(200);
+            try (Coturn.Proc channels = Coturn.uclient(dir, "tls-channels", port, peerPort, "u", "p",
+                    List.of("-t", "-S", "-m", "2", "-n", "100", "-l", "121", "-z", "5"))) {
+                assertTrue(channels.await(40), () -> "turnutils_uclient -S did not finish:\n" + output(channels) + "\n"
+                        + server.turnStats());
+                check(channels, 2 * 100);
+            }
+            TurnServerStats s = server.turnStats();
+            assertEquals(200, s.toPeerPackets(), s.toString());
+            assertEquals(200, s.toClientPackets(), s.toString());
+        }
+    }
+
     private static void check(Coturn.Proc uclient, long expected) throws Exception {
         String out = uclient.output();
         Coturn.UclientSummary sum = Coturn.UclientSummary.parse(out);

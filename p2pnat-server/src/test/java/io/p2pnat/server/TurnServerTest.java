@@ -139,6 +139,55 @@ class TurnServerTest {
         }
     }
 
+    /**
+     * TURN over TLS (the turns: URI) on the same port as plain TCP and UDP: a client that trusts
+     * the server's certificate relays through it, plain TCP keeps working beside it, and a client
+     * that does not trust the certificate gets no further than the handshake.
+     */
+    @Test
+    void relaysOverTlsOnTheSamePort(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        TestCerts.Pem pem = TestCerts.selfSigned(dir);
+        server.enableTls(ServerTls.fromPem(pem.cert(), pem.key()));
+        InetSocketAddress peerAddr = (InetSocketAddress) peer.getLocalSocketAddress();
+        InetSocketAddress[] from = new InetSocketAddress[1];
+        try (BlockingTurnClient c = BlockingTurnClient.openTls(server.tcpLocalAddress(), "localhost", pem.trustingIt(), "u", "p");
+             BlockingTurnClient plain = BlockingTurnClient.openTcp(server.tcpLocalAddress(), "u", "p")) {
+            InetSocketAddress relayed = c.allocate(T);
+            c.createPermission(T, LO);
+            c.bindChannel(peerAddr, T);
+            for (int i = 0; i < 20; i++) {
+                byte[] msg = ("tls " + "x".repeat(i % 5) + i).getBytes(StandardCharsets.UTF_8);
+                c.send(peerAddr, msg);
+                assertArrayEquals(msg, peerReceive(from));
+                assertEquals(relayed, from[0]);
+                peer.send(new DatagramPacket(msg, msg.length, relayed));
+                assertArrayEquals(msg, c.receive(T).data());
+            }
+            InetSocketAddress plainRelayed = plain.allocate(T);
+            assertEquals(2, server.turnStats().allocations());
+            org.junit.jupiter.api.Assertions.assertNotEquals(relayed, plainRelayed);
+        }
+        javax.net.ssl.SSLContext trustsNothing = javax.net.ssl.SSLContext.getInstance("TLS");
+        trustsNothing.init(null, null, null); // the JDK's CAs: not our self-signed certificate
+        org.junit.jupiter.api.Assertions.assertThrows(javax.net.ssl.SSLHandshakeException.class,
+                () -> BlockingTurnClient.openTls(server.tcpLocalAddress(), "localhost", trustsNothing, "u", "p").close());
+    }
+
+    @Test
+    void badTlsFilesSayWhatIsWrong(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path missing = dir.resolve("nope.pem");
+        java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> ServerTls.fromPem(missing, missing));
+        assertTrue(e.getMessage().contains("nope.pem") && e.getMessage().contains("no such readable file"), e.getMessage());
+        java.nio.file.Path garbage = dir.resolve("garbage.pem");
+        java.nio.file.Files.writeString(garbage, "not a certificate\n");
+        e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> ServerTls.fromPem(garbage, garbage));
+        assertTrue(e.getMessage().contains("garbage.pem"), e.getMessage());
+        TestCerts.Pem pem = TestCerts.selfSigned(dir);
+        e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> ServerTls.fromPem(pem.cert(), pem.cert()));
+        assertTrue(e.getMessage().contains("private key"), e.getMessage());
+    }
+
     /** A TCP connection that never allocates (or no longer holds one) does not stay open for ever. */
     @Test
     void aTcpConnectionWithoutAnAllocationIsClosed() throws Exception {
