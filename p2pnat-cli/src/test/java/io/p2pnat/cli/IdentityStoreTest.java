@@ -77,4 +77,60 @@ class IdentityStoreTest {
         assertEquals(2, noDir.exit(), noDir.err());
         assertTrue(noDir.err().contains("no directory"), noDir.err());
     }
+
+    /**
+     * A re-keyed device: its id is taken by its old key, so the operator stops the server,
+     * releases the id with `p2pnat identities forget`, and starts the server again; the new key
+     * then gets the id. While the server runs, the file is locked: neither a second server nor
+     * forget can touch it.
+     */
+    @Test
+    void aReleasedIdCanBeRegisteredWithANewKeyAndARunningServerKeepsItsFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("identities.txt");
+        Identity old = Identity.generate();
+        Identity renewed = Identity.generate();
+        RendezvousServer first = start(file);
+        try {
+            try (Peer p = bob(first, old)) {
+                assertTrue(p.publicEndpoint() != null);
+            }
+            try (Peer p = alice(first)) {
+                assertTrue(p.publicEndpoint() != null);
+            }
+            IOException second = assertThrows(IOException.class, () -> start(file).close());
+            assertTrue(second.getMessage().contains("in use by a running p2pnat server"), second.getMessage());
+            CliTest.Run busy = CliTest.run("identities", "forget", "--file", file.toString(), "bob");
+            assertEquals(Main.EXIT_FAILURE, busy.exit(), busy.err());
+            assertTrue(busy.err().contains("in use by a running p2pnat server") && busy.err().contains("nothing released"), busy.err());
+            assertThrows(P2pException.class, () -> bob(first, renewed).close(), "the old key holds the id");
+        } finally {
+            first.close();
+        }
+
+        CliTest.Run list = CliTest.run("identities", "list", "--file", file.toString());
+        assertEquals(0, list.exit(), list.err());
+        assertTrue(list.out().contains("bob " + old.fingerprint()) && list.out().contains("alice "), list.out());
+        CliTest.Run forget = CliTest.run("identities", "forget", "--file", file.toString(), "bob", "carol");
+        assertEquals(Main.EXIT_FAILURE, forget.exit(), "carol was not bound: " + forget.out());
+        assertTrue(forget.out().contains("bob released") && forget.out().contains("carol was not bound"), forget.out());
+        assertEquals(1, Files.readAllLines(file).size(), "alice stays: " + Files.readString(file));
+
+        RendezvousServer again = start(file);
+        try {
+            assertEquals(1, again.identitiesLoaded());
+            try (Peer p = bob(again, renewed)) {
+                assertTrue(p.publicEndpoint() != null, "the new key gets the released id");
+            }
+            assertThrows(P2pException.class, () -> bob(again, old).close(), "and now holds it");
+        } finally {
+            again.close();
+        }
+        CliTest.Run missing = CliTest.run("identities", "forget", "--file", dir.resolve("nope.txt").toString(), "bob");
+        assertEquals(Main.EXIT_USAGE, missing.exit(), missing.err());
+        assertTrue(missing.err().contains("no such file"), missing.err());
+    }
+
+    private static Peer alice(RendezvousServer s) throws P2pException {
+        return Peer.builder().server("127.0.0.1:" + s.localAddress().getPort()).id("alice").identity(Identity.generate()).start();
+    }
 }

@@ -138,18 +138,33 @@ public final class RendezvousServer implements AutoCloseable {
             RendezvousServer server = new RendezvousServer(group, ch, alt, handler, turn);
             server.tcp = tcpSide;
             server.identitiesLoaded = loaded;
+            server.identityStore = identities;
             return server;
         } catch (IOException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            closeStore(identities);
             throw e;
         } catch (Exception e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            closeStore(identities);
             throw new IOException("cannot listen on UDP " + bind.getAddress().getHostAddress() + ":" + bind.getPort()
                     + ": " + e.getMessage(), e);
         }
     }
 
     private int identitiesLoaded;
+    private io.p2pnat.core.rendezvous.IdentityStore identityStore;
+
+    /** Lets go of a closeable store (a file store's lock): when the server stops, or fails to start. */
+    private static void closeStore(io.p2pnat.core.rendezvous.IdentityStore store) {
+        if (store instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // stopping anyway
+            }
+        }
+    }
 
     /** Identity bindings loaded from the store at start (0 without one). */
     public int identitiesLoaded() {
@@ -259,5 +274,6 @@ public final class RendezvousServer implements AutoCloseable {
         tcp.close();
         channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+        closeStore(identityStore); // after the event loop: no binding is being written any more
     }
 }
