@@ -44,47 +44,34 @@ class CoturnInteropTest {
 
     @Test
     void ourClientRelaysThroughCoturn(@TempDir Path dir) throws Exception {
-        int port = Coturn.freePort();
-        int base = Coturn.relayBase(20);
-        try (Coturn.Proc turnserver = Coturn.turnserver(dir, port, base, base + 19, "u", "p", "r");
-             DatagramSocket peer = new DatagramSocket(new InetSocketAddress(Coturn.LOOPBACK, 0))) {
-            InetSocketAddress server = new InetSocketAddress(Coturn.LOOPBACK, port);
-            assertTrue(Coturn.awaitStun(server, 10_000), () -> "turnserver did not come up:\n" + output(turnserver));
-            peer.setSoTimeout(5000);
-            InetSocketAddress peerAddr = (InetSocketAddress) peer.getLocalSocketAddress();
-            try (BlockingTurnClient c = BlockingTurnClient.open(server, "u", "p")) {
-                InetSocketAddress relayed = c.allocate(T);
-                assertTrue(relayed.getPort() >= base && relayed.getPort() <= base + 19, relayed.toString());
-                c.createPermission(T, Coturn.LOOPBACK);
-                roundTrip(c, peer, peerAddr, relayed, "via Send and Data indications");
-                c.bindChannel(peerAddr, T);
-                for (int i = 0; i < 20; i++) {
-                    roundTrip(c, peer, peerAddr, relayed, "via ChannelData " + i);
-                }
-                c.refresh(600, T);
-            }
-        }
+        ourClientOnCoturn(dir, false);
     }
 
     /** Our client over TCP (RFC 8656 §3.1) on coturn: its answers and padded ChannelData come apart right. */
     @Test
     void ourClientRelaysThroughCoturnOverTcp(@TempDir Path dir) throws Exception {
+        ourClientOnCoturn(dir, true);
+    }
+
+    private static void ourClientOnCoturn(Path dir, boolean tcp) throws Exception {
         int port = Coturn.freePort();
         int base = Coturn.relayBase(20);
-        try (Coturn.Proc turnserver = Coturn.turnserver(dir, port, base, base + 19, "u", "p", "r", true);
+        try (Coturn.Proc turnserver = Coturn.turnserver(dir, port, base, base + 19, "u", "p", "r", tcp);
              DatagramSocket peer = new DatagramSocket(new InetSocketAddress(Coturn.LOOPBACK, 0))) {
             InetSocketAddress server = new InetSocketAddress(Coturn.LOOPBACK, port);
             assertTrue(Coturn.awaitStun(server, 10_000), () -> "turnserver did not come up:\n" + output(turnserver));
             peer.setSoTimeout(5000);
             InetSocketAddress peerAddr = (InetSocketAddress) peer.getLocalSocketAddress();
-            try (BlockingTurnClient c = BlockingTurnClient.openTcp(server, "u", "p")) {
+            String over = tcp ? "over tcp " : "";
+            try (BlockingTurnClient c = tcp ? BlockingTurnClient.openTcp(server, "u", "p") : BlockingTurnClient.open(server, "u", "p")) {
                 InetSocketAddress relayed = c.allocate(T);
                 assertTrue(relayed.getPort() >= base && relayed.getPort() <= base + 19, relayed.toString());
                 c.createPermission(T, Coturn.LOOPBACK);
-                roundTrip(c, peer, peerAddr, relayed, "over tcp via Send and Data indications");
+                roundTrip(c, peer, peerAddr, relayed, over + "via Send and Data indications");
                 c.bindChannel(peerAddr, T);
                 for (int i = 0; i < 20; i++) {
-                    roundTrip(c, peer, peerAddr, relayed, "over tcp via ChannelData " + "x".repeat(i % 4) + i);
+                    // odd and even lengths: over TCP each ChannelData message is padded differently
+                    roundTrip(c, peer, peerAddr, relayed, over + "via ChannelData " + "x".repeat(i % 4) + i);
                 }
                 c.refresh(600, T);
             }
@@ -109,36 +96,12 @@ class CoturnInteropTest {
 
     @Test
     void uclientRelaysThroughOurServerWithoutLoss(@TempDir Path dir) throws Exception {
-        int base = Coturn.relayBase(64);
-        TurnConfig config = TurnConfig.defaults("p2pnat", Coturn.LOOPBACK).withPorts(base, base + 63).withLoopbackPeers(true);
-        int peerPort = Coturn.freePort();
-        try (RendezvousServer server = RendezvousServer.start(new InetSocketAddress(Coturn.LOOPBACK, 0),
-                RendezvousServer.NO_ALTERNATE_PORT, RendezvousConfig.defaults(),
-                new TurnSettings(config, TurnUsers.parse(List.of("u:p"), "p2pnat")));
-             Coturn.Proc peer = Coturn.peer(dir, peerPort)) {
-            int port = server.localAddress().getPort();
-            Thread.sleep(200); // turnutils_peer binds at once; give it a moment
-            // Channels, with an RTP/RTCP pair per client (EVEN-PORT with R, then RESERVATION-TOKEN),
-            // and Send/Data indications, at the same time.
-            try (Coturn.Proc channels = Coturn.uclient(dir, "channels", port, peerPort, "u", "p",
-                         List.of("-m", "4", "-n", "100", "-l", "120", "-z", "5"));
-                 Coturn.Proc indications = Coturn.uclient(dir, "indications", port, peerPort, "u", "p",
-                         List.of("-s", "-c", "-m", "2", "-n", "100", "-l", "120", "-z", "5"))) {
-                boolean done = channels.await(40) & indications.await(10);
-                assertTrue(done, () -> "turnutils_uclient did not finish:\n" + output(channels) + "\n---\n"
-                        + output(indications) + "\n" + server.turnStats());
-                check(channels, 4 * 100);
-                check(indications, 2 * 100);
-            }
-            TurnServerStats s = server.turnStats();
-            // uclient makes one extra "probe" allocation per start and leaves it to expire; the 6
-            // working ones (4 channel sessions, 2 indication sessions) it deletes at the end.
-            assertTrue(s.allocationsCreated() >= 6 && s.allocationsDeleted() >= 6, s.toString());
-            assertEquals(600, s.toPeerPackets(), s.toString());
-            assertEquals(600, s.toClientPackets(), s.toString());
-            assertTrue(s.challenges() >= 6, s.toString());
-            assertEquals(0, s.amplificationDrops(), s.toString());
-        }
+        TurnServerStats s = uclientsOnOurServer(dir, List.of(), null);
+        // uclient makes one extra "probe" allocation per start and leaves it to expire; the 6
+        // working ones (4 channel sessions, 2 indication sessions) it deletes at the end.
+        assertTrue(s.allocationsCreated() >= 6 && s.allocationsDeleted() >= 6, s.toString());
+        assertTrue(s.challenges() >= 6, s.toString());
+        assertEquals(0, s.amplificationDrops(), s.toString());
     }
 
     /**
@@ -148,6 +111,26 @@ class CoturnInteropTest {
      */
     @Test
     void uclientRelaysOverTcpThroughOurServerWithoutLoss(@TempDir Path dir) throws Exception {
+        TurnServerStats s = uclientsOnOurServer(dir, List.of("-t"), null);
+        assertEquals(0, s.allocations(), "every allocation ended, by a Refresh with lifetime 0 or with its connection: " + s);
+    }
+
+    /** TURN over TLS: coturn's client with {@code -t -S} on our server's TCP port, with TLS enabled. */
+    @Test
+    void uclientRelaysOverTlsThroughOurServerWithoutLoss(@TempDir Path dir) throws Exception {
+        TestCerts.Pem pem = TestCerts.selfSigned(dir);
+        TurnServerStats s = uclientsOnOurServer(dir, List.of("-t", "-S"), ServerTls.fromPem(pem.cert(), pem.key()));
+        assertEquals(0, s.allocations(), s.toString());
+    }
+
+    /**
+     * Our server (TLS on its TCP port when {@code tls} is given) under two uclient runs at once,
+     * both speaking {@code transport} to it: 4 sessions over channels (each with an RTP/RTCP pair:
+     * EVEN-PORT with R, then RESERVATION-TOKEN) and 2 over Send/Data indications, 100 messages of
+     * an odd length each (a stream pads every ChannelData message), checked for zero loss. Returns
+     * the server's counters once uclient is done (for a stream, once its allocations ended).
+     */
+    private static TurnServerStats uclientsOnOurServer(Path dir, List<String> transport, ServerTls tls) throws Exception {
         int base = Coturn.relayBase(64);
         TurnConfig config = TurnConfig.defaults("p2pnat", Coturn.LOOPBACK).withPorts(base, base + 63).withLoopbackPeers(true);
         int peerPort = Coturn.freePort();
@@ -155,15 +138,19 @@ class CoturnInteropTest {
                 RendezvousServer.NO_ALTERNATE_PORT, RendezvousConfig.defaults(),
                 new TurnSettings(config, TurnUsers.parse(List.of("u:p"), "p2pnat")));
              Coturn.Proc peer = Coturn.peer(dir, peerPort)) {
+            if (tls != null) {
+                server.enableTls(tls);
+            }
             int port = server.localAddress().getPort();
-            Thread.sleep(200);
-            // Odd message lengths, so every ChannelData message needs its padding on the stream.
-            try (Coturn.Proc channels = Coturn.uclient(dir, "tcp-channels", port, peerPort, "u", "p",
-                         List.of("-t", "-m", "4", "-n", "100", "-l", "121", "-z", "5"));
-                 Coturn.Proc indications = Coturn.uclient(dir, "tcp-indications", port, peerPort, "u", "p",
-                         List.of("-t", "-s", "-m", "2", "-n", "100", "-l", "121", "-z", "5"))) {
+            Thread.sleep(200); // turnutils_peer binds at once; give it a moment
+            List<String> channelArgs = new java.util.ArrayList<>(transport);
+            channelArgs.addAll(List.of("-m", "4", "-n", "100", "-l", "121", "-z", "5"));
+            List<String> indicationArgs = new java.util.ArrayList<>(transport);
+            indicationArgs.addAll(List.of("-s", "-c", "-m", "2", "-n", "100", "-l", "121", "-z", "5"));
+            try (Coturn.Proc channels = Coturn.uclient(dir, "channels", port, peerPort, "u", "p", channelArgs);
+                 Coturn.Proc indications = Coturn.uclient(dir, "indications", port, peerPort, "u", "p", indicationArgs)) {
                 boolean done = channels.await(40) & indications.await(10);
-                assertTrue(done, () -> "turnutils_uclient -t did not finish:\n" + output(channels) + "\n---\n"
+                assertTrue(done, () -> "turnutils_uclient " + transport + " did not finish:\n" + output(channels) + "\n---\n"
                         + output(indications) + "\n" + server.turnStats());
                 check(channels, 4 * 100);
                 check(indications, 2 * 100);
@@ -172,38 +159,11 @@ class CoturnInteropTest {
             assertEquals(600, s.toPeerPackets(), s.toString());
             assertEquals(600, s.toClientPackets(), s.toString());
             assertEquals(0, s.streamDrops(), s.toString());
-            // uclient is gone: every allocation ended, by a Refresh with lifetime 0 or with its connection.
             long deadline = System.nanoTime() + 5_000_000_000L;
-            while (server.turnStats().allocations() > 0 && System.nanoTime() < deadline) {
+            while (!transport.isEmpty() && server.turnStats().allocations() > 0 && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
-            assertEquals(0, server.turnStats().allocations(), server.turnStats().toString());
-        }
-    }
-
-    /** TURN over TLS: coturn's client with {@code -S} on our server's TCP port, with TLS enabled. */
-    @Test
-    void uclientRelaysOverTlsThroughOurServerWithoutLoss(@TempDir Path dir) throws Exception {
-        TestCerts.Pem pem = TestCerts.selfSigned(dir);
-        int base = Coturn.relayBase(64);
-        TurnConfig config = TurnConfig.defaults("p2pnat", Coturn.LOOPBACK).withPorts(base, base + 63).withLoopbackPeers(true);
-        int peerPort = Coturn.freePort();
-        try (RendezvousServer server = RendezvousServer.start(new InetSocketAddress(Coturn.LOOPBACK, 0),
-                RendezvousServer.NO_ALTERNATE_PORT, RendezvousConfig.defaults(),
-                new TurnSettings(config, TurnUsers.parse(List.of("u:p"), "p2pnat")));
-             Coturn.Proc peer = Coturn.peer(dir, peerPort)) {
-            server.enableTls(ServerTls.fromPem(pem.cert(), pem.key()));
-            int port = server.localAddress().getPort();
-            Thread.sleep(200);
-            try (Coturn.Proc channels = Coturn.uclient(dir, "tls-channels", port, peerPort, "u", "p",
-                    List.of("-t", "-S", "-m", "2", "-n", "100", "-l", "121", "-z", "5"))) {
-                assertTrue(channels.await(40), () -> "turnutils_uclient -S did not finish:\n" + output(channels) + "\n"
-                        + server.turnStats());
-                check(channels, 2 * 100);
-            }
-            TurnServerStats s = server.turnStats();
-            assertEquals(200, s.toPeerPackets(), s.toString());
-            assertEquals(200, s.toClientPackets(), s.toString());
+            return server.turnStats();
         }
     }
 
