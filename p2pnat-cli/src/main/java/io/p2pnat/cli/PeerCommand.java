@@ -5,8 +5,8 @@ import picocli.CommandLine.Command;
 
 /** `p2pnat peer`: the peer side. */
 @Command(name = "peer", mixinStandardHelpOptions = true,
-        description = "Run a peer: listen for connections or dial another peer.",
-        subcommands = {ListenCommand.class, DialCommand.class, AttemptsCommand.class})
+        description = "Run a peer: listen for connections, dial another peer, or look one up.",
+        subcommands = {ListenCommand.class, DialCommand.class, AttemptsCommand.class, LookupCommand.class})
 final class PeerCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -255,6 +255,34 @@ class CliTest {
         assertFalse(r.err.contains("Exception"), r.err);
     }
 
+    /** Discovery: what the server knows of bob (endpoints, TCP endpoints, key), and a clear no for a stranger. */
+    @Test
+    void lookupFindsBobAndSaysWhoIsNotRegistered() throws Exception {
+        try (Peer looker = Peer.builder().server(serverArg).id("looker").start()) {
+            io.p2pnat.peer.PeerInfo info = looker.lookup("bob", Duration.ofSeconds(5));
+            assertEquals("bob", info.id());
+            assertEquals(bob.publicEndpoint(), info.publicEndpoint());
+            assertEquals(bob.privateEndpoints(), info.privateEndpoints());
+            assertEquals(bob.tcpPublicEndpoint(), info.tcpPublicEndpoint());
+            assertFalse(info.tcpPrivateEndpoints().isEmpty());
+            assertEquals(bob.keyFingerprint(), info.keyFingerprint());
+            P2pException e = org.junit.jupiter.api.Assertions.assertThrows(P2pException.class,
+                    () -> looker.lookup("nobody", Duration.ofSeconds(5)));
+            assertEquals(P2pException.Reason.UNKNOWN_PEER, e.reason());
+            assertTrue(e.getMessage().contains("'nobody' is not registered"), e.getMessage());
+        }
+        Run r = run("peer", "lookup", "--server", serverArg, "--id", "looker2", "bob", "--json");
+        assertEquals(0, r.exit, r.err);
+        Map<String, Object> j = Json.parse(r.out.strip());
+        assertEquals(true, j.get("found"));
+        assertEquals(io.p2pnat.core.Endpoints.format(bob.publicEndpoint()), j.get("publicEndpoint"));
+        assertEquals(io.p2pnat.core.Endpoints.format(bob.tcpPublicEndpoint()), j.get("tcpPublicEndpoint"));
+        assertEquals(bob.keyFingerprint(), j.get("peerKey"));
+        Run none = run("peer", "lookup", "--server", serverArg, "--id", "looker3", "nobody");
+        assertEquals(Main.EXIT_FAILURE, none.exit, none.err);
+        assertTrue(none.err.contains("'nobody' is not registered"), none.err);
+    }
+
     @Test
     void badArgumentsGetUsageErrorsNotStackTraces() {
         String[][] cases = {
@@ -271,6 +299,7 @@ class CliTest {
             {"server", "--bind", "not an ip"},
             {"server", "--port", "0", "--tls-cert", "/nonexistent/cert.pem"},
             {"server", "--port", "0", "--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"},
+            {"peer", "lookup", "--server", serverArg, "--id", "a", "no body"},
             {"peer", "fly"},
             {"nonsense"},
         };

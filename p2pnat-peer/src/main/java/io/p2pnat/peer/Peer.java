@@ -51,6 +51,7 @@ public final class Peer implements AutoCloseable {
     private final List<InetSocketAddress> privateEndpoints;
     private final CompletableFuture<InetSocketAddress> registered = new CompletableFuture<>();
     private final Map<Long, CompletableFuture<Connection>> dials = new ConcurrentHashMap<>();
+    private final Map<Long, CompletableFuture<PeerInfo>> lookups = new ConcurrentHashMap<>();
     private final Map<Long, Connection> connections = new ConcurrentHashMap<>();
     private final BlockingQueue<Connection> incoming = new LinkedBlockingQueue<>();
     private volatile InetSocketAddress publicEndpoint;
@@ -468,6 +469,38 @@ public final class Peer implements AutoCloseable {
         }
     }
 
+    /**
+     * Asks the rendezvous server what it knows of {@code peerId} (discovery): whether it is
+     * registered, its endpoints, and the fingerprint of its identity key. Nothing is sent to the
+     * peer itself.
+     *
+     * @throws P2pException UNKNOWN_PEER if it is not registered; SERVER_UNREACHABLE if the server
+     *                      did not answer within {@code timeout}; BAD_ARGUMENT for a malformed id
+     */
+    public PeerInfo lookup(String peerId, Duration timeout) throws P2pException {
+        if (!PeerIds.isValid(peerId)) {
+            throw new P2pException(P2pException.Reason.BAD_ARGUMENT, "bad peer id '" + peerId + "'");
+        }
+        ensureOpen();
+        CompletableFuture<PeerInfo> f = new CompletableFuture<>();
+        driver.execute(agent -> lookups.put(agent.lookup(driver.clock().nanoTime(), peerId), f));
+        try {
+            return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            P2pException p = unwrap(e);
+            if (p.reason() == P2pException.Reason.UNKNOWN_PEER) {
+                throw new P2pException(p.reason(), "peer '" + peerId + "' is not registered with the server (" + p.getMessage() + ")");
+            }
+            throw p;
+        } catch (TimeoutException e) {
+            throw new P2pException(P2pException.Reason.SERVER_UNREACHABLE, "no answer about '" + peerId + "' within "
+                    + timeout.toMillis() + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new P2pException(P2pException.Reason.CLOSED, "interrupted");
+        }
+    }
+
     /** Waits for an incoming connection; null if none arrived within {@code timeout}. */
     public Connection accept(Duration timeout) throws P2pException, InterruptedException {
         ensureOpen();
@@ -544,6 +577,18 @@ public final class Peer implements AutoCloseable {
                 f.complete(conn);
             } else {
                 incoming.add(conn);
+            }
+        } else if (e instanceof PeerEvent.LookedUp l) {
+            CompletableFuture<PeerInfo> f = lookups.remove(l.lookupId());
+            if (f == null) {
+                return;
+            }
+            if (l.failure() != null) {
+                f.completeExceptionally(new P2pException(map(l.failure()), l.reason()));
+            } else {
+                f.complete(new PeerInfo(l.peerId(), l.publicEndpoint(), l.privateEndpoints(), l.tcpPublicEndpoint(),
+                        l.tcpPrivateEndpoints(), l.identityKey() == null ? null
+                        : io.p2pnat.core.secure.Identity.fingerprint(l.identityKey())));
             }
         } else if (e instanceof PeerEvent.DialFailed d) {
             CompletableFuture<Connection> f = dials.remove(d.dialId());

@@ -838,7 +838,8 @@ public final class PeerAgent {
             return;
         }
         events.add(new PeerEvent.LookedUp(lookupId, target, m.xorAddress(StunAttributeType.PUBLIC_ENDPOINT).orElse(null),
-                m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT), null, null));
+                m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT), null, null, m.bytes(StunAttributeType.STATIC_KEY).orElse(null),
+                m.xorAddress(StunAttributeType.TCP_PUBLIC_ENDPOINT).orElse(null), m.xorAddresses(StunAttributeType.TCP_PRIVATE_ENDPOINT)));
     }
 
     private void onIntroduce(long now, StunMessage m) {

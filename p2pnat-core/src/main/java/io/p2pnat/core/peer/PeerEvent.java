@@ -56,9 +56,20 @@ public sealed interface PeerEvent {
     record Closed(long sessionId, String reason) implements PeerEvent {
     }
 
-    /** A lookup answered. {@code endpoints} empty when the peer is unknown. */
+    /**
+     * A lookup answered (discovery): the peer's endpoints as the server has them, the identity key
+     * the server binds to its id (null: none), and its TCP endpoints when it registered over TCP;
+     * {@code failure} set (and the rest empty) when the peer is unknown or the server did not answer.
+     */
     record LookedUp(long lookupId, String peerId, InetSocketAddress publicEndpoint,
-                    java.util.List<InetSocketAddress> privateEndpoints, FailureKind failure, String reason) implements PeerEvent {
+                    java.util.List<InetSocketAddress> privateEndpoints, FailureKind failure, String reason,
+                    byte[] identityKey, InetSocketAddress tcpPublicEndpoint,
+                    java.util.List<InetSocketAddress> tcpPrivateEndpoints) implements PeerEvent {
+        /** A failed lookup, or one without the peer's key and TCP endpoints. */
+        public LookedUp(long lookupId, String peerId, InetSocketAddress publicEndpoint,
+                        java.util.List<InetSocketAddress> privateEndpoints, FailureKind failure, String reason) {
+            this(lookupId, peerId, publicEndpoint, privateEndpoints, failure, reason, null, null, java.util.List.of());
+        }
     }
 
     /** Why something failed, for exit codes and exception types. */

@@ -405,6 +405,9 @@ public final class RendezvousService {
         StunMessage.Builder b = StunMessage.builder(StunMethod.LOOKUP, StunClass.SUCCESS_RESPONSE, m.transactionId())
                 .addString(StunAttributeType.TARGET_ID, target.peerId);
         addEndpoints(b, target);
+        if (target.tcpPublic != null) {
+            StreamSessions.addTcpEndpoints(b, target);
+        }
         answer(r, m, from, b.build().encode(r.sessionKey, true));
     }
 

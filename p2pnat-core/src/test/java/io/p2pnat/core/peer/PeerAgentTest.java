@@ -89,6 +89,8 @@ class PeerAgentTest {
         assertEquals(null, bob.failure());
         assertEquals(ep("192.0.2.254:1234"), bob.publicEndpoint());
         assertEquals(List.of(Figures.B_PRIVATE), bob.privateEndpoints());
+        assertTrue(bob.identityKey() != null && bob.identityKey().length == 32, "the key the server binds to bob's id");
+        assertEquals(null, bob.tcpPublicEndpoint(), "bob has no TCP registration");
         PeerEvent.LookedUp carol = f.a().events(PeerEvent.LookedUp.class).stream()
                 .filter(l -> l.lookupId() == carolLookup).findFirst().orElseThrow();
         assertEquals(PeerEvent.FailureKind.UNKNOWN_PEER, carol.failure());
