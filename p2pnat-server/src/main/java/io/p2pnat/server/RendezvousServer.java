@@ -209,7 +209,7 @@ public final class RendezvousServer implements AutoCloseable {
             return null;
         }
         try {
-            return channel.eventLoop().submit(() -> TurnServerStats.of(turn.service()).withStreamDrops(turn.streamDrops())).get(5, TimeUnit.SECONDS);
+            return channel.eventLoop().submit(() -> TurnServerStats.of(turn.service()).withStreams(turn.streamDrops(), turn.streamsRefused())).get(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);

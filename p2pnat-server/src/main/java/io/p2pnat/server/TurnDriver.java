@@ -39,7 +39,10 @@ final class TurnDriver {
     private byte[] scratch = new byte[2048];
     /** Clients' TCP connections (TURN over TCP, RFC 8656 §3.1), by remote address. */
     private final java.util.Map<InetSocketAddress, Channel> streams = new java.util.HashMap<>();
+    /** TCP connections per client IP address, for {@link #streamsPerIp()}. */
+    private final java.util.Map<InetAddress, Integer> streamsByIp = new java.util.HashMap<>();
     private long streamDrops;
+    private long streamsRefused;
 
     /**
      * @param relayBind the local address relay sockets bind to (the server's bind address)
@@ -76,9 +79,37 @@ final class TurnDriver {
         return service.hasStreamAllocation(clock.nanoTime(), remote);
     }
 
-    /** A client's TCP connection turned out to carry TURN ({@link TurnStreamHandler}). */
-    void streamOpened(InetSocketAddress remote, Channel ch) {
+    /**
+     * TURN connections one IP address may hold at once: its allocation quota (each allocation
+     * needs a connection of its own) and a few to spare for connections that are being set up or
+     * torn down. More would only hold sockets and buffers.
+     */
+    int streamsPerIp() {
+        return service.config().ipQuota() + 16;
+    }
+
+    /**
+     * A client's TCP connection turned out to carry TURN ({@link TurnStreamHandler}); false when
+     * its address already holds {@link #streamsPerIp()} of them (the caller closes it).
+     */
+    boolean streamOpened(InetSocketAddress remote, Channel ch) {
+        if (streams.containsKey(remote)) {
+            streams.put(remote, ch); // the old connection from there is on its way out: not one more
+            return true;
+        }
+        int held = streamsByIp.getOrDefault(remote.getAddress(), 0);
+        if (held >= streamsPerIp()) {
+            streamsRefused++;
+            return false;
+        }
+        streamsByIp.put(remote.getAddress(), held + 1);
         streams.put(remote, ch);
+        return true;
+    }
+
+    /** TURN connections closed at once because their address held too many. */
+    long streamsRefused() {
+        return streamsRefused;
     }
 
     /** One whole message from a client's TCP connection. */
@@ -90,6 +121,7 @@ final class TurnDriver {
     /** A client's TCP connection ended: so does its allocation. */
     void streamClosed(InetSocketAddress remote, Channel ch) {
         if (streams.remove(remote, ch)) {
+            streamsByIp.computeIfPresent(remote.getAddress(), (ip, n) -> n <= 1 ? null : n - 1);
             dirty.remove(ch);
             service.streamClosed(clock.nanoTime(), remote);
             drain();

@@ -13,13 +13,16 @@ import java.net.InetSocketAddress;
  * 4 bytes plus its length rounded up to a multiple of four. Whole messages go to the
  * {@link TurnDriver}; anything that is neither (the first two bits say which) cannot be
  * resynchronised, so the connection is closed. Its end ends the client's allocation; a connection
- * without an allocation for {@link TurnDriver#streamIdleMillis} is closed.
+ * without an allocation for {@link TurnDriver#streamIdleMillis} is closed, and so is one from an
+ * address that already holds {@link TurnDriver#streamsPerIp()} connections.
  */
 final class TurnStreamHandler extends ChannelInboundHandlerAdapter {
     private static final int STUN_HEADER = 20;
 
     private final TurnDriver turn;
     private InetSocketAddress remote;
+    /** Refused: too many connections from this address; whatever it sends is dropped. */
+    private boolean refused;
     private ByteBuf pending;
     private io.netty.util.concurrent.ScheduledFuture<?> idleCheck;
 
@@ -30,7 +33,11 @@ final class TurnStreamHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        turn.streamOpened(remote, ctx.channel());
+        if (!turn.streamOpened(remote, ctx.channel())) {
+            refused = true;
+            ctx.close();
+            return;
+        }
         scheduleIdleCheck(ctx);
     }
 
@@ -51,7 +58,7 @@ final class TurnStreamHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
-            if (!(msg instanceof ByteBuf buf)) {
+            if (!(msg instanceof ByteBuf buf) || refused) {
                 return;
             }
             if (pending == null) {

@@ -188,6 +188,61 @@ class TurnServerTest {
         assertTrue(e.getMessage().contains("private key"), e.getMessage());
     }
 
+    /** One address holds at most its allocation quota plus 16 TURN connections; the next is closed at once. */
+    @Test
+    void anAddressHoldsBoundedlyManyTurnConnections() throws Exception {
+        int base = io.p2pnat.server.interop.Coturn.relayBase(4);
+        TurnConfig config = TurnConfig.defaults("p2pnat", LO).withPorts(base, base + 3).withLoopbackPeers(true)
+                .withQuotas(TurnConfig.defaults("p2pnat", LO).maxAllocations(), TurnConfig.defaults("p2pnat", LO).userQuota(), 1);
+        try (RendezvousServer small = RendezvousServer.start(new InetSocketAddress(LO, 0), RendezvousServer.NO_ALTERNATE_PORT,
+                RendezvousConfig.defaults(), new TurnSettings(config, TurnUsers.parse(List.of("u:p"), "p2pnat")))) {
+            List<java.net.Socket> held = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 17; i++) {
+                    held.add(turnConnection(small));
+                    assertTrue(readChallenge(held.get(i)), "connection " + (i + 1) + " is answered");
+                }
+                try (java.net.Socket extra = turnConnection(small)) {
+                    assertEquals(-1, extra.getInputStream().read(), "the 18th is closed unanswered");
+                }
+                assertEquals(1, small.turnStats().streamsRefused());
+                held.remove(0).close();
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                boolean answered = false;
+                while (!answered && System.nanoTime() < deadline) {
+                    try (java.net.Socket again = turnConnection(small)) {
+                        answered = readChallenge(again);
+                    }
+                }
+                assertTrue(answered, "a closed connection makes room");
+            } finally {
+                for (java.net.Socket h : held) {
+                    h.close();
+                }
+            }
+        }
+    }
+
+    /** A TCP connection to {@code s} whose first message is a TURN request (an unauthenticated Refresh). */
+    private static java.net.Socket turnConnection(RendezvousServer s) throws Exception {
+        java.net.Socket sock = new java.net.Socket();
+        sock.connect(s.tcpLocalAddress(), 5000);
+        sock.setSoTimeout(5000);
+        sock.getOutputStream().write(StunMessage.builder(StunMethod.REFRESH, StunClass.REQUEST, TransactionId.random(new Random()))
+                .addString(StunAttributeType.SOFTWARE, "padding so that the challenge fits in").build().encode());
+        return sock;
+    }
+
+    /** Whether a whole STUN answer came back on {@code s} (false: closed first). */
+    private static boolean readChallenge(java.net.Socket s) throws Exception {
+        byte[] head = s.getInputStream().readNBytes(20);
+        if (head.length < 20) {
+            return false;
+        }
+        int len = ((head[2] & 0xFF) << 8) | (head[3] & 0xFF);
+        return s.getInputStream().readNBytes(len).length == len;
+    }
+
     /** A TCP connection that never allocates (or no longer holds one) does not stay open for ever. */
     @Test
     void aTcpConnectionWithoutAnAllocationIsClosed() throws Exception {
