@@ -129,7 +129,7 @@ final class DialCommand implements Callable<Integer> {
         } catch (P2pException e) {
             if (opts.json) {
                 System.out.println(new Json().put("connected", false).put("peer", target)
-                        .put("error", e.getMessage()).put("reason", e.reason().name().toLowerCase().replace('_', '-')));
+                        .put("error", e.getMessage()).put("reason", PeerOptions.reason(e)));
                 System.out.flush();
             }
             throw e;
@@ -177,7 +177,7 @@ final class DialCommand implements Callable<Integer> {
         } catch (P2pException e) {
             if (opts.json) {
                 System.out.println(new Json().put("connected", false).put("peer", target).put("transport", "tcp")
-                        .put("error", e.getMessage()).put("reason", e.reason().name().toLowerCase().replace('_', '-')));
+                        .put("error", e.getMessage()).put("reason", PeerOptions.reason(e)));
                 System.out.flush();
             }
             throw e;

@@ -60,7 +60,7 @@ final class LookupCommand implements Callable<Integer> {
         } catch (P2pException e) {
             if (opts.json) {
                 System.out.println(new Json().put("found", false).put("peer", target).put("error", e.getMessage())
-                        .put("reason", e.reason().name().toLowerCase().replace('_', '-')));
+                        .put("reason", PeerOptions.reason(e)));
                 System.out.flush();
             }
             throw e;

@@ -79,4 +79,9 @@ final class PeerOptions {
         }
         return b.start();
     }
+
+    /** A failure's reason as the JSON output spells it: "unknown-peer", "peer-unreachable", ... */
+    static String reason(io.p2pnat.peer.P2pException e) {
+        return e.reason().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
 }
