@@ -218,9 +218,8 @@ public final class BlockingTurnClient implements AutoCloseable {
         System.arraycopy(buf, 0, all, streamBuf.length, n);
         int off = 0;
         while (all.length - off >= 4) {
-            int top = all[off] & 0xC0;
-            int length = (all[off + 2] & 0xFF) << 8 | all[off + 3] & 0xFF;
-            int size = top == 0 ? 20 + length : top == 0x40 ? 4 + (length + 3 & ~3) : -1;
+            int size = io.p2pnat.core.turn.TurnFraming.messageSize(all[off] & 0xFF,
+                    (all[off + 2] & 0xFF) << 8 | all[off + 3] & 0xFF);
             if (size < 0) {
                 throw new IOException("the TURN server sent something that is neither STUN nor ChannelData");
             }

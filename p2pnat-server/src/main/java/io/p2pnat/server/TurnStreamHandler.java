@@ -17,8 +17,6 @@ import java.net.InetSocketAddress;
  * address that already holds {@link TurnDriver#streamsPerIp()} connections.
  */
 final class TurnStreamHandler extends ChannelInboundHandlerAdapter {
-    private static final int STUN_HEADER = 20;
-
     private final TurnDriver turn;
     private InetSocketAddress remote;
     /** Refused: too many connections from this address; whatever it sends is dropped. */
@@ -87,15 +85,7 @@ final class TurnStreamHandler extends ChannelInboundHandlerAdapter {
             return 0;
         }
         int i = b.readerIndex();
-        int top = b.getUnsignedByte(i) & 0xC0;
-        int length = b.getUnsignedShort(i + 2);
-        if (top == 0x00) {
-            return length % 4 == 0 ? STUN_HEADER + length : -1; // STUN attributes are 4-byte aligned
-        }
-        if (top == 0x40) {
-            return 4 + (length + 3 & ~3);
-        }
-        return -1;
+        return io.p2pnat.core.turn.TurnFraming.messageSize(b.getUnsignedByte(i), b.getUnsignedShort(i + 2));
     }
 
     @Override
