@@ -71,8 +71,8 @@ final class TurnOptions {
     boolean strictChannels;
 
     @Option(names = "--turn-amplification-slack", paramLabel = "BYTES", defaultValue = "0",
-            description = {"Let answers to unauthenticated requests exceed the request by this many bytes (0-512;",
-                    "default ${DEFAULT-VALUE}: never larger, so bare 28-36 byte Allocates get no 401)."})
+            description = {"Count unauthenticated UDP requests this many bytes larger when sizing their answers (0-512;",
+                    "default ${DEFAULT-VALUE}: answers up to 5x the request and 128 bytes, enough for every standard client)."})
     int amplificationSlack;
 
     /** The settings, or null when TURN stays off. */

@@ -5,92 +5,97 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * How much a server may send to a source IP address that has not authenticated (RFC 5128 §6.2:
- * "size- and rate-limit traffic to unverified addresses"), so that it cannot be used to amplify a
- * reflection attack: answers must not carry more bytes than the requests that caused them.
+ * What a server may send over UDP to a source IP address that has not authenticated (RFC 5128
+ * §6.2: "size- and rate-limit traffic to unverified addresses"), so that it is no useful reflector
+ * for an attacker who spoofs a victim's address, while every request a standard client
+ * legitimately sends first (a bare 20-byte Binding, a browser's 28-byte Allocate that needs its
+ * 401, an RFC 5780 test, an RFC 3489 Binding) is answered at once.
  *
- * <p><b>The rule.</b> Per source IP address the budget keeps a ledger: bytes of unauthenticated
- * requests received minus bytes of answers sent. An answer of {@code s} bytes may go if, after
- * crediting the request, the ledger stays at or above zero. Since a plain STUN Binding request
- * (RFC 8489: 20 bytes, 28 with FINGERPRINT) gets a larger success response (32 / 40 bytes for
- * IPv4, 44 / 52 for IPv6), a strict ledger would leave every standard STUN client unanswered; so
- * a source that has not used it for {@link #QUIET} may go into debt by up to {@link #ALLOWANCE}
- * bytes (one allowance per quiet period), and debt is forgiven at {@link #DEBT_RECOVERY} bytes per
- * second. Consequences:
- * <ul>
- *   <li>a client asking once in a while (one Binding, or a Binding every few seconds) is always
- *       answered at once;</li>
- *   <li>a flood from one address is answered only from its own bytes: after its first answer
- *       (at most {@link #ALLOWANCE} bytes over) the ledger returns to zero or above and stays
- *       there, so bytes out ≤ bytes in over the flood. In the long run a source gets at most
- *       {@code in + ALLOWANCE + DEBT_RECOVERY × seconds}: 4 bytes per second per address;</li>
- *   <li>a client that wants many answers in a burst (our NAT check) pads its requests (RFC 5780
- *       §7.6 PADDING) to the size of the answers, and is then never limited.</li>
- * </ul>
- * RFC 5780 §7.6 PADDING is answered with a response no larger than the request; nothing ever
- * requires it of a standard client.
+ * <p><b>Size: a small answer to a small request.</b> An answer larger than its request may be at
+ * most {@link #MAX_RATIO} times the request and at most {@link #MAX_ANSWER_BYTES} bytes; an answer
+ * no larger than its request is never refused for its size ({@link #sizeLimit}). The largest
+ * answers standard clients get: an RFC 5780 answer over IPv6 to a bare 20-byte Binding (92 bytes,
+ * 4.6x); a 401 with reason phrase and FINGERPRINT to a 36-byte Allocate (72 bytes, 2x).
  *
- * <p><b>Error answers</b> (to unknown ids, bad requests, TURN challenges) are already no larger
- * than their request; on top of the ledger they are rate-limited per source address: a burst of
- * {@link #ERROR_BURST}, then {@link #ERROR_RATE} per second (configurable: TURN, whose clients
- * legitimately open many allocations from one address, allows more).
+ * <p><b>Rate, per source address.</b> Two token buckets per address: answers (a burst of
+ * {@link #ANSWER_BURST}, then {@link #ANSWERS_PER_SECOND}), and the bytes by which answers exceed
+ * their requests (a burst of {@link #EXTRA_BURST}, then {@link #EXTRA_PER_SECOND}). A browser
+ * gathering candidates sends a handful of requests, a natcheck run a few dozen; hundreds of users
+ * behind one carrier-grade NAT address stay far below. A spoofed flood aimed at one victim gets it
+ * at most {@link #EXTRA_PER_SECOND} bytes per second more than the attacker sent.
  *
- * <p><b>Bounded state.</b> At most {@code maxSources} addresses are remembered (least recently
- * seen evicted first); an evicted address starts over with a fresh allowance, so an attacker who
- * churns the table through spoofed addresses gains at most {@link #ALLOWANCE} bytes per victim per
- * eviction. Authenticated traffic never passes through here. Budgets are per server object: a
- * process running several answering services (rendezvous, alternate port, RFC 5780 responder) may
- * share one. Thread-safe (one lock).
+ * <p><b>Rate, for all sources together.</b> One more bucket bounds the excess over all addresses
+ * ({@link #GLOBAL_EXTRA_BURST}, then {@link #GLOBAL_EXTRA_PER_SECOND}), so an attacker who spoofs
+ * many victims at once (or churns the table, see below) gains at most that from this server.
+ *
+ * <p>Over TCP and TLS nothing is metered: the handshake proved the source address, and connection
+ * quotas bound the rest. Authenticated traffic never passes through here.
+ *
+ * <p><b>Bounded state.</b> At most {@code maxSources} addresses are remembered (least recently seen
+ * evicted first); an evicted address starts again with full buckets, which the global bucket
+ * bounds. Budgets are per object: a server shares one among the services answering on its UDP
+ * sockets. Thread-safe (one lock).
  */
 public final class SourceBudget {
-    /** Bytes an answer may exceed the source's requests by, once per {@link #QUIET}. */
-    public static final int ALLOWANCE = 64;
-    /** Nanoseconds after an allowance is used before the next one can be. */
-    public static final long QUIET = 1_000_000_000L;
-    /** Debt forgiven per second. */
-    public static final int DEBT_RECOVERY = 4;
-    /** Request bytes a source can bank for later answers, at most. */
-    public static final int CREDIT_CAP = 4096;
-    /** Error answers a source may get in a burst. */
-    public static final int ERROR_BURST = 8;
-    /** Error answers a source may get per second after the burst. */
-    public static final int ERROR_RATE = 4;
+    /** An answer larger than its request is at most this many times the request. */
+    public static final int MAX_RATIO = 5;
+    /** An answer larger than its request is at most this many bytes. */
+    public static final int MAX_ANSWER_BYTES = 128;
+    /** Answers a source may get in a burst. */
+    public static final int ANSWER_BURST = 512;
+    /** Answers a source may get per second after the burst. */
+    public static final int ANSWERS_PER_SECOND = 256;
+    /** Bytes by which a source's answers may exceed its requests, in a burst. */
+    public static final int EXTRA_BURST = 32 * 1024;
+    /** Bytes by which a source's answers may exceed its requests, per second after the burst. */
+    public static final int EXTRA_PER_SECOND = 16 * 1024;
+    /** Excess bytes over all sources, in a burst. */
+    public static final long GLOBAL_EXTRA_BURST = 4L << 20;
+    /** Excess bytes over all sources, per second after the burst. */
+    public static final long GLOBAL_EXTRA_PER_SECOND = 2L << 20;
     /** Default number of source addresses remembered. */
-    public static final int DEFAULT_MAX_SOURCES = 4096;
+    public static final int DEFAULT_MAX_SOURCES = 16_384;
 
     private static final long SECOND = 1_000_000_000L;
 
     private static final class Entry {
-        long ledger;
-        long allowanceAt = Long.MIN_VALUE;
+        /** Tokens scaled by SECOND, so that refills need no division. */
+        long answers;
+        long extra;
         long touchedAt;
-        /** Error tokens, one per SECOND units. */
-        long errorCredit;
     }
 
     private final int maxSources;
-    private final int errorBurst;
-    private final int errorRate;
+    private final long answerBurst;
+    private final long answersPerSecond;
     private final LinkedHashMap<InetAddress, Entry> sources;
+    private long globalExtra = GLOBAL_EXTRA_BURST * SECOND;
+    private long globalTouchedAt = Long.MIN_VALUE;
     private long denied;
 
     public SourceBudget() {
-        this(DEFAULT_MAX_SOURCES, ERROR_BURST, ERROR_RATE);
+        this(DEFAULT_MAX_SOURCES);
+    }
+
+    /** @param maxSources addresses remembered at most (1 or more) */
+    public SourceBudget(int maxSources) {
+        this(maxSources, ANSWER_BURST, ANSWERS_PER_SECOND);
     }
 
     /**
-     * @param maxSources addresses remembered at most (1 or more)
-     * @param errorBurst error answers a source may get in a burst (1 or more)
-     * @param errorRate  error answers a source may get per second after the burst (1 or more)
+     * @param maxSources       addresses remembered at most (1 or more)
+     * @param answerBurst      answers a source may get in a burst (1 or more)
+     * @param answersPerSecond answers a source may get per second after the burst (1 or more)
      */
-    public SourceBudget(int maxSources, int errorBurst, int errorRate) {
-        if (maxSources < 1 || errorBurst < 1 || errorRate < 1 || errorBurst > 1_000_000 || errorRate > 1_000_000) {
-            throw new IllegalArgumentException("bad limits: " + maxSources + " sources, burst " + errorBurst
-                    + ", rate " + errorRate);
+    public SourceBudget(int maxSources, int answerBurst, int answersPerSecond) {
+        if (maxSources < 1 || answerBurst < 1 || answersPerSecond < 1 || answerBurst > 1_000_000
+                || answersPerSecond > 1_000_000) {
+            throw new IllegalArgumentException("bad limits: " + maxSources + " sources, burst " + answerBurst
+                    + ", rate " + answersPerSecond);
         }
         this.maxSources = maxSources;
-        this.errorBurst = errorBurst;
-        this.errorRate = errorRate;
+        this.answerBurst = answerBurst;
+        this.answersPerSecond = answersPerSecond;
         this.sources = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<InetAddress, Entry> eldest) {
@@ -100,28 +105,35 @@ public final class SourceBudget {
     }
 
     /**
-     * Accounts an unauthenticated request of {@code requestLen} bytes from {@code source} and says
-     * whether a (success) answer of {@code answerLen} bytes may be sent; if so, it is charged.
+     * The largest answer the size rule allows to a request of {@code requestLen} bytes: the
+     * request's own size, or up to {@link #MAX_RATIO} times it but at most {@link #MAX_ANSWER_BYTES}.
      */
-    public synchronized boolean answer(long now, InetAddress source, int requestLen, int answerLen) {
-        Entry e = touch(now, source, requestLen);
-        return charge(now, e, answerLen);
+    public static int sizeLimit(int requestLen) {
+        int len = Math.max(0, requestLen);
+        return Math.max(len, (int) Math.min((long) MAX_RATIO * len, MAX_ANSWER_BYTES));
     }
 
     /**
-     * Like {@link #answer} for an error answer, which must also be no larger than the request and
-     * within the source's error rate.
+     * Accounts an unauthenticated request of {@code requestLen} bytes from {@code source} and says
+     * whether an answer (success or error) of {@code answerLen} bytes may be sent; if so, it is
+     * charged. Refused when the answer breaks the size rule, or the source or the server is out of
+     * tokens.
      */
-    public synchronized boolean error(long now, InetAddress source, int requestLen, int answerLen) {
-        Entry e = touch(now, source, requestLen);
-        if (answerLen > requestLen || e.errorCredit < SECOND) {
+    public synchronized boolean answer(long now, InetAddress source, int requestLen, int answerLen) {
+        if (answerLen > sizeLimit(requestLen)) {
             denied++;
             return false;
         }
-        if (!charge(now, e, answerLen)) {
+        Entry e = touch(now, source);
+        refillGlobal(now);
+        long extra = Math.max(0, answerLen - Math.max(0, requestLen)) * SECOND;
+        if (e.answers < SECOND || e.extra < extra || globalExtra < extra) {
+            denied++;
             return false;
         }
-        e.errorCredit -= SECOND;
+        e.answers -= SECOND;
+        e.extra -= extra;
+        globalExtra -= extra;
         return true;
     }
 
@@ -135,40 +147,31 @@ public final class SourceBudget {
         return denied;
     }
 
-    private boolean charge(long now, Entry e, int answerLen) {
-        long after = e.ledger - answerLen;
-        if (after >= 0) {
-            e.ledger = after;
-            return true;
+    private void refillGlobal(long now) {
+        if (globalTouchedAt != Long.MIN_VALUE && now > globalTouchedAt) {
+            long elapsed = Math.min(now - globalTouchedAt, 1_000 * SECOND);
+            globalExtra = Math.min(GLOBAL_EXTRA_BURST * SECOND, globalExtra + elapsed * GLOBAL_EXTRA_PER_SECOND);
         }
-        if (after >= -ALLOWANCE && (e.allowanceAt == Long.MIN_VALUE || now - e.allowanceAt >= QUIET)) {
-            e.ledger = after;
-            e.allowanceAt = now;
-            return true;
+        if (globalTouchedAt == Long.MIN_VALUE || now > globalTouchedAt) {
+            globalTouchedAt = now;
         }
-        denied++;
-        return false;
     }
 
-    private Entry touch(long now, InetAddress source, int requestLen) {
+    private Entry touch(long now, InetAddress source) {
         Entry e = sources.get(source);
         if (e == null) {
             e = new Entry();
             e.touchedAt = now;
-            e.errorCredit = errorBurst * SECOND;
+            e.answers = answerBurst * SECOND;
+            e.extra = EXTRA_BURST * SECOND;
             sources.put(source, e);
         } else if (now > e.touchedAt) {
-            long elapsed = now - e.touchedAt;
+            // elapsed capped so the products cannot overflow
+            long elapsed = Math.min(now - e.touchedAt, 1_000 * SECOND);
             e.touchedAt = now;
-            if (e.ledger < 0) {
-                e.ledger = Math.min(0, e.ledger + DEBT_RECOVERY * (elapsed / SECOND)
-                        + DEBT_RECOVERY * (elapsed % SECOND) / SECOND);
-            }
-            // errorRate tokens per second; elapsed capped so the product cannot overflow.
-            long gain = Math.min(elapsed, 1_000 * SECOND) * errorRate;
-            e.errorCredit = Math.min(errorBurst * SECOND, e.errorCredit + gain);
+            e.answers = Math.min(answerBurst * SECOND, e.answers + elapsed * answersPerSecond);
+            e.extra = Math.min(EXTRA_BURST * SECOND, e.extra + elapsed * EXTRA_PER_SECOND);
         }
-        e.ledger = Math.min(CREDIT_CAP, e.ledger + Math.max(0, requestLen));
         return e;
     }
 }

@@ -10,8 +10,13 @@ import io.p2pnat.core.rendezvous.BindingResponder;
 
 /** The alternate port: answers STUN Binding requests statelessly, drops everything else. */
 final class AlternatePortHandler extends SimpleChannelInboundHandler<DatagramPacket> {
-    /** Per-source metering of answers (RFC 5128 §6.2); touched on the channel's event loop only. */
-    private final SourceBudget budget = new SourceBudget();
+    /** Per-source metering of answers (RFC 5128 §6.2). */
+    private final SourceBudget budget;
+
+    /** @param budget the server's budget for answers to unauthenticated sources, shared with its other UDP services */
+    AlternatePortHandler(SourceBudget budget) {
+        this.budget = budget;
+    }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {

@@ -3,6 +3,7 @@ package io.p2pnat.server;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
+import io.p2pnat.core.SourceBudget;
 import io.p2pnat.core.discovery.BehaviorResponder;
 import io.p2pnat.core.discovery.ServerSocketRole;
 import java.io.IOException;
@@ -54,9 +55,18 @@ public final class BehaviorDiscovery implements AutoCloseable {
      */
     public static BehaviorDiscovery attach(EventLoopGroup group, Channel primary, Channel altPort, InetAddress altIp)
             throws IOException {
+        return attach(group, primary, altPort, altIp, new SourceBudget());
+    }
+
+    /**
+     * Like {@link #attach(EventLoopGroup, Channel, Channel, InetAddress)}, metering answers with
+     * {@code budget}, the server's budget for unauthenticated sources shared with its other UDP services.
+     */
+    public static BehaviorDiscovery attach(EventLoopGroup group, Channel primary, Channel altPort, InetAddress altIp,
+                                           SourceBudget budget) throws IOException {
         InetSocketAddress main = (InetSocketAddress) primary.localAddress();
         int alt = altPort == null ? 0 : ((InetSocketAddress) altPort.localAddress()).getPort();
-        BehaviorResponder responder = new BehaviorResponder(main, alt, altIp);
+        BehaviorResponder responder = new BehaviorResponder(main, alt, altIp, budget);
         // Read on the event loop, filled here: a datagram for a socket not yet listed is dropped.
         Map<ServerSocketRole, Channel> sockets = new ConcurrentHashMap<>();
         List<Channel> owned = new ArrayList<>();

@@ -13,11 +13,12 @@ import io.p2pnat.wire.StunMessage;
 import java.util.Map;
 
 /**
- * In front of one of the four RFC 5780 sockets: Binding requests go to the {@link BehaviorResponder}
- * and its answer leaves from the socket it names; anything the responder does not take passes on
- * to the next handler ({@code passOn}) or is dropped. Only datagrams that look like a Binding
- * request (20+ bytes, type 0x0001, the magic cookie) are copied out of the buffer, so the
- * rendezvous service's traffic pays a few byte reads.
+ * In front of one of the four RFC 5780 sockets: Binding requests the {@link BehaviorResponder}
+ * {@link BehaviorResponder#claims claims} go to it, and its answer leaves from the socket it names
+ * or, when its budget refuses the answer, nothing is sent (never an answer from another socket);
+ * anything the responder does not claim passes on to the next handler ({@code passOn}) or is
+ * dropped. Only datagrams that look like a Binding request (20+ bytes, type 0x0001) are copied out
+ * of the buffer, so the rendezvous service's traffic pays a few byte reads.
  */
 final class BehaviorUdpHandler extends ChannelInboundHandlerAdapter {
     static final String NAME = "p2pnat-nat-behaviour";
@@ -41,10 +42,10 @@ final class BehaviorUdpHandler extends ChannelInboundHandlerAdapter {
             ByteBuf content = packet.content();
             byte[] bytes = new byte[content.readableBytes()];
             content.getBytes(content.readerIndex(), bytes);
-            BehaviorResponder.Reply reply = responder.handle(System.nanoTime(), role, packet.sender(), bytes, 0, bytes.length);
-            if (reply != null) {
+            if (responder.claims(role, bytes, 0, bytes.length)) {
                 ReferenceCountUtil.release(msg);
-                Channel out = sockets.get(reply.from());
+                BehaviorResponder.Reply reply = responder.handle(System.nanoTime(), role, packet.sender(), bytes, 0, bytes.length);
+                Channel out = reply == null ? null : sockets.get(reply.from());
                 if (out != null) {
                     out.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(reply.payload()), reply.to()));
                 }
@@ -60,8 +61,8 @@ final class BehaviorUdpHandler extends ChannelInboundHandlerAdapter {
 
     private static boolean looksLikeBindingRequest(ByteBuf b) {
         int i = b.readerIndex();
-        return b.readableBytes() >= StunMessage.HEADER_LENGTH && b.getUnsignedShort(i) == 0x0001
-                && b.getInt(i + 4) == StunMessage.MAGIC_COOKIE;
+        // with or without the magic cookie: RFC 3489 requests are answered too
+        return b.readableBytes() >= StunMessage.HEADER_LENGTH && b.getUnsignedShort(i) == 0x0001;
     }
 
     @Override

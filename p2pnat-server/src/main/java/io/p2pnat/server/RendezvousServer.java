@@ -118,7 +118,7 @@ public final class RendezvousServer implements AutoCloseable {
                 InetSocketAddress altBind = new InetSocketAddress(bind.getAddress(), altPort);
                 try {
                     alt = new Bootstrap().group(group).channelFactory(Transport.datagramFactory(bind.getAddress()))
-                            .handler(new AlternatePortHandler()).bind(altBind).sync().channel();
+                            .handler(new AlternatePortHandler(service.sourceBudget())).bind(altBind).sync().channel();
                 } catch (Exception e) {
                     ch.close();
                     throw new IOException("cannot listen on alternate UDP port " + altPort + ": " + e.getMessage(), e);
@@ -247,7 +247,7 @@ public final class RendezvousServer implements AutoCloseable {
         if (behaviorDiscovery != null) {
             throw new IllegalStateException("behaviour discovery is already on");
         }
-        behaviorDiscovery = BehaviorDiscovery.attach(group, channel, altChannel, altIp);
+        behaviorDiscovery = BehaviorDiscovery.attach(group, channel, altChannel, altIp, handler.service().sourceBudget());
         if (altIp != null && altChannel != null) {
             // Peers probe the second address too, which tells address-dependent mapping apart.
             InetSocketAddress other = new InetSocketAddress(altIp, ((InetSocketAddress) altChannel.localAddress()).getPort());

@@ -36,19 +36,25 @@ import java.util.Objects;
  * CHANGE-REQUEST, no PADDING) is not this responder's: {@link #handle} returns null and the
  * rendezvous service answers it as it always has.
  *
+ * <p>RFC 3489 ("classic") Binding requests, without the magic cookie, are answered on every
+ * socket as RFC 8489 §12 describes ({@link ClassicBinding}): MAPPED-ADDRESS, SOURCE-ADDRESS and
+ * CHANGED-ADDRESS, with CHANGE-REQUEST honoured.
+ *
  * <p>RFC 5128 §6.2 / amplification: answers carry RESPONSE-ORIGIN and OTHER-ADDRESS and so are
- * about three times the size of a bare request (20 → 56+ bytes). {@link #handle(long,
- * ServerSocketRole, InetSocketAddress, byte[], int, int)} meters them per source address with a
- * {@link SourceBudget} (bytes out ≤ bytes in plus a small allowance; errors also rate-limited); a
- * client that wants many answers quickly pads its requests with PADDING (§7.6) to the answer's size,
- * as p2pnat's {@link NatCheck} does, and the padded answer is then no larger than its request.
+ * about three times the size of a bare request (20 → 56 bytes; 92 over IPv6). {@link #handle(long,
+ * ServerSocketRole, InetSocketAddress, byte[], int, int)} meters them with a {@link SourceBudget}
+ * (at most 5x the request and 128 bytes; per-source rates no normal client meets). An answer the
+ * budget refuses is dropped, never sent from another socket: a client that does not check the
+ * source would take an answer from the wrong address for a passed filtering test (§7.3). A client
+ * that pads its requests (§7.6 PADDING, as p2pnat's {@link NatCheck} does) gets answers no larger
+ * than its requests.
  */
 public final class BehaviorResponder {
     private final InetSocketAddress primary;
     private final int altPort;
     private final InetAddress altIp;
     private final boolean originKnown;
-    private final SourceBudget budget = new SourceBudget();
+    private final SourceBudget budget;
 
     /** Where to send an answer, and from which socket. */
     public record Reply(ServerSocketRole from, InetSocketAddress to, byte[] payload) {
@@ -68,6 +74,15 @@ public final class BehaviorResponder {
      * @throws IllegalArgumentException for a combination that cannot serve RFC 5780
      */
     public BehaviorResponder(InetSocketAddress primary, int altPort, InetAddress altIp) {
+        this(primary, altPort, altIp, new SourceBudget());
+    }
+
+    /**
+     * Like {@link #BehaviorResponder(InetSocketAddress, int, InetAddress)}, metering answers with
+     * {@code budget} (a server shares one among the services answering on its UDP sockets).
+     */
+    public BehaviorResponder(InetSocketAddress primary, int altPort, InetAddress altIp, SourceBudget budget) {
+        this.budget = Objects.requireNonNull(budget, "budget");
         this.primary = Objects.requireNonNull(primary, "primary");
         this.altPort = altPort;
         this.altIp = altIp;
@@ -104,22 +119,39 @@ public final class BehaviorResponder {
     }
 
     /**
+     * True if a datagram received on {@code arrivedOn} is this responder's to answer or drop (and
+     * must not go to anyone else): every Binding request on the sockets other than the primary;
+     * on the primary socket, a classic (RFC 3489) Binding request, and, without an alternate IP
+     * address, only requests carrying CHANGE-REQUEST, PADDING or RESPONSE-PORT (plain Bindings are
+     * the rendezvous service's there).
+     */
+    public boolean claims(ServerSocketRole arrivedOn, byte[] buf, int off, int len) {
+        if (ClassicBinding.looksLikeRequest(buf, off, len)) {
+            return true;
+        }
+        StunMessage m = bindingRequest(buf, off, len);
+        if (m == null) {
+            return false;
+        }
+        return arrivedOn != ServerSocketRole.PRIMARY || altIp != null || m.has(StunAttributeType.CHANGE_REQUEST)
+                || m.has(StunAttributeType.PADDING) || m.has(StunAttributeType.RESPONSE_PORT);
+    }
+
+    /**
      * Answers one datagram received on {@code arrivedOn} from {@code from} at {@code now}, within
-     * this responder's per-source budget: like {@link #handle(ServerSocketRole, InetSocketAddress,
-     * byte[], int, int)}, but null also when the answer is over the source's budget. Servers use this.
+     * this responder's {@link SourceBudget}: like {@link #handle(ServerSocketRole, InetSocketAddress,
+     * byte[], int, int)}, but null also when the budget refuses the answer. Servers use this, and
+     * drop a datagram this responder {@link #claims} when it returns null.
      */
     public Reply handle(long now, ServerSocketRole arrivedOn, InetSocketAddress from, byte[] buf, int off, int len) {
         Reply r = handle(arrivedOn, from, buf, off, len);
         if (r == null) {
             return null;
         }
-        boolean error = (r.payload()[1] & 0x10) != 0; // class bit C1: error response
-        boolean ok = error ? budget.error(now, from.getAddress(), len, r.payload().length)
-                : budget.answer(now, from.getAddress(), len, r.payload().length);
-        return ok ? r : null;
+        return budget.answer(now, from.getAddress(), len, r.payload().length) ? r : null;
     }
 
-    /** The per-source budget of {@link #handle(long, ServerSocketRole, InetSocketAddress, byte[], int, int)}. */
+    /** The budget of {@link #handle(long, ServerSocketRole, InetSocketAddress, byte[], int, int)}. */
     public SourceBudget sourceBudget() {
         return budget;
     }
@@ -128,10 +160,15 @@ public final class BehaviorResponder {
      * Answers one datagram received on {@code arrivedOn} from {@code from}, unmetered (for callers
      * that meter answers themselves, and tests).
      *
-     * @return the reply, or null when the datagram is not a Binding request, or is a plain one on
-     *     the primary socket of a server without an alternate IP (the rendezvous service's)
+     * @return the reply, or null when the datagram is not a Binding request, is a plain one on
+     *     the primary socket of a server without an alternate IP (the rendezvous service's), or is
+     *     a classic request this server cannot serve (a change it has no socket for,
+     *     RESPONSE-ADDRESS, malformed)
      */
     public Reply handle(ServerSocketRole arrivedOn, InetSocketAddress from, byte[] buf, int off, int len) {
+        if (ClassicBinding.looksLikeRequest(buf, off, len)) {
+            return classic(arrivedOn, from, ClassicBinding.parse(buf, off, len));
+        }
         StunMessage m = bindingRequest(buf, off, len);
         if (m == null) {
             return null;
@@ -187,6 +224,19 @@ public final class BehaviorResponder {
         } catch (StunParseException e) {
             return null;
         }
+    }
+
+    private Reply classic(ServerSocketRole arrivedOn, InetSocketAddress from, ClassicBinding req) {
+        if (req == null) {
+            return null;
+        }
+        ChangeRequest change = req.change();
+        if (change != null && ((change.changeIp() && altIp == null) || (change.changePort() && altPort == 0))) {
+            return null; // RFC 3489 has no way to say "cannot change"; an answer from here would lie
+        }
+        ServerSocketRole out = change == null ? arrivedOn : arrivedOn.changed(change.changeIp(), change.changePort());
+        InetSocketAddress changed = altIp == null ? null : address(out.changed(true, true));
+        return new Reply(out, from, req.response(from, originKnown ? address(out) : null, changed));
     }
 
     private byte[] success(ServerSocketRole sentFrom, InetSocketAddress to, StunMessage m, int requestLength,

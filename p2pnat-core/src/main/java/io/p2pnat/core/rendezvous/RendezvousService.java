@@ -35,10 +35,10 @@ import java.util.Random;
  *       {@link #pollStreamCommand} says what to write, close or splice. CONNECT with
  *       {@code TRANSPORT=1} exchanges the TCP endpoints.</li>
  * </ul>
- * Unauthenticated requests are never answered with more bytes than they carried, and are metered
- * per source address by a {@link SourceBudget} (RFC 5128 §6.2): a Binding answer may exceed its
- * request only within the budget's small allowance, and error answers (cookie challenges, 437 to
- * unknown ids, 400) are also rate-limited per source. Over TCP the same budget applies.
+ * Answers to unauthenticated UDP requests (Binding, cookie challenges, 437 to unknown ids, 400)
+ * follow the {@link SourceBudget} rules (RFC 5128 §6.2): a small answer to a small request, and
+ * per-source rates no normal client meets. Over TCP they are not metered (the handshake proved
+ * the source).
  */
 public final class RendezvousService {
     private static final long COOKIE_BUCKET = 30_000_000_000L;
@@ -75,7 +75,7 @@ public final class RendezvousService {
         this.introductions = new PendingIntroductions(config.maxPendingIntroductions());
         this.identityKeys = new IdentityBindings(random, config.maxRegistrations(), config.dh());
         this.relays = new RelayTable(config.maxRelaySessions(), config.relayIdleTimeout().toNanos());
-        this.streams = new StreamSessions(config, streamConfig, registrations, relays, stats, budget);
+        this.streams = new StreamSessions(config, streamConfig, registrations, relays, stats);
     }
 
     /** Handles one datagram received from {@code from} at time {@code now}. */
@@ -552,9 +552,9 @@ public final class RendezvousService {
         sendIfNoAmplification(now, to, bytes, requestLen);
     }
 
-    /** Sends an error or challenge to an unauthenticated source: no larger than the request, rate-limited. */
+    /** Sends an error or challenge to an unauthenticated source within the {@link SourceBudget} rules. */
     private void sendIfNoAmplification(long now, InetSocketAddress to, byte[] bytes, int requestLen) {
-        if (!budget.error(now, to.getAddress(), requestLen, bytes.length)) {
+        if (!budget.answer(now, to.getAddress(), requestLen, bytes.length)) {
             stats.dropped++;
             return;
         }

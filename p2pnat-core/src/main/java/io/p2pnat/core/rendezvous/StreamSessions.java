@@ -2,7 +2,6 @@ package io.p2pnat.core.rendezvous;
 
 import io.p2pnat.core.PeerIds;
 import io.p2pnat.core.Signaling;
-import io.p2pnat.core.SourceBudget;
 import io.p2pnat.core.Timers;
 import io.p2pnat.wire.StunAttributeType;
 import io.p2pnat.wire.StunClass;
@@ -28,8 +27,9 @@ import java.util.PriorityQueue;
  * {@link StreamConfig#handshakeTimeout}; anything that is not STUN closes it at once. A TCP
  * REGISTER needs the peer's UDP registration (that proved the UDP return route; the TCP handshake
  * proves this one) and its session key. One TCP registration per peer: a newer one closes the
- * older connection. Answers before authentication (Binding, 437) are metered by the service's
- * {@link SourceBudget} as over UDP; an error that is refused closes the connection instead.
+ * older connection. Answers before authentication (Binding, 437) are not metered: the TCP
+ * handshake proved the source address (no one can be made a victim of a reflection), and the
+ * pending-connection quota and handshake timeout bound what a stranger gets.
  */
 final class StreamSessions {
     /** Error: the attaching peer is not one of the introduction's two. */
@@ -51,7 +51,6 @@ final class StreamSessions {
     private final RegistrationTable registrations;
     private final RelayTable relays;
     private final RendezvousStats stats;
-    private final SourceBudget budget;
     private final Map<Long, StreamConnection> conns = new HashMap<>();
     private final Map<String, Long> registeredByPeer = new HashMap<>();
     private final Map<Long, Pairing> pairings = new HashMap<>();
@@ -60,8 +59,7 @@ final class StreamSessions {
     private int pending;
 
     StreamSessions(RendezvousConfig config, StreamConfig limits, RegistrationTable registrations,
-                   RelayTable relays, RendezvousStats stats, SourceBudget budget) {
-        this.budget = budget;
+                   RelayTable relays, RendezvousStats stats) {
         this.config = config;
         this.limits = limits;
         this.registrations = registrations;
@@ -213,10 +211,6 @@ final class StreamSessions {
         byte[] answer = StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, m.transactionId())
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, c.remote)
                 .build().encode(null, m.has(StunAttributeType.FINGERPRINT));
-        if (!budget.answer(now, c.remote.getAddress(), requestLen, answer.length)) {
-            stats.dropped++;
-            return;
-        }
         write(c, answer);
     }
 
@@ -370,12 +364,7 @@ final class StreamSessions {
         if (r == null) {
             byte[] error = StunMessage.builder(m.method(), StunClass.ERROR_RESPONSE, m.transactionId())
                     .addErrorCode(Signaling.ERR_NOT_REGISTERED, "register").build().encode();
-            if (budget.error(now, c.remote.getAddress(), requestLen, error.length)) {
-                write(c, error);
-            } else {
-                stats.dropped++;
-                close(c);
-            }
+            write(c, error);
             return null;
         }
         if (!m.checkIntegrity(r.sessionKey)) {

@@ -30,8 +30,9 @@ import java.util.Objects;
  * @param rfc5766Channels    also accept channel numbers 0x5000-0x7FFF, the range of RFC 5766 that
  *                           RFC 8656 §12 narrowed to 0x4000-0x4FFF ("not backwards compatible with
  *                           [RFC5766]"); coturn's turnutils_uclient still draws from it. On by default.
- * @param amplificationSlack bytes by which an answer to an unauthenticated request may exceed the
- *                           request (0, the default: never larger; see {@link TurnReplies})
+ * @param amplificationSlack bytes added to an unauthenticated UDP request's size before the size
+ *                           rule of {@link io.p2pnat.core.SourceBudget} is applied to its answer (0,
+ *                           the default, is enough for every standard client; see {@link TurnReplies})
  */
 public record TurnConfig(String realm, InetAddress relayAddress, int minPort, int maxPort,
                          Duration maxLifetime, int maxAllocations, int userQuota, int ipQuota,

@@ -11,31 +11,23 @@ import java.util.ArrayDeque;
 /**
  * Builds and queues the TURN service's STUN responses.
  *
- * <p><b>Amplification rule.</b> An answer to a request that has not passed authentication (401,
- * 438, 400) is never larger than that request. Such answers are built as small as the standard
- * allows: RFC 8489 §9.2.4 requires REALM and NONCE in a 401/438, and nothing else; the reason
- * phrase, FINGERPRINT and SOFTWARE are optional. The service tries, in order, (1) with the reason
- * phrase and FINGERPRINT (if the request had one), (2) without the reason phrase, (3) without
- * FINGERPRINT either, and sends the first that fits; if none fits, it sends nothing and counts an
- * amplification drop. With the default 6-character realm and the 8-character nonce of
- * {@link Nonces}, the minimal 401 is 52 bytes ({@code 20 + ERROR-CODE 8 + REALM 12 + NONCE 12}):
- * it fits the 52-, 56- and 60-byte first Allocates of coturn's turnutils_uclient (without
- * FINGERPRINT), and any client that pads its first request to 52 bytes. Clients that send the
- * bare minimum (REQUESTED-TRANSPORT alone, 28 bytes; with FINGERPRINT, 36) get no answer unless
- * the operator allows {@link TurnConfig#amplificationSlack()} extra bytes.
- *
- * <p><b>Rate limit.</b> These answers are also rate-limited per source address (RFC 5128 §6.2) by
- * a {@link SourceBudget}: a burst of {@link #ERROR_BURST}, then {@link #ERROR_RATE} per second
- * (generous, since load generators and media servers open many allocations from one address);
- * answers held back count as {@link TurnStats#rateLimited()}.
+ * <p><b>Answers to unauthenticated requests</b> (401, 438, 400) follow RFC 8489 §9.2.4 and RFC
+ * 8656 §7.2: every request without MESSAGE-INTEGRITY gets its 401 with REALM and NONCE, because a
+ * client learns them only from it (a browser's first Allocate is 28 bytes, aioice's and werift's
+ * 36). Over UDP they follow the {@link SourceBudget} rules of RFC 5128 §6.2: an answer at most
+ * {@link SourceBudget#MAX_RATIO} times its request and {@link SourceBudget#MAX_ANSWER_BYTES} bytes
+ * (plus {@link TurnConfig#amplificationSlack()}), and per-source and global rates no normal client
+ * meets. The answer is built with the reason phrase and FINGERPRINT (if the request had one);
+ * where that is too large (a very long realm), without the reason phrase, then without FINGERPRINT.
+ * With the default realm the 401 to a bare 28-byte Allocate is 64 bytes (2.3x), 72 with
+ * FINGERPRINT to a 36-byte one (2x). Over TCP and TLS (§3.1) nothing is metered: the handshake
+ * proved the source, and the per-address connection quota bounds the rest.
  */
 final class TurnReplies {
-    static final int ERROR_BURST = 256;
-    static final int ERROR_RATE = 128;
     private final TurnConfig config;
     private final ArrayDeque<TurnOutput> out;
     private final TurnStats stats;
-    private final SourceBudget budget = new SourceBudget(SourceBudget.DEFAULT_MAX_SOURCES, ERROR_BURST, ERROR_RATE);
+    private final SourceBudget budget = new SourceBudget();
 
     TurnReplies(TurnConfig config, ArrayDeque<TurnOutput> out, TurnStats stats) {
         this.config = config;
@@ -45,13 +37,8 @@ final class TurnReplies {
 
     /** A 401 or 438 with REALM and NONCE, bounded by the request's size. */
     void challenge(long now, StunMessage req, InetSocketAddress to, boolean stream, int requestLength, int code, String nonce) {
-        byte[] bytes = smallest(req, requestLength, code, true, nonce);
-        if (bytes == null) {
-            stats.amplificationDrops++;
-            return;
-        }
-        if (!budget.error(now, to.getAddress(), requestLength + config.amplificationSlack(), bytes.length)) {
-            stats.rateLimited++;
+        byte[] bytes = smallest(req, stream ? Integer.MAX_VALUE : requestLength, code, true, nonce);
+        if (!admit(now, to, stream, requestLength, bytes)) {
             return;
         }
         if (code == TurnLimits.STALE_NONCE) {
@@ -64,20 +51,37 @@ final class TurnReplies {
 
     /** An error (400) to an unauthenticated request, bounded by the request's size. */
     void unauthenticatedError(long now, StunMessage req, InetSocketAddress to, boolean stream, int requestLength, int code) {
-        byte[] bytes = smallest(req, requestLength, code, false, null);
-        if (bytes == null) {
-            stats.amplificationDrops++;
-            return;
-        }
-        if (!budget.error(now, to.getAddress(), requestLength + config.amplificationSlack(), bytes.length)) {
-            stats.rateLimited++;
+        byte[] bytes = smallest(req, stream ? Integer.MAX_VALUE : requestLength, code, false, null);
+        if (!admit(now, to, stream, requestLength, bytes)) {
             return;
         }
         stats.errors++;
         toClient(to, stream, bytes);
     }
 
-    private byte[] smallest(StunMessage req, int limit, int code, boolean realmAndNonce, String nonce) {
+    /** True if the answer may go: always over a stream; over UDP within the size rule and the source's rates. */
+    private boolean admit(long now, InetSocketAddress to, boolean stream, int requestLength, byte[] bytes) {
+        if (stream) {
+            return true;
+        }
+        if (bytes == null) {
+            stats.amplificationDrops++;
+            return false;
+        }
+        if (!budget.answer(now, to.getAddress(), requestLength + config.amplificationSlack(), bytes.length)) {
+            stats.rateLimited++;
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * The fullest answer within the size rule for a request of {@code requestLength} bytes
+     * ({@link Integer#MAX_VALUE}: no limit), or null if even the smallest breaks it.
+     */
+    private byte[] smallest(StunMessage req, int requestLength, int code, boolean realmAndNonce, String nonce) {
+        long limit = requestLength == Integer.MAX_VALUE ? Long.MAX_VALUE
+                : SourceBudget.sizeLimit(requestLength + config.amplificationSlack());
         boolean fp = req.has(StunAttributeType.FINGERPRINT);
         for (int attempt = 0; attempt < 3; attempt++) {
             boolean reason = attempt == 0;
@@ -88,7 +92,7 @@ final class TurnReplies {
                 b.addString(StunAttributeType.REALM, config.realm()).addString(StunAttributeType.NONCE, nonce);
             }
             byte[] bytes = b.build().encode(null, withFp);
-            if (bytes.length <= limit + config.amplificationSlack()) {
+            if (bytes.length <= limit) {
                 return bytes;
             }
         }

@@ -17,12 +17,12 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The long-term credential mechanism (RFC 8489 §9.2.4) and the amplification rule. */
+/** The long-term credential mechanism (RFC 8489 §9.2.4) and the size rule for answers to strangers. */
 class TurnAuthTest {
     private final TurnHarness h = new TurnHarness();
 
     @Test
-    void firstAllocateGetsA401WithRealmAndNonceNoLargerThanTheRequest() {
+    void paddedFirstAllocateGetsA401WithRealmAndNonceNoLargerThanTheRequest() {
         byte[] req = TurnHarness.allocateBuilder(h.txn())
                 .addString(StunAttributeType.SOFTWARE, "a client that pads its first request").build().encode(null, true);
         List<TurnOutput.ToClient> before = List.copyOf(h.toClients);
@@ -38,43 +38,63 @@ class TurnAuthTest {
     }
 
     @Test
-    void uclientSized52ByteAllocateGetsTheMinimal52Byte401() {
+    void browserSized28ByteAllocateGetsA401WithRealmAndNonce() {
+        // A browser's first Allocate: REQUESTED-TRANSPORT alone (RFC 8656 §7.2 needs the 401 to go on).
+        byte[] req = TurnHarness.allocateBuilder(h.txn()).build().encode();
+        assertEquals(28, req.length);
+        int before = h.toClients.size();
+        StunMessage r = h.ask(CLIENT_A, req);
+        assertEquals(401, r.errorCode().getAsInt());
+        assertEquals("Unauthorized", r.errorReason().orElseThrow());
+        assertEquals(TurnHarness.REALM, r.string(StunAttributeType.REALM).orElseThrow());
+        assertTrue(r.has(StunAttributeType.NONCE));
+        int sent = h.toClients.get(before).payload().length;
+        assertEquals(64, sent);
+        assertTrue(sent <= io.p2pnat.core.SourceBudget.sizeLimit(req.length));
+        assertEquals(0, h.service.allocationCount(), "no state for an unauthenticated stranger");
+    }
+
+    @Test
+    void aioiceSized36ByteAllocateGetsReasonAndFingerprint() {
+        byte[] req = TurnHarness.allocateBuilder(h.txn()).build().encode(null, true); // 36 bytes, like aioice and pion
+        assertEquals(36, req.length);
+        int before = h.toClients.size();
+        StunMessage r = h.ask(CLIENT_A, req);
+        assertEquals("Unauthorized", r.errorReason().orElseThrow());
+        assertTrue(r.has(StunAttributeType.FINGERPRINT));
+        assertEquals(72, h.toClients.get(before).payload().length);
+    }
+
+    @Test
+    void uclientSized52ByteAllocateGetsTheFull401() {
         // turnutils_uclient -c: REQUESTED-TRANSPORT, LIFETIME, REQUESTED-ADDRESS-FAMILY, FINGERPRINT.
         byte[] req = TurnHarness.allocateBuilder(h.txn())
                 .addUint32(StunAttributeType.LIFETIME, 777)
                 .addAttribute(StunAttributeType.REQUESTED_ADDRESS_FAMILY, new byte[] {1, 0, 0, 0})
                 .build().encode(null, true);
         assertEquals(52, req.length);
-        int before = h.toClients.size();
         StunMessage r = h.ask(CLIENT_A, req);
         assertEquals(401, r.errorCode().getAsInt());
-        assertEquals("", r.errorReason().orElseThrow(), "no room for the reason phrase");
-        assertFalse(r.has(StunAttributeType.FINGERPRINT), "no room for FINGERPRINT");
-        assertEquals(52, h.toClients.get(before).payload().length);
-    }
-
-    @Test
-    void uclientSized60ByteAllocateGetsFingerprintButNoReason() {
-        byte[] req = TurnHarness.allocateBuilder(h.txn())
-                .addUint32(StunAttributeType.LIFETIME, 777)
-                .addByte(StunAttributeType.EVEN_PORT, 0x80)
-                .addAttribute(StunAttributeType.REQUESTED_ADDRESS_FAMILY, new byte[] {1, 0, 0, 0})
-                .build().encode(null, true);
-        assertEquals(60, req.length);
-        int before = h.toClients.size();
-        StunMessage r = h.ask(CLIENT_A, req);
-        assertEquals("", r.errorReason().orElseThrow());
+        assertEquals("Unauthorized", r.errorReason().orElseThrow());
         assertTrue(r.has(StunAttributeType.FINGERPRINT));
-        assertEquals(60, h.toClients.get(before).payload().length);
     }
 
     @Test
-    void slackLetsOperatorsAnswerBareMinimumRequests() {
-        TurnHarness lax = new TurnHarness(TurnHarness.config().withAmplificationSlack(24));
-        byte[] req = TurnHarness.allocateBuilder(lax.txn()).build().encode(null, true); // 36 bytes, like pion
-        assertEquals(36, req.length);
-        assertEquals(401, lax.ask(CLIENT_A, req).errorCode().getAsInt());
-        assertTrue(h.send(CLIENT_A, req).isEmpty(), "no slack by default");
+    void aRealmTooLongForTheSizeRuleDropsTheReasonPhraseFirstThenTheAnswer() {
+        // 20 + ERROR-CODE 8 + REALM 4+88 + NONCE 12 = 132 bytes at the least: over the 128-byte ceiling.
+        TurnConfig longRealm = TurnConfig.defaults("r".repeat(88), TurnHarness.RELAY_IP).withPorts(50000, 50009);
+        TurnHarness strict = new TurnHarness(longRealm);
+        byte[] req = TurnHarness.allocateBuilder(strict.txn()).build().encode();
+        assertTrue(strict.send(CLIENT_A, req).isEmpty());
+        assertEquals(1, strict.service.stats().amplificationDrops());
+        // The operator's slack counts the request larger: the answer goes, without the reason phrase.
+        TurnHarness lax = new TurnHarness(longRealm.withAmplificationSlack(104));
+        StunMessage r = lax.ask(CLIENT_A, TurnHarness.allocateBuilder(lax.txn()).build().encode());
+        assertEquals(401, r.errorCode().getAsInt());
+        assertEquals("", r.errorReason().orElseThrow());
+        // A 76-character realm fits without the reason phrase (120 bytes).
+        TurnHarness fits = new TurnHarness(TurnConfig.defaults("r".repeat(76), TurnHarness.RELAY_IP).withPorts(50000, 50009));
+        assertEquals("", fits.ask(CLIENT_A, TurnHarness.allocateBuilder(fits.txn()).build().encode()).errorReason().orElseThrow());
     }
 
     @Test
@@ -84,14 +104,6 @@ class TurnAuthTest {
         StunMessage r = h.ask(CLIENT_A, req);
         assertEquals("Unauthorized", r.errorReason().orElseThrow());
         assertTrue(r.has(StunAttributeType.FINGERPRINT));
-    }
-
-    @Test
-    void tinyUnauthenticatedRequestGetsNoAnswerAtAll() {
-        byte[] req = TurnHarness.allocateBuilder(h.txn()).build().encode(); // 28 bytes
-        assertEquals(28, req.length);
-        assertTrue(h.send(CLIENT_A, req).isEmpty());
-        assertEquals(1, h.service.stats().amplificationDrops());
     }
 
     @Test
