@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "p2pnat", mixinStandardHelpOptions = true, version = "p2pnat 0.1.0",
         description = {"Direct peer-to-peer connections across NATs (RFC 5128): a rendezvous server,",
                 "peers that find each other through it and punch direct UDP paths, and a lab of real Linux NATs."},
-        subcommands = {ServerCommand.class, IdentitiesCommand.class, PeerCommand.class, NatCheckCommand.class, DemoCommand.class, LabCommand.class, SimCommand.class, BenchCommand.class,
+        subcommands = {ServerCommand.class, IdentitiesCommand.class, TurnCredentialsCommand.class, PeerCommand.class, NatCheckCommand.class, DemoCommand.class, LabCommand.class, SimCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Quick start:  p2pnat demo",
                 "Two machines: p2pnat server --port 3478",

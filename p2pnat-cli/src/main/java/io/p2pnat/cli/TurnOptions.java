@@ -36,7 +36,7 @@ final class TurnOptions {
     Path secretFile;
 
     @Option(names = "--realm", paramLabel = "R", defaultValue = "p2pnat",
-            description = "TURN realm (default: ${DEFAULT-VALUE}; realms over 8 bytes make the 401 challenge too large for small first requests).")
+            description = "TURN realm (default: ${DEFAULT-VALUE}; realms over about 60 bytes need --turn-amplification-slack for bare first Allocates).")
     String realm;
 
     @Option(names = "--relay-ports", paramLabel = "A-B", defaultValue = "49152-65535",
