@@ -115,7 +115,7 @@ final class ServerCommand implements Callable<Integer> {
                 + " and tcp " + Endpoints.format(server.tcpLocalAddress())
                 + (tls == null ? "" : " (plain or TLS as " + tls.subject() + ")"));
         if (turnSettings != null) {
-            System.err.println(TurnOptions.describe(turnSettings));
+            System.err.println(TurnOptions.describe(turnSettings, tls != null));
         }
         System.err.println(discovery);
         if (store != null) {

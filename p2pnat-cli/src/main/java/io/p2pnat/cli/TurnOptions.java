@@ -140,10 +140,10 @@ final class TurnOptions {
         throw new Main.UsageError("bad --relay-ports '" + text + "': use A-B within 1024-65535");
     }
 
-    static String describe(TurnSettings t) {
+    static String describe(TurnSettings t, boolean tls) {
         TurnConfig c = t.config();
         return "TURN on: realm '" + c.realm() + "', relayed address " + c.relayAddress().getHostAddress()
                 + ", relay ports " + c.minPort() + "-" + c.maxPort() + ", at most " + c.maxAllocations()
-                + " allocations (" + c.userQuota() + " per user, " + c.ipQuota() + " per client IP); clients over UDP or TCP";
+                + " allocations (" + c.userQuota() + " per user, " + c.ipQuota() + " per client IP); clients over UDP or TCP" + (tls ? " or TLS" : "");
     }
 }
