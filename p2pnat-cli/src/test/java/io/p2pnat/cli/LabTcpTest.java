@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * server and real peer processes in network namespaces behind nftables NATs, figures 2 to 5, with
  * NATs that silently drop an unsolicited SYN and NATs that answer it with RST (the case §3.4 warns
  * about; with a sub-millisecond RTT the RST beats the peer's SYN, so those labs get a 20 ms
- * one-way delay on the Internet segment, LAB-FACTS). Each case makes 20 dials from fresh ports
+ * one-way delay on the Internet segment, docs/lab-facts.md). Each case makes 20 dials from fresh ports
  * (`peer attempts`) and moves 10 MB through one more stream, checked byte for byte. A results
  * table goes to stdout at the end.
  */

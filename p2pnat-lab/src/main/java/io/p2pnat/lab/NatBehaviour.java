@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * How one lab NAT behaves, in RFC 4787's terms. An immutable value; the lab turns it into an
- * nftables ruleset (LAB-FACTS.md lists the mechanism behind every behaviour).
+ * nftables ruleset (docs/lab-facts.md lists the mechanism behind every behaviour).
  *
  * <p>Five independent dimensions:
  * <ul>
@@ -129,7 +129,7 @@ public record NatBehaviour(Mapping mapping, PortAllocation portAllocation, int p
         /** Silently drop it, as for UDP (the lab's default). */
         DROP,
         /**
-         * Answer with a TCP RST ({@code reject with tcp reset}). Note LAB-FACTS: with two such NATs
+         * Answer with a TCP RST ({@code reject with tcp reset}). Note docs/lab-facts.md: with two such NATs
          * and a sub-millisecond RTT, TCP simultaneous open mostly fails.
          */
         RST

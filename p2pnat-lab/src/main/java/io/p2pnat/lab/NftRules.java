@@ -11,7 +11,7 @@ import java.util.Map;
  * inbound part (chain {@code dstnat}: endpoint-independent or address-dependent filtering,
  * hairpinning), a {@code learn} chain that remembers after NAT what the NAT did, and a filtering
  * part (chains {@code input} and {@code forward}); each part switches on its {@link NatBehaviour}
- * enum. The mechanisms follow LAB-FACTS.md:
+ * enum. The mechanisms follow docs/lab-facts.md:
  * <ul>
  *   <li>endpoint-independent, port-preserving mapping: {@code masquerade} on the public interface;
  *   <li>other mappings: a learned map that reuses an existing public port (inside endpoint →
@@ -49,7 +49,7 @@ final class NftRules {
     static final String ADM_OUT = "adm_out";
     /** (Public port, remote IP) pairs the inside has sent to, for address-dependent filtering. */
     static final String ADF_PEERS = "adf_peers";
-    /** Learned mappings live no longer than conntrack's UDP timeout (30 s); see LAB-FACTS. */
+    /** Learned mappings live no longer than conntrack's UDP timeout (30 s); see docs/lab-facts.md. */
     static final int LEARNED_MAP_TIMEOUT_SECONDS = 30;
 
     private NftRules() {}
@@ -175,7 +175,7 @@ final class NftRules {
 
     /**
      * {@code numgen inc mod N} counts 0, 1, 2, ... per new mapping; it yields host byte order, so
-     * it cannot be a port by itself (LAB-FACTS): an anonymous map turns it into real port numbers.
+     * it cannot be a port by itself (docs/lab-facts.md): an anonymous map turns it into real port numbers.
      */
     static String sequentialPorts(int delta) {
         StringBuilder map = new StringBuilder("numgen inc mod " + NatBehaviour.SEQUENTIAL_PORTS + " map { ");
@@ -238,7 +238,7 @@ final class NftRules {
     /**
      * After NAT, remember what the NAT did, from conntrack's tuples only, so packets in either
      * direction refresh the entries (their 30 s timeout never outlives the flow's conntrack entry,
-     * which LAB-FACTS warns about, since {@code update} keeps an old value). Flows the NAT
+     * which docs/lab-facts.md warns about, since {@code update} keeps an old value). Flows the NAT
      * source-translated to its public address teach public port ↔ inside endpoint, (inside
      * endpoint, remote IP) → public endpoint and (public port, remote IP); flows it let in by
      * destination translation refresh the first two. {@code ct ... proto-src/dst} need the

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One-way delays on lab segments, the stand-in for {@code tc netem} (which this kernel lacks;
- * LAB-FACTS.md): {@code tools/nfq-delay} holds every packet an iptables {@code NFQUEUE} rule hands
+ * docs/lab-facts.md): {@code tools/nfq-delay} holds every packet an iptables {@code NFQUEUE} rule hands
  * it for the delay, then accepts it.
  *
  * <p>In the switch namespace: {@code net.bridge.bridge-nf-call-iptables=1} (so bridged IPv4

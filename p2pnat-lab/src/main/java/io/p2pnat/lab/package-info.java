@@ -1,6 +1,6 @@
 /**
  * A real NAT lab: RFC 5128's hole-punching topologies built from Linux network namespaces,
- * bridges, veth pairs and nftables, with RFC 5128's own addresses (DESIGN.md §5).
+ * bridges, veth pairs and nftables, with RFC 5128's own addresses (docs/background.md, "Lab conventions").
  *
  * <p>Entry point: {@link io.p2pnat.lab.Lab#create(io.p2pnat.lab.Scenario)}. Every segment is a
  * bridge in the lab's switch namespace; every host has its own namespace. End hosts have one

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** The generated rulesets contain the mechanisms LAB-FACTS.md prescribes; pure, runs everywhere. */
+/** The generated rulesets contain the mechanisms docs/lab-facts.md prescribes; pure, runs everywhere. */
 class NftRulesTest {
 
     @Test

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The scenarios' addresses are RFC 5128's (DESIGN.md §5); pure, runs everywhere. */
+/** The scenarios' addresses are RFC 5128's (docs/background.md, "Lab conventions"); pure, runs everywhere. */
 class TopologyTest {
 
     @Test

@@ -14,7 +14,7 @@ import java.util.Random;
  * A population's mix of NAT types: weights for the six {@link SimNatType}s and for peers on the
  * public internet ({@code null} type).
  *
- * <p>The {@link #DEFAULT} mix follows the published figures of DESIGN.md §3 where there are any:
+ * <p>The {@link #DEFAULT} mix follows the published figures of docs/background.md ("Numbers to beat") where there are any:
  * NAT Check (Ford et al., 2005) found UDP hole punching working on 82% of NATs, i.e. 82% of NATed
  * peers behind endpoint-independent mapping; the remaining 18% map per destination. How those
  * split further is not in those measurements and is our assumption, stated here: among EIM NATs

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Setup time of each technique against the physical limit: half a round trip dialer-server,
- * half a round trip server-listener, one round trip between the peers (DESIGN.md §3's bar).
+ * half a round trip server-listener, one round trip between the peers (the bar of docs/background.md, "Numbers to beat").
  * Dialer-server 20 ms, server-listener 30 ms, peers 25 ms one way: in a star around the
  * internet that is 7.5 ms from A to the core, 12.5 ms from S, 17.5 ms from B. Each case runs
  * with {@value #SEEDS} seeds and prints the median: birthday punching waits for a random probe

@@ -145,7 +145,7 @@ class HolePunchTest {
 
     /**
      * Symmetric figure 3, 10 ms per link: nothing is lost, so setup is exactly the physical bound
-     * of DESIGN §3: one round trip to S plus one round trip between the peers.
+     * of docs/background.md: one round trip to S plus one round trip between the peers.
      */
     @Test
     void setupTimeIsOneRoundTripToServerPlusOneBetweenPeers() {
@@ -159,7 +159,7 @@ class HolePunchTest {
     }
 
     /**
-     * The triggered check (RFC 8445 §7.3.1.4, DESIGN §3). B sits on a slower LAN than A, so B hears of
+     * The triggered check (RFC 8445 §7.3.1.4; docs/background.md). B sits on a slower LAN than A, so B hears of
      * the introduction late and A's first check reaches NAT B before B has opened a hole: it dies.
      * When B's authenticated check reaches A, A must answer and re-check B at once; the next
      * retransmission would come only 50 ms after A's first check. So setup must be: the moment B's

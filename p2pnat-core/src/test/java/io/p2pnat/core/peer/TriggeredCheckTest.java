@@ -13,7 +13,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * RFC 8445 §7.3.1.4, as DESIGN.md asks: the peer's authenticated check is answered and its path
+ * RFC 8445 §7.3.1.4, as docs/background.md asks: the peer's authenticated check is answered and its path
  * re-checked at once. Its retransmission, arriving while that triggered check is in flight, is
  * answered too, but triggers no second check: the first one follows the peer's check through
  * the hole it made, and a lost one is resent on the retransmission schedule.
