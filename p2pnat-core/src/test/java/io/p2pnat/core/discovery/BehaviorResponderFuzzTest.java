@@ -7,8 +7,9 @@ import java.net.InetSocketAddress;
 
 /**
  * Jazzer: the RFC 5780 responder on arbitrary datagrams arriving on any of its sockets. Nothing
- * is thrown; a reply leaves from a socket the server has; a padded request is never answered with
- * more than its size; the metered path stays within the per-source budget's table.
+ * is thrown; a reply leaves from a socket the server has, only to a Binding request (RFC 8489 or
+ * RFC 3489); a padded request is never answered with more than its size; the metered path keeps
+ * the size rule and stays within the per-source budget's table.
  */
 class BehaviorResponderFuzzTest {
     private static final BehaviorResponder FULL = new BehaviorResponder(
@@ -45,8 +46,13 @@ class BehaviorResponderFuzzTest {
         }
         check(r.address(reply.from()) != null, "reply from a socket the server lacks: " + reply.from());
         check(reply.to().equals(from), "reply to someone else");
-        if (d.length >= 8 && BehaviorResponder.bindingRequest(d, 0, d.length).has(io.p2pnat.wire.StunAttributeType.PADDING)
-                && reply.payload().length > d.length) {
+        if (metered) {
+            check(reply.payload().length <= io.p2pnat.core.SourceBudget.sizeLimit(d.length),
+                    "answer of " + reply.payload().length + " to " + d.length + " bytes");
+        }
+        io.p2pnat.wire.StunMessage m = BehaviorResponder.bindingRequest(d, 0, d.length);
+        check(m != null || ClassicBinding.parse(d, 0, d.length) != null, "a reply to neither a Binding nor a classic Binding");
+        if (m != null && m.has(io.p2pnat.wire.StunAttributeType.PADDING) && reply.payload().length > d.length) {
             // padded answers may exceed the request only when the natural answer already does
             check(reply.payload().length <= 120, "padded answer of " + reply.payload().length + " to " + d.length);
         }
