@@ -267,15 +267,7 @@ class LabRfc5780InteropTest {
         Map<NatBehaviour, Control> out = new LinkedHashMap<>();
         Path dir = Files.createTempDirectory("p2pnat-coturn");
         try (Lab lab = Lab.create(Scenario.FIGURE_2)) {
-            Process turn = lab.start("server", List.of("turnserver", "-n", "--no-cli", "--no-tls", "--no-dtls",
-                    "--listening-ip", S1, "--listening-ip", S2, "--listening-port", String.valueOf(COTURN_PORT),
-                    "--relay-ip", S1, "--min-port", "49152", "--max-port", "49200",
-                    "--userdb", dir.resolve("turndb").toString(), "--pidfile", dir.resolve("turnserver.pid").toString(),
-                    "--log-file", "stdout", "--simple-log"));
-            ProcessLines turnOut = new ProcessLines(turn.getInputStream(), "turnserver");
-            if (turnOut.await(l -> l.contains(S2 + ":" + (COTURN_PORT + 1)), 10_000) == null) {
-                Thread.sleep(1000); // no listener line in this coturn version: give it a moment
-            }
+            NatCheckLabTest.startCoturn(lab, dir);
             for (NatBehaviour b : BEHAVIOURS) {
                 lab.setNatBehaviour("natA", b);
                 NatCheckLabTest.Run py = NatCheckLabTest.exec(lab, "clientA", python(script, S1 + ":" + COTURN_PORT), 30);

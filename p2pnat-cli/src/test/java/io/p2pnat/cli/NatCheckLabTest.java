@@ -44,7 +44,7 @@ class NatCheckLabTest {
     private static final String S1 = "192.0.2.128";
     private static final String S2 = "192.0.2.129";
     private static final int PORT = LabRun.SERVER_PORT;
-    private static final int COTURN_PORT = 3478;
+    static final int COTURN_PORT = 3478;
     private static final int COTURN_LABS = 4;
 
     /** Every behaviour the issue names, and a few more combinations. */
@@ -261,19 +261,27 @@ class NatCheckLabTest {
      * namespace; per behaviour: our natcheck against it, then natdiscovery's three tests at once
      * (each on its own socket, so they do not disturb each other).
      */
+    /**
+     * Starts coturn in S's namespace on both of S's addresses (so it enables RFC 5780 by itself),
+     * port {@value #COTURN_PORT}, its files in {@code dir}; returns once it listens.
+     */
+    static void startCoturn(Lab lab, Path dir) throws Exception {
+        Process turn = lab.start("server", List.of("turnserver", "-n", "--no-cli", "--no-tls", "--no-dtls",
+                "--listening-ip", S1, "--listening-ip", S2, "--listening-port", String.valueOf(COTURN_PORT),
+                "--relay-ip", S1, "--min-port", "49152", "--max-port", "49200",
+                "--userdb", dir.resolve("turndb").toString(), "--pidfile", dir.resolve("turnserver.pid").toString(),
+                "--log-file", "stdout", "--simple-log"));
+        ProcessLines turnOut = new ProcessLines(turn.getInputStream(), "turnserver");
+        if (turnOut.await(l -> l.contains(S2 + ":" + (COTURN_PORT + 1)), 10_000) == null) {
+            Thread.sleep(1000); // no listener line in this coturn version: give it a moment
+        }
+    }
+
     private static Map<NatBehaviour, CoturnRow> runCoturn(List<NatBehaviour> behaviours) throws Exception {
         Map<NatBehaviour, CoturnRow> rows = new LinkedHashMap<>();
         Path dir = Files.createTempDirectory("p2pnat-coturn");
         try (Lab lab = Lab.create(Scenario.FIGURE_2)) {
-            Process turn = lab.start("server", List.of("turnserver", "-n", "--no-cli", "--no-tls", "--no-dtls",
-                    "--listening-ip", S1, "--listening-ip", S2, "--listening-port", String.valueOf(COTURN_PORT),
-                    "--relay-ip", S1, "--min-port", "49152", "--max-port", "49200",
-                    "--userdb", dir.resolve("turndb").toString(), "--pidfile", dir.resolve("turnserver.pid").toString(),
-                    "--log-file", "stdout", "--simple-log"));
-            ProcessLines turnOut = new ProcessLines(turn.getInputStream(), "turnserver");
-            if (turnOut.await(l -> l.contains(S2 + ":" + (COTURN_PORT + 1)), 10_000) == null) {
-                Thread.sleep(1000); // no listener line in this coturn version: give it a moment
-            }
+            startCoturn(lab, dir);
             for (NatBehaviour b : behaviours) {
                 lab.setNatBehaviour("natA", b);
                 Run ours = natcheck(lab, S1 + ":" + COTURN_PORT, "--no-tcp", "--local-port", "1240", "--json");

@@ -195,6 +195,12 @@ final class TurnDriver {
             streamDrops++;
             return;
         }
+        if (ch.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null) {
+            // One TLS record per message, as coturn writes them: coturn's own client (uclient -S)
+            // takes one message from each record and lost the rest when a burst shared a record.
+            ch.writeAndFlush(Unpooled.wrappedBuffer(c.payload()), ch.voidPromise());
+            return;
+        }
         ch.write(Unpooled.wrappedBuffer(c.payload()), ch.voidPromise());
         if (!dirty.contains(ch)) {
             dirty.add(ch);

@@ -152,8 +152,8 @@ class CoturnInteropTest {
                 boolean done = channels.await(40) & indications.await(10);
                 assertTrue(done, () -> "turnutils_uclient " + transport + " did not finish:\n" + output(channels) + "\n---\n"
                         + output(indications) + "\n" + server.turnStats());
-                check(channels, 4 * 100);
-                check(indications, 2 * 100);
+                check(channels, 4 * 100, server);
+                check(indications, 2 * 100, server);
             }
             TurnServerStats s = server.turnStats();
             assertEquals(600, s.toPeerPackets(), s.toString());
@@ -167,8 +167,8 @@ class CoturnInteropTest {
         }
     }
 
-    private static void check(Coturn.Proc uclient, long expected) throws Exception {
-        String out = uclient.output();
+    private static void check(Coturn.Proc uclient, long expected, RendezvousServer server) throws Exception {
+        String out = uclient.output() + "\nour server: " + server.turnStats();
         Coturn.UclientSummary sum = Coturn.UclientSummary.parse(out);
         assertNotNull(sum, () -> "no summary from turnutils_uclient:\n" + out);
         assertEquals(0, uclient.exitValue(), out);
