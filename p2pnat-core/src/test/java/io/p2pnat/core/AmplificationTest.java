@@ -413,6 +413,32 @@ class AmplificationTest {
         }
     }
 
+    /** Over TCP the handshake proved the source: nothing is metered (a Binding right after a UDP flood, 1000 401s). */
+    @Test
+    void streamsAreNotMetered() {
+        InetSocketAddress host = new InetSocketAddress(ip("203.0.113.10"), 7000);
+        for (int i = 0; i < 2000; i++) { // spend the address's UDP budget
+            rendezvousUdp(clock.nanoTime(), host, req(StunMethod.BINDING).build().encode());
+        }
+        assertEquals(0, rendezvousUdp(clock.nanoTime(), host, req(StunMethod.BINDING).build().encode()), "UDP is limited now");
+        for (int i = 0; i < 100; i++) {
+            assertEquals(32, rendezvousTcp(clock.nanoTime(), new InetSocketAddress(host.getAddress(), 7001 + i),
+                    req(StunMethod.BINDING).build().encode()), "TCP Binding " + i);
+        }
+        for (int i = 0; i < 1000; i++) {
+            byte[] allocate = req(StunMethod.ALLOCATE).addAttribute(StunAttributeType.REQUESTED_TRANSPORT, transport())
+                    .build().encode();
+            turn.handleStreamInput(clock.nanoTime(), host, allocate, 0, allocate.length);
+            int answered = 0;
+            for (TurnOutput o; (o = turn.poll()) != null; ) {
+                if (o instanceof TurnOutput.ToClient c && c.stream()) {
+                    answered = c.payload().length;
+                }
+            }
+            assertEquals(64, answered, "401 over TCP " + i + " (with its reason phrase)");
+        }
+    }
+
     @Test
     void paddedNatCheckBurstIsNeverHeldBack() {
         InetSocketAddress client = new InetSocketAddress(ip("203.0.113.6"), 5000);
