@@ -1,8 +1,7 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.PeerIds;
-import io.p2pnat.core.peer.ConnectionInfo;
 import io.p2pnat.peer.Connection;
+import io.p2pnat.peer.ConnectionInfo;
 import io.p2pnat.peer.P2pException;
 import io.p2pnat.peer.Peer;
 import io.p2pnat.peer.StreamConnection;
@@ -57,7 +56,7 @@ final class AttemptsCommand implements Callable<Integer> {
         if (!(timeout > 0 && timeout <= 3600)) {
             throw new Main.UsageError("bad --timeout " + timeout);
         }
-        if (!PeerIds.isValid(target)) {
+        if (!Peer.isValidId(target)) {
             throw new Main.UsageError("bad PEER '" + target + "'");
         }
         if (opts.localPort != 0) {

@@ -2,7 +2,8 @@ package io.p2pnat.cli;
 
 import io.p2pnat.core.Endpoints;
 import io.p2pnat.core.Timers;
-import io.p2pnat.core.peer.ConnectionInfo;
+import io.p2pnat.peer.ConnectionInfo;
+import io.p2pnat.peer.Via;
 
 /** The JSON fields describing a connection, shared by `dial --json` and `listen --json`. */
 final class ConnectionJson {
@@ -11,7 +12,7 @@ final class ConnectionJson {
 
     /** The event line for a session that moved to another path (an upgrade from the relay). */
     static Json pathChange(ConnectionInfo info) {
-        return describe(new Json().put("event", info.via() == io.p2pnat.core.peer.Via.RELAY ? "relayed" : "upgraded"), info);
+        return describe(new Json().put("event", info.via() == Via.RELAY ? "relayed" : "upgraded"), info);
     }
 
     static Json describe(Json j, ConnectionInfo info) {

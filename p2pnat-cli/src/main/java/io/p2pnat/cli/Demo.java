@@ -1,11 +1,11 @@
 package io.p2pnat.cli;
 
 import io.p2pnat.core.Timers;
-import io.p2pnat.core.peer.ConnectionInfo;
 import io.p2pnat.core.rendezvous.RendezvousConfig;
 import io.p2pnat.lab.Lab;
 import io.p2pnat.lab.Scenario;
 import io.p2pnat.peer.Connection;
+import io.p2pnat.peer.ConnectionInfo;
 import io.p2pnat.peer.P2pException;
 import io.p2pnat.peer.Peer;
 import io.p2pnat.server.RendezvousServer;

@@ -1,10 +1,9 @@
 package io.p2pnat.cli;
 
 import io.p2pnat.core.Endpoints;
-import io.p2pnat.core.PeerIds;
 import io.p2pnat.core.Timers;
-import io.p2pnat.core.peer.ConnectionInfo;
 import io.p2pnat.peer.Connection;
+import io.p2pnat.peer.ConnectionInfo;
 import io.p2pnat.peer.P2pException;
 import io.p2pnat.peer.Peer;
 import io.p2pnat.peer.StreamConnection;
@@ -64,7 +63,7 @@ final class DialCommand implements Callable<Integer> {
         if (intervalMs < 0 || intervalMs > 60_000) {
             throw new Main.UsageError("bad --interval " + intervalMs + ": must be 0-60000 ms");
         }
-        if (!PeerIds.isValid(target)) {
+        if (!Peer.isValidId(target)) {
             throw new Main.UsageError("bad PEER '" + target + "': use 1-64 letters, digits, '.', '_', '-' or '@'");
         }
         Duration wait = Duration.ofMillis((long) (timeout * 1000));

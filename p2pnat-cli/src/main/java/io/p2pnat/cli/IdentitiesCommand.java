@@ -1,6 +1,6 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.secure.Identity;
+import io.p2pnat.peer.IdentityKey;
 import io.p2pnat.server.FileIdentityStore;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -42,7 +42,7 @@ final class IdentitiesCommand implements Runnable {
             } catch (IOException e) {
                 throw new Main.UsageError("bad --file: " + e.getMessage());
             }
-            bindings.forEach((id, key) -> System.out.println(id + " " + Identity.fingerprint(key)));
+            bindings.forEach((id, key) -> System.out.println(id + " " + IdentityKey.fingerprint(key)));
             System.err.println(bindings.size() + " ids bound in " + file);
             return 0;
         }

@@ -1,8 +1,8 @@
 package io.p2pnat.cli;
 
 import io.p2pnat.core.Endpoints;
-import io.p2pnat.core.peer.ConnectionInfo;
 import io.p2pnat.peer.Connection;
+import io.p2pnat.peer.ConnectionInfo;
 import io.p2pnat.peer.P2pException;
 import io.p2pnat.peer.Peer;
 import io.p2pnat.peer.StreamConnection;

@@ -1,7 +1,6 @@
 package io.p2pnat.cli;
 
 import io.p2pnat.core.Endpoints;
-import io.p2pnat.core.PeerIds;
 import io.p2pnat.peer.P2pException;
 import io.p2pnat.peer.Peer;
 import io.p2pnat.peer.PeerInfo;
@@ -32,7 +31,7 @@ final class LookupCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         opts.checkTransport("udp", false);
-        if (!PeerIds.isValid(target)) {
+        if (!Peer.isValidId(target)) {
             throw new Main.UsageError("bad PEER '" + target + "'");
         }
         if (!(timeout > 0 && timeout <= 3600)) {

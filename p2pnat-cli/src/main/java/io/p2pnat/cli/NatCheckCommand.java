@@ -1,9 +1,8 @@
 package io.p2pnat.cli;
 
 import io.p2pnat.core.Endpoints;
-import io.p2pnat.core.discovery.NatCheck;
 import io.p2pnat.core.discovery.NatCheckResult;
-import io.p2pnat.peer.internal.NatCheckDriver;
+import io.p2pnat.peer.NatCheck;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
@@ -47,7 +46,7 @@ final class NatCheckCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError("bad --server: " + e.getMessage());
         }
-        NatCheckResult r = NatCheckDriver.run(srv, localPort, NatCheck.Config.defaults().withTcp(!noTcp));
+        NatCheckResult r = NatCheck.run(srv, localPort, !noTcp);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(NatCheckReport.json(r));

@@ -81,7 +81,7 @@ final class NatCheckReport {
     }
 
     private static String mapping(NatCheckResult r) {
-        if (!r.natDetected() && r.mapping() == NatCheckResult.Mapping.ENDPOINT_INDEPENDENT) {
+        if (!r.natDetected() && r.mapping() == io.p2pnat.core.discovery.MappingBehaviour.ENDPOINT_INDEPENDENT) {
             return "Your address is the same for every destination, so peers can use what the server saw.";
         }
         return switch (r.mapping()) {
@@ -92,6 +92,8 @@ final class NatCheckReport {
             case ADDRESS_AND_PORT_DEPENDENT -> "Your NAT gives every destination address and port its own public port"
                     + " (address-and-port-dependent mapping, a \"symmetric NAT\"): a peer cannot use the endpoint the"
                     + " server saw, so plain hole punching fails.";
+            case DEPENDENT -> "Your NAT gives every destination its own public port: a peer cannot use the endpoint"
+                    + " the server saw, so plain hole punching fails.";
             case UNKNOWN -> "The mapping behaviour could not be determined (see the notes below).";
         };
     }

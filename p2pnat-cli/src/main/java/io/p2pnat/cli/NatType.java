@@ -1,21 +1,21 @@
 package io.p2pnat.cli;
 
 import io.p2pnat.core.peer.TechniqueTheory;
-import io.p2pnat.lab.NatBehaviour;
+import io.p2pnat.lab.LabNat;
 
 /** The NAT types of the technique matrix (RFC 4787 mapping, allocation and filtering). */
 enum NatType {
-    EIM_EIF("EIM+EIF", NatBehaviour.fullCone()),
-    EIM_ADF("EIM+ADF", NatBehaviour.addressRestricted()),
-    EIM_APDF("EIM+APDF", NatBehaviour.homeRouter(false)),
-    ADM_SEQ("ADM seq", NatBehaviour.addressDependentSequential(1)),
-    APDM_SEQ("APDM seq", NatBehaviour.symmetricSequential(1)),
-    APDM_RANDOM("APDM random", NatBehaviour.symmetricRandom());
+    EIM_EIF("EIM+EIF", LabNat.fullCone()),
+    EIM_ADF("EIM+ADF", LabNat.addressRestricted()),
+    EIM_APDF("EIM+APDF", LabNat.homeRouter(false)),
+    ADM_SEQ("ADM seq", LabNat.addressDependentSequential(1)),
+    APDM_SEQ("APDM seq", LabNat.symmetricSequential(1)),
+    APDM_RANDOM("APDM random", LabNat.symmetricRandom());
 
     final String label;
-    final NatBehaviour behaviour;
+    final LabNat behaviour;
 
-    NatType(String label, NatBehaviour behaviour) {
+    NatType(String label, LabNat behaviour) {
         this.label = label;
         this.behaviour = behaviour;
     }

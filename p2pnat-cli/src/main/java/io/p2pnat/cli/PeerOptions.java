@@ -1,6 +1,5 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.PeerIds;
 import io.p2pnat.peer.Peer;
 import io.p2pnat.peer.P2pException;
 import picocli.CommandLine.Option;
@@ -59,7 +58,7 @@ final class PeerOptions {
 
     /** {@code tcpOptional}: UDP alone when the server does not take the TCP registration. */
     Peer start(boolean withTcp, boolean tcpOptional) throws P2pException {
-        if (!PeerIds.isValid(id)) {
+        if (!Peer.isValidId(id)) {
             throw new Main.UsageError("bad --id '" + id + "': use 1-64 letters, digits, '.', '_', '-' or '@'");
         }
         if (localPort < 0 || localPort > 65535) {
@@ -72,7 +71,7 @@ final class PeerOptions {
         try {
             java.nio.file.Path key = keyFile != null ? keyFile
                     : java.nio.file.Path.of(System.getProperty("user.home"), ".p2pnat", "keys", id + ".key");
-            b = Peer.builder().server(server).id(id).localPort(localPort).identity(io.p2pnat.peer.IdentityFile.loadOrCreate(key))
+            b = Peer.builder().server(server).id(id).localPort(localPort).identity(io.p2pnat.peer.IdentityFile.loadOrCreateKey(key))
                     .relay(!noRelay).punchBudget(java.time.Duration.ofMillis(punchBudgetMs)).tcp(withTcp).tcpOptional(tcpOptional);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError("bad --server: " + e.getMessage());

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.p2pnat.lab.Lab;
+import io.p2pnat.lab.LabNat;
 import io.p2pnat.lab.LabOptions;
-import io.p2pnat.lab.NatBehaviour;
 import io.p2pnat.lab.Scenario;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -123,8 +123,8 @@ class LabFiguresTest {
         try (Lab lab = Lab.create(fig1)) {
             LabRun.Plan plan = LabRun.Plan.of(count, 100).args("--interval", "20").timeout(10)
                     .during(2000, l -> {
-                        l.setNatBehaviour("natA", NatBehaviour.homeRouter(false));
-                        l.setNatBehaviour("natB", NatBehaviour.homeRouter(false));
+                        l.setNatBehaviour("natA", LabNat.homeRouter(false));
+                        l.setNatBehaviour("natB", LabNat.homeRouter(false));
                     });
             LabRun.Outcome o = LabRun.run(lab, plan);
             String log = o.log() + "\ncounters " + o.counterDeltas();

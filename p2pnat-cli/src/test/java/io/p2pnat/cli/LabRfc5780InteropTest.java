@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.p2pnat.lab.Lab;
-import io.p2pnat.lab.NatBehaviour;
+import io.p2pnat.lab.LabNat;
 import io.p2pnat.lab.Scenario;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,13 +61,13 @@ class LabRfc5780InteropTest {
     private static final int COTURN_PORT = 3478;
 
     /** The mapping × filtering combinations RFC 4787 names, with both allocators of a symmetric NAT. */
-    static final List<NatBehaviour> BEHAVIOURS = List.of(
-            NatBehaviour.homeRouter(false), // EIM + APDF
-            NatBehaviour.fullCone(), // EIM + EIF
-            NatBehaviour.addressRestricted(), // EIM + ADF
-            NatBehaviour.addressDependentSequential(1), // ADM
-            NatBehaviour.symmetricRandom(), // APDM random + APDF
-            NatBehaviour.symmetricSequential(1).withFiltering(NatBehaviour.Filtering.ENDPOINT_INDEPENDENT));
+    static final List<LabNat> BEHAVIOURS = List.of(
+            LabNat.homeRouter(false), // EIM + APDF
+            LabNat.fullCone(), // EIM + EIF
+            LabNat.addressRestricted(), // EIM + ADF
+            LabNat.addressDependentSequential(1), // ADM
+            LabNat.symmetricRandom(), // APDM random + APDF
+            LabNat.symmetricSequential(1).withFiltering(LabNat.Filtering.ENDPOINT_INDEPENDENT));
 
     /**
      * What coturn's turnutils_natdiscovery said (null: no verdict), with its output.
@@ -92,10 +92,10 @@ class LabRfc5780InteropTest {
         Path script = script("rfc5780_client.py");
         boolean coturn = NatCheckLabTest.coturnInstalled();
         ExecutorService pool = Executors.newSingleThreadExecutor();
-        Future<Map<NatBehaviour, Control>> controlRun = coturn ? pool.submit(() -> againstCoturn(script)) : null;
+        Future<Map<LabNat, Control>> controlRun = coturn ? pool.submit(() -> againstCoturn(script)) : null;
         pool.shutdown();
         List<String> failures = new ArrayList<>();
-        Map<NatBehaviour, Discovery> discovered = new LinkedHashMap<>();
+        Map<LabNat, Discovery> discovered = new LinkedHashMap<>();
         StringBuilder table = new StringBuilder(String.format("%n%-24s %-27s %-27s %-5s %-27s %-27s %s%n", "behaviour",
                 "python mapping", "python filtering", "wrong", "natdiscovery mapping", "natdiscovery filtering",
                 "natcheck mapping/filtering"));
@@ -108,7 +108,7 @@ class LabRfc5780InteropTest {
                     () -> "server did not start: " + serverErr.all());
             assertTrue(serverErr.all().contains(S2 + ":" + (PORT + 1)),
                     "the server should answer from 192.0.2.129:20002 (--alt-port defaults to --port + 1): " + serverErr.all());
-            for (NatBehaviour b : BEHAVIOURS) {
+            for (LabNat b : BEHAVIOURS) {
                 lab.setNatBehaviour("natA", b);
                 Map<String, Object> exp = NatCheckLabTest.expected(b);
                 Object wantMapping = exp.get("mapping");
@@ -169,10 +169,10 @@ class LabRfc5780InteropTest {
         if (coturn) {
             // natdiscovery's verdicts count where it is right against coturn's own server; the
             // Python client must be right against coturn, or it could not judge ours.
-            Map<NatBehaviour, Control> control = controlRun.get(100, TimeUnit.SECONDS);
+            Map<LabNat, Control> control = controlRun.get(100, TimeUnit.SECONDS);
             List<String> instrument = new ArrayList<>();
             List<String> notJudged = new ArrayList<>();
-            for (NatBehaviour b : BEHAVIOURS) {
+            for (LabNat b : BEHAVIOURS) {
                 Map<String, Object> exp = NatCheckLabTest.expected(b);
                 Control c = control.get(b);
                 Map<String, Object> j = jsonLine(c.python().out());
@@ -263,12 +263,12 @@ class LabRfc5780InteropTest {
      * The control, in a lab of its own: coturn's RFC 5780 server (two listening addresses) in S's
      * namespace; behind every behaviour, the Python client and natdiscovery against it.
      */
-    private static Map<NatBehaviour, Control> againstCoturn(Path script) throws Exception {
-        Map<NatBehaviour, Control> out = new LinkedHashMap<>();
+    private static Map<LabNat, Control> againstCoturn(Path script) throws Exception {
+        Map<LabNat, Control> out = new LinkedHashMap<>();
         Path dir = Files.createTempDirectory("p2pnat-coturn");
         try (Lab lab = Lab.create(Scenario.FIGURE_2)) {
             NatCheckLabTest.startCoturn(lab, dir);
-            for (NatBehaviour b : BEHAVIOURS) {
+            for (LabNat b : BEHAVIOURS) {
                 lab.setNatBehaviour("natA", b);
                 NatCheckLabTest.Run py = NatCheckLabTest.exec(lab, "clientA", python(script, S1 + ":" + COTURN_PORT), 30);
                 out.put(b, new Control(py, natdiscovery(lab, COTURN_PORT)));

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.p2pnat.lab.Lab;
+import io.p2pnat.lab.LabNat;
 import io.p2pnat.lab.LabOptions;
-import io.p2pnat.lab.NatBehaviour;
 import io.p2pnat.lab.Scenario;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -86,7 +86,7 @@ class LabTcpTest {
         }
         try (Lab lab = Lab.create(scenario, options)) {
             for (String nat : lab.nats()) {
-                lab.setNatBehaviour(nat, lab.natBehaviour(nat).withUnsolicitedTcp(NatBehaviour.UnsolicitedTcp.RST));
+                lab.setNatBehaviour(nat, lab.natBehaviour(nat).withUnsolicitedTcp(LabNat.UnsolicitedTcp.RST));
             }
             Row r = measure(lab);
             String log = r.describe();

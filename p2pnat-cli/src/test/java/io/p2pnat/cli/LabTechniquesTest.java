@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.p2pnat.lab.Lab;
+import io.p2pnat.lab.LabNat;
 import io.p2pnat.lab.LabOptions;
-import io.p2pnat.lab.NatBehaviour;
 import io.p2pnat.lab.Scenario;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class LabTechniquesTest {
 
 
-    private static LabRun.Outcome dial(NatBehaviour a, NatBehaviour b) throws Exception {
+    private static LabRun.Outcome dial(LabNat a, LabNat b) throws Exception {
         LabOptions o = LabOptions.defaults().withNatBehaviour("natA", a).withNatBehaviour("natB", b);
         try (Lab lab = Lab.create(Scenario.FIGURE_3, o)) {
             return LabRun.run(lab, LabRun.Plan.of(20, 64).timeout(8));
@@ -27,7 +27,7 @@ class LabTechniquesTest {
 
     @Test
     void sequentialNatIsPredicted() throws Exception {
-        LabRun.Outcome o = dial(NatBehaviour.symmetricSequential(1), NatBehaviour.homeRouter(false));
+        LabRun.Outcome o = dial(LabNat.symmetricSequential(1), LabNat.homeRouter(false));
         String log = o.log() + "\ncounters " + o.counterDeltas();
         assertTrue(o.connected(), log);
         assertEquals("udp-port-prediction", o.text("technique"), log);
@@ -43,7 +43,7 @@ class LabTechniquesTest {
 
     @Test
     void bothSequentialNatsArePredicted() throws Exception {
-        LabRun.Outcome o = dial(NatBehaviour.symmetricSequential(1), NatBehaviour.symmetricSequential(1));
+        LabRun.Outcome o = dial(LabNat.symmetricSequential(1), LabNat.symmetricSequential(1));
         String log = o.log() + "\ncounters " + o.counterDeltas();
         assertTrue(o.connected(), log);
         assertEquals("udp-port-prediction", o.text("technique"), log);
@@ -53,7 +53,7 @@ class LabTechniquesTest {
 
     @Test
     void randomSymmetricNatFacingAnEasyOneIsBirthdayPunched() throws Exception {
-        LabRun.Outcome o = dial(NatBehaviour.symmetricRandom(), NatBehaviour.homeRouter(false));
+        LabRun.Outcome o = dial(LabNat.symmetricRandom(), LabNat.homeRouter(false));
         String log = o.log() + "\ncounters " + o.counterDeltas();
         assertTrue(o.connected(), log);
         assertEquals("birthday-punch", o.text("technique"), log);
@@ -72,8 +72,8 @@ class LabTechniquesTest {
      */
     @Test
     void birthdayPunchSucceedsNineteenTimesInTwentyWithinFiveSeconds() throws Exception {
-        LabOptions opts = LabOptions.defaults().withNatBehaviour("natA", NatBehaviour.symmetricRandom())
-                .withNatBehaviour("natB", NatBehaviour.homeRouter(false));
+        LabOptions opts = LabOptions.defaults().withNatBehaviour("natA", LabNat.symmetricRandom())
+                .withNatBehaviour("natB", LabNat.homeRouter(false));
         try (Lab lab = Lab.create(Scenario.FIGURE_3, opts)) {
             String server = lab.address("server") + ":" + LabRun.SERVER_PORT;
             Process srv = lab.start("server", LabRun.java("server", "--bind", lab.address("server"),

@@ -1,7 +1,7 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.peer.ConnectionInfo;
 import io.p2pnat.peer.Connection;
+import io.p2pnat.peer.ConnectionInfo;
 import io.p2pnat.peer.IdentityFile;
 import io.p2pnat.peer.Peer;
 import io.p2pnat.peer.StreamConnection;
@@ -44,7 +44,7 @@ public final class MarkerDial {
         String[] control = args[7].split(":");
         Json j;
         try (Peer peer = Peer.builder().server(server).id(id).localPort(localPort)
-                .identity(IdentityFile.loadOrCreate(key)).relay(true).tcp(tcp).start()) {
+                .identity(IdentityFile.loadOrCreateKey(key)).relay(true).tcp(tcp).start()) {
             Duration wait = Duration.ofSeconds(10);
             int echoed = 0;
             ConnectionInfo info;

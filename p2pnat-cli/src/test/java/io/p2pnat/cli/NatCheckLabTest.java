@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.p2pnat.lab.Lab;
-import io.p2pnat.lab.NatBehaviour;
-import io.p2pnat.lab.NatBehaviour.Filtering;
-import io.p2pnat.lab.NatBehaviour.Mapping;
-import io.p2pnat.lab.NatBehaviour.PortAllocation;
-import io.p2pnat.lab.NatBehaviour.UnsolicitedTcp;
+import io.p2pnat.lab.LabNat;
+import io.p2pnat.lab.LabNat.Filtering;
+import io.p2pnat.lab.LabNat.Mapping;
+import io.p2pnat.lab.LabNat.PortAllocation;
+import io.p2pnat.lab.LabNat.UnsolicitedTcp;
 import io.p2pnat.lab.Scenario;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,38 +48,38 @@ class NatCheckLabTest {
     private static final int COTURN_LABS = 4;
 
     /** Every behaviour the issue names, and a few more combinations. */
-    static final List<NatBehaviour> BEHAVIOURS = List.of(
-            NatBehaviour.homeRouter(false),
-            NatBehaviour.homeRouter(true),
-            NatBehaviour.homeRouter(false).withUnsolicitedTcp(UnsolicitedTcp.RST),
-            NatBehaviour.fullCone(),
-            NatBehaviour.addressRestricted(),
-            NatBehaviour.of(Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING, PortAllocation.SEQUENTIAL,
+    static final List<LabNat> BEHAVIOURS = List.of(
+            LabNat.homeRouter(false),
+            LabNat.homeRouter(true),
+            LabNat.homeRouter(false).withUnsolicitedTcp(UnsolicitedTcp.RST),
+            LabNat.fullCone(),
+            LabNat.addressRestricted(),
+            LabNat.of(Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING, PortAllocation.SEQUENTIAL,
                     Filtering.ADDRESS_AND_PORT_DEPENDENT).withHairpinning(true),
-            NatBehaviour.of(Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING, PortAllocation.RANDOM, Filtering.ENDPOINT_INDEPENDENT),
-            NatBehaviour.addressDependentSequential(1),
-            NatBehaviour.of(Mapping.ADDRESS_DEPENDENT, PortAllocation.RANDOM, Filtering.ADDRESS_AND_PORT_DEPENDENT)
+            LabNat.of(Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING, PortAllocation.RANDOM, Filtering.ENDPOINT_INDEPENDENT),
+            LabNat.addressDependentSequential(1),
+            LabNat.of(Mapping.ADDRESS_DEPENDENT, PortAllocation.RANDOM, Filtering.ADDRESS_AND_PORT_DEPENDENT)
                     .withUnsolicitedTcp(UnsolicitedTcp.RST),
-            NatBehaviour.symmetricSequential(1).withHairpinning(true),
-            NatBehaviour.symmetricSequential(3).withFiltering(Filtering.ENDPOINT_INDEPENDENT),
-            NatBehaviour.symmetricRandom());
+            LabNat.symmetricSequential(1).withHairpinning(true),
+            LabNat.symmetricSequential(3).withFiltering(Filtering.ENDPOINT_INDEPENDENT),
+            LabNat.symmetricRandom());
 
 
 
     @Test
     void natcheckReportsEveryConfiguredBehaviour() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(COTURN_LABS);
-        List<Future<Map<NatBehaviour, CoturnRow>>> coturn = new ArrayList<>();
+        List<Future<Map<LabNat, CoturnRow>>> coturn = new ArrayList<>();
         if (coturnInstalled()) {
             for (int i = 0; i < COTURN_LABS; i++) {
-                List<NatBehaviour> slice = new ArrayList<>();
+                List<LabNat> slice = new ArrayList<>();
                 for (int j = i; j < BEHAVIOURS.size(); j += COTURN_LABS) {
                     slice.add(BEHAVIOURS.get(j));
                 }
                 coturn.add(pool.submit(() -> runCoturn(slice)));
             }
         }
-        Map<NatBehaviour, Map<String, Object>> ours = new LinkedHashMap<>();
+        Map<LabNat, Map<String, Object>> ours = new LinkedHashMap<>();
         List<String> failures = new ArrayList<>();
         try (Lab lab = Lab.create(Scenario.FIGURE_2)) {
             Process server = lab.start("server", LabRun.java("server", "--bind", S1, "--port", String.valueOf(PORT),
@@ -88,7 +88,7 @@ class NatCheckLabTest {
             assertNotNull(serverErr.await(l -> l.startsWith("NAT behaviour discovery"), 20_000),
                     () -> "server did not start: " + serverErr.all());
             assertTrue(serverErr.all().contains("192.0.2.129:20002"), serverErr.all());
-            for (NatBehaviour b : BEHAVIOURS) {
+            for (LabNat b : BEHAVIOURS) {
                 lab.setNatBehaviour("natA", b);
                 Run run = natcheck(lab, S1 + ":" + PORT);
                 Map<String, Object> json = run.json();
@@ -98,7 +98,7 @@ class NatCheckLabTest {
                 if (!wrong.isEmpty()) {
                     failures.add(b.label() + ": " + wrong + "\n    " + run.out() + "\n    " + run.err());
                 }
-                if (b.equals(NatBehaviour.symmetricSequential(1).withHairpinning(true)) || b.equals(BEHAVIOURS.get(0))) {
+                if (b.equals(LabNat.symmetricSequential(1).withHairpinning(true)) || b.equals(BEHAVIOURS.get(0))) {
                     Run human = natcheck(lab, S1 + ":" + PORT, "--local-port", "1235");
                     System.out.println("natcheck behind " + b.label() + ":\n" + human.out() + human.err());
                     System.out.println(run.out());
@@ -107,8 +107,8 @@ class NatCheckLabTest {
         } finally {
             pool.shutdown();
         }
-        Map<NatBehaviour, CoturnRow> coturnRows = new LinkedHashMap<>();
-        for (Future<Map<NatBehaviour, CoturnRow>> f : coturn) {
+        Map<LabNat, CoturnRow> coturnRows = new LinkedHashMap<>();
+        for (Future<Map<LabNat, CoturnRow>> f : coturn) {
             coturnRows.putAll(f.get(200, TimeUnit.SECONDS));
         }
         report(ours, coturnRows);
@@ -148,7 +148,7 @@ class NatCheckLabTest {
     // ---- expectations
 
     /** The JSON fields natcheck must report for a behaviour. */
-    static Map<String, Object> expected(NatBehaviour b) {
+    static Map<String, Object> expected(LabNat b) {
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("natDetected", true);
         e.put("mapping", switch (b.mapping()) {
@@ -277,12 +277,12 @@ class NatCheckLabTest {
         }
     }
 
-    private static Map<NatBehaviour, CoturnRow> runCoturn(List<NatBehaviour> behaviours) throws Exception {
-        Map<NatBehaviour, CoturnRow> rows = new LinkedHashMap<>();
+    private static Map<LabNat, CoturnRow> runCoturn(List<LabNat> behaviours) throws Exception {
+        Map<LabNat, CoturnRow> rows = new LinkedHashMap<>();
         Path dir = Files.createTempDirectory("p2pnat-coturn");
         try (Lab lab = Lab.create(Scenario.FIGURE_2)) {
             startCoturn(lab, dir);
-            for (NatBehaviour b : behaviours) {
+            for (LabNat b : behaviours) {
                 lab.setNatBehaviour("natA", b);
                 Run ours = natcheck(lab, S1 + ":" + COTURN_PORT, "--no-tcp", "--local-port", "1240", "--json");
                 List<Future<Run>> probes = new ArrayList<>();
@@ -334,11 +334,11 @@ class NatCheckLabTest {
 
     // ---- the table
 
-    private static void report(Map<NatBehaviour, Map<String, Object>> ours, Map<NatBehaviour, CoturnRow> coturn) {
+    private static void report(Map<LabNat, Map<String, Object>> ours, Map<LabNat, CoturnRow> coturn) {
         StringBuilder sb = new StringBuilder("\nnatcheck in the lab (NAT A of figure 2; server " + S1 + "/" + S2 + ")\n");
         sb.append(String.format("%-36s %-28s %-28s %-7s %-16s %-6s %-15s %s%n", "behaviour", "mapping", "filtering",
                 "hairpin", "allocation", "tcp", "holePunching", "match"));
-        for (Map.Entry<NatBehaviour, Map<String, Object>> e : ours.entrySet()) {
+        for (Map.Entry<LabNat, Map<String, Object>> e : ours.entrySet()) {
             Map<String, Object> j = e.getValue();
             if (j == null) {
                 sb.append(String.format("%-36s (no answer)%n", e.getKey().label()));
@@ -358,7 +358,7 @@ class NatCheckLabTest {
         sb.append(String.format("%-36s %-28s %-28s %-7s | %-28s %-28s %-7s%n", "behaviour", "natdiscovery mapping",
                 "natdiscovery filtering", "hairpin", "natcheck@coturn mapping", "natcheck@coturn filtering", "hairpin"));
         List<String> explained = new ArrayList<>();
-        for (NatBehaviour b : BEHAVIOURS) {
+        for (LabNat b : BEHAVIOURS) {
             CoturnRow r = coturn.get(b);
             if (r == null) {
                 continue;

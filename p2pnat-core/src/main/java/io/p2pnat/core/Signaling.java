@@ -45,20 +45,16 @@ public final class Signaling {
     public static final byte HANDSHAKE_FRAME = (byte) 0xD3;
     /** Attribute: the server's alternate port answering STUN Binding (uint32). */
     public static final int ATTR_ALT_PORT = io.p2pnat.wire.StunAttributeType.ALT_PORT;
-    /** Attribute: a peer's NAT mapping class (1 byte, see {@code NAT_*}). */
+    /**
+     * Attribute: a peer's NAT mapping behaviour (1 byte, a
+     * {@link io.p2pnat.core.discovery.MappingBehaviour#code()}).
+     */
     public static final int ATTR_NAT_MAPPING = io.p2pnat.wire.StunAttributeType.NAT_MAPPING;
-    /** NAT mapping class values: not measured, endpoint-independent, endpoint-dependent. */
-    public static final int NAT_UNKNOWN = 0;
-    public static final int NAT_INDEPENDENT = 1;
-    public static final int NAT_DEPENDENT = 2;
-
-    /** NAT-FILTERING: a peer's NAT filtering (RFC 4787 §5) as it measured it (values below). */
+    /**
+     * NAT-FILTERING: a peer's NAT filtering (RFC 4787 §5) as it measured it (1 byte, a
+     * {@link io.p2pnat.core.discovery.FilteringBehaviour#code()}).
+     */
     public static final int ATTR_NAT_FILTERING = io.p2pnat.wire.StunAttributeType.NAT_FILTERING;
-    public static final int FILTERING_UNKNOWN = 0;
-    public static final int FILTERING_ENDPOINT_INDEPENDENT = 1;
-    /** Address-dependent, or looser when the server has no second address to tell them apart. */
-    public static final int FILTERING_ADDRESS_DEPENDENT = 2;
-    public static final int FILTERING_ADDRESS_AND_PORT_DEPENDENT = 3;
     /** Role byte values. */
     public static final int ROLE_DIALER = 0;
     public static final int ROLE_LISTENER = 1;

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.p2pnat.core.peer.Technique;
 import io.p2pnat.core.rendezvous.RendezvousConfig;
 import io.p2pnat.peer.P2pException;
 import io.p2pnat.peer.Peer;
 import io.p2pnat.peer.StreamConnection;
+import io.p2pnat.peer.Technique;
 import io.p2pnat.server.RendezvousServer;
 import java.io.IOException;
 import java.io.InputStream;

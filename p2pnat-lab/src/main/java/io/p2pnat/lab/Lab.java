@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * A running RFC 5128 topology made of real Linux NATs: one network namespace per host, Linux
  * bridges for the segments (in a separate switch namespace), nftables for the NATs.
  *
- * <p>Every NAT behaves as its {@link NatBehaviour} says; by default that is RFC 4787's
+ * <p>Every NAT behaves as its {@link LabNat} says; by default that is RFC 4787's
  * well-behaved NAT: endpoint-independent, port-preserving mapping (REQ-1), address-and-port-
  * dependent filtering, unsolicited inbound packets dropped, and hairpinning where the
  * {@link Scenario} says so. Each NAT counts UDP packets on its public interface, the server counts
@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  * }</pre>
  *
  * <p>A NAT's behaviour can be replaced while the lab runs ({@link #setNatBehaviour}); every RFC 4787
- * behaviour {@link NatBehaviour} describes is available.
+ * behaviour {@link LabNat} describes is available.
  *
  * <p>Host names: {@code "server"}, {@code "clientA"}, {@code "clientB"}, and the NATs
  * {@code "natA"}, {@code "natB"}, {@code "natX"} where the scenario has them, and
@@ -50,7 +50,7 @@ public final class Lab implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread shutdownHook;
     /** Each NAT's current behaviour: as built, until {@link #setNatBehaviour} replaces it. */
-    private final Map<String, NatBehaviour> behaviours = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, LabNat> behaviours = new java.util.concurrent.ConcurrentHashMap<>();
     /** The segment delay daemons; null without {@link LabOptions#withSegmentDelay} or withInternetDelay. */
     private final SegmentDelay delay;
 
@@ -162,7 +162,7 @@ public final class Lab implements AutoCloseable {
     }
 
     /** A NAT's current behaviour: the one it was built with, or the last {@link #setNatBehaviour}. */
-    public NatBehaviour natBehaviour(String nat) {
+    public LabNat natBehaviour(String nat) {
         requireNat(nat);
         return behaviours.get(nat);
     }
@@ -173,7 +173,7 @@ public final class Lab implements AutoCloseable {
      * conntrack table is flushed ({@code conntrack -F} in its namespace), so every flow, old or
      * new, is translated and filtered by the new behaviour from its next packet on: existing
      * mappings, learned maps, hairpin state and the sequential port counter (back to
-     * {@link NatBehaviour#SEQUENTIAL_FIRST_PORT}) are all gone. Hosts keep their sockets; a client
+     * {@link LabNat#SEQUENTIAL_FIRST_PORT}) are all gone. Hosts keep their sockets; a client
      * must ask the server again for its public endpoint.
      *
      * <p>The NAT's packet counters ({@link #natPublicUdpPacketsIn}, {@link #natPublicUdpPacketsOut},
@@ -185,7 +185,7 @@ public final class Lab implements AutoCloseable {
      *     behaviour stays in force), or the flush fails (the new rules are in force, old flows not)
      * @throws IllegalArgumentException if {@code nat} is not one of {@link #nats()}
      */
-    public synchronized void setNatBehaviour(String nat, NatBehaviour behaviour) throws LabException {
+    public synchronized void setNatBehaviour(String nat, LabNat behaviour) throws LabException {
         requireNat(nat);
         java.util.Objects.requireNonNull(behaviour, "behaviour");
         if (closed.get()) {

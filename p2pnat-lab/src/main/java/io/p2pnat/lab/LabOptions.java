@@ -8,8 +8,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * Changes to a scenario's default NAT behaviours. Immutable; each {@code with...} returns a new
- * value. The defaults: every NAT is {@link NatBehaviour#homeRouter home-router-like}, except the two
- * {@link NatBehaviour#symmetricRandom symmetric} NATs of {@link Scenario#FIGURE_1}; NAT A hairpins
+ * value. The defaults: every NAT is {@link LabNat#homeRouter home-router-like}, except the two
+ * {@link LabNat#symmetricRandom symmetric} NATs of {@link Scenario#FIGURE_1}; NAT A hairpins
  * in {@link Scenario#FIGURE_4}, NAT X hairpins in {@link Scenario#FIGURE_5}, no other NAT does.
  * To change a NAT of a running lab, see {@link Lab#setNatBehaviour}.
  *
@@ -27,7 +27,7 @@ public final class LabOptions {
 
     private static final LabOptions DEFAULTS = new LabOptions(Map.of(), null, Map.of(), null);
 
-    private final Map<String, UnaryOperator<NatBehaviour>> natChanges;
+    private final Map<String, UnaryOperator<LabNat>> natChanges;
     private final String failAfterStep;
     private final Map<String, Integer> segmentDelays;
     private final Impostor impostor;
@@ -41,7 +41,7 @@ public final class LabOptions {
     /** The host name of the {@link #withImpostor impostor}. */
     public static final String IMPOSTOR = "impostor";
 
-    private LabOptions(Map<String, UnaryOperator<NatBehaviour>> natChanges, String failAfterStep,
+    private LabOptions(Map<String, UnaryOperator<LabNat>> natChanges, String failAfterStep,
             Map<String, Integer> segmentDelays, Impostor impostor) {
         this.natChanges = Collections.unmodifiableMap(new LinkedHashMap<>(natChanges));
         this.failAfterStep = failAfterStep;
@@ -60,7 +60,7 @@ public final class LabOptions {
      * @param nat "natA", "natB" or "natX"; {@link Lab#create(Scenario, LabOptions)} rejects a NAT
      *     the scenario does not have
      */
-    public LabOptions withNatBehaviour(String nat, NatBehaviour behaviour) {
+    public LabOptions withNatBehaviour(String nat, LabNat behaviour) {
         Objects.requireNonNull(behaviour, "behaviour");
         return change(nat, old -> behaviour);
     }
@@ -174,15 +174,15 @@ public final class LabOptions {
         return natChanges.keySet();
     }
 
-    NatBehaviour apply(String nat, NatBehaviour scenarioDefault) {
-        UnaryOperator<NatBehaviour> change = natChanges.get(nat);
+    LabNat apply(String nat, LabNat scenarioDefault) {
+        UnaryOperator<LabNat> change = natChanges.get(nat);
         return change == null ? scenarioDefault : Objects.requireNonNull(change.apply(scenarioDefault));
     }
 
-    private LabOptions change(String nat, UnaryOperator<NatBehaviour> next) {
+    private LabOptions change(String nat, UnaryOperator<LabNat> next) {
         Objects.requireNonNull(nat, "nat");
-        Map<String, UnaryOperator<NatBehaviour>> copy = new LinkedHashMap<>(natChanges);
-        UnaryOperator<NatBehaviour> previous = copy.get(nat);
+        Map<String, UnaryOperator<LabNat>> copy = new LinkedHashMap<>(natChanges);
+        UnaryOperator<LabNat> previous = copy.get(nat);
         copy.put(nat, previous == null ? next : b -> next.apply(previous.apply(b)));
         return new LabOptions(copy, failAfterStep, segmentDelays, impostor);
     }

@@ -10,7 +10,7 @@ import java.util.Map;
  * <p>A NAT's table ({@code ip p2pnat_lab}) has counters, a mapping part (chain {@code srcnat}), an
  * inbound part (chain {@code dstnat}: endpoint-independent or address-dependent filtering,
  * hairpinning), a {@code learn} chain that remembers after NAT what the NAT did, and a filtering
- * part (chains {@code input} and {@code forward}); each part switches on its {@link NatBehaviour}
+ * part (chains {@code input} and {@code forward}); each part switches on its {@link LabNat}
  * enum. The mechanisms follow docs/lab-facts.md:
  * <ul>
  *   <li>endpoint-independent, port-preserving mapping: {@code masquerade} on the public interface;
@@ -77,19 +77,19 @@ final class NftRules {
      * A NAT between {@link Topology#LAN} (inside) and {@link Topology#WAN} (public, holding
      * {@code publicAddress}).
      */
-    static String nat(NatBehaviour behaviour, String publicAddress) {
+    static String nat(LabNat behaviour, String publicAddress) {
         return nat(behaviour, publicAddress, Map.of());
     }
 
     /**
-     * As {@link #nat(NatBehaviour, String)}, with the named counters starting at the given values
+     * As {@link #nat(LabNat, String)}, with the named counters starting at the given values
      * (so counters survive {@link Lab#setNatBehaviour}).
      */
-    static String nat(NatBehaviour b, String publicAddress, Map<String, Count> counters) {
-        boolean learnIn = b.hairpinning() || b.filtering() != NatBehaviour.Filtering.ADDRESS_AND_PORT_DEPENDENT;
-        boolean learnOut = b.hairpinning() || b.mapping() == NatBehaviour.Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING;
-        boolean learnAdm = b.mapping() == NatBehaviour.Mapping.ADDRESS_DEPENDENT;
-        boolean learnAdf = b.filtering() == NatBehaviour.Filtering.ADDRESS_DEPENDENT;
+    static String nat(LabNat b, String publicAddress, Map<String, Count> counters) {
+        boolean learnIn = b.hairpinning() || b.filtering() != LabNat.Filtering.ADDRESS_AND_PORT_DEPENDENT;
+        boolean learnOut = b.hairpinning() || b.mapping() == LabNat.Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING;
+        boolean learnAdm = b.mapping() == LabNat.Mapping.ADDRESS_DEPENDENT;
+        boolean learnAdf = b.filtering() == LabNat.Filtering.ADDRESS_DEPENDENT;
 
         StringBuilder t = new StringBuilder("table ip " + TABLE + " {\n");
         for (String name : List.of(NAT_UDP_IN, NAT_UDP_OUT, NAT_UNSOLICITED_DROPPED)) {
@@ -147,7 +147,7 @@ final class NftRules {
      * The public-side mapping rules: whatever reuses an existing public port (a learned map)
      * first; if its lookup misses, the rule does not apply and the allocator below it does.
      */
-    private static List<String> mapping(NatBehaviour b, String publicAddress) {
+    private static List<String> mapping(LabNat b, String publicAddress) {
         String wan = "oifname \"" + Topology.WAN + "\" ";
         String l4 = "meta l4proto { tcp, udp } ";
         List<String> rules = new ArrayList<>();
@@ -178,15 +178,15 @@ final class NftRules {
      * it cannot be a port by itself (docs/lab-facts.md): an anonymous map turns it into real port numbers.
      */
     static String sequentialPorts(int delta) {
-        StringBuilder map = new StringBuilder("numgen inc mod " + NatBehaviour.SEQUENTIAL_PORTS + " map { ");
-        for (int i = 0; i < NatBehaviour.SEQUENTIAL_PORTS; i++) {
-            map.append(i == 0 ? "" : ", ").append(i).append(" : ").append(NatBehaviour.SEQUENTIAL_FIRST_PORT + i * delta);
+        StringBuilder map = new StringBuilder("numgen inc mod " + LabNat.SEQUENTIAL_PORTS + " map { ");
+        for (int i = 0; i < LabNat.SEQUENTIAL_PORTS; i++) {
+            map.append(i == 0 ? "" : ", ").append(i).append(" : ").append(LabNat.SEQUENTIAL_FIRST_PORT + i * delta);
         }
         return map.append(" }").toString();
     }
 
     /** Outside packets to the public address that filtering lets through to a learned mapping. */
-    private static List<String> inboundDnat(NatBehaviour.Filtering filtering, String publicAddress) {
+    private static List<String> inboundDnat(LabNat.Filtering filtering, String publicAddress) {
         String head = "iifname \"" + Topology.WAN + "\" ip daddr " + publicAddress + " meta l4proto { tcp, udp } ";
         String dnat = "dnat ip to meta l4proto . th dport map @" + LEARNED_IN;
         return switch (filtering) {
@@ -201,14 +201,14 @@ final class NftRules {
      * reset), except flows the inbound DNAT let in (forward chain only: DNATed packets are routed
      * on to the inside, never to the NAT itself).
      */
-    private static List<String> filtering(NatBehaviour b, boolean forward) {
+    private static List<String> filtering(LabNat b, boolean forward) {
         String unsolicited = "iifname \"" + Topology.WAN + "\" ct state != { established, related } ";
         String count = "counter name \"" + NAT_UNSOLICITED_DROPPED + "\" ";
         List<String> rules = new ArrayList<>();
-        if (forward && b.filtering() != NatBehaviour.Filtering.ADDRESS_AND_PORT_DEPENDENT) {
+        if (forward && b.filtering() != LabNat.Filtering.ADDRESS_AND_PORT_DEPENDENT) {
             rules.add(unsolicited + "ct status dnat accept");
         }
-        if (b.unsolicitedTcp() == NatBehaviour.UnsolicitedTcp.RST) {
+        if (b.unsolicitedTcp() == LabNat.UnsolicitedTcp.RST) {
             rules.add(unsolicited + "meta l4proto tcp " + count + "reject with tcp reset");
         }
         rules.add(unsolicited + count + "drop");

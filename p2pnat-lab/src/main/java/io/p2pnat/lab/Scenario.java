@@ -35,7 +35,7 @@ public enum Scenario {
     FIGURE_5("fig5 nested NATs"),
     /**
      * RFC 5128 §3.1, Figure 1, "relaying": the addresses of {@link #FIGURE_3}, but both NATs are
-     * {@link NatBehaviour#symmetricRandom() symmetric}: address-and-port-dependent mapping with a
+     * {@link LabNat#symmetricRandom() symmetric}: address-and-port-dependent mapping with a
      * new random public port per destination, address-and-port-dependent filtering. The public
      * endpoint S reports for a client is useless to the peer, and the port a NAT will use towards
      * the peer cannot be predicted, so hole punching fails and the peers must relay through S.
@@ -44,7 +44,7 @@ public enum Scenario {
     FIGURE_1("fig1 relay"),
     /**
      * RFC 5128 §3.2, Figure 2, "connection reversal": client A 10.0.0.1 behind NAT A (public
-     * 192.0.2.1, inside 10.0.0.254/24, a {@link NatBehaviour#homeRouter home router}); client B is
+     * 192.0.2.1, inside 10.0.0.254/24, a {@link LabNat#homeRouter home router}); client B is
      * not behind a NAT but a public host on the Internet segment, 192.0.2.77 (the RFC's
      * 138.76.29.7 mapped into 192.0.2.0/24). A reaches B directly; B cannot reach A until A has
      * sent to B, so B asks A (through S) to connect to it instead. The only NAT is {@code natA}.

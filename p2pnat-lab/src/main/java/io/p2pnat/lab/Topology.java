@@ -42,7 +42,7 @@ final class Topology {
         }
     }
 
-    record Nat(NatBehaviour behaviour) {}
+    record Nat(LabNat behaviour) {}
 
     /**
      * A host; {@code onLink} are destinations (address or prefix in CIDR) routed straight out of
@@ -104,8 +104,8 @@ final class Topology {
         List<Host> hosts = new ArrayList<>();
         hosts.add(new Host("server",
                 List.of(new Iface(ETH, INTERNET, SERVER_ADDRESS, 24, List.of(SERVER_SECOND_ADDRESS))), null, null));
-        NatBehaviour home = NatBehaviour.homeRouter(false);
-        NatBehaviour hairpinning = NatBehaviour.homeRouter(true);
+        LabNat home = LabNat.homeRouter(false);
+        LabNat hairpinning = LabNat.homeRouter(true);
         switch (scenario) {
             case FIGURE_3 -> {
                 hosts.add(nat("natA", home, options, null, INTERNET, "192.0.2.1", 24, "lanA", "10.0.0.254", 24));
@@ -126,7 +126,7 @@ final class Topology {
                 hosts.add(endHost("clientB", "lanB", "10.1.1.3", 24, "10.1.1.254"));
             }
             case FIGURE_1 -> {
-                NatBehaviour symmetric = NatBehaviour.symmetricRandom();
+                LabNat symmetric = LabNat.symmetricRandom();
                 hosts.add(nat("natA", symmetric, options, null, INTERNET, "192.0.2.1", 24, "lanA", "10.0.0.254", 24));
                 hosts.add(nat("natB", symmetric, options, null, INTERNET, "192.0.2.254", 24, "lanB", "10.1.1.254", 24));
                 hosts.add(endHost("clientA", "lanA", "10.0.0.1", 24, "10.0.0.254"));
@@ -193,10 +193,10 @@ final class Topology {
         return new Host(name, List.of(new Iface(ETH, segment, address, prefix)), gateway, null);
     }
 
-    private static Host nat(String name, NatBehaviour scenarioDefault, LabOptions options, String gateway,
+    private static Host nat(String name, LabNat scenarioDefault, LabOptions options, String gateway,
             String wanSegment, String wanAddress, int wanPrefix,
             String lanSegment, String lanAddress, int lanPrefix) {
-        NatBehaviour behaviour = options.apply(name, scenarioDefault);
+        LabNat behaviour = options.apply(name, scenarioDefault);
         return new Host(name,
                 List.of(new Iface(WAN, wanSegment, wanAddress, wanPrefix), new Iface(LAN, lanSegment, lanAddress, lanPrefix)),
                 gateway, new Nat(behaviour));

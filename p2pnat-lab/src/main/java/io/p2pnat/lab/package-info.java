@@ -66,7 +66,7 @@
  *
  * <p>Each NAT of figures 2 to 5 is RFC 4787's well-behaved NAT unless
  * {@link io.p2pnat.lab.LabOptions} say otherwise (or {@link io.p2pnat.lab.Lab#setNatBehaviour}
- * changes it at runtime; {@link io.p2pnat.lab.NatBehaviour} lists every behaviour available):
+ * changes it at runtime; {@link io.p2pnat.lab.LabNat} lists every behaviour available):
  * endpoint-independent, port-preserving mapping ({@code masquerade}), address-and-port-dependent
  * filtering (conntrack; unsolicited public-side packets dropped in forward and input), optional
  * hairpinning with the sender's public endpoint as source (RFC 4787 REQ-9, REQ-9a). Hairpinning

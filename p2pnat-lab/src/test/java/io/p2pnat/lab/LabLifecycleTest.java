@@ -45,7 +45,7 @@ class LabLifecycleTest {
         assertTrue(closeMillis < 5000, "close took " + closeMillis + " ms");
         lab.close(); // idempotent, never throws
         assertThrows(IllegalStateException.class, () -> lab.start("clientA", List.of("true")));
-        assertThrows(IllegalStateException.class, () -> lab.setNatBehaviour("natA", NatBehaviour.fullCone()));
+        assertThrows(IllegalStateException.class, () -> lab.setNatBehaviour("natA", LabNat.fullCone()));
     }
 
     @Test

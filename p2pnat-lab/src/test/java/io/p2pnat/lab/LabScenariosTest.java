@@ -193,8 +193,8 @@ class LabScenariosTest {
     @Test
     void figure1SymmetricNatsDefeatHolePunchingUntilTheyAreReplacedByHomeRouters() throws Exception {
         try (Lab lab = Lab.create(Scenario.FIGURE_1)) {
-            assertEquals(NatBehaviour.symmetricRandom(), lab.natBehaviour("natA"));
-            assertEquals(NatBehaviour.symmetricRandom(), lab.natBehaviour("natB"));
+            assertEquals(LabNat.symmetricRandom(), lab.natBehaviour("natA"));
+            assertEquals(LabNat.symmetricRandom(), lab.natBehaviour("natB"));
             Peers p = Peers.start(lab);
             assertEquals("192.0.2.1", ip(p.publicA()));
             assertEquals("192.0.2.254", ip(p.publicB()));
@@ -207,9 +207,9 @@ class LabScenariosTest {
             assertTrue(lab.natUnsolicitedDropped("natB") >= droppedAtB + 5, "A's punches reached NAT B and were dropped");
 
             // the NATs are replaced mid-session: the same sockets now get port-preserving mappings
-            lab.setNatBehaviour("natA", NatBehaviour.homeRouter(false));
-            lab.setNatBehaviour("natB", NatBehaviour.homeRouter(false));
-            assertEquals(NatBehaviour.homeRouter(false), lab.natBehaviour("natA"));
+            lab.setNatBehaviour("natA", LabNat.homeRouter(false));
+            lab.setNatBehaviour("natB", LabNat.homeRouter(false));
+            assertEquals(LabNat.homeRouter(false), lab.natBehaviour("natA"));
             String s = lab.address("server");
             String publicA = p.a().whoami(PEER_PORT, s, RENDEZVOUS_PORT);
             String publicB = p.b().whoami(PEER_PORT, s, RENDEZVOUS_PORT);

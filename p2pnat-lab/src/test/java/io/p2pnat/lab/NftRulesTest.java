@@ -10,7 +10,7 @@ class NftRulesTest {
 
     @Test
     void homeRouterMasqueradesAndDropsUnsolicitedInForwardAndInput() {
-        String rules = NftRules.nat(NatBehaviour.homeRouter(false), "192.0.2.1");
+        String rules = NftRules.nat(LabNat.homeRouter(false), "192.0.2.1");
         assertTrue(rules.contains("oifname \"wan0\" masquerade"), rules);
         String drop = "iifname \"wan0\" ct state != { established, related } counter name \"pub_unsolicited_dropped\" drop";
         assertTrue(rules.contains("hook input priority filter; policy accept;\n\t\t" + drop), rules);
@@ -22,7 +22,7 @@ class NftRulesTest {
 
     @Test
     void hairpinningLearnsAfterNatAndRewritesBothEnds() {
-        String rules = NftRules.nat(NatBehaviour.homeRouter(true), "192.0.2.1");
+        String rules = NftRules.nat(LabNat.homeRouter(true), "192.0.2.1");
         assertTrue(rules.contains("iifname \"lan0\" ip daddr 192.0.2.1 meta l4proto { tcp, udp } dnat ip to meta l4proto . th dport map @learned_in"), rules);
         assertTrue(rules.contains("ct status dnat meta l4proto { tcp, udp } snat ip to meta l4proto . ip saddr . th sport map @learned_out"), rules);
         assertTrue(rules.contains("hook postrouting priority srcnat + 10"), rules);
@@ -33,7 +33,7 @@ class NftRulesTest {
 
     @Test
     void sequentialPortsGoThroughAMapOfRealPortNumbers() {
-        String rules = NftRules.nat(NatBehaviour.symmetricSequential(3), "192.0.2.1");
+        String rules = NftRules.nat(LabNat.symmetricSequential(3), "192.0.2.1");
         assertTrue(rules.contains("oifname \"wan0\" meta l4proto { tcp, udp } snat ip to 192.0.2.1 : numgen inc mod 500 map"
                 + " { 0 : 40000, 1 : 40003, 2 : 40006,"), rules);
         assertTrue(rules.contains(", 499 : 41497 }\n"), rules);
@@ -43,11 +43,11 @@ class NftRulesTest {
 
     @Test
     void mappingsReuseALearnedPortBeforeTheAllocator() {
-        String eim = NftRules.nat(NatBehaviour.of(NatBehaviour.Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING,
-                NatBehaviour.PortAllocation.RANDOM, NatBehaviour.Filtering.ADDRESS_AND_PORT_DEPENDENT), "192.0.2.1");
+        String eim = NftRules.nat(LabNat.of(LabNat.Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING,
+                LabNat.PortAllocation.RANDOM, LabNat.Filtering.ADDRESS_AND_PORT_DEPENDENT), "192.0.2.1");
         assertTrue(eim.contains("snat ip to meta l4proto . ip saddr . th sport map @learned_out\n"
                 + "\t\toifname \"wan0\" masquerade fully-random\n"), eim);
-        String adm = NftRules.nat(NatBehaviour.addressDependentSequential(1), "192.0.2.1");
+        String adm = NftRules.nat(LabNat.addressDependentSequential(1), "192.0.2.1");
         assertTrue(adm.contains("snat ip to meta l4proto . ip saddr . th sport . ip daddr map @adm_out\n"
                 + "\t\toifname \"wan0\" meta l4proto { tcp, udp } snat ip to 192.0.2.1 : numgen inc"), adm);
         assertTrue(adm.contains("update @adm_out { meta l4proto . ct original ip saddr . ct original proto-src"
@@ -56,28 +56,28 @@ class NftRulesTest {
 
     @Test
     void fullConeAndRestrictedConeDnatTheLearnedMappings() {
-        String full = NftRules.nat(NatBehaviour.fullCone(), "192.0.2.1");
+        String full = NftRules.nat(LabNat.fullCone(), "192.0.2.1");
         assertTrue(full.contains("iifname \"wan0\" ip daddr 192.0.2.1 meta l4proto { tcp, udp } dnat ip to meta l4proto"
                 + " . th dport map @learned_in"), full);
         assertTrue(full.contains("hook forward priority filter; policy accept;\n\t\tiifname \"wan0\" ct state != "
                 + "{ established, related } ct status dnat accept"), full);
         assertFalse(full.contains("input priority filter; policy accept;\n\t\tiifname \"wan0\" ct state != "
                 + "{ established, related } ct status dnat"), "input never accepts: " + full);
-        String restricted = NftRules.nat(NatBehaviour.addressRestricted(), "192.0.2.1");
+        String restricted = NftRules.nat(LabNat.addressRestricted(), "192.0.2.1");
         assertTrue(restricted.contains("meta l4proto . th dport . ip saddr @adf_peers dnat ip to"), restricted);
         assertTrue(restricted.contains("update @adf_peers { meta l4proto . ct reply proto-dst . ct original ip daddr }"), restricted);
     }
 
     @Test
     void unsolicitedTcpCanBeReset() {
-        String rules = NftRules.nat(NatBehaviour.homeRouter(false).withUnsolicitedTcp(NatBehaviour.UnsolicitedTcp.RST), "192.0.2.1");
+        String rules = NftRules.nat(LabNat.homeRouter(false).withUnsolicitedTcp(LabNat.UnsolicitedTcp.RST), "192.0.2.1");
         assertTrue(rules.contains("ct state != { established, related } meta l4proto tcp counter name"
                 + " \"pub_unsolicited_dropped\" reject with tcp reset"), rules);
     }
 
     @Test
     void countersCarryOverAndTheTableIsReplacedInOneTransaction() {
-        String table = NftRules.nat(NatBehaviour.fullCone(), "192.0.2.1",
+        String table = NftRules.nat(LabNat.fullCone(), "192.0.2.1",
                 java.util.Map.of("pub_udp_in", new NftRules.Count(7, 700)));
         assertTrue(table.contains("counter pub_udp_in { packets 7 bytes 700 }"), table);
         assertTrue(table.contains("counter pub_udp_out { }"), table);

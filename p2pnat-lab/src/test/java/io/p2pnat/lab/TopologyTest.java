@@ -53,8 +53,8 @@ class TopologyTest {
         Topology t = Topology.of(Scenario.FIGURE_1, LabOptions.defaults());
         assertEquals(List.of("server", "natA", "natB", "clientA", "clientB"), List.copyOf(t.hosts().keySet()));
         assertEquals("192.0.2.254", t.publicAddress("clientB"));
-        assertEquals(NatBehaviour.symmetricRandom(), t.host("natA").nat().behaviour());
-        assertEquals(NatBehaviour.symmetricRandom(), t.host("natB").nat().behaviour());
+        assertEquals(LabNat.symmetricRandom(), t.host("natA").nat().behaviour());
+        assertEquals(LabNat.symmetricRandom(), t.host("natB").nat().behaviour());
     }
 
     @Test
@@ -67,7 +67,7 @@ class TopologyTest {
         assertEquals("192.0.2.1", t.publicAddress("clientA"));
         assertTrue(t.host("clientB").isPublicEndHost());
         assertFalse(t.host("clientA").isPublicEndHost());
-        assertEquals(NatBehaviour.homeRouter(false), t.host("natA").nat().behaviour());
+        assertEquals(LabNat.homeRouter(false), t.host("natA").nat().behaviour());
     }
 
     @Test
@@ -86,7 +86,7 @@ class TopologyTest {
                 .withHairpinning("natA", true));
         assertFalse(t.host("natX").nat().behaviour().hairpinning());
         assertTrue(t.host("natA").nat().behaviour().hairpinning());
-        assertEquals(NatBehaviour.Mapping.ENDPOINT_INDEPENDENT, t.host("natX").nat().behaviour().mapping());
+        assertEquals(LabNat.Mapping.ENDPOINT_INDEPENDENT, t.host("natX").nat().behaviour().mapping());
     }
 
     @Test

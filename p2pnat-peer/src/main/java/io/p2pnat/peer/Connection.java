@@ -1,6 +1,5 @@
 package io.p2pnat.peer;
 
-import io.p2pnat.core.peer.ConnectionInfo;
 import io.p2pnat.core.peer.PeerAgent;
 import java.time.Duration;
 import java.util.List;
@@ -18,16 +17,18 @@ public final class Connection implements AutoCloseable {
     private static final byte[] CLOSED_MARK = new byte[0];
 
     private final Peer peer;
+    private final long sessionId;
     private final ConnectionInfo initialInfo;
     private volatile ConnectionInfo info;
     private final BlockingQueue<byte[]> inbox = new LinkedBlockingQueue<>();
     private final List<Consumer<ConnectionInfo>> pathListeners = new CopyOnWriteArrayList<>();
     private volatile String closedReason;
 
-    Connection(Peer peer, ConnectionInfo info) {
+    Connection(Peer peer, io.p2pnat.core.peer.ConnectionInfo info) {
         this.peer = peer;
-        this.initialInfo = info;
-        this.info = info;
+        this.sessionId = info.sessionId();
+        this.initialInfo = ConnectionInfo.of(info);
+        this.info = initialInfo;
     }
 
     /** The path in use now: technique, endpoints, setup time. Changes when a relayed session goes direct. */
@@ -48,7 +49,8 @@ public final class Connection implements AutoCloseable {
         pathListeners.add(listener);
     }
 
-    void pathChanged(ConnectionInfo newInfo) {
+    void pathChanged(io.p2pnat.core.peer.ConnectionInfo changed) {
+        ConnectionInfo newInfo = ConnectionInfo.of(changed);
         this.info = newInfo;
         for (Consumer<ConnectionInfo> l : pathListeners) {
             l.accept(newInfo);
@@ -77,7 +79,7 @@ public final class Connection implements AutoCloseable {
         if (message.length > maxMessageSize()) {
             throw new P2pException(P2pException.Reason.BAD_ARGUMENT, "message of " + message.length + " bytes exceeds " + maxMessageSize());
         }
-        peer.send(info.sessionId(), message.clone());
+        peer.send(sessionId, message.clone());
     }
 
     /**
@@ -114,7 +116,7 @@ public final class Connection implements AutoCloseable {
         if (closedReason == null) {
             closedReason = "closed locally";
             inbox.add(CLOSED_MARK);
-            peer.closeSession(info.sessionId());
+            peer.closeSession(sessionId);
         }
     }
 }

@@ -26,10 +26,21 @@ public final class IdentityFile {
     }
 
     /**
-     * Loads the identity at {@code path}, creating it (and its directory, 0700) when missing.
+     * Loads the identity key at {@code path}, creating it (and its directory, 0700) when missing.
      *
      * @throws P2pException BAD_ARGUMENT if the file is unreadable, malformed, or readable by others
      */
+    public static IdentityKey loadOrCreateKey(Path path) throws P2pException {
+        return IdentityKey.of(loadOrCreate(path));
+    }
+
+    /**
+     * As {@link #loadOrCreateKey(Path)}, returning the core type.
+     *
+     * @deprecated exposes {@code io.p2pnat.core}; use {@link #loadOrCreateKey(Path)}
+     * @throws P2pException BAD_ARGUMENT if the file is unreadable, malformed, or readable by others
+     */
+    @Deprecated
     public static Identity loadOrCreate(Path path) throws P2pException {
         try {
             if (Files.exists(path)) {

@@ -1,7 +1,6 @@
 package io.p2pnat.peer;
 
-import io.p2pnat.core.Signaling;
-import io.p2pnat.core.discovery.NatCheckResult;
+import io.p2pnat.core.discovery.PortAllocation;
 import io.p2pnat.core.peer.NatProfile;
 import io.p2pnat.core.peer.PeerEvent;
 
@@ -23,26 +22,9 @@ import io.p2pnat.core.peer.PeerEvent;
  */
 public record NatBehaviour(boolean natDetected, String mapping, String portAllocation, int portDelta, String filtering) {
     static NatBehaviour of(PeerEvent.NatMeasured m) {
-        NatProfile p = m.profile(); // in natcheck's words, from its own vocabulary
-        String mapping = switch (p.mapping()) {
-            case Signaling.NAT_INDEPENDENT -> NatCheckResult.Mapping.ENDPOINT_INDEPENDENT.wireName();
-            case Signaling.NAT_DEPENDENT -> "dependent";
-            default -> NatCheckResult.Mapping.UNKNOWN.wireName();
-        };
-        String allocation = (switch (p.allocation()) {
-            case NatProfile.PRESERVING -> NatCheckResult.Allocation.PRESERVING;
-            case NatProfile.SEQUENTIAL -> NatCheckResult.Allocation.SEQUENTIAL;
-            case NatProfile.RANDOM -> NatCheckResult.Allocation.RANDOM;
-            default -> NatCheckResult.Allocation.UNKNOWN;
-        }).wireName();
-        String filtering = (switch (m.filtering()) {
-            case Signaling.FILTERING_ENDPOINT_INDEPENDENT -> NatCheckResult.Filtering.ENDPOINT_INDEPENDENT;
-            case Signaling.FILTERING_ADDRESS_DEPENDENT -> NatCheckResult.Filtering.ADDRESS_DEPENDENT;
-            case Signaling.FILTERING_ADDRESS_AND_PORT_DEPENDENT -> NatCheckResult.Filtering.ADDRESS_AND_PORT_DEPENDENT;
-            default -> NatCheckResult.Filtering.UNKNOWN;
-        }).wireName();
-        return new NatBehaviour(m.behindNat(), mapping, allocation, p.allocation() == NatProfile.SEQUENTIAL ? p.delta() : 0,
-                filtering);
+        NatProfile p = m.profile(); // in natcheck's words: the core's vocabulary
+        return new NatBehaviour(m.behindNat(), p.mapping().wireName(), p.allocation().wireName(),
+                p.allocation() == PortAllocation.SEQUENTIAL ? p.delta() : 0, m.filtering().wireName());
     }
 
     /** One line for people: "our NAT: mapping endpoint-independent, ports preserving, filtering address-dependent". */

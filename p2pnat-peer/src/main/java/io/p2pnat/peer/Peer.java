@@ -6,7 +6,6 @@ import io.p2pnat.core.PeerIds;
 import io.p2pnat.core.peer.PeerAgent;
 import io.p2pnat.core.peer.PeerConfig;
 import io.p2pnat.core.peer.PeerEvent;
-import io.p2pnat.core.peer.ConnectionInfo;
 import io.p2pnat.peer.internal.LocalEndpoints;
 import io.p2pnat.peer.internal.TcpDriver;
 import java.nio.channels.SocketChannel;
@@ -112,6 +111,14 @@ public final class Peer implements AutoCloseable {
         return new Builder();
     }
 
+    /**
+     * Whether {@code id} is a valid peer id: 1-64 letters, digits, '.', '_', '-' or '@'
+     * ({@link Builder#id}, {@link #dial} and {@link #lookup} refuse others).
+     */
+    public static boolean isValidId(String id) {
+        return PeerIds.isValid(id);
+    }
+
     /** Options of a peer. */
     public static final class Builder {
         private InetSocketAddress server;
@@ -127,8 +134,20 @@ public final class Peer implements AutoCloseable {
         /**
          * Our long-term identity key (RFC 5128 §6.3): the server binds our id to it and every
          * channel is authenticated and encrypted with it. Default: a fresh key for this run (our
-         * id then cannot be taken back after a restart); use {@link IdentityFile} to keep one.
+         * id then cannot be taken back after a restart); use {@link IdentityFile#loadOrCreateKey}
+         * to keep one ({@code null}: the default).
          */
+        public Builder identity(IdentityKey identity) {
+            this.identity = identity == null ? null : identity.identity();
+            return this;
+        }
+
+        /**
+         * As {@link #identity(IdentityKey)}, taking the core type.
+         *
+         * @deprecated exposes {@code io.p2pnat.core}; use {@link #identity(IdentityKey)}
+         */
+        @Deprecated
         public Builder identity(io.p2pnat.core.secure.Identity identity) {
             this.identity = identity;
             return this;
@@ -312,7 +331,7 @@ public final class Peer implements AutoCloseable {
     /** Receives the TCP driver's results, on its thread. */
     private final class TcpSink implements TcpDriver.Sink {
         @Override
-        public void connected(long dialId, ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
+        public void connected(long dialId, io.p2pnat.core.peer.ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
                               io.p2pnat.core.peer.Introduction intro, io.p2pnat.peer.internal.TcpDriver.EarlyHandshake early) {
             // The end-to-end handshake blocks on the network: run it off the driver's thread.
             Thread t = new Thread(() -> secureStream(dialId, info, channel, alreadyRead, intro, early), "p2pnat-secure-stream");
@@ -320,7 +339,7 @@ public final class Peer implements AutoCloseable {
             t.start();
         }
 
-        private void secureStream(long dialId, ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
+        private void secureStream(long dialId, io.p2pnat.core.peer.ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
                                   io.p2pnat.core.peer.Introduction intro, io.p2pnat.peer.internal.TcpDriver.EarlyHandshake early) {
             if (intro.remoteKey() == null) {
                 closeQuietly(channel);
@@ -345,7 +364,7 @@ public final class Peer implements AutoCloseable {
                 }
                 return;
             }
-            ConnectionInfo sealed = info.withPeerKey(io.p2pnat.core.secure.Identity.fingerprint(intro.remoteKey()));
+            io.p2pnat.core.peer.ConnectionInfo sealed = info.withPeerKey(io.p2pnat.core.secure.Identity.fingerprint(intro.remoteKey()));
             StreamConnection sc = new StreamConnection(sealed, channel, ss);
             CompletableFuture<StreamConnection> f = dialId >= 0 ? streamDials.remove(dialId) : null;
             if (f != null) {

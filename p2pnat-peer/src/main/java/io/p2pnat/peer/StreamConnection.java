@@ -1,6 +1,5 @@
 package io.p2pnat.peer;
 
-import io.p2pnat.core.peer.ConnectionInfo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,16 +18,17 @@ public final class StreamConnection implements AutoCloseable {
     private final InputStream in;
     private final OutputStream out;
 
-    StreamConnection(ConnectionInfo info, SocketChannel channel, byte[] alreadyRead) {
-        this.info = info;
+    StreamConnection(io.p2pnat.core.peer.ConnectionInfo info, SocketChannel channel, byte[] alreadyRead) {
+        this.info = ConnectionInfo.of(info);
         this.channel = channel;
         this.in = new In(channel, alreadyRead);
         this.out = new Out(channel, info.peer());
     }
 
     /** A stream sealed end to end with the peer's identity key. */
-    StreamConnection(ConnectionInfo info, SocketChannel channel, io.p2pnat.peer.internal.SecureStream secure) {
-        this.info = info;
+    StreamConnection(io.p2pnat.core.peer.ConnectionInfo info, SocketChannel channel,
+                     io.p2pnat.peer.internal.SecureStream secure) {
+        this.info = ConnectionInfo.of(info);
         this.channel = channel;
         this.in = secure.inputStream();
         this.out = secure.outputStream();
@@ -39,14 +39,17 @@ public final class StreamConnection implements AutoCloseable {
         return info;
     }
 
+    /** The other peer's id. */
     public String peerId() {
         return info.peer();
     }
 
+    /** What the peer sends; end of stream once it shut down its output or closed. */
     public InputStream inputStream() {
         return in;
     }
 
+    /** What we send to the peer; closing it half-closes like {@link #shutdownOutput()}. */
     public OutputStream outputStream() {
         return out;
     }
@@ -56,10 +59,12 @@ public final class StreamConnection implements AutoCloseable {
         channel.shutdownOutput();
     }
 
+    /** True until closed (by us; a peer's close shows as end of stream). */
     public boolean isOpen() {
         return channel.isOpen();
     }
 
+    /** Closes the stream both ways. */
     @Override
     public void close() {
         try {

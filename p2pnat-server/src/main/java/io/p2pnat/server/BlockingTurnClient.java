@@ -2,6 +2,7 @@ package io.p2pnat.server;
 
 import io.p2pnat.core.Clock;
 import io.p2pnat.core.Transmit;
+import io.p2pnat.core.stream.StreamFramer;
 import io.p2pnat.core.turn.TurnClient;
 import io.p2pnat.core.turn.TurnClientEvent;
 import io.p2pnat.wire.StunMethod;
@@ -49,8 +50,8 @@ public final class BlockingTurnClient implements AutoCloseable {
     private final DatagramSocket socket;
     /** The connection to the server when over TCP (then {@link #socket} is null). */
     private final java.net.Socket tcp;
-    /** Bytes read from {@link #tcp} and not yet a whole message. */
-    private byte[] streamBuf = new byte[0];
+    /** Splits what is read from {@link #tcp} into messages; holds the bytes of one not yet whole. */
+    private final StreamFramer framer = new StreamFramer(StreamFramer.Mode.TURN);
     private final TurnClient client;
     private final Clock clock = Clock.system();
     private final ArrayDeque<TurnClientEvent.Data> inbox = new ArrayDeque<>();
@@ -214,22 +215,14 @@ public final class BlockingTurnClient implements AutoCloseable {
      * ChannelData 4 plus its length padded to four) and hands each to the client.
      */
     private void streamInput(int n) throws IOException {
-        byte[] all = java.util.Arrays.copyOf(streamBuf, streamBuf.length + n);
-        System.arraycopy(buf, 0, all, streamBuf.length, n);
-        int off = 0;
-        while (all.length - off >= 4) {
-            int size = io.p2pnat.core.turn.TurnFraming.messageSize(all[off] & 0xFF,
-                    (all[off + 2] & 0xFF) << 8 | all[off + 3] & 0xFF);
-            if (size < 0) {
-                throw new IOException("the TURN server sent something that is neither STUN nor ChannelData");
+        framer.feed(buf, 0, n);
+        try {
+            for (byte[] message; (message = framer.next()) != null; ) {
+                client.handleInput(clock.nanoTime(), client.server(), message, 0, message.length);
             }
-            if (all.length - off < size) {
-                break;
-            }
-            client.handleInput(clock.nanoTime(), client.server(), all, off, size);
-            off += size;
+        } catch (StreamFramer.StreamFormatException e) {
+            throw new IOException("the TURN server sent something that is neither STUN nor ChannelData", e);
         }
-        streamBuf = java.util.Arrays.copyOfRange(all, off, all.length);
     }
 
     private void collect() {

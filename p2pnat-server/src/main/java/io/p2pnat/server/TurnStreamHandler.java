@@ -1,27 +1,29 @@
 package io.p2pnat.server;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.p2pnat.core.stream.StreamFramer;
 import java.net.InetSocketAddress;
 
 /**
  * A client's TCP connection to the TURN server (RFC 8656 §3.1). The stream has no framing of its
- * own (§12.5): a STUN message is 20 bytes of header plus its length field, a ChannelData message
- * 4 bytes plus its length rounded up to a multiple of four. Whole messages go to the
- * {@link TurnDriver}; anything that is neither (the first two bits say which) cannot be
- * resynchronised, so the connection is closed. Its end ends the client's allocation; a connection
- * without an allocation for {@link TurnDriver#streamIdleMillis} is closed, and so is one from an
- * address that already holds {@link TurnDriver#streamsPerIp()} connections.
+ * own (§12.5): a {@link StreamFramer} in {@link StreamFramer.Mode#TURN} mode splits it into STUN
+ * and ChannelData messages. Whole messages go to the {@link TurnDriver}; anything that is neither
+ * (the first two bits say which) cannot be resynchronised, so the connection is closed. Its end
+ * ends the client's allocation; a connection without an allocation for
+ * {@link TurnDriver#streamIdleMillis} is closed, and so is one from an address that already holds
+ * {@link TurnDriver#streamsPerIp()} connections.
  */
 final class TurnStreamHandler extends ChannelInboundHandlerAdapter {
     private final TurnDriver turn;
     private InetSocketAddress remote;
     /** Refused: too many connections from this address; whatever it sends is dropped. */
     private boolean refused;
-    private ByteBuf pending;
+    private final StreamFramer framer = new StreamFramer(StreamFramer.Mode.TURN);
     private io.netty.util.concurrent.ScheduledFuture<?> idleCheck;
 
     TurnStreamHandler(TurnDriver turn) {
@@ -59,33 +61,16 @@ final class TurnStreamHandler extends ChannelInboundHandlerAdapter {
             if (!(msg instanceof ByteBuf buf) || refused) {
                 return;
             }
-            if (pending == null) {
-                pending = ctx.alloc().buffer(Math.max(256, buf.readableBytes()));
+            byte[] bytes = ByteBufUtil.getBytes(buf);
+            framer.feed(bytes, 0, bytes.length);
+            for (byte[] message; (message = framer.next()) != null; ) {
+                turn.fromStreamClient(remote, message, message.length);
             }
-            pending.writeBytes(buf);
-            int size;
-            while ((size = frameSize(pending)) > 0 && pending.readableBytes() >= size) {
-                byte[] message = new byte[size];
-                pending.readBytes(message);
-                turn.fromStreamClient(remote, message, size);
-            }
-            if (size < 0) {
-                ctx.close();
-                return;
-            }
-            pending.discardReadBytes();
+        } catch (StreamFramer.StreamFormatException e) {
+            ctx.close();
         } finally {
             ReferenceCountUtil.release(msg);
         }
-    }
-
-    /** The size of the message at the head of {@code b} (0: not known yet; -1: not TURN). */
-    static int frameSize(ByteBuf b) {
-        if (b.readableBytes() < 4) {
-            return 0;
-        }
-        int i = b.readerIndex();
-        return io.p2pnat.core.turn.TurnFraming.messageSize(b.getUnsignedByte(i), b.getUnsignedShort(i + 2));
     }
 
     @Override
@@ -109,10 +94,6 @@ final class TurnStreamHandler extends ChannelInboundHandlerAdapter {
         if (idleCheck != null) {
             idleCheck.cancel(false);
             idleCheck = null;
-        }
-        if (pending != null) {
-            pending.release();
-            pending = null;
         }
     }
 

@@ -7,10 +7,10 @@ import io.p2pnat.core.peer.PeerAgent;
 import io.p2pnat.core.peer.PeerConfig;
 import io.p2pnat.core.peer.PeerEvent;
 import io.p2pnat.core.secure.SecureChannel;
+import io.p2pnat.core.stream.StreamFramer;
 import io.p2pnat.core.tcp.StreamAuth;
 import io.p2pnat.core.tcp.StreamHandshake;
 import io.p2pnat.core.tcp.StreamSetup;
-import io.p2pnat.core.tcp.StunStreamDecoder;
 import io.p2pnat.core.tcp.TcpAction;
 import io.p2pnat.core.tcp.TcpPunch;
 import io.p2pnat.wire.StunAttributeType;
@@ -79,7 +79,7 @@ public final class TcpPeer implements TcpStack.Listener {
         boolean connected;
         /** The stream's protocol before the hand-over (not for the control connection). */
         StreamSetup setup;
-        final StunStreamDecoder decoder = new StunStreamDecoder();
+        final StreamFramer decoder = new StreamFramer(StreamFramer.Mode.STUN);
         boolean handedOver;
         boolean inputEnded;
         /** After the hand-over: the introduction's end-to-end channel (null: none, bytes go in the clear). */
@@ -113,7 +113,7 @@ public final class TcpPeer implements TcpStack.Listener {
     private long nextStreamId = 1;
     private boolean started;
     private Stream control;
-    private final StunStreamDecoder controlDecoder = new StunStreamDecoder();
+    private final StreamFramer controlDecoder = new StreamFramer(StreamFramer.Mode.STUN);
     private TransactionId registerTid;
     private long keepaliveDue = Timers.NEVER;
     private long reconnectDue = Timers.NEVER;
@@ -359,7 +359,7 @@ public final class TcpPeer implements TcpStack.Listener {
                     keepaliveDue = now + KEEPALIVE;
                 }
             }
-        } catch (StunStreamDecoder.StreamFormatException | StunParseException e) {
+        } catch (StreamFramer.StreamFormatException | StunParseException e) {
             controlLost(now);
         }
     }
@@ -439,7 +439,7 @@ public final class TcpPeer implements TcpStack.Listener {
             while (!s.handedOver && streams.get(s.conn) == s && (raw = s.decoder.next()) != null) {
                 onStreamMessage(now, s, raw);
             }
-        } catch (StunStreamDecoder.StreamFormatException | StunParseException e) {
+        } catch (StreamFramer.StreamFormatException | StunParseException e) {
             failStream(now, s);
         }
     }

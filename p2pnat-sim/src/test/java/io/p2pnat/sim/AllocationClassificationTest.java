@@ -3,6 +3,7 @@ package io.p2pnat.sim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.p2pnat.core.discovery.PortAllocation;
 import io.p2pnat.core.peer.NatProfile;
 import io.p2pnat.core.peer.PeerEvent;
 import io.p2pnat.core.rendezvous.RendezvousConfig;
@@ -34,7 +35,7 @@ class AllocationClassificationTest {
     void aRandomPortNatIsNeverTakenForASequence() {
         for (long seed = 1; seed <= 3000; seed++) {
             NatProfile n = registeredBehind(seed, SimNatType.APDM_RANDOM.config);
-            assertEquals(NatProfile.RANDOM, n.allocation(), "seed " + seed + ": " + n.label());
+            assertEquals(PortAllocation.RANDOM, n.allocation(), "seed " + seed + ": " + n.label());
         }
     }
 

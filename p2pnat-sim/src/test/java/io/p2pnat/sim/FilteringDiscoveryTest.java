@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.p2pnat.core.Signaling;
-import io.p2pnat.core.peer.NatProfile;
+import io.p2pnat.core.discovery.FilteringBehaviour;
+import io.p2pnat.core.discovery.MappingBehaviour;
+import io.p2pnat.core.discovery.PortAllocation;
 import io.p2pnat.core.peer.PeerEvent;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,11 +26,11 @@ class FilteringDiscoveryTest {
     void peersMeasureTheirNatsFiltering() {
         for (SimNatType t : SimNatType.values()) {
             PairRun.Result r = PairRun.run(3, t.config, t.config, PairRun.Latencies.uniform(15));
-            int expected = switch (t) {
-                case EIM_EIF -> Signaling.FILTERING_ENDPOINT_INDEPENDENT;
-                case EIM_ADF -> Signaling.FILTERING_ADDRESS_DEPENDENT;
-                case EIM_APDF -> Signaling.FILTERING_ADDRESS_AND_PORT_DEPENDENT;
-                default -> Signaling.FILTERING_UNKNOWN; // measured only where it matters: behind EIM
+            FilteringBehaviour expected = switch (t) {
+                case EIM_EIF -> FilteringBehaviour.ENDPOINT_INDEPENDENT;
+                case EIM_ADF -> FilteringBehaviour.ADDRESS_DEPENDENT;
+                case EIM_APDF -> FilteringBehaviour.ADDRESS_AND_PORT_DEPENDENT;
+                default -> FilteringBehaviour.UNKNOWN; // measured only where it matters: behind EIM
             };
             assertEquals(expected, r.dialer().agent.natFiltering(), t.toString());
             assertEquals(expected, r.listener().agent.natFiltering(), t.toString());
@@ -37,15 +38,15 @@ class FilteringDiscoveryTest {
             PeerEvent.NatMeasured told = lastNatMeasured(r.dialer());
             assertTrue(told.behindNat(), t.toString());
             assertEquals(expected, told.filtering(), t.toString());
-            assertEquals(t.config.mapping() == NatConfig.Behaviour.ENDPOINT_INDEPENDENT ? Signaling.NAT_INDEPENDENT
-                    : Signaling.NAT_DEPENDENT, told.profile().mapping(), t.toString());
+            assertEquals(t.config.mapping() == NatConfig.Behaviour.ENDPOINT_INDEPENDENT
+                    ? MappingBehaviour.ENDPOINT_INDEPENDENT : MappingBehaviour.DEPENDENT, told.profile().mapping(), t.toString());
             if (t.config.mapping() != NatConfig.Behaviour.ENDPOINT_INDEPENDENT) {
-                assertEquals(t.config.allocation() == NatConfig.Allocation.RANDOM ? NatProfile.RANDOM : NatProfile.SEQUENTIAL,
-                        told.profile().allocation(), t.toString());
+                assertEquals(t.config.allocation() == NatConfig.Allocation.RANDOM
+                        ? PortAllocation.RANDOM : PortAllocation.SEQUENTIAL, told.profile().allocation(), t.toString());
             }
         }
         PairRun.Result open = PairRun.run(3, null, null, PairRun.Latencies.uniform(15));
-        assertEquals(Signaling.FILTERING_UNKNOWN, open.dialer().agent.natFiltering(), "no NAT, nothing to measure");
+        assertEquals(FilteringBehaviour.UNKNOWN, open.dialer().agent.natFiltering(), "no NAT, nothing to measure");
         assertFalse(lastNatMeasured(open.dialer()).behindNat(), "no NAT");
     }
 

@@ -2,9 +2,6 @@ package io.p2pnat.core.discovery;
 
 import io.p2pnat.core.Endpoints;
 import io.p2pnat.core.Timers;
-import io.p2pnat.core.discovery.NatCheckResult.Allocation;
-import io.p2pnat.core.discovery.NatCheckResult.Filtering;
-import io.p2pnat.core.discovery.NatCheckResult.Mapping;
 import io.p2pnat.core.discovery.NatCheckResult.TcpUnsolicited;
 import io.p2pnat.wire.StunAttributeType;
 import io.p2pnat.wire.StunClass;
@@ -508,24 +505,25 @@ public final class NatCheck {
     private NatCheckResult build(long now) {
         InetSocketAddress pub = mapped.get(Step.TEST_I);
         if (error != null) {
-            return new NatCheckResult(server, other, locals.get(MAIN), pub, false, Mapping.UNKNOWN, Filtering.UNKNOWN,
-                    null, Allocation.UNKNOWN, null, List.of(), null, null, NatCheckResult.HolePunching.UNKNOWN,
-                    List.of("all"), notes, now - begin, error);
+            return new NatCheckResult(server, other, locals.get(MAIN), pub, false, MappingBehaviour.UNKNOWN,
+                    FilteringBehaviour.UNKNOWN, null, PortAllocation.UNKNOWN, null, List.of(), null, null,
+                    NatCheckResult.HolePunching.UNKNOWN, List.of("all"), notes, now - begin, error);
         }
         boolean nat = natDetected();
-        Mapping mapping = NatClassifier.mapping(pub, mapped.get(Step.MAP_ALT_IP), mapped.get(Step.MAP_ALT_BOTH),
-                mapped.get(Step.MAP_ALT_PORT), notes);
-        Filtering filtering = NatClassifier.filtering(passed.get(Step.FILTER_BOTH), passed.get(Step.FILTER_PORT), notes);
+        MappingBehaviour mapping = NatClassifier.mapping(pub, mapped.get(Step.MAP_ALT_IP),
+                mapped.get(Step.MAP_ALT_BOTH), mapped.get(Step.MAP_ALT_PORT), notes);
+        FilteringBehaviour filtering = NatClassifier.filtering(passed.get(Step.FILTER_BOTH), passed.get(Step.FILTER_PORT),
+                notes);
         List<NatClassifier.FirstMapping> firsts = new ArrayList<>();
         for (int i = 0; i < SOCKETS; i++) {
             firsts.add(new NatClassifier.FirstMapping(locals.get(i).getPort(), firstPublicPort.get(i)));
         }
-        Map.Entry<Allocation, Integer> alloc = NatClassifier.allocation(firsts, newPorts);
+        Map.Entry<PortAllocation, Integer> alloc = NatClassifier.allocation(firsts, newPorts);
         if (!nat) {
             notes.add("no NAT: the server sees the local endpoint " + Endpoints.format(locals.get(MAIN)));
         }
         return new NatCheckResult(server, other, locals.get(MAIN), pub, nat, mapping, filtering, nat ? hairpin : null,
-                alloc.getKey(), alloc.getKey() == Allocation.SEQUENTIAL ? alloc.getValue() : null, newPorts,
+                alloc.getKey(), alloc.getKey() == PortAllocation.SEQUENTIAL ? alloc.getValue() : null, newPorts,
                 tcpResult, tcpPublic, NatClassifier.verdict(nat, mapping, filtering, alloc.getKey()),
                 skipped.stream().distinct().toList(), notes, now - begin, null);
     }

@@ -30,9 +30,9 @@ import java.util.Objects;
  * @param error            why nothing could be measured (the server did not answer), or null
  */
 public record NatCheckResult(InetSocketAddress server, InetSocketAddress otherAddress, InetSocketAddress local,
-                             InetSocketAddress publicAddress, boolean natDetected, Mapping mapping,
-                             Filtering filtering, Boolean hairpinning, Allocation portAllocation, Integer portDelta,
-                             List<Integer> newMappingPorts, TcpUnsolicited tcpUnsolicited,
+                             InetSocketAddress publicAddress, boolean natDetected, MappingBehaviour mapping,
+                             FilteringBehaviour filtering, Boolean hairpinning, PortAllocation portAllocation,
+                             Integer portDelta, List<Integer> newMappingPorts, TcpUnsolicited tcpUnsolicited,
                              InetSocketAddress tcpPublicAddress, HolePunching holePunching, List<String> skipped,
                              List<String> notes, long durationNanos, String error) {
 
@@ -50,65 +50,6 @@ public record NatCheckResult(InetSocketAddress server, InetSocketAddress otherAd
     /** True when the server answered and the tests ran (perhaps not all of them). */
     public boolean ok() {
         return error == null;
-    }
-
-    /** RFC 4787 §4.1 mapping behaviour. */
-    public enum Mapping {
-        ENDPOINT_INDEPENDENT("endpoint-independent"),
-        ADDRESS_DEPENDENT("address-dependent"),
-        ADDRESS_AND_PORT_DEPENDENT("address-and-port-dependent"),
-        UNKNOWN("unknown");
-
-        private final String wireName;
-
-        Mapping(String wireName) {
-            this.wireName = wireName;
-        }
-
-        /** The JSON value, e.g. {@code "endpoint-independent"}. */
-        public String wireName() {
-            return wireName;
-        }
-    }
-
-    /** RFC 4787 §5 filtering behaviour. */
-    public enum Filtering {
-        ENDPOINT_INDEPENDENT("endpoint-independent"),
-        ADDRESS_DEPENDENT("address-dependent"),
-        ADDRESS_AND_PORT_DEPENDENT("address-and-port-dependent"),
-        UNKNOWN("unknown");
-
-        private final String wireName;
-
-        Filtering(String wireName) {
-            this.wireName = wireName;
-        }
-
-        public String wireName() {
-            return wireName;
-        }
-    }
-
-    /** RFC 4787 §4.2.1: how a new mapping's public port is chosen. */
-    public enum Allocation {
-        /** The public port is the local port. */
-        PRESERVING("preserving"),
-        /** Successive new mappings step by a constant delta (RFC 5128 §3.5 predicts these). */
-        SEQUENTIAL("sequential"),
-        /** Neither. */
-        RANDOM("random"),
-        /** Too few new mappings to tell. */
-        UNKNOWN("unknown");
-
-        private final String wireName;
-
-        Allocation(String wireName) {
-            this.wireName = wireName;
-        }
-
-        public String wireName() {
-            return wireName;
-        }
     }
 
     /** What the NAT does with an unsolicited TCP SYN toward a TCP mapping. */

@@ -1,9 +1,6 @@
 package io.p2pnat.core.discovery;
 
-import io.p2pnat.core.discovery.NatCheckResult.Allocation;
-import io.p2pnat.core.discovery.NatCheckResult.Filtering;
 import io.p2pnat.core.discovery.NatCheckResult.HolePunching;
-import io.p2pnat.core.discovery.NatCheckResult.Mapping;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.List;
@@ -22,23 +19,24 @@ public final class NatClassifier {
      * IP and port); {@code altPort} (primary IP, alternate port) classifies what it can without an
      * alternate IP and cross-checks otherwise. Null arguments are tests that did not run.
      */
-    public static Mapping mapping(InetSocketAddress primary, InetSocketAddress altIp, InetSocketAddress altBoth,
-                                  InetSocketAddress altPort, List<String> notes) {
+    public static MappingBehaviour mapping(InetSocketAddress primary, InetSocketAddress altIp,
+                                           InetSocketAddress altBoth, InetSocketAddress altPort, List<String> notes) {
         if (primary == null) {
-            return Mapping.UNKNOWN;
+            return MappingBehaviour.UNKNOWN;
         }
-        Mapping m;
+        MappingBehaviour m;
         if (altIp != null) {
             if (primary.equals(altIp)) {
-                m = Mapping.ENDPOINT_INDEPENDENT;
+                m = MappingBehaviour.ENDPOINT_INDEPENDENT;
             } else if (altBoth == null) {
                 notes.add("no answer from the server's alternate address and port: cannot tell address-dependent"
                         + " from address-and-port-dependent mapping");
-                return Mapping.UNKNOWN;
+                return MappingBehaviour.UNKNOWN;
             } else {
-                m = altIp.equals(altBoth) ? Mapping.ADDRESS_DEPENDENT : Mapping.ADDRESS_AND_PORT_DEPENDENT;
+                m = altIp.equals(altBoth) ? MappingBehaviour.ADDRESS_DEPENDENT
+                        : MappingBehaviour.ADDRESS_AND_PORT_DEPENDENT;
             }
-            if (altPort != null && (m == Mapping.ADDRESS_AND_PORT_DEPENDENT) == primary.equals(altPort)) {
+            if (altPort != null && (m == MappingBehaviour.ADDRESS_AND_PORT_DEPENDENT) == primary.equals(altPort)) {
                 notes.add("the mapping toward the server's alternate port (" + altPort + ") contradicts the "
                         + m.wireName() + " mapping seen toward its alternate address");
             }
@@ -46,33 +44,34 @@ public final class NatClassifier {
         }
         if (altPort != null) {
             if (!primary.equals(altPort)) {
-                return Mapping.ADDRESS_AND_PORT_DEPENDENT;
+                return MappingBehaviour.ADDRESS_AND_PORT_DEPENDENT;
             }
             notes.add("the same public endpoint toward both server ports: the mapping is not address-and-port-dependent,"
                     + " but without a second server address endpoint-independent and address-dependent look alike");
         }
-        return Mapping.UNKNOWN;
+        return MappingBehaviour.UNKNOWN;
     }
 
     /**
      * RFC 5780 §4.4: did the answer from the alternate IP and port (test II) and the one from the
      * alternate port (test III) get through? Null: the test did not run.
      */
-    public static Filtering filtering(Boolean changedBothPassed, Boolean changedPortPassed, List<String> notes) {
+    public static FilteringBehaviour filtering(Boolean changedBothPassed, Boolean changedPortPassed,
+                                               List<String> notes) {
         if (Boolean.TRUE.equals(changedBothPassed)) {
-            return Filtering.ENDPOINT_INDEPENDENT;
+            return FilteringBehaviour.ENDPOINT_INDEPENDENT;
         }
         if (Boolean.FALSE.equals(changedPortPassed)) {
-            return Filtering.ADDRESS_AND_PORT_DEPENDENT;
+            return FilteringBehaviour.ADDRESS_AND_PORT_DEPENDENT;
         }
         if (Boolean.TRUE.equals(changedPortPassed)) {
             if (Boolean.FALSE.equals(changedBothPassed)) {
-                return Filtering.ADDRESS_DEPENDENT;
+                return FilteringBehaviour.ADDRESS_DEPENDENT;
             }
             notes.add("answers from the server's other port get in, so filtering is not address-and-port-dependent;"
                     + " without a second server address endpoint-independent and address-dependent look alike");
         }
-        return Filtering.UNKNOWN;
+        return FilteringBehaviour.UNKNOWN;
     }
 
     /** One local socket: its port and the public port of its first mapping (null if none seen). */
@@ -86,13 +85,13 @@ public final class NatClassifier {
      *
      * @return the allocation and, for sequential, the delta (else 0)
      */
-    public static Map.Entry<Allocation, Integer> allocation(List<FirstMapping> firsts, List<Integer> newPorts) {
+    public static Map.Entry<PortAllocation, Integer> allocation(List<FirstMapping> firsts, List<Integer> newPorts) {
         List<FirstMapping> seen = firsts.stream().filter(f -> f.publicPort() != null).toList();
         if (!seen.isEmpty() && seen.stream().allMatch(f -> f.publicPort() == f.localPort())) {
-            return Map.entry(Allocation.PRESERVING, 0);
+            return Map.entry(PortAllocation.PRESERVING, 0);
         }
         if (newPorts.size() < 3) {
-            return Map.entry(Allocation.UNKNOWN, 0);
+            return Map.entry(PortAllocation.UNKNOWN, 0);
         }
         Map<Integer, Integer> counts = new HashMap<>();
         int best = 0;
@@ -107,9 +106,9 @@ public final class NatClassifier {
         }
         int steps = newPorts.size() - 1;
         if (best != 0 && Math.abs(best) <= MAX_DELTA && bestCount >= Math.max(2, steps - 1)) {
-            return Map.entry(Allocation.SEQUENTIAL, best);
+            return Map.entry(PortAllocation.SEQUENTIAL, best);
         }
-        return Map.entry(Allocation.RANDOM, 0);
+        return Map.entry(PortAllocation.RANDOM, 0);
     }
 
     /**
@@ -117,15 +116,16 @@ public final class NatClassifier {
      * will see (endpoint-independent mapping); a per-destination port can only be predicted when
      * allocation is sequential.
      */
-    public static HolePunching verdict(boolean natDetected, Mapping mapping, Filtering filtering, Allocation allocation) {
-        if (!natDetected && filtering == Filtering.ENDPOINT_INDEPENDENT) {
+    public static HolePunching verdict(boolean natDetected, MappingBehaviour mapping, FilteringBehaviour filtering,
+                                       PortAllocation allocation) {
+        if (!natDetected && filtering == FilteringBehaviour.ENDPOINT_INDEPENDENT) {
             return HolePunching.NOT_NEEDED;
         }
         return switch (mapping) {
             case ENDPOINT_INDEPENDENT -> HolePunching.WORKS;
-            case ADDRESS_DEPENDENT, ADDRESS_AND_PORT_DEPENDENT ->
-                    allocation == Allocation.SEQUENTIAL ? HolePunching.PORT_PREDICTION
-                            : allocation == Allocation.UNKNOWN ? HolePunching.UNKNOWN : HolePunching.UNLIKELY;
+            case ADDRESS_DEPENDENT, ADDRESS_AND_PORT_DEPENDENT, DEPENDENT ->
+                    allocation == PortAllocation.SEQUENTIAL ? HolePunching.PORT_PREDICTION
+                            : allocation == PortAllocation.UNKNOWN ? HolePunching.UNKNOWN : HolePunching.UNLIKELY;
             case UNKNOWN -> HolePunching.UNKNOWN;
         };
     }

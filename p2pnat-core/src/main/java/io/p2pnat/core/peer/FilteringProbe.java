@@ -1,10 +1,10 @@
 package io.p2pnat.core.peer;
 
-import io.p2pnat.core.Signaling;
 import io.p2pnat.core.Timers;
 import io.p2pnat.core.Transmit;
 import io.p2pnat.core.discovery.ChangeRequest;
 import io.p2pnat.core.discovery.DiscoveryWire;
+import io.p2pnat.core.discovery.FilteringBehaviour;
 import io.p2pnat.wire.StunAttributeType;
 import io.p2pnat.wire.StunClass;
 import io.p2pnat.wire.StunMessage;
@@ -44,7 +44,7 @@ final class FilteringProbe {
     private boolean portUnavailable;
     private long resendAt = Timers.NEVER;
     private long doneAt = Timers.NEVER;
-    private int result = Signaling.FILTERING_UNKNOWN;
+    private FilteringBehaviour result = FilteringBehaviour.UNKNOWN;
 
     /**
      * Starts both tests from local socket {@code socket}. {@code changeIp}: the server has a second
@@ -94,8 +94,8 @@ final class FilteringProbe {
         return socket;
     }
 
-    /** The measured filtering ({@code Signaling.FILTERING_*}), once the probe is over. */
-    int result() {
+    /** The measured filtering, once the probe is over. */
+    FilteringBehaviour result() {
         return result;
     }
 
@@ -156,13 +156,13 @@ final class FilteringProbe {
         doneAt = Timers.NEVER;
         resendAt = Timers.NEVER;
         if (bothAnswered) {
-            result = Signaling.FILTERING_ENDPOINT_INDEPENDENT;
+            result = FilteringBehaviour.ENDPOINT_INDEPENDENT;
         } else if (portAnswered) {
-            result = Signaling.FILTERING_ADDRESS_DEPENDENT;
+            result = FilteringBehaviour.ADDRESS_DEPENDENT;
         } else if (portUnavailable) {
-            result = Signaling.FILTERING_UNKNOWN;
+            result = FilteringBehaviour.UNKNOWN;
         } else {
-            result = Signaling.FILTERING_ADDRESS_AND_PORT_DEPENDENT;
+            result = FilteringBehaviour.ADDRESS_AND_PORT_DEPENDENT;
         }
     }
 }

@@ -130,7 +130,7 @@ final class HolePunch {
             boolean predict = intro.remoteNat().predictable() && !intro.sameNat();
             // Behind a per-destination NAT every new destination costs a public port, and a
             // predicting peer counts on the order: send to useful destinations only, first.
-            boolean frugal = intro.localMapping() == io.p2pnat.core.Signaling.NAT_DEPENDENT && !intro.sameNat();
+            boolean frugal = intro.localMapping().dependent() && !intro.sameNat();
             if (predict) {
                 NatProfile r = intro.remoteNat();
                 for (int k = 1; k <= PREDICTION_WINDOW; k++) {
@@ -143,7 +143,7 @@ final class HolePunch {
                 intro.remotePrivates().forEach(p -> addCandidate(p, CandidateKind.PRIVATE));
                 addCandidate(intro.remotePublic(), CandidateKind.PUBLIC);
             } else {
-                if (!(intro.remoteMapping() == io.p2pnat.core.Signaling.NAT_DEPENDENT && frugal)) {
+                if (!(intro.remoteMapping().dependent() && frugal)) {
                     addCandidate(intro.remotePublic(), CandidateKind.PUBLIC);
                 }
                 if (!frugal) {
@@ -613,7 +613,7 @@ final class HolePunch {
         TransactionId tid = TransactionId.random(random);
         sent.put(tid, new Sent(c, now, nominate));
         emit(c.socket, c.address, Checks.request(intro, localId, tid, nominate, c.socket != 0, handshakeOffer), out);
-        c.nextSendAt = now + (c.sends == 0 && intro.localMapping() == io.p2pnat.core.Signaling.NAT_DEPENDENT
+        c.nextSendAt = now + (c.sends == 0 && intro.localMapping().dependent()
                 ? DEPENDENT_FIRST_GAP : GAPS[Math.min(c.sends, GAPS.length - 1)]);
         c.sends++;
         if (sent.size() > 256) {

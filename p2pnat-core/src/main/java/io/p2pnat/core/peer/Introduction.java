@@ -1,5 +1,8 @@
 package io.p2pnat.core.peer;
 
+import io.p2pnat.core.discovery.FilteringBehaviour;
+import io.p2pnat.core.discovery.MappingBehaviour;
+import io.p2pnat.core.discovery.PortAllocation;
 import java.net.InetSocketAddress;
 import java.util.List;
 
@@ -15,19 +18,20 @@ import java.util.List;
  * @param remotePrivates  the other peer's private endpoints as it reported them
  * @param localPublic     our own public endpoint as the server saw it
  * @param localPrivates   our own private endpoints
- * @param localMapping    our NAT's mapping class ({@code Signaling.NAT_*})
+ * @param localMapping    our NAT's mapping behaviour as we measured it
  * @param remoteMapping   the other peer's NAT mapping class, as it reported it
  * @param localNat        our NAT's measured behaviour
  * @param remoteNat       the other peer's NAT behaviour, as it reported it
  * @param remoteKey       the other peer's identity public key as the server bound it, or null
- * @param localFiltering  our NAT's filtering as we measured it ({@code Signaling.FILTERING_*})
+ * @param localFiltering  our NAT's filtering as we measured it
  * @param remoteFiltering the other peer's NAT filtering, as it reported it
  */
 public record Introduction(long introId, byte[] introKey, String peerId, boolean dialer,
                            InetSocketAddress remotePublic, List<InetSocketAddress> remotePrivates,
                            InetSocketAddress localPublic, List<InetSocketAddress> localPrivates,
-                           int localMapping, int remoteMapping, NatProfile localNat, NatProfile remoteNat,
-                           byte[] remoteKey, int localFiltering, int remoteFiltering) {
+                           MappingBehaviour localMapping, MappingBehaviour remoteMapping, NatProfile localNat,
+                           NatProfile remoteNat, byte[] remoteKey, FilteringBehaviour localFiltering,
+                           FilteringBehaviour remoteFiltering) {
     public Introduction {
         introKey = introKey.clone();
         remotePrivates = List.copyOf(remotePrivates);
@@ -39,17 +43,19 @@ public record Introduction(long introId, byte[] introKey, String peerId, boolean
     public Introduction(long introId, byte[] introKey, String peerId, boolean dialer,
                         InetSocketAddress remotePublic, List<InetSocketAddress> remotePrivates,
                         InetSocketAddress localPublic, List<InetSocketAddress> localPrivates,
-                        int localMapping, int remoteMapping, NatProfile localNat, NatProfile remoteNat, byte[] remoteKey) {
+                        MappingBehaviour localMapping, MappingBehaviour remoteMapping, NatProfile localNat,
+                        NatProfile remoteNat, byte[] remoteKey) {
         this(introId, introKey, peerId, dialer, remotePublic, remotePrivates, localPublic, localPrivates,
                 localMapping, remoteMapping, localNat, remoteNat, remoteKey,
-                io.p2pnat.core.Signaling.FILTERING_UNKNOWN, io.p2pnat.core.Signaling.FILTERING_UNKNOWN);
+                FilteringBehaviour.UNKNOWN, FilteringBehaviour.UNKNOWN);
     }
 
     /** Without the peer's identity key. */
     public Introduction(long introId, byte[] introKey, String peerId, boolean dialer,
                         InetSocketAddress remotePublic, List<InetSocketAddress> remotePrivates,
                         InetSocketAddress localPublic, List<InetSocketAddress> localPrivates,
-                        int localMapping, int remoteMapping, NatProfile localNat, NatProfile remoteNat) {
+                        MappingBehaviour localMapping, MappingBehaviour remoteMapping, NatProfile localNat,
+                        NatProfile remoteNat) {
         this(introId, introKey, peerId, dialer, remotePublic, remotePrivates, localPublic, localPrivates,
                 localMapping, remoteMapping, localNat, remoteNat, null);
     }
@@ -58,10 +64,10 @@ public record Introduction(long introId, byte[] introKey, String peerId, boolean
     public Introduction(long introId, byte[] introKey, String peerId, boolean dialer,
                         InetSocketAddress remotePublic, List<InetSocketAddress> remotePrivates,
                         InetSocketAddress localPublic, List<InetSocketAddress> localPrivates,
-                        int localMapping, int remoteMapping) {
+                        MappingBehaviour localMapping, MappingBehaviour remoteMapping) {
         this(introId, introKey, peerId, dialer, remotePublic, remotePrivates, localPublic, localPrivates,
-                localMapping, remoteMapping, new NatProfile(localMapping, NatProfile.UNKNOWN, 0, 0),
-                new NatProfile(remoteMapping, NatProfile.UNKNOWN, 0, 0));
+                localMapping, remoteMapping, new NatProfile(localMapping, PortAllocation.UNKNOWN, 0, 0),
+                new NatProfile(remoteMapping, PortAllocation.UNKNOWN, 0, 0));
     }
 
     /** An introduction without knowledge of our own endpoints or either NAT's behaviour. */
@@ -69,7 +75,7 @@ public record Introduction(long introId, byte[] introKey, String peerId, boolean
                         InetSocketAddress remotePublic, List<InetSocketAddress> remotePrivates,
                         InetSocketAddress localPublic) {
         this(introId, introKey, peerId, dialer, remotePublic, remotePrivates, localPublic, List.of(),
-                io.p2pnat.core.Signaling.NAT_UNKNOWN, io.p2pnat.core.Signaling.NAT_UNKNOWN);
+                MappingBehaviour.UNKNOWN, MappingBehaviour.UNKNOWN);
     }
 
     /** We are not behind a NAT: the server saw us at an endpoint we registered ourselves. */
@@ -84,8 +90,7 @@ public record Introduction(long introId, byte[] introKey, String peerId, boolean
     public boolean bothMappingsDependent() {
         // Two sequential NATs can still meet by prediction (both sides predict in step); any
         // other per-destination pair has no direct path (RFC 5128 §5).
-        return localMapping == io.p2pnat.core.Signaling.NAT_DEPENDENT
-                && remoteMapping == io.p2pnat.core.Signaling.NAT_DEPENDENT
+        return localMapping.dependent() && remoteMapping.dependent()
                 && !(localNat.predictable() && remoteNat.predictable());
     }
 
@@ -110,9 +115,8 @@ public record Introduction(long introId, byte[] introKey, String peerId, boolean
      * address-dependent, RFC 4787 §5): the random-port side's plain checks get through it once
      * the easy side has sent to that side's address, so birthday punching is not needed.
      */
-    private static boolean admitsAnyPort(int filtering) {
-        return filtering == io.p2pnat.core.Signaling.FILTERING_ENDPOINT_INDEPENDENT
-                || filtering == io.p2pnat.core.Signaling.FILTERING_ADDRESS_DEPENDENT;
+    private static boolean admitsAnyPort(FilteringBehaviour filtering) {
+        return filtering == FilteringBehaviour.ENDPOINT_INDEPENDENT || filtering == FilteringBehaviour.ADDRESS_DEPENDENT;
     }
 
     /**
@@ -121,8 +125,8 @@ public record Introduction(long introId, byte[] introKey, String peerId, boolean
      * instead of giving plain punching a head start.
      */
     public boolean birthdayCertain() {
-        int easyFiltering = birthdayHardSide() ? remoteFiltering : localFiltering;
-        return easyFiltering == io.p2pnat.core.Signaling.FILTERING_ADDRESS_AND_PORT_DEPENDENT;
+        FilteringBehaviour easyFiltering = birthdayHardSide() ? remoteFiltering : localFiltering;
+        return easyFiltering == FilteringBehaviour.ADDRESS_AND_PORT_DEPENDENT;
     }
 
     /**

@@ -5,6 +5,9 @@ import io.p2pnat.core.PeerIds;
 import io.p2pnat.core.Signaling;
 import io.p2pnat.core.Timers;
 import io.p2pnat.core.Transmit;
+import io.p2pnat.core.discovery.FilteringBehaviour;
+import io.p2pnat.core.discovery.MappingBehaviour;
+import io.p2pnat.core.discovery.PortAllocation;
 import io.p2pnat.core.peer.PeerEvent.FailureKind;
 import io.p2pnat.core.peer.ServerTransactions.Kind;
 import io.p2pnat.core.peer.ServerTransactions.Pending;
@@ -63,11 +66,11 @@ public final class PeerAgent {
     private final MappingProbe portProbe = new MappingProbe();
     /** Our NAT's filtering (RFC 5780 §4.4), measured once the mapping is known to be endpoint-independent. */
     private final FilteringProbe filteringProbe = new FilteringProbe();
-    private int natFiltering = Signaling.FILTERING_UNKNOWN;
+    private FilteringBehaviour natFiltering = FilteringBehaviour.UNKNOWN;
     /** What the server said it has for behaviour tests: a second address, an alternate port (0: none). */
     private InetSocketAddress serverOther;
     private int serverAltPort;
-    private int natMapping = Signaling.NAT_UNKNOWN;
+    private MappingBehaviour natMapping = MappingBehaviour.UNKNOWN;
     private NatProfile natProfile = NatProfile.UNMEASURED;
     private InetSocketAddress pendingRegistered;
     /** The server's key for identity proofs, from its cookie challenge. */
@@ -152,12 +155,7 @@ public final class PeerAgent {
         if (tcp) {
             cb.addByte(StunAttributeType.TRANSPORT, 1);
         }
-        // Our NAT's profile rides along, so the target learns it even if a keepalive was lost.
-        cb.addByte(Signaling.ATTR_NAT_MAPPING, natMapping)
-                .addAttribute(StunAttributeType.NAT_ALLOCATION, natProfile.encodeAllocation());
-        if (natFiltering != Signaling.FILTERING_UNKNOWN) {
-            cb.addByte(Signaling.ATTR_NAT_FILTERING, natFiltering);
-        }
+        addNatReport(cb); // so the target learns it even if a keepalive was lost
         byte[] req = cb.build().encode(sessionKey, true);
         txns.start(tid, Kind.CONNECT, id, req, now, Math.min(timeoutNanos, config.serverTimeout().toNanos()), out);
         return id;
@@ -315,7 +313,7 @@ public final class PeerAgent {
             register(now, null, now + config.serverTimeout().toNanos());
         }
         if (mappingProbe.onTimeout(now, out)) {
-            reportMapping(now, Signaling.NAT_UNKNOWN);
+            reportMapping(now, MappingBehaviour.UNKNOWN);
             releaseRegistered();
         }
         if (portProbe.inFlight() && portProbe.onTimeout(now, out)) {
@@ -424,14 +422,19 @@ public final class PeerAgent {
         keepaliveAgain = false;
         TransactionId tid = TransactionId.random(random);
         StunMessage.Builder kb = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.REQUEST, tid)
-                .addString(StunAttributeType.PEER_ID, config.peerId())
-                .addByte(Signaling.ATTR_NAT_MAPPING, natMapping)
-                .addAttribute(StunAttributeType.NAT_ALLOCATION, natProfile.encodeAllocation());
-        if (natFiltering != Signaling.FILTERING_UNKNOWN) {
-            kb.addByte(Signaling.ATTR_NAT_FILTERING, natFiltering);
-        }
+                .addString(StunAttributeType.PEER_ID, config.peerId());
+        addNatReport(kb);
         byte[] req = kb.build().encode(sessionKey, true);
         txns.start(tid, Kind.KEEPALIVE, 0, req, now, config.serverTimeout().toNanos(), out);
+    }
+
+    /** Our NAT's profile: NAT-MAPPING, NAT-ALLOCATION, and NAT-FILTERING once measured. */
+    private void addNatReport(StunMessage.Builder b) {
+        b.addByte(Signaling.ATTR_NAT_MAPPING, natMapping.code())
+                .addAttribute(StunAttributeType.NAT_ALLOCATION, natProfile.encodeAllocation());
+        if (natFiltering != FilteringBehaviour.UNKNOWN) {
+            b.addByte(Signaling.ATTR_NAT_FILTERING, natFiltering.code());
+        }
     }
 
     private void onServerMessage(long now, StunMessage m) {
@@ -510,9 +513,10 @@ public final class PeerAgent {
         serverOther = other;
         serverAltPort = alt > 0 && alt < 65536 ? (int) alt : 0;
         if (config.privateEndpoints().contains(mapped)) {
-            natProfile = new NatProfile(Signaling.NAT_INDEPENDENT, NatProfile.PRESERVING, 0, mapped.getPort());
-            reportMapping(now, Signaling.NAT_INDEPENDENT); // not behind a NAT at all
-        } else if (natMapping == Signaling.NAT_UNKNOWN && (other != null || (alt > 0 && alt < 65536))) {
+            natProfile = new NatProfile(MappingBehaviour.ENDPOINT_INDEPENDENT, PortAllocation.PRESERVING, 0,
+                    mapped.getPort());
+            reportMapping(now, MappingBehaviour.ENDPOINT_INDEPENDENT); // not behind a NAT at all
+        } else if (natMapping == MappingBehaviour.UNKNOWN && (other != null || (alt > 0 && alt < 65536))) {
             // Classify before saying we are registered, so our first dial carries the profile.
             // A second server address finds address-dependent mapping too (RFC 5780 §4.3).
             InetSocketAddress probe = other != null ? other : new InetSocketAddress(config.server().getAddress(), (int) alt);
@@ -560,7 +564,7 @@ public final class PeerAgent {
             int localPort = config.privateEndpoints().isEmpty() ? -1 : config.privateEndpoints().get(0).getPort();
             natProfile = seen.getAddress().equals(publicEndpoint.getAddress())
                     ? NatProfile.measure(localPort, publicEndpoint.getPort(), seen.getPort())
-                    : new NatProfile(Signaling.NAT_DEPENDENT, NatProfile.RANDOM, 0, seen.getPort());
+                    : new NatProfile(MappingBehaviour.DEPENDENT, PortAllocation.RANDOM, 0, seen.getPort());
             if (natProfile.predictable() && !portProbe.inFlight()) {
                 // Two random ports fall within the sequential step of each other one time in
                 // 650: then every dial would predict ports that were never going to be used,
@@ -569,7 +573,7 @@ public final class PeerAgent {
                 // before we say we are registered, so that our first dial carries the result.
                 // Two tries only: unanswered, the two-mapping classification stands.
                 unconfirmed = natProfile;
-                natProfile = new NatProfile(unconfirmed.mapping(), NatProfile.UNKNOWN, 0, unconfirmed.lastPort());
+                natProfile = new NatProfile(unconfirmed.mapping(), PortAllocation.UNKNOWN, 0, unconfirmed.lastPort());
                 confirmingSequence = true;
                 portProbe.start(now, config.server(), random, out, nextSocket++, 2);
                 natMapping = natProfile.mapping();
@@ -589,7 +593,7 @@ public final class PeerAgent {
      * port on its own address; a second address also tells endpoint-independent filtering apart.
      */
     private void startFilteringProbe(long now) {
-        if (filteringProbe.inFlight() || serverAltPort == 0 || natFiltering != Signaling.FILTERING_UNKNOWN) {
+        if (filteringProbe.inFlight() || serverAltPort == 0 || natFiltering != FilteringBehaviour.UNKNOWN) {
             return;
         }
         filteringProbe.start(now, config.server(), serverOther != null, serverRttNanos, random, out, nextSocket++);
@@ -599,22 +603,22 @@ public final class PeerAgent {
         events.add(new PeerEvent.SocketsReleased(List.of(filteringProbe.socket())));
         natFiltering = filteringProbe.result();
         reportNat();
-        if (natFiltering != Signaling.FILTERING_UNKNOWN) {
+        if (natFiltering != FilteringBehaviour.UNKNOWN) {
             sendKeepalive(now); // so the server's next introductions carry it
         }
     }
 
-    /** Our NAT's measured filtering ({@code Signaling.FILTERING_*}; unknown until measured). */
-    public int natFiltering() {
+    /** Our NAT's measured filtering (unknown until measured). */
+    public FilteringBehaviour natFiltering() {
         return natFiltering;
     }
 
-    private void reportMapping(long now, int mapping) {
+    private void reportMapping(long now, MappingBehaviour mapping) {
         natMapping = mapping;
         if (natProfile.mapping() != mapping) {
             natProfile = new NatProfile(mapping, natProfile.allocation(), natProfile.delta(), natProfile.lastPort());
         }
-        if (mapping != Signaling.NAT_UNKNOWN) {
+        if (mapping != MappingBehaviour.UNKNOWN) {
             sendKeepalive(now);
         }
     }
@@ -695,7 +699,7 @@ public final class PeerAgent {
             long step = (long) (seen.getPort() - p.lastPort()) * Integer.signum(p.delta());
             natProfile = step > 0 && step <= (long) CONFIRM_STEPS * Math.abs(p.delta())
                     ? new NatProfile(p.mapping(), p.allocation(), p.delta(), seen.getPort())
-                    : new NatProfile(Signaling.NAT_DEPENDENT, NatProfile.RANDOM, 0, seen.getPort());
+                    : new NatProfile(MappingBehaviour.DEPENDENT, PortAllocation.RANDOM, 0, seen.getPort());
         }
         reportMapping(now, natProfile.mapping());
         releaseRegistered();
@@ -742,8 +746,8 @@ public final class PeerAgent {
         return serverRttNanos;
     }
 
-    /** Our NAT's mapping behaviour as measured against the server's two ports ({@code Signaling.NAT_*}). */
-    public int natMapping() {
+    /** Our NAT's mapping behaviour as measured against the server's two ports. */
+    public MappingBehaviour natMapping() {
         return natMapping;
     }
 
@@ -1005,11 +1009,17 @@ public final class PeerAgent {
         return new Introduction(ByteBuffer.wrap(id).getLong(), key, peerId, dialer, pub,
                 m.xorAddresses(StunAttributeType.TCP_PRIVATE_ENDPOINT), tcpPublic, tcpPrivates,
                 natMapping, remoteMapping(m), natProfile, remoteProfile(m), m.bytes(StunAttributeType.STATIC_KEY).orElse(null),
-                natFiltering, m.byteValue(Signaling.ATTR_NAT_FILTERING).orElse(Signaling.FILTERING_UNKNOWN));
+                natFiltering, remoteFiltering(m));
     }
 
-    private static int remoteMapping(StunMessage m) {
-        return m.byteValue(Signaling.ATTR_NAT_MAPPING).orElse(Signaling.NAT_UNKNOWN);
+    private static MappingBehaviour remoteMapping(StunMessage m) {
+        return MappingBehaviour.fromCode(m.byteValue(Signaling.ATTR_NAT_MAPPING)
+                .orElse(MappingBehaviour.UNKNOWN.code()));
+    }
+
+    private static FilteringBehaviour remoteFiltering(StunMessage m) {
+        return FilteringBehaviour.fromCode(m.byteValue(Signaling.ATTR_NAT_FILTERING)
+                .orElse(FilteringBehaviour.UNKNOWN.code()));
     }
 
     private static NatProfile remoteProfile(StunMessage m) {
@@ -1026,7 +1036,7 @@ public final class PeerAgent {
         return new Introduction(ByteBuffer.wrap(id).getLong(), key, peerId, dialer, pub,
                 m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT), publicEndpoint, config.privateEndpoints(),
                 natMapping, remoteMapping(m), natProfile, remoteProfile(m), m.bytes(StunAttributeType.STATIC_KEY).orElse(null),
-                natFiltering, m.byteValue(Signaling.ATTR_NAT_FILTERING).orElse(Signaling.FILTERING_UNKNOWN));
+                natFiltering, remoteFiltering(m));
     }
 
     private void onServerTimeout(long now, Pending p) {
@@ -1107,7 +1117,7 @@ public final class PeerAgent {
             byte[] counter = m.bytes(StunAttributeType.NAT_ALLOCATION).orElse(null);
             if (counter != null) {
                 // Both NATs sequential: the peer's fresh counter reading (see startFreshReading).
-                NatProfile fresh = NatProfile.decode(Signaling.NAT_DEPENDENT, counter);
+                NatProfile fresh = NatProfile.decode(MappingBehaviour.DEPENDENT, counter);
                 if (fresh.predictable() && s.peerFresh == null) {
                     s.peerFresh = fresh;
                     if (s.ownFresh >= 0) {

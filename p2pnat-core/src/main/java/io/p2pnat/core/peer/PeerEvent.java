@@ -1,5 +1,6 @@
 package io.p2pnat.core.peer;
 
+import io.p2pnat.core.discovery.FilteringBehaviour;
 import java.net.InetSocketAddress;
 
 /** What the peer agent reports to its driver. */
@@ -15,10 +16,10 @@ public sealed interface PeerEvent {
      * Sent again whenever a measurement changes.
      *
      * @param behindNat whether the server saw another address than ours (false: no NAT)
-     * @param profile   mapping ({@code Signaling.NAT_*}) and port allocation
-     * @param filtering {@code Signaling.FILTERING_*}
+     * @param profile   mapping and port allocation
+     * @param filtering filtering, {@link FilteringBehaviour#UNKNOWN} until measured
      */
-    record NatMeasured(boolean behindNat, NatProfile profile, int filtering) implements PeerEvent {
+    record NatMeasured(boolean behindNat, NatProfile profile, FilteringBehaviour filtering) implements PeerEvent {
     }
 
     /** Registration failed for good (server unreachable or refused). */

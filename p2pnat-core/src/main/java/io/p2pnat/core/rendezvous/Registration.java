@@ -1,5 +1,7 @@
 package io.p2pnat.core.rendezvous;
 
+import io.p2pnat.core.discovery.FilteringBehaviour;
+import io.p2pnat.core.discovery.MappingBehaviour;
 import java.net.InetSocketAddress;
 import java.util.List;
 
@@ -50,12 +52,15 @@ final class Registration {
     /** The REGISTER that made this registration and our answer, to answer its retransmissions alike. */
     io.p2pnat.wire.TransactionId registerTid;
     byte[] registerAnswer;
-    /** The peer's own report of its NAT's mapping behaviour ({@code Signaling.NAT_*}). */
+    /**
+     * The peer's own report of its NAT's mapping behaviour: the NAT-MAPPING byte as it sent it (a
+     * {@link MappingBehaviour#code()}), relayed unchanged to the peers it is introduced to.
+     */
     int natMapping;
     /** The peer's report of its NAT's port allocation (NAT-ALLOCATION value), or null. */
     byte[] natAllocation;
-    /** The peer's report of its NAT's filtering ({@code Signaling.FILTERING_*}). */
-    int natFiltering;
+    /** The peer's report of its NAT's filtering. */
+    FilteringBehaviour natFiltering = FilteringBehaviour.UNKNOWN;
     /**
      * The TCP registration (docs/protocol.md "TCP"): the remote address of the connection that
      * registered, as S saw it; null when the peer has none.

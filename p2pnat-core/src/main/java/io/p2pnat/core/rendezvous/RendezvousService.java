@@ -5,6 +5,7 @@ import io.p2pnat.core.Signaling;
 import io.p2pnat.core.SourceBudget;
 import io.p2pnat.core.Timers;
 import io.p2pnat.core.Transmit;
+import io.p2pnat.core.discovery.FilteringBehaviour;
 import io.p2pnat.wire.StunAttributeType;
 import io.p2pnat.wire.StunClass;
 import io.p2pnat.wire.StunMessage;
@@ -376,10 +377,7 @@ public final class RendezvousService {
             return;
         }
         registrations.refresh(r, now + config.registrationLifetime().toNanos());
-        m.byteValue(Signaling.ATTR_NAT_MAPPING).ifPresent(v -> r.natMapping = v);
-        m.bytes(StunAttributeType.NAT_ALLOCATION).filter(v -> v.length == 4).ifPresent(v -> r.natAllocation = v);
-        m.byteValue(Signaling.ATTR_NAT_FILTERING).ifPresent(v -> r.natFiltering = v <= Signaling.FILTERING_ADDRESS_AND_PORT_DEPENDENT
-                ? v : Signaling.FILTERING_UNKNOWN);
+        takeNatReport(r, m);
         StunMessage.Builder b = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.SUCCESS_RESPONSE, m.transactionId())
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
         answer(r, m, from, b.build().encode(r.sessionKey, true));
@@ -422,10 +420,7 @@ public final class RendezvousService {
             replyError(from, m, dialer, Signaling.ERR_UNKNOWN_PEER, "unknown peer");
             return;
         }
-        m.byteValue(Signaling.ATTR_NAT_MAPPING).ifPresent(v -> dialer.natMapping = v);
-        m.bytes(StunAttributeType.NAT_ALLOCATION).filter(v -> v.length == 4).ifPresent(v -> dialer.natAllocation = v);
-        m.byteValue(Signaling.ATTR_NAT_FILTERING).ifPresent(v -> dialer.natFiltering = v <= Signaling.FILTERING_ADDRESS_AND_PORT_DEPENDENT
-                ? v : Signaling.FILTERING_UNKNOWN);
+        takeNatReport(dialer, m);
         if (target == dialer) {
             replyError(from, m, dialer, Signaling.ERR_BAD_REQUEST, "cannot dial yourself");
             return;
@@ -515,6 +510,13 @@ public final class RendezvousService {
 
     // --- helpers --------------------------------------------------------------------------
 
+    /** Keeps what a KEEPALIVE or CONNECT says of the peer's NAT (NAT-MAPPING, NAT-ALLOCATION, NAT-FILTERING). */
+    private static void takeNatReport(Registration r, StunMessage m) {
+        m.byteValue(Signaling.ATTR_NAT_MAPPING).ifPresent(v -> r.natMapping = v);
+        m.bytes(StunAttributeType.NAT_ALLOCATION).filter(v -> v.length == 4).ifPresent(v -> r.natAllocation = v);
+        m.byteValue(Signaling.ATTR_NAT_FILTERING).ifPresent(v -> r.natFiltering = FilteringBehaviour.fromCode(v));
+    }
+
     private static void addEndpoints(StunMessage.Builder b, Registration r) {
         b.addXorAddress(StunAttributeType.PUBLIC_ENDPOINT, r.publicEndpoint);
         if (r.staticKey != null) {
@@ -524,8 +526,8 @@ public final class RendezvousService {
         if (r.natAllocation != null) {
             b.addAttribute(StunAttributeType.NAT_ALLOCATION, r.natAllocation);
         }
-        if (r.natFiltering != Signaling.FILTERING_UNKNOWN) {
-            b.addByte(Signaling.ATTR_NAT_FILTERING, r.natFiltering);
+        if (r.natFiltering != FilteringBehaviour.UNKNOWN) {
+            b.addByte(Signaling.ATTR_NAT_FILTERING, r.natFiltering.code());
         }
         for (InetSocketAddress p : r.privateEndpoints) {
             b.addXorAddress(StunAttributeType.PRIVATE_ENDPOINT, p);

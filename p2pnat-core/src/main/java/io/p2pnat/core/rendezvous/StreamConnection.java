@@ -1,5 +1,6 @@
 package io.p2pnat.core.rendezvous;
 
+import io.p2pnat.core.stream.StreamFramer;
 import io.p2pnat.wire.TransactionId;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -17,7 +18,7 @@ final class StreamConnection {
 
     final long id;
     final InetSocketAddress remote;
-    final StunStreamFramer framer = new StunStreamFramer();
+    final StreamFramer framer = new StreamFramer(StreamFramer.Mode.STUN_STRICT);
     State state = State.PENDING;
     long deadline;
     String peerId;
@@ -34,13 +35,13 @@ final class StreamConnection {
         this.remote = remote;
     }
 
-    /** Holds early bytes; false if they would exceed {@link StunStreamFramer#MAX_MESSAGE}. */
+    /** Holds early bytes; false if they would exceed {@link StreamFramer#MAX_SIGNALING_MESSAGE}. */
     boolean hold(byte[] buf, int off, int len) {
-        if (earlyLength + len > StunStreamFramer.MAX_MESSAGE) {
+        if (earlyLength + len > StreamFramer.MAX_SIGNALING_MESSAGE) {
             return false;
         }
         if (early == null || early.length < earlyLength + len) {
-            byte[] grown = new byte[Math.min(StunStreamFramer.MAX_MESSAGE, Math.max(256, 2 * (earlyLength + len)))];
+            byte[] grown = new byte[Math.min(StreamFramer.MAX_SIGNALING_MESSAGE, Math.max(256, 2 * (earlyLength + len)))];
             if (early != null) {
                 System.arraycopy(early, 0, grown, 0, earlyLength);
             }

@@ -3,6 +3,7 @@ package io.p2pnat.core.rendezvous;
 import io.p2pnat.core.PeerIds;
 import io.p2pnat.core.Signaling;
 import io.p2pnat.core.Timers;
+import io.p2pnat.core.stream.StreamFramer;
 import io.p2pnat.wire.StunAttributeType;
 import io.p2pnat.wire.StunClass;
 import io.p2pnat.wire.StunMessage;
@@ -22,7 +23,7 @@ import java.util.PriorityQueue;
  * RELAY-ATTACH pairing two connections of one introduction into a splice.
  *
  * <p>RFC 5128 §6.2: a connection that has not authenticated holds a 20-byte header buffer (at
- * most one message of {@link StunStreamFramer#MAX_MESSAGE} bytes while it arrives), counts
+ * most one message of {@link StreamFramer#MAX_SIGNALING_MESSAGE} bytes while it arrives), counts
  * against {@link StreamConfig#maxPendingConnections}, and is closed after
  * {@link StreamConfig#handshakeTimeout}; anything that is not STUN closes it at once. A TCP
  * REGISTER needs the peer's UDP registration (that proved the UDP return route; the TCP handshake
@@ -99,15 +100,17 @@ final class StreamSessions {
                 }
                 break;
             }
-            int used = c.framer.take(buf, pos, end - pos);
-            if (used < 0) {
+            pos += c.framer.take(buf, pos, end - pos);
+            byte[] message;
+            try {
+                message = c.framer.next();
+            } catch (StreamFramer.StreamFormatException e) {
                 stats.dropped++;
                 close(c);
                 return;
             }
-            pos += used;
-            if (c.framer.complete()) {
-                onMessage(now, c, c.framer.next());
+            if (message != null) {
+                onMessage(now, c, message);
             }
         }
         if (conns.get(connId) == c && c.state == StreamConnection.State.ATTACHED) {

@@ -105,7 +105,7 @@ public final class TcpPunch {
         if (!reversal && !listenerPublicSide) {
             // Behind a per-destination NAT every new destination costs a public port (RFC 5128
             // §3.6), and a predicting peer counts on the order: useful destinations only, first.
-            boolean frugal = intro.localMapping() == io.p2pnat.core.Signaling.NAT_DEPENDENT && !intro.sameNat();
+            boolean frugal = intro.localMapping().dependent() && !intro.sameNat();
             if (intro.remoteNat().predictable() && !intro.sameNat()) {
                 io.p2pnat.core.peer.NatProfile r = intro.remoteNat();
                 for (int k = 1; k <= PREDICTION_WINDOW; k++) {
@@ -118,7 +118,7 @@ public final class TcpPunch {
                 intro.remotePrivates().forEach(p -> add(p, true, now));
                 add(intro.remotePublic(), false, now);
             } else {
-                if (!(frugal && intro.remoteMapping() == io.p2pnat.core.Signaling.NAT_DEPENDENT)) {
+                if (!(frugal && intro.remoteMapping().dependent())) {
                     add(intro.remotePublic(), false, now);
                 }
                 if (!frugal) {

@@ -8,10 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.p2pnat.core.ManualClock;
 import io.p2pnat.core.Timers;
-import io.p2pnat.core.discovery.NatCheckResult.Allocation;
-import io.p2pnat.core.discovery.NatCheckResult.Filtering;
 import io.p2pnat.core.discovery.NatCheckResult.HolePunching;
-import io.p2pnat.core.discovery.NatCheckResult.Mapping;
 import io.p2pnat.core.discovery.NatCheckResult.TcpUnsolicited;
 import io.p2pnat.core.discovery.ToyNat.Alloc;
 import io.p2pnat.core.discovery.ToyNat.Filter;
@@ -66,20 +63,20 @@ class NatCheckTest {
         assertTrue(r.natDetected(), log);
         assertEquals(new InetSocketAddress(NAT_IP, r.publicAddress().getPort()), r.publicAddress(), log);
         assertEquals(switch (spec.mapping()) {
-            case EIM -> Mapping.ENDPOINT_INDEPENDENT;
-            case ADM -> Mapping.ADDRESS_DEPENDENT;
-            case APDM -> Mapping.ADDRESS_AND_PORT_DEPENDENT;
+            case EIM -> MappingBehaviour.ENDPOINT_INDEPENDENT;
+            case ADM -> MappingBehaviour.ADDRESS_DEPENDENT;
+            case APDM -> MappingBehaviour.ADDRESS_AND_PORT_DEPENDENT;
         }, r.mapping(), log);
         assertEquals(switch (spec.filter()) {
-            case EIF -> Filtering.ENDPOINT_INDEPENDENT;
-            case ADF -> Filtering.ADDRESS_DEPENDENT;
-            case APDF -> Filtering.ADDRESS_AND_PORT_DEPENDENT;
+            case EIF -> FilteringBehaviour.ENDPOINT_INDEPENDENT;
+            case ADF -> FilteringBehaviour.ADDRESS_DEPENDENT;
+            case APDF -> FilteringBehaviour.ADDRESS_AND_PORT_DEPENDENT;
         }, r.filtering(), log);
         assertEquals(spec.hairpin(), r.hairpinning(), log);
         assertEquals(switch (spec.alloc()) {
-            case PRESERVING -> Allocation.PRESERVING;
-            case SEQUENTIAL -> Allocation.SEQUENTIAL;
-            case RANDOM -> Allocation.RANDOM;
+            case PRESERVING -> PortAllocation.PRESERVING;
+            case SEQUENTIAL -> PortAllocation.SEQUENTIAL;
+            case RANDOM -> PortAllocation.RANDOM;
         }, r.portAllocation(), log);
         assertEquals(spec.alloc() == Alloc.SEQUENTIAL ? Integer.valueOf(spec.delta()) : null, r.portDelta(), log);
         assertEquals(spec.filter() == Filter.EIF ? TcpUnsolicited.NONE : spec.tcpRst() ? TcpUnsolicited.RST
@@ -99,16 +96,16 @@ class NatCheckTest {
         NatCheckResult r = net.run(1234);
         assertTrue(r.ok(), r.toString());
         assertNull(r.otherAddress());
-        assertEquals(Mapping.UNKNOWN, r.mapping(), "EIM and ADM look alike without a second address");
-        assertEquals(Filtering.ADDRESS_AND_PORT_DEPENDENT, r.filtering(), "the port test alone proves APDF");
+        assertEquals(MappingBehaviour.UNKNOWN, r.mapping(), "EIM and ADM look alike without a second address");
+        assertEquals(FilteringBehaviour.ADDRESS_AND_PORT_DEPENDENT, r.filtering(), "the port test alone proves APDF");
         assertEquals(List.of("mapping-ip", "filtering-ip", "tcp"), r.skipped());
         assertTrue(r.notes().stream().anyMatch(n -> n.contains("second server address")), r.notes().toString());
 
         NatCheckResult sym = new Net(new Spec(ToyNat.Mapping.APDM, Alloc.SEQUENTIAL, 2, Filter.ADF, false, false), null, 3479,
                 false).run(1234);
-        assertEquals(Mapping.ADDRESS_AND_PORT_DEPENDENT, sym.mapping(), "a new port toward the other port proves APDM");
-        assertEquals(Filtering.UNKNOWN, sym.filtering(), "EIF and ADF look alike without a second address");
-        assertEquals(Allocation.SEQUENTIAL, sym.portAllocation());
+        assertEquals(MappingBehaviour.ADDRESS_AND_PORT_DEPENDENT, sym.mapping(), "a new port toward the other port proves APDM");
+        assertEquals(FilteringBehaviour.UNKNOWN, sym.filtering(), "EIF and ADF look alike without a second address");
+        assertEquals(PortAllocation.SEQUENTIAL, sym.portAllocation());
         assertEquals(2, sym.portDelta());
         assertEquals(HolePunching.PORT_PREDICTION, sym.holePunching());
     }
@@ -127,10 +124,10 @@ class NatCheckTest {
         Net net = new Net(null, ALT_IP, 3479, false);
         NatCheckResult r = net.run(1234);
         assertFalse(r.natDetected(), r.toString());
-        assertEquals(Mapping.ENDPOINT_INDEPENDENT, r.mapping());
-        assertEquals(Filtering.ENDPOINT_INDEPENDENT, r.filtering());
+        assertEquals(MappingBehaviour.ENDPOINT_INDEPENDENT, r.mapping());
+        assertEquals(FilteringBehaviour.ENDPOINT_INDEPENDENT, r.filtering());
         assertNull(r.hairpinning());
-        assertEquals(Allocation.PRESERVING, r.portAllocation());
+        assertEquals(PortAllocation.PRESERVING, r.portAllocation());
         assertEquals(TcpUnsolicited.NONE, r.tcpUnsolicited());
         assertEquals(HolePunching.NOT_NEEDED, r.holePunching());
     }

@@ -6,7 +6,7 @@ import static io.p2pnat.core.testnet.TestNet.ep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.p2pnat.core.Signaling;
+import io.p2pnat.core.discovery.MappingBehaviour;
 import io.p2pnat.core.testnet.TestNet;
 import io.p2pnat.core.testnet.TestNet.Packet;
 import io.p2pnat.core.testnet.TestNet.PeerNode;
@@ -53,8 +53,8 @@ class ConnectionReversalTest {
         Figures.Net f = Figures.figure2(41).registered().classified();
         assertEquals(B_GLOBAL, f.b().agent.publicEndpoint(), "B is not behind a NAT");
         assertEquals(A_PUBLIC, f.a().agent.publicEndpoint());
-        assertEquals(Signaling.NAT_INDEPENDENT, f.b().agent.natMapping(), "no NAT maps independently");
-        assertEquals(Signaling.NAT_INDEPENDENT, f.a().agent.natMapping(), "NAT A is EIM");
+        assertEquals(MappingBehaviour.ENDPOINT_INDEPENDENT, f.b().agent.natMapping(), "no NAT maps independently");
+        assertEquals(MappingBehaviour.ENDPOINT_INDEPENDENT, f.a().agent.natMapping(), "NAT A is EIM");
 
         long dialAt = f.net().now();
         dial(f, f.b(), "alice");

@@ -4,6 +4,7 @@ import static io.p2pnat.core.testnet.TestNet.ep;
 import static io.p2pnat.core.testnet.TestNet.ms;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.p2pnat.core.discovery.MappingBehaviour;
 import io.p2pnat.core.rendezvous.RendezvousConfig;
 import io.p2pnat.core.testnet.TestNet;
 import io.p2pnat.core.testnet.TestNet.Nat;
@@ -47,7 +48,7 @@ final class Figures {
         }
 
         private boolean reported(PeerNode p) {
-            return p.agent.natMapping() != io.p2pnat.core.Signaling.NAT_UNKNOWN
+            return p.agent.natMapping() != MappingBehaviour.UNKNOWN
                     && net.delivered().stream().anyMatch(d -> d.receiver() == p && d.from().equals(SERVER)
                     && isKeepaliveAnswer(d.data()));
         }

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.p2pnat.core.Signaling;
 import io.p2pnat.core.Transmit;
 import io.p2pnat.core.discovery.ChangeRequest;
+import io.p2pnat.core.discovery.FilteringBehaviour;
 import io.p2pnat.wire.StunAttributeType;
 import io.p2pnat.wire.StunClass;
 import io.p2pnat.wire.StunMessage;
@@ -57,7 +57,7 @@ class FilteringProbeTest {
         StunMessage both = sent(true);
         assertTrue(p.owns(both));
         assertTrue(p.onAnswer(answer(both, true), OTHER), "nothing stricter left to learn");
-        assertEquals(Signaling.FILTERING_ENDPOINT_INDEPENDENT, p.result());
+        assertEquals(FilteringBehaviour.ENDPOINT_INDEPENDENT, p.result());
         assertFalse(p.inFlight());
     }
 
@@ -67,7 +67,7 @@ class FilteringProbeTest {
         assertFalse(p.onAnswer(answer(sent(false), true), ALT_PORT), "the other address may still answer");
         assertFalse(p.onTimeout(150 * MS, out));
         assertTrue(p.onTimeout(p.nextTimeout(), out));
-        assertEquals(Signaling.FILTERING_ADDRESS_DEPENDENT, p.result());
+        assertEquals(FilteringBehaviour.ADDRESS_DEPENDENT, p.result());
     }
 
     @Test
@@ -78,7 +78,7 @@ class FilteringProbeTest {
         assertFalse(p.onTimeout(resend, out));
         assertEquals(4, out.size(), "each request sent twice against loss");
         assertTrue(p.onTimeout(p.nextTimeout(), out));
-        assertEquals(Signaling.FILTERING_ADDRESS_AND_PORT_DEPENDENT, p.result());
+        assertEquals(FilteringBehaviour.ADDRESS_AND_PORT_DEPENDENT, p.result());
         assertTrue(p.nextTimeout() == io.p2pnat.core.Timers.NEVER);
     }
 
@@ -87,7 +87,7 @@ class FilteringProbeTest {
         FilteringProbe p = start(false);
         assertEquals(1, out.size());
         assertTrue(p.onAnswer(answer(sent(false), true), ALT_PORT));
-        assertEquals(Signaling.FILTERING_ADDRESS_DEPENDENT, p.result(), "address-dependent or looser");
+        assertEquals(FilteringBehaviour.ADDRESS_DEPENDENT, p.result(), "address-dependent or looser");
     }
 
     @Test
@@ -97,7 +97,7 @@ class FilteringProbeTest {
         StunMessage port = sent(false);
         assertFalse(p.onAnswer(answer(both, false), SERVER), "420: no second address");
         assertTrue(p.onAnswer(answer(port, true), SERVER), "answered from the primary port: CHANGE-REQUEST ignored");
-        assertEquals(Signaling.FILTERING_UNKNOWN, p.result(), "an unchanged source proves nothing about filtering");
+        assertEquals(FilteringBehaviour.UNKNOWN, p.result(), "an unchanged source proves nothing about filtering");
     }
 
     @Test

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.p2pnat.core.Signaling;
+import io.p2pnat.core.discovery.MappingBehaviour;
 import io.p2pnat.core.testnet.TestNet;
 import io.p2pnat.core.testnet.TestNet.Mapping;
 import io.p2pnat.core.testnet.TestNet.Packet;
@@ -58,8 +59,8 @@ class RelayFallbackTest {
     @Test
     void figure1SymmetricNatsAreDetectedAndRelayedAtOnce() {
         Figures.Net f = Figures.figure1(31).registered().classified();
-        assertEquals(Signaling.NAT_DEPENDENT, f.a().agent.natMapping(), "A's NAT maps per destination");
-        assertEquals(Signaling.NAT_DEPENDENT, f.b().agent.natMapping(), "B's NAT maps per destination");
+        assertEquals(MappingBehaviour.DEPENDENT, f.a().agent.natMapping(), "A's NAT maps per destination");
+        assertEquals(MappingBehaviour.DEPENDENT, f.b().agent.natMapping(), "B's NAT maps per destination");
         // Scenario check: the NATs really gave each peer a second public endpoint for the alternate port.
         assertEquals(2, f.natA().mappingsOf(Figures.A_PRIVATE).size());
         assertEquals(2, f.natB().mappingsOf(Figures.B_PRIVATE).size());
@@ -180,8 +181,8 @@ class RelayFallbackTest {
                 Figures.withPunchBudget(Figures.bob(), budget));
         f.server().alternatePort(Figures.ALT_PORT);
         f.registered().classified();
-        assertEquals(Signaling.NAT_INDEPENDENT, f.a().agent.natMapping(), "home NAT and ISP NAT are both EIM");
-        assertEquals(Signaling.NAT_INDEPENDENT, f.b().agent.natMapping());
+        assertEquals(MappingBehaviour.ENDPOINT_INDEPENDENT, f.a().agent.natMapping(), "home NAT and ISP NAT are both EIM");
+        assertEquals(MappingBehaviour.ENDPOINT_INDEPENDENT, f.b().agent.natMapping());
 
         long dialAt = f.net().now();
         long rttToS = ms(2 * (1 + 5 + 10 + 10)).toNanos(); // A's LAN, home NAT, NAT X, S

@@ -2,8 +2,8 @@ package io.p2pnat.core.peer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.p2pnat.core.Signaling;
 import io.p2pnat.core.Transmit;
+import io.p2pnat.core.discovery.MappingBehaviour;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -21,9 +21,9 @@ class RetransmissionGapTest {
     private static final InetSocketAddress BOB = new InetSocketAddress("192.0.2.254", 40000);
     private static final InetSocketAddress ALICE = new InetSocketAddress("192.0.2.1", 1234);
 
-    private static long firstResend(int localMapping) {
+    private static long firstResend(MappingBehaviour localMapping) {
         Introduction intro = new Introduction(7, KEY, "bob", true, BOB, List.of(), ALICE, List.of(),
-                localMapping, Signaling.NAT_INDEPENDENT);
+                localMapping, MappingBehaviour.ENDPOINT_INDEPENDENT);
         HolePunch p = new HolePunch(intro, "alice", List.of(), new Random(1), 0, 10_000_000_000L);
         ArrayDeque<Transmit> out = new ArrayDeque<>();
         p.onTimeout(0, out);
@@ -33,7 +33,7 @@ class RetransmissionGapTest {
 
     @Test
     void theFirstCheckIsResentSoonerBehindAPerDestinationNat() {
-        assertEquals(100_000_000L, firstResend(Signaling.NAT_INDEPENDENT));
-        assertEquals(50_000_000L, firstResend(Signaling.NAT_DEPENDENT));
+        assertEquals(100_000_000L, firstResend(MappingBehaviour.ENDPOINT_INDEPENDENT));
+        assertEquals(50_000_000L, firstResend(MappingBehaviour.DEPENDENT));
     }
 }

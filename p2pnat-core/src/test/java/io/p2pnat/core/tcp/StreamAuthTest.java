@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.p2pnat.core.peer.Introduction;
+import io.p2pnat.core.stream.StreamFramer;
 import io.p2pnat.wire.StunParseException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -130,7 +131,7 @@ class StreamAuthTest {
         byte[] key = new byte[16];
         StreamAuth a = new StreamAuth(intro("bob", true, key), "alice", new Random(2));
         byte[] hello = a.hello();
-        StunStreamDecoder d = new StunStreamDecoder();
+        StreamFramer d = new StreamFramer(StreamFramer.Mode.STUN);
         byte[] stream = new byte[hello.length * 2 + 3];
         System.arraycopy(hello, 0, stream, 0, hello.length);
         System.arraycopy(hello, 0, stream, hello.length, hello.length);
@@ -144,6 +145,6 @@ class StreamAuthTest {
         assertArrayEquals(hello, d.next());
         assertEquals("app", new String(d.drainRemainder()));
         d.feed(new byte[] {(byte) 0xD0, 0, 0, 0}, 0, 4);
-        assertThrows(StunStreamDecoder.StreamFormatException.class, d::next);
+        assertThrows(StreamFramer.StreamFormatException.class, d::next);
     }
 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.p2pnat.core.Signaling;
+import io.p2pnat.core.discovery.MappingBehaviour;
 import io.p2pnat.core.peer.Introduction;
 import io.p2pnat.core.peer.Technique;
 import io.p2pnat.core.peer.Via;
@@ -25,7 +25,7 @@ class TcpPunchTest {
     private static Introduction intro(boolean dialer, InetSocketAddress remotePub, List<InetSocketAddress> remotePrivs,
                                       InetSocketAddress localPub, List<InetSocketAddress> localPrivs) {
         return new Introduction(7, new byte[16], dialer ? "bob" : "alice", dialer, remotePub, remotePrivs, localPub,
-                localPrivs, Signaling.NAT_INDEPENDENT, Signaling.NAT_INDEPENDENT);
+                localPrivs, MappingBehaviour.ENDPOINT_INDEPENDENT, MappingBehaviour.ENDPOINT_INDEPENDENT);
     }
 
     private static List<TcpAction> drain(TcpPunch p) {

@@ -4,8 +4,8 @@ import io.p2pnat.core.Endpoints;
 import io.p2pnat.core.Timers;
 import io.p2pnat.core.peer.Introduction;
 import io.p2pnat.core.peer.PeerAgent;
+import io.p2pnat.core.stream.StreamFramer;
 import io.p2pnat.core.tcp.StreamSetup;
-import io.p2pnat.core.tcp.StunStreamDecoder;
 import io.p2pnat.core.tcp.TcpAction;
 import io.p2pnat.core.tcp.TcpPunch;
 import io.p2pnat.wire.StunAttributeType;
@@ -150,7 +150,7 @@ public final class TcpDriver implements AutoCloseable {
     private long nextStreamId = 1;
 
     private SocketChannel control;
-    private final StunStreamDecoder controlDecoder = new StunStreamDecoder();
+    private final StreamFramer controlDecoder = new StreamFramer(StreamFramer.Mode.STUN);
     private TransactionId registerTid;
     private long keepaliveDue = Timers.NEVER;
     private long reconnectDue = Timers.NEVER;
@@ -389,7 +389,7 @@ public final class TcpDriver implements AutoCloseable {
                 StunMessage m = StunMessage.decode(raw);
                 onControlMessage(m);
             }
-        } catch (IOException | StunStreamDecoder.StreamFormatException | StunParseException e) {
+        } catch (IOException | StreamFramer.StreamFormatException | StunParseException e) {
             controlLost();
         }
     }
@@ -548,7 +548,7 @@ public final class TcpDriver implements AutoCloseable {
             while (!s.handedOver && (raw = s.decoder.next()) != null) {
                 onStreamMessage(s, k, raw, now);
             }
-        } catch (StunStreamDecoder.StreamFormatException | StunParseException e) {
+        } catch (StreamFramer.StreamFormatException | StunParseException e) {
             failStream(s, now);
         }
     }

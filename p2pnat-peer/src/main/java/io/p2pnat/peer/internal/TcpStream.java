@@ -1,7 +1,7 @@
 package io.p2pnat.peer.internal;
 
+import io.p2pnat.core.stream.StreamFramer;
 import io.p2pnat.core.tcp.StreamSetup;
-import io.p2pnat.core.tcp.StunStreamDecoder;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -15,7 +15,7 @@ final class TcpStream {
     final Kind kind;
     final SocketChannel channel;
     final InetSocketAddress remote;
-    final StunStreamDecoder decoder = new StunStreamDecoder();
+    final StreamFramer decoder = new StreamFramer(StreamFramer.Mode.STUN);
     final ArrayDeque<ByteBuffer> writes = new ArrayDeque<>();
     /** The introduction this stream belongs to, once known. */
     TcpDriver.Punch punch;

@@ -5,16 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.p2pnat.lab.NatBehaviour.Filtering;
-import io.p2pnat.lab.NatBehaviour.Mapping;
-import io.p2pnat.lab.NatBehaviour.PortAllocation;
-import io.p2pnat.lab.NatBehaviour.UnsolicitedTcp;
+import io.p2pnat.lab.LabNat.Filtering;
+import io.p2pnat.lab.LabNat.Mapping;
+import io.p2pnat.lab.LabNat.PortAllocation;
+import io.p2pnat.lab.LabNat.UnsolicitedTcp;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Which behaviour combinations exist, and the factories; pure, runs everywhere. */
-class NatBehaviourTest {
+class LabNatTest {
 
     @Test
     void exactlySevenMappingAllocationPairsAreSupported() {
@@ -22,7 +22,7 @@ class NatBehaviourTest {
         for (Mapping m : Mapping.values()) {
             for (PortAllocation p : PortAllocation.values()) {
                 try {
-                    NatBehaviour.of(m, p, Filtering.ADDRESS_AND_PORT_DEPENDENT);
+                    LabNat.of(m, p, Filtering.ADDRESS_AND_PORT_DEPENDENT);
                     supported.add(m + "/" + p);
                 } catch (IllegalArgumentException e) {
                     assertTrue(e.getMessage().contains(m.name()) || e.getMessage().contains(p.name()), e.getMessage());
@@ -38,40 +38,40 @@ class NatBehaviourTest {
     @Test
     void unsupportedCombinationsSayWhatToUseInstead() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> NatBehaviour.of(Mapping.ENDPOINT_INDEPENDENT, PortAllocation.RANDOM, Filtering.ENDPOINT_INDEPENDENT));
+                () -> LabNat.of(Mapping.ENDPOINT_INDEPENDENT, PortAllocation.RANDOM, Filtering.ENDPOINT_INDEPENDENT));
         assertTrue(e.getMessage().contains("ENDPOINT_INDEPENDENT_NON_PRESERVING"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> NatBehaviour.of(Mapping.ADDRESS_AND_PORT_DEPENDENT, PortAllocation.PRESERVING, Filtering.ENDPOINT_INDEPENDENT));
+                () -> LabNat.of(Mapping.ADDRESS_AND_PORT_DEPENDENT, PortAllocation.PRESERVING, Filtering.ENDPOINT_INDEPENDENT));
         assertTrue(e.getMessage().contains("nftables"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> NatBehaviour.symmetricSequential(0));
+        e = assertThrows(IllegalArgumentException.class, () -> LabNat.symmetricSequential(0));
         assertTrue(e.getMessage().contains("portDelta 0"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> NatBehaviour.symmetricSequential(NatBehaviour.MAX_PORT_DELTA + 1));
-        NatBehaviour.symmetricSequential(NatBehaviour.MAX_PORT_DELTA);
-        e = assertThrows(IllegalArgumentException.class, () -> new NatBehaviour(Mapping.ADDRESS_AND_PORT_DEPENDENT,
+        assertThrows(IllegalArgumentException.class, () -> LabNat.symmetricSequential(LabNat.MAX_PORT_DELTA + 1));
+        LabNat.symmetricSequential(LabNat.MAX_PORT_DELTA);
+        e = assertThrows(IllegalArgumentException.class, () -> new LabNat(Mapping.ADDRESS_AND_PORT_DEPENDENT,
                 PortAllocation.RANDOM, 2, Filtering.ENDPOINT_INDEPENDENT, false, UnsolicitedTcp.DROP));
         assertTrue(e.getMessage().contains("only SEQUENTIAL"), e.getMessage());
-        assertThrows(NullPointerException.class, () -> NatBehaviour.homeRouter(false).withFiltering(null));
+        assertThrows(NullPointerException.class, () -> LabNat.homeRouter(false).withFiltering(null));
     }
 
     @Test
     void factoriesAndTheOriginalConstructor() {
-        NatBehaviour home = NatBehaviour.homeRouter(true);
-        assertEquals(new NatBehaviour(Mapping.ENDPOINT_INDEPENDENT, PortAllocation.PRESERVING, 1,
+        LabNat home = LabNat.homeRouter(true);
+        assertEquals(new LabNat(Mapping.ENDPOINT_INDEPENDENT, PortAllocation.PRESERVING, 1,
                 Filtering.ADDRESS_AND_PORT_DEPENDENT, true, UnsolicitedTcp.DROP), home);
-        assertEquals(home, new NatBehaviour(Mapping.ENDPOINT_INDEPENDENT, Filtering.ADDRESS_AND_PORT_DEPENDENT, true));
+        assertEquals(home, new LabNat(Mapping.ENDPOINT_INDEPENDENT, Filtering.ADDRESS_AND_PORT_DEPENDENT, true));
         assertEquals(PortAllocation.SEQUENTIAL,
-                new NatBehaviour(Mapping.ADDRESS_DEPENDENT, Filtering.ADDRESS_DEPENDENT, false).portAllocation());
-        assertEquals(NatBehaviour.homeRouter(false), NatBehaviour.portRestricted());
-        assertEquals(Filtering.ENDPOINT_INDEPENDENT, NatBehaviour.fullCone().filtering());
-        assertEquals(Filtering.ADDRESS_DEPENDENT, NatBehaviour.addressRestricted().filtering());
-        assertEquals(PortAllocation.RANDOM, NatBehaviour.symmetricRandom().portAllocation());
-        assertEquals(3, NatBehaviour.symmetricSequential(3).portDelta());
-        assertEquals(Mapping.ADDRESS_DEPENDENT, NatBehaviour.addressDependentSequential(2).mapping());
-        assertFalse(NatBehaviour.fullCone().hairpinning());
+                new LabNat(Mapping.ADDRESS_DEPENDENT, Filtering.ADDRESS_DEPENDENT, false).portAllocation());
+        assertEquals(LabNat.homeRouter(false), LabNat.portRestricted());
+        assertEquals(Filtering.ENDPOINT_INDEPENDENT, LabNat.fullCone().filtering());
+        assertEquals(Filtering.ADDRESS_DEPENDENT, LabNat.addressRestricted().filtering());
+        assertEquals(PortAllocation.RANDOM, LabNat.symmetricRandom().portAllocation());
+        assertEquals(3, LabNat.symmetricSequential(3).portDelta());
+        assertEquals(Mapping.ADDRESS_DEPENDENT, LabNat.addressDependentSequential(2).mapping());
+        assertFalse(LabNat.fullCone().hairpinning());
         assertEquals("EIM/preserving APDF hairpin", home.label());
-        assertEquals("APDM/sequential+2 EIF tcp-rst", NatBehaviour.symmetricSequential(2)
+        assertEquals("APDM/sequential+2 EIF tcp-rst", LabNat.symmetricSequential(2)
                 .withFiltering(Filtering.ENDPOINT_INDEPENDENT).withUnsolicitedTcp(UnsolicitedTcp.RST).label());
-        assertEquals(NatBehaviour.symmetricRandom(), NatBehaviour.symmetricSequential(4)
+        assertEquals(LabNat.symmetricRandom(), LabNat.symmetricSequential(4)
                 .withMapping(Mapping.ADDRESS_AND_PORT_DEPENDENT, PortAllocation.RANDOM));
     }
 }

@@ -5,18 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.p2pnat.lab.NatBehaviour.Filtering;
-import io.p2pnat.lab.NatBehaviour.Mapping;
-import io.p2pnat.lab.NatBehaviour.PortAllocation;
-import io.p2pnat.lab.NatBehaviour.UnsolicitedTcp;
+import io.p2pnat.lab.LabNat.Filtering;
+import io.p2pnat.lab.LabNat.Mapping;
+import io.p2pnat.lab.LabNat.PortAllocation;
+import io.p2pnat.lab.LabNat.UnsolicitedTcp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * observation is derived from the behaviour's enums, so this is the lab's own natcheck.
  */
 @Timeout(60)
-class NatBehaviourLabTest {
+class LabNatLabTest {
     private static final String S1 = "192.0.2.128";
     private static final String S2 = "192.0.2.129";
     private static final String S2_SOCKET = S2 + ":20003";
@@ -48,20 +48,20 @@ class NatBehaviourLabTest {
 
     static Stream<Arguments> behaviours() {
         return Stream.of(
-                NatBehaviour.homeRouter(false),
-                NatBehaviour.homeRouter(true),
-                NatBehaviour.fullCone(),
-                NatBehaviour.addressRestricted(),
-                NatBehaviour.of(Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING, PortAllocation.SEQUENTIAL,
+                LabNat.homeRouter(false),
+                LabNat.homeRouter(true),
+                LabNat.fullCone(),
+                LabNat.addressRestricted(),
+                LabNat.of(Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING, PortAllocation.SEQUENTIAL,
                         Filtering.ADDRESS_AND_PORT_DEPENDENT).withHairpinning(true),
-                NatBehaviour.of(Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING, PortAllocation.RANDOM,
+                LabNat.of(Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING, PortAllocation.RANDOM,
                         Filtering.ENDPOINT_INDEPENDENT),
-                NatBehaviour.addressDependentSequential(1),
-                NatBehaviour.of(Mapping.ADDRESS_DEPENDENT, PortAllocation.RANDOM, Filtering.ADDRESS_AND_PORT_DEPENDENT),
-                NatBehaviour.symmetricSequential(1).withHairpinning(true),
-                NatBehaviour.symmetricSequential(3).withFiltering(Filtering.ENDPOINT_INDEPENDENT),
-                NatBehaviour.symmetricRandom(),
-                NatBehaviour.symmetricRandom().withFiltering(Filtering.ADDRESS_DEPENDENT).withHairpinning(true))
+                LabNat.addressDependentSequential(1),
+                LabNat.of(Mapping.ADDRESS_DEPENDENT, PortAllocation.RANDOM, Filtering.ADDRESS_AND_PORT_DEPENDENT),
+                LabNat.symmetricSequential(1).withHairpinning(true),
+                LabNat.symmetricSequential(3).withFiltering(Filtering.ENDPOINT_INDEPENDENT),
+                LabNat.symmetricRandom(),
+                LabNat.symmetricRandom().withFiltering(Filtering.ADDRESS_DEPENDENT).withHairpinning(true))
                 .map(b -> Arguments.of(Named.of(b.label(), b)));
     }
 
@@ -73,7 +73,7 @@ class NatBehaviourLabTest {
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("behaviours")
-    void anObserverSeesTheConfiguredBehaviour(NatBehaviour b) throws Exception {
+    void anObserverSeesTheConfiguredBehaviour(LabNat b) throws Exception {
         try (Lab lab = Lab.create(Scenario.FIGURE_4, LabOptions.defaults().withNatBehaviour("natA", b))) {
             assertEquals(b, lab.natBehaviour("natA"));
             Probe server = Probe.start(lab, "server", List.of("--reflect", "20001", "20002", S2_SOCKET));
@@ -128,7 +128,7 @@ class NatBehaviourLabTest {
                 case SEQUENTIAL -> {
                     List<Integer> expected = new ArrayList<>();
                     for (int i = 0; i < fresh.size(); i++) {
-                        expected.add(NatBehaviour.SEQUENTIAL_FIRST_PORT + i * b.portDelta());
+                        expected.add(LabNat.SEQUENTIAL_FIRST_PORT + i * b.portDelta());
                     }
                     assertEquals(expected, fresh, "sequential ports, step " + b.portDelta() + ": " + log);
                 }
@@ -184,7 +184,7 @@ class NatBehaviourLabTest {
      */
     @Test
     void tcpSharesTheMappingRulesAndUnsolicitedSynsAreResetOrDropped() throws Exception {
-        NatBehaviour rst = NatBehaviour.symmetricSequential(2).withUnsolicitedTcp(UnsolicitedTcp.RST);
+        LabNat rst = LabNat.symmetricSequential(2).withUnsolicitedTcp(UnsolicitedTcp.RST);
         try (Lab lab = Lab.create(Scenario.FIGURE_2, LabOptions.defaults().withNatBehaviour("natA", rst))) {
             Probe server = Probe.start(lab, "server", List.of("--reflect", "20001", "--tcp-reflect", "20001"));
             Probe a = Probe.start(lab, "clientA", false, 1234);
@@ -228,9 +228,9 @@ class NatBehaviourLabTest {
                 for (PortAllocation p : PortAllocation.values()) {
                     for (Filtering f : Filtering.values()) {
                         for (boolean hairpin : new boolean[] {false, true}) {
-                            NatBehaviour b;
+                            LabNat b;
                             try {
-                                b = NatBehaviour.of(m, p, f).withHairpinning(hairpin).withUnsolicitedTcp(
+                                b = LabNat.of(m, p, f).withHairpinning(hairpin).withUnsolicitedTcp(
                                         (tcpRst = !tcpRst) ? UnsolicitedTcp.RST : UnsolicitedTcp.DROP);
                             } catch (IllegalArgumentException unsupported) {
                                 continue;
@@ -245,12 +245,12 @@ class NatBehaviourLabTest {
             assertEquals(7 * 3 * 2, loaded, "7 mapping/allocation pairs x 3 filterings x hairpin on/off");
             assertEquals(out, lab.natPublicUdpPacketsOut("natA"), "counters carried over");
 
-            lab.setNatBehaviour("natA", NatBehaviour.symmetricSequential(5));
+            lab.setNatBehaviour("natA", LabNat.symmetricSequential(5));
             assertEquals("192.0.2.1:40000", a.whoami(1234, S1, 20001), "conntrack flushed: a new mapping, counter restarted");
             assertTrue(lab.natPublicUdpPacketsOut("natA") > out, "and counted on top");
 
-            assertThrows(IllegalArgumentException.class, () -> lab.setNatBehaviour("clientB", NatBehaviour.fullCone()));
-            assertThrows(IllegalArgumentException.class, () -> lab.setNatBehaviour("natB", NatBehaviour.fullCone()));
+            assertThrows(IllegalArgumentException.class, () -> lab.setNatBehaviour("clientB", LabNat.fullCone()));
+            assertThrows(IllegalArgumentException.class, () -> lab.setNatBehaviour("natB", LabNat.fullCone()));
         }
     }
 }

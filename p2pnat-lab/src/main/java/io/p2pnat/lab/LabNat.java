@@ -43,7 +43,7 @@ import java.util.Objects;
  *     mappings) appears with the first one the NAT learned
  * @param unsolicitedTcp what the NAT does with TCP segments its filtering refuses
  */
-public record NatBehaviour(Mapping mapping, PortAllocation portAllocation, int portDelta, Filtering filtering,
+public record LabNat(Mapping mapping, PortAllocation portAllocation, int portDelta, Filtering filtering,
         boolean hairpinning, UnsolicitedTcp unsolicitedTcp) {
 
     /** The first public port of a {@link PortAllocation#SEQUENTIAL} allocator. */
@@ -136,7 +136,7 @@ public record NatBehaviour(Mapping mapping, PortAllocation portAllocation, int p
     }
 
     /** Validates the combination; see the class comment for what is supported. */
-    public NatBehaviour {
+    public LabNat {
         Objects.requireNonNull(mapping, "mapping");
         Objects.requireNonNull(portAllocation, "portAllocation");
         Objects.requireNonNull(filtering, "filtering");
@@ -181,13 +181,13 @@ public record NatBehaviour(Mapping mapping, PortAllocation portAllocation, int p
      * The original three-part form: {@code mapping}'s natural allocation (PRESERVING for
      * ENDPOINT_INDEPENDENT, SEQUENTIAL with step 1 otherwise), unsolicited TCP dropped.
      */
-    public NatBehaviour(Mapping mapping, Filtering filtering, boolean hairpinning) {
+    public LabNat(Mapping mapping, Filtering filtering, boolean hairpinning) {
         this(mapping, defaultAllocation(mapping), 1, filtering, hairpinning, UnsolicitedTcp.DROP);
     }
 
     /** No hairpinning, unsolicited TCP dropped, sequential step 1. */
-    public static NatBehaviour of(Mapping mapping, PortAllocation portAllocation, Filtering filtering) {
-        return new NatBehaviour(mapping, portAllocation, 1, filtering, false, UnsolicitedTcp.DROP);
+    public static LabNat of(Mapping mapping, PortAllocation portAllocation, Filtering filtering) {
+        return new LabNat(mapping, portAllocation, 1, filtering, false, UnsolicitedTcp.DROP);
     }
 
     /**
@@ -196,12 +196,12 @@ public record NatBehaviour(Mapping mapping, PortAllocation portAllocation, int p
      *
      * @param hairpinning whether it hairpins
      */
-    public static NatBehaviour homeRouter(boolean hairpinning) {
-        return new NatBehaviour(Mapping.ENDPOINT_INDEPENDENT, Filtering.ADDRESS_AND_PORT_DEPENDENT, hairpinning);
+    public static LabNat homeRouter(boolean hairpinning) {
+        return new LabNat(Mapping.ENDPOINT_INDEPENDENT, Filtering.ADDRESS_AND_PORT_DEPENDENT, hairpinning);
     }
 
     /** RFC 3489 "port restricted cone": {@link #homeRouter homeRouter(false)}. */
-    public static NatBehaviour portRestricted() {
+    public static LabNat portRestricted() {
         return homeRouter(false);
     }
 
@@ -209,7 +209,7 @@ public record NatBehaviour(Mapping mapping, PortAllocation portAllocation, int p
      * RFC 3489 "full cone": endpoint-independent port-preserving mapping, endpoint-independent
      * filtering. No hairpinning.
      */
-    public static NatBehaviour fullCone() {
+    public static LabNat fullCone() {
         return of(Mapping.ENDPOINT_INDEPENDENT, PortAllocation.PRESERVING, Filtering.ENDPOINT_INDEPENDENT);
     }
 
@@ -217,7 +217,7 @@ public record NatBehaviour(Mapping mapping, PortAllocation portAllocation, int p
      * RFC 3489 "restricted cone": endpoint-independent port-preserving mapping, address-dependent
      * filtering. No hairpinning.
      */
-    public static NatBehaviour addressRestricted() {
+    public static LabNat addressRestricted() {
         return of(Mapping.ENDPOINT_INDEPENDENT, PortAllocation.PRESERVING, Filtering.ADDRESS_DEPENDENT);
     }
 
@@ -226,7 +226,7 @@ public record NatBehaviour(Mapping mapping, PortAllocation portAllocation, int p
      * random port per destination, address-and-port-dependent filtering (RFC 5128 §3.1: such peers
      * must relay).
      */
-    public static NatBehaviour symmetricRandom() {
+    public static LabNat symmetricRandom() {
         return of(Mapping.ADDRESS_AND_PORT_DEPENDENT, PortAllocation.RANDOM, Filtering.ADDRESS_AND_PORT_DEPENDENT);
     }
 
@@ -234,8 +234,8 @@ public record NatBehaviour(Mapping mapping, PortAllocation portAllocation, int p
      * A "symmetric NAT" with predictable ports: address-and-port-dependent mapping with ports
      * {@code 40000, 40000 + delta, ...} per new destination, address-and-port-dependent filtering.
      */
-    public static NatBehaviour symmetricSequential(int delta) {
-        return new NatBehaviour(Mapping.ADDRESS_AND_PORT_DEPENDENT, PortAllocation.SEQUENTIAL, delta,
+    public static LabNat symmetricSequential(int delta) {
+        return new LabNat(Mapping.ADDRESS_AND_PORT_DEPENDENT, PortAllocation.SEQUENTIAL, delta,
                 Filtering.ADDRESS_AND_PORT_DEPENDENT, false, UnsolicitedTcp.DROP);
     }
 
@@ -243,34 +243,34 @@ public record NatBehaviour(Mapping mapping, PortAllocation portAllocation, int p
      * Address-dependent mapping (one sequential port per remote IP, step {@code delta}) with
      * address-dependent filtering.
      */
-    public static NatBehaviour addressDependentSequential(int delta) {
-        return new NatBehaviour(Mapping.ADDRESS_DEPENDENT, PortAllocation.SEQUENTIAL, delta,
+    public static LabNat addressDependentSequential(int delta) {
+        return new LabNat(Mapping.ADDRESS_DEPENDENT, PortAllocation.SEQUENTIAL, delta,
                 Filtering.ADDRESS_DEPENDENT, false, UnsolicitedTcp.DROP);
     }
 
     /** The same behaviour with another mapping and allocation (sequential step 1). */
-    public NatBehaviour withMapping(Mapping newMapping, PortAllocation newAllocation) {
+    public LabNat withMapping(Mapping newMapping, PortAllocation newAllocation) {
         return withMapping(newMapping, newAllocation, 1);
     }
 
     /** The same behaviour with another mapping, allocation and sequential step. */
-    public NatBehaviour withMapping(Mapping newMapping, PortAllocation newAllocation, int newDelta) {
-        return new NatBehaviour(newMapping, newAllocation, newDelta, filtering, hairpinning, unsolicitedTcp);
+    public LabNat withMapping(Mapping newMapping, PortAllocation newAllocation, int newDelta) {
+        return new LabNat(newMapping, newAllocation, newDelta, filtering, hairpinning, unsolicitedTcp);
     }
 
     /** The same behaviour with another filtering. */
-    public NatBehaviour withFiltering(Filtering newFiltering) {
-        return new NatBehaviour(mapping, portAllocation, portDelta, newFiltering, hairpinning, unsolicitedTcp);
+    public LabNat withFiltering(Filtering newFiltering) {
+        return new LabNat(mapping, portAllocation, portDelta, newFiltering, hairpinning, unsolicitedTcp);
     }
 
     /** The same behaviour with hairpinning switched on or off. */
-    public NatBehaviour withHairpinning(boolean on) {
-        return new NatBehaviour(mapping, portAllocation, portDelta, filtering, on, unsolicitedTcp);
+    public LabNat withHairpinning(boolean on) {
+        return new LabNat(mapping, portAllocation, portDelta, filtering, on, unsolicitedTcp);
     }
 
     /** The same behaviour with unsolicited TCP dropped or reset. */
-    public NatBehaviour withUnsolicitedTcp(UnsolicitedTcp newUnsolicitedTcp) {
-        return new NatBehaviour(mapping, portAllocation, portDelta, filtering, hairpinning, newUnsolicitedTcp);
+    public LabNat withUnsolicitedTcp(UnsolicitedTcp newUnsolicitedTcp) {
+        return new LabNat(mapping, portAllocation, portDelta, filtering, hairpinning, newUnsolicitedTcp);
     }
 
     /**
