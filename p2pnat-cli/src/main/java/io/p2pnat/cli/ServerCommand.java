@@ -39,6 +39,14 @@ final class ServerCommand implements Callable<Integer> {
             description = "Seconds a registration lives without keepalives (default: ${DEFAULT-VALUE}).")
     int lifetime;
 
+    @Option(names = "--metrics-port", paramLabel = "N", defaultValue = "0",
+            description = "Serve Prometheus metrics on http://BIND:N/metrics (default 0: off).")
+    int metricsPort;
+
+    @Option(names = "--metrics-bind", paramLabel = "IP",
+            description = "Address for --metrics-port (default: the --bind address; e.g. 127.0.0.1 to keep metrics local).")
+    String metricsBind;
+
     @Option(names = "--identities", paramLabel = "FILE",
             description = {"Keep the peer-id-to-identity-key bindings in FILE across restarts (created if missing):"
                     + " a restarted server still refuses another key for a known id. Without it they live in memory only."})
@@ -67,6 +75,23 @@ final class ServerCommand implements Callable<Integer> {
             ip = InetAddress.getByName(bind);
         } catch (UnknownHostException e) {
             throw new Main.UsageError("bad --bind '" + bind + "': not an IP address");
+        }
+        if (metricsPort < 0 || metricsPort > 65535) {
+            throw new Main.UsageError("bad --metrics-port " + metricsPort + ": must be 1-65535 (0: no metrics)");
+        }
+        if (metricsBind != null && metricsPort == 0) {
+            throw new Main.UsageError("--metrics-bind goes with --metrics-port N");
+        }
+        InetAddress metricsIp = ip;
+        if (metricsBind != null) {
+            if (!metricsBind.matches("[0-9.]+|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*")) {
+                throw new Main.UsageError("bad --metrics-bind '" + metricsBind + "': not an IP address");
+            }
+            try {
+                metricsIp = InetAddress.getByName(metricsBind);
+            } catch (UnknownHostException e) {
+                throw new Main.UsageError("bad --metrics-bind '" + metricsBind + "': not an IP address");
+            }
         }
         RendezvousConfig config = RendezvousConfig.defaults().withRegistrationLifetime(Duration.ofSeconds(lifetime));
         int alt = altPort == null ? (port == 0 ? 0 : port + 1) : altPort == 0 ? RendezvousServer.NO_ALTERNATE_PORT : altPort;
@@ -109,7 +134,22 @@ final class ServerCommand implements Callable<Integer> {
         if (tls != null) {
             server.enableTls(tls);
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "p2pnat-server-shutdown"));
+        io.p2pnat.metrics.MetricsEndpoint metrics = null;
+        if (metricsPort != 0) {
+            try {
+                metrics = io.p2pnat.metrics.MetricsEndpoint.start(server, new InetSocketAddress(metricsIp, metricsPort));
+            } catch (java.io.IOException e) {
+                server.close();
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+        }
+        io.p2pnat.metrics.MetricsEndpoint metricsEndpoint = metrics;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (metricsEndpoint != null) {
+                metricsEndpoint.close();
+            }
+            server.close();
+        }, "p2pnat-server-shutdown"));
         System.err.println("p2pnat server listening on udp " + Endpoints.format(server.localAddress())
                 + (server.alternateAddress() == null ? "" : " (alternate port " + server.alternateAddress().getPort() + ")")
                 + " and tcp " + Endpoints.format(server.tcpLocalAddress())
@@ -118,6 +158,9 @@ final class ServerCommand implements Callable<Integer> {
             System.err.println(TurnOptions.describe(turnSettings, tls != null));
         }
         System.err.println(discovery);
+        if (metrics != null) {
+            System.err.println("metrics on http://" + Endpoints.format(metrics.localAddress()) + "/metrics");
+        }
         if (store != null) {
             System.err.println("identities kept in " + identities + " (" + server.identitiesLoaded() + " ids bound at start)");
         }

@@ -300,6 +300,9 @@ class CliTest {
             {"server", "--port", "0", "--tls-cert", "/nonexistent/cert.pem"},
             {"server", "--port", "0", "--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"},
             {"peer", "lookup", "--server", serverArg, "--id", "a", "no body"},
+            {"server", "--port", "0", "--metrics-port", "70000"},
+            {"server", "--port", "0", "--metrics-bind", "127.0.0.1"},
+            {"server", "--port", "0", "--metrics-port", "9464", "--metrics-bind", "not-an-ip"},
             {"peer", "fly"},
             {"nonsense"},
         };

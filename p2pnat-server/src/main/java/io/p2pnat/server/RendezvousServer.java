@@ -198,6 +198,14 @@ public final class RendezvousServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Answers to unauthenticated UDP requests the rendezvous, alternate-port and RFC 5780 sockets
+     * held back (the shared {@link io.p2pnat.core.SourceBudget}: size rule or rates). Thread-safe.
+     */
+    public long answersRefused() {
+        return handler.service().sourceBudget().denied();
+    }
+
     /** True when the TURN server runs on the main port. */
     public boolean turnEnabled() {
         return turn != null;
