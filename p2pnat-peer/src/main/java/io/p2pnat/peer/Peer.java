@@ -290,7 +290,8 @@ public final class Peer implements AutoCloseable {
 
     private void registerTcp() throws P2pException {
         try {
-            tcp = new TcpDriver(localAddress.getPort(), server, privateEndpoints, id, this::onAgentThread, new TcpSink(), identity);
+            tcp = new TcpDriver(localAddress.getPort(), server, privateEndpoints, id, this::onAgentThread, new TcpSink(), identity,
+                    relay, punchBudget.toNanos());
         } catch (IOException e) {
             throw new P2pException(P2pException.Reason.IO, e.getMessage(), e);
         }
@@ -332,7 +333,7 @@ public final class Peer implements AutoCloseable {
     private final class TcpSink implements TcpDriver.Sink {
         @Override
         public void connected(long dialId, io.p2pnat.core.peer.ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
-                              io.p2pnat.core.peer.Introduction intro, io.p2pnat.peer.internal.TcpDriver.EarlyHandshake early) {
+                              io.p2pnat.core.peer.Introduction intro, io.p2pnat.core.tcp.EarlyHandshake early) {
             // The end-to-end handshake blocks on the network: run it off the driver's thread.
             Thread t = new Thread(() -> secureStream(dialId, info, channel, alreadyRead, intro, early), "p2pnat-secure-stream");
             t.setDaemon(true);
@@ -340,7 +341,7 @@ public final class Peer implements AutoCloseable {
         }
 
         private void secureStream(long dialId, io.p2pnat.core.peer.ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
-                                  io.p2pnat.core.peer.Introduction intro, io.p2pnat.peer.internal.TcpDriver.EarlyHandshake early) {
+                                  io.p2pnat.core.peer.Introduction intro, io.p2pnat.core.tcp.EarlyHandshake early) {
             if (intro.remoteKey() == null) {
                 closeQuietly(channel);
                 failed(dialId, "peer '" + info.peer() + "' has no identity key at the server");
@@ -621,9 +622,7 @@ public final class Peer implements AutoCloseable {
             }
         } else if (e instanceof PeerEvent.TcpIntroduced t) {
             if (tcp != null) {
-                long rtt = agent.serverRttNanos();
-                long budget = relay ? punchBudget.toNanos() * 2 : Long.MAX_VALUE / 4;
-                tcp.introduce(t.dialId(), t.intro(), t.setupOrigin(), t.deadline(), rtt, budget, relay);
+                tcp.introduce(t.dialId(), t.intro(), t.setupOrigin(), t.deadline(), agent.serverRttNanos());
             }
         } else if (e instanceof PeerEvent.Data d) {
             Connection conn = connections.get(d.sessionId());

@@ -43,6 +43,12 @@ public final class TcpPairRun {
 
     /** A dials B over TCP, A behind {@code a}, B behind {@code b} (null: on the internet, no NAT). */
     public static Result run(SimNet net, NatConfig a, NatConfig b, PairRun.Latencies l) {
+        return run(net, a, b, l, (dialer, listener) -> { });
+    }
+
+    /** As above; {@code beforeDial} sees both peers once they have registered, just before A dials. */
+    public static Result run(SimNet net, NatConfig a, NatConfig b, PairRun.Latencies l,
+                             java.util.function.BiConsumer<PeerHost, PeerHost> beforeDial) {
         net.server("S", PairRun.SERVER, null, Link.ms(l.server()), RendezvousConfig.defaults())
                 .alternatePort(PairRun.ALT_PORT).otherAddress(PairRun.OTHER).withTcp();
         net.bindingResponder("S2", PairRun.OTHER, null, Link.ms(l.server()));
@@ -54,6 +60,7 @@ public final class TcpPairRun {
             return new Result(false, "error", null, 0, false, "peers did not register over UDP and TCP", net, alice, bob, false);
         }
         net.runFor(Duration.ofSeconds(1));
+        beforeDial.accept(alice, bob);
         alice.dialTcp("bob", PairRun.DIAL_TIMEOUT);
         net.runUntil(() -> alice.tcp().outcome() != null && (bob.tcp().outcome() != null || !alice.tcp().outcome().connected())
                 || alice.has(PeerEvent.DialFailed.class), Duration.ofSeconds(10));

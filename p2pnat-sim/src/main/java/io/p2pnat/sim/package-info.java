@@ -17,7 +17,7 @@
  * drops an unsolicited SYN, or answers it with RST ({@link io.p2pnat.sim.NatConfig#tcpRst()}).
  * Hosts get a minimal stack ({@link io.p2pnat.sim.TcpStack}: listen + connect from the same port,
  * simultaneous open, RST, in-order bytes, go-back-N retransmission); {@link io.p2pnat.sim.TcpPeer}
- * runs the real {@code TcpPunch} and {@code StreamAuth} as p2pnat-peer's {@code TcpDriver} does,
+ * drives the same core {@code TcpEngine} as p2pnat-peer's {@code TcpDriver},
  * {@link io.p2pnat.sim.ServerHost#withTcp()} the server's real stream sessions (TCP registration,
  * RELAY-ATTACH, splice); {@link io.p2pnat.sim.TcpPairRun} is one TCP dial of figure 3.
  *

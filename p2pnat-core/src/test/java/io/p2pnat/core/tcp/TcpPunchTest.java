@@ -22,16 +22,21 @@ class TcpPunchTest {
     private static final InetSocketAddress B_PUB = new InetSocketAddress("192.0.2.254", 1234);
     private static final InetSocketAddress S = new InetSocketAddress("192.0.2.128", 20001);
 
-    private static Introduction intro(boolean dialer, InetSocketAddress remotePub, List<InetSocketAddress> remotePrivs,
+    static Introduction intro(boolean dialer, InetSocketAddress remotePub, List<InetSocketAddress> remotePrivs,
                                       InetSocketAddress localPub, List<InetSocketAddress> localPrivs) {
         return new Introduction(7, new byte[16], dialer ? "bob" : "alice", dialer, remotePub, remotePrivs, localPub,
                 localPrivs, MappingBehaviour.ENDPOINT_INDEPENDENT, MappingBehaviour.ENDPOINT_INDEPENDENT);
     }
 
     private static List<TcpAction> drain(TcpPunch p) {
-        List<TcpAction> out = new ArrayList<>();
-        TcpAction a;
-        while ((a = p.poll()) != null) {
+        return polled(p::poll);
+    }
+
+    /** Everything {@code poll} gives until it gives null. */
+    static <T> List<T> polled(java.util.function.Supplier<T> poll) {
+        List<T> out = new ArrayList<>();
+        T a;
+        while ((a = poll.get()) != null) {
             out.add(a);
         }
         return out;

@@ -1,19 +1,14 @@
 package io.p2pnat.peer.internal;
 
-import io.p2pnat.core.Endpoints;
 import io.p2pnat.core.Timers;
+import io.p2pnat.core.peer.ConnectionInfo;
 import io.p2pnat.core.peer.Introduction;
 import io.p2pnat.core.peer.PeerAgent;
-import io.p2pnat.core.stream.StreamFramer;
-import io.p2pnat.core.tcp.StreamSetup;
-import io.p2pnat.core.tcp.TcpAction;
-import io.p2pnat.core.tcp.TcpPunch;
-import io.p2pnat.wire.StunAttributeType;
-import io.p2pnat.wire.StunClass;
-import io.p2pnat.wire.StunMessage;
-import io.p2pnat.wire.StunMethod;
-import io.p2pnat.wire.StunParseException;
-import io.p2pnat.wire.TransactionId;
+import io.p2pnat.core.secure.Identity;
+import io.p2pnat.core.tcp.EarlyHandshake;
+import io.p2pnat.core.tcp.TcpCommand;
+import io.p2pnat.core.tcp.TcpEngine;
+import io.p2pnat.core.tcp.TcpServerLink;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -29,20 +24,17 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Function;
 
 /**
- * The TCP side of a peer on one thread: a listening socket and a server connection on the
- * punching port (SO_REUSEADDR + SO_REUSEPORT, RFC 5128 §3.4), TCP registration and keepalive,
- * and the {@link TcpPunch} connector of each TCP introduction: connect attempts, accepted
- * connections, the stream relay, stream authentication, hand-over of the winning stream.
+ * Drives a {@link TcpEngine} over NIO sockets on one thread: a listening socket and the engine's
+ * connections on the punching port (SO_REUSEADDR + SO_REUSEPORT, RFC 5128 §3.4). It turns socket
+ * events into engine calls and carries out the engine's commands; the protocol (registration,
+ * punching, stream authentication, selection) is the engine's.
  */
 public final class TcpDriver implements AutoCloseable {
-    private static final long KEEPALIVE = 15_000_000_000L;
-    private static final long AUTH_TIMEOUT = 5_000_000_000L;
+    private static final int CONTROL_CONNECT_TIMEOUT_MS = 4000;
 
     /** Where winners and failures go (called on this driver's thread). */
     public interface Sink {
@@ -51,7 +43,7 @@ public final class TcpDriver implements AutoCloseable {
          * handshake that rode on the stream's authentication ({@link EarlyHandshake#settle()};
          * null: the peer has no identity key).
          */
-        void connected(long dialId, io.p2pnat.core.peer.ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
+        void connected(long dialId, ConnectionInfo info, SocketChannel channel, byte[] alreadyRead,
                        Introduction intro, EarlyHandshake early);
 
         void failed(long dialId, String reason);
@@ -61,117 +53,28 @@ public final class TcpDriver implements AutoCloseable {
         void registrationFailed(String reason);
     }
 
-    /** A TCP introduction in progress. */
-    static final class Punch {
-        final TcpPunch connector;
-        final long dialId;
-        final Introduction intro;
-
-        Punch(TcpPunch connector, long dialId) {
-            this.connector = connector;
-            this.dialId = dialId;
-            this.intro = connector.introduction();
-        }
-    }
-
     private final Selector selector;
     private final ServerSocketChannel listener;
     private final int port;
-    private final InetSocketAddress server;
     private final List<InetSocketAddress> privateEndpoints;
-    private final String localId;
-    private final Function<Function<PeerAgent, Object>, Object> agentCall;
+    private final TcpEngine engine;
     private final Sink sink;
-    private final Random random = new SecureRandom();
-    private final io.p2pnat.core.secure.Identity identity;
-    /** The end-to-end channel of each introduction being punched (one per introduction, shared by its streams). */
-    private final Map<Long, io.p2pnat.core.secure.SecureChannel> secures = new java.util.HashMap<>();
-
-    /** The introduction's secure channel, made on first use; null without an identity or a peer key. */
-    private io.p2pnat.core.secure.SecureChannel secureFor(Introduction intro) {
-        if (identity == null || intro.remoteKey() == null) {
-            return null;
-        }
-        return secures.computeIfAbsent(intro.introId(), id -> new io.p2pnat.core.secure.SecureChannel(intro.dialer(), identity,
-                intro.remoteKey(), ByteBuffer.allocate(8).putLong(intro.introId()).array()));
-    }
-
-    /** The Noise handshake on the streams' authentication (see {@link StreamHandshake}). */
-    private final io.p2pnat.core.tcp.StreamHandshake handshakes = new io.p2pnat.core.tcp.StreamHandshake() {
-        @Override
-        public byte[] offer(Introduction intro) {
-            io.p2pnat.core.secure.SecureChannel sc = secureFor(intro);
-            return sc == null || sc.established() || !intro.dialer() ? null : sc.firstMessage();
-        }
-
-        @Override
-        public byte[] answer(Introduction intro, byte[] firstMessage) {
-            io.p2pnat.core.secure.SecureChannel sc = secureFor(intro);
-            try {
-                return sc == null ? null : sc.onHandshake(firstMessage);
-            } catch (io.p2pnat.core.secure.SecureChannel.SecureChannelException e) {
-                return null; // not the key the server vouched for: the stream's handshake decides
-            }
-        }
-
-        @Override
-        public void answered(Introduction intro, byte[] answer) {
-            // Kept, not read now: reading it is key work, and on this thread it would hold back the
-            // other streams' answers past the hairpin grace (§3.3.2). It is read at hand-over.
-            answers.putIfAbsent(intro.introId(), answer.clone());
-        }
-    };
-
-    /** The listener's answer per introduction, as its streams' authentication brought it (dialer side). */
-    private final Map<Long, byte[]> answers = new java.util.HashMap<>();
-
-    /**
-     * The end-to-end channel of a chosen stream, with the peer's answer its authentication
-     * brought (null: none); {@link #settle()} reads the answer, off the driver's thread.
-     */
-    public record EarlyHandshake(io.p2pnat.core.secure.SecureChannel secure, byte[] answer) {
-        /** The channel, established when the answer authenticates; else as it was (the stream's handshake follows). */
-        public io.p2pnat.core.secure.SecureChannel settle() {
-            if (answer != null && !secure.established()) {
-                try {
-                    secure.onHandshake(answer);
-                } catch (io.p2pnat.core.secure.SecureChannel.SecureChannelException e) {
-                    // not the vouched key: the handshake on the stream refuses it with the right cause
-                }
-            }
-            return secure;
-        }
-    }
-    private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
-    private final Map<Long, Punch> punches = new HashMap<>();
-    private final Map<SelectionKey, TcpStream> streams = new HashMap<>();
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final Map<Long, TcpStream> streams = new HashMap<>();
     private final Thread thread;
     private volatile boolean running = true;
-    private long nextStreamId = 1;
-
-    private SocketChannel control;
-    private final StreamFramer controlDecoder = new StreamFramer(StreamFramer.Mode.STUN);
-    private TransactionId registerTid;
-    private long keepaliveDue = Timers.NEVER;
-    private long reconnectDue = Timers.NEVER;
     private boolean everRegistered;
 
     /**
-     * @param agentCall runs a function on the UDP agent's thread and returns its result
+     * @param agentCall     runs a function on the UDP agent's thread and returns its result
+     * @param identity      ours (null: none); with it the Noise handshake of each introduction rides on
+     *                      its streams' authentication, one round trip sooner
+     * @param relayFallback whether punches may fall back to the server's stream relay
+     * @param punchBudget   the UDP punch budget in nanoseconds (TCP attempts get twice that before the relay)
      */
     public TcpDriver(int port, InetSocketAddress server, List<InetSocketAddress> privateUdpEndpoints, String localId,
-                     Function<Function<PeerAgent, Object>, Object> agentCall, Sink sink) throws IOException {
-        this(port, server, privateUdpEndpoints, localId, agentCall, sink, null);
-    }
-
-    /**
-     * As above; with {@code identity} (null: none) the Noise handshake of each introduction rides
-     * on its streams' authentication ({@link StreamHandshake}), one round trip sooner.
-     */
-    public TcpDriver(int port, InetSocketAddress server, List<InetSocketAddress> privateUdpEndpoints, String localId,
-                     Function<Function<PeerAgent, Object>, Object> agentCall, Sink sink,
-                     io.p2pnat.core.secure.Identity identity) throws IOException {
-        this.identity = identity;
+                     Function<Function<PeerAgent, Object>, Object> agentCall, Sink sink, Identity identity,
+                     boolean relayFallback, long punchBudget) throws IOException {
         this.selector = Selector.open();
         this.listener = ServerSocketChannel.open();
         listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -186,13 +89,10 @@ public final class TcpDriver implements AutoCloseable {
         this.port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
         listener.configureBlocking(false);
         listener.register(selector, SelectionKey.OP_ACCEPT);
-        this.server = server;
-        List<InetSocketAddress> privs = new ArrayList<>();
-        privateUdpEndpoints.forEach(p -> privs.add(new InetSocketAddress(p.getAddress(), this.port)));
-        this.privateEndpoints = List.copyOf(privs);
-        this.localId = localId;
-        this.agentCall = agentCall;
+        this.privateEndpoints = TcpEngine.Settings.onPort(privateUdpEndpoints, this.port);
         this.sink = sink;
+        this.engine = new TcpEngine(new TcpEngine.Settings(this.port, server, privateEndpoints, localId, identity,
+                relayFallback, punchBudget), TcpServerLink.through(agentCall), new SecureRandom());
         this.thread = new Thread(this::loop, "p2pnat-tcp-" + localId);
         this.thread.setDaemon(true);
     }
@@ -207,26 +107,13 @@ public final class TcpDriver implements AutoCloseable {
 
     /** Starts the loop and registers over TCP with the server. */
     public void start() {
-        commands.add(this::connectControl);
+        tasks.add(() -> engine.start(System.nanoTime()));
         thread.start();
     }
 
     /** Starts punching for a TCP introduction the UDP agent received. */
-    public void introduce(long dialId, Introduction intro, long setupOrigin, long deadline, long rttNanos,
-                          long punchBudget, boolean relay) {
-        commands.add(() -> {
-            long now = System.nanoTime();
-            TcpPunch p = new TcpPunch(intro, now, deadline, rttNanos, punchBudget, relay);
-            p.measureSetupFrom(setupOrigin);
-            Punch punch = new Punch(p, dialId);
-            punches.put(intro.introId(), punch);
-            // The handshake's key work (an ephemeral key; the dialer's first message) happens now,
-            // not on the first stream to connect: that would hold back its hello, and a hairpin
-            // stream could then win the race against the private one (§3.3.2).
-            handshakes.offer(intro);
-            p.start(now);
-            runActions(punch, now);
-        });
+    public void introduce(long dialId, Introduction intro, long setupOrigin, long deadline, long rttNanos) {
+        tasks.add(() -> engine.introduce(System.nanoTime(), dialId, intro, setupOrigin, deadline, rttNanos));
         selector.wakeup();
     }
 
@@ -236,11 +123,14 @@ public final class TcpDriver implements AutoCloseable {
         while (running) {
             try {
                 Runnable r;
-                while ((r = commands.poll()) != null) {
+                while ((r = tasks.poll()) != null) {
                     r.run();
+                    pump(System.nanoTime());
                 }
                 long now = System.nanoTime();
-                long next = timers(now);
+                engine.timeout(now);
+                pump(now);
+                long next = engine.nextTimeout();
                 long waitMs = next == Timers.NEVER ? 1000 : Math.max(1, Math.min(1000, (next - now + 999_999) / 1_000_000));
                 selector.select(waitMs);
                 for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext(); ) {
@@ -254,56 +144,19 @@ public final class TcpDriver implements AutoCloseable {
                 if (!running) {
                     return;
                 }
-                // One bad stream must not stop the driver: it was closed in handle(); carry on.
+                // One bad stream must not stop the driver: it was closed; carry on.
             }
         }
-    }
-
-    private long timers(long now) {
-        long next = Timers.NEVER;
-        if (now >= keepaliveDue) {
-            keepaliveDue = Timers.NEVER;
-            sendControl(StunMethod.KEEPALIVE);
-        }
-        if (now >= reconnectDue) {
-            reconnectDue = Timers.NEVER;
-            connectControl();
-        }
-        next = Math.min(next, Math.min(keepaliveDue, reconnectDue));
-        for (TcpStream s : new ArrayList<>(streams.values())) {
-            if (!s.handedOver && s.deadline > 0 && now >= s.deadline) {
-                if (s.kind == TcpStream.Kind.ATTEMPT && !s.connected && s.punch != null) {
-                    drop(s);
-                    s.punch.connector.onConnectResult(now, s.attemptId, false, false);
-                    runActions(s.punch, now);
-                } else {
-                    drop(s);
-                }
-            } else if (!s.handedOver && s.deadline > 0) {
-                next = Math.min(next, s.deadline);
-            }
-        }
-        for (Punch p : new ArrayList<>(punches.values())) {
-            if (now >= p.connector.nextTimeout()) {
-                p.connector.onTimeout(now);
-                runActions(p, now);
-            }
-            next = Math.min(next, p.connector.nextTimeout());
-        }
-        return next;
     }
 
     private void handle(SelectionKey k) {
         if (k.channel() == listener) {
             accept();
+            pump(System.nanoTime());
             return;
         }
-        if (k.channel() == control) {
-            readControl();
-            return;
-        }
-        TcpStream s = streams.get(k);
-        if (s == null) {
+        TcpStream s = (TcpStream) k.attachment();
+        if (s == null || streams.get(s.id) != s) {
             k.cancel();
             return;
         }
@@ -311,209 +164,18 @@ public final class TcpDriver implements AutoCloseable {
         try {
             if (k.isConnectable()) {
                 finishConnect(s, k, now);
-                return;
-            }
-            if (k.isReadable()) {
-                read(s, now);
-            }
-            if (k.isValid() && k.isWritable()) {
-                flushWrites(s, k);
-            }
-        } catch (IOException e) {
-            failStream(s, now);
-        }
-    }
-
-    // --- control connection to the server -------------------------------------------------
-
-    private void connectControl() {
-        try {
-            SocketChannel ch = SocketChannel.open();
-            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
-            ch.bind(new InetSocketAddress(port));
-            ch.configureBlocking(true);
-            ch.socket().connect(server, 4000);
-            ch.configureBlocking(false);
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            control = ch;
-            ch.register(selector, SelectionKey.OP_READ);
-            sendControl(StunMethod.REGISTER);
-        } catch (IOException e) {
-            control = null;
-            if (!everRegistered) {
-                sink.registrationFailed("cannot open TCP to " + Endpoints.format(server) + ": " + e.getMessage());
-            }
-            reconnectDue = System.nanoTime() + 5_000_000_000L;
-        }
-    }
-
-    private void sendControl(int method) {
-        if (control == null) {
-            return;
-        }
-        TransactionId tid = TransactionId.random(random);
-        StunMessage.Builder b = StunMessage.builder(method, StunClass.REQUEST, tid)
-                .addString(StunAttributeType.PEER_ID, localId);
-        if (method == StunMethod.REGISTER) {
-            privateEndpoints.forEach(p -> b.addXorAddress(StunAttributeType.TCP_PRIVATE_ENDPOINT, p));
-            registerTid = tid;
-        }
-        byte[] bytes = (byte[]) agentCall.apply(agent -> agent.signForServer(b));
-        if (bytes == null) {
-            return;
-        }
-        try {
-            ByteBuffer buf = ByteBuffer.wrap(bytes);
-            while (buf.hasRemaining()) {
-                if (control.write(buf) == 0) {
-                    Thread.onSpinWait();
+            } else {
+                if (k.isReadable()) {
+                    read(s, now);
+                }
+                if (k.isValid() && k.isWritable()) {
+                    flush(s, k, now);
                 }
             }
         } catch (IOException e) {
-            controlLost();
+            engine.closed(now, s.id);
         }
-    }
-
-    private void readControl() {
-        ByteBuffer buf = ByteBuffer.allocate(4096);
-        try {
-            int n = control.read(buf);
-            if (n < 0) {
-                controlLost();
-                return;
-            }
-            controlDecoder.feed(buf.array(), 0, n);
-            byte[] raw;
-            while ((raw = controlDecoder.next()) != null) {
-                StunMessage m = StunMessage.decode(raw);
-                onControlMessage(m);
-            }
-        } catch (IOException | StreamFramer.StreamFormatException | StunParseException e) {
-            controlLost();
-        }
-    }
-
-    private void onControlMessage(StunMessage m) {
-        boolean authentic = (Boolean) agentCall.apply(agent -> agent.fromServer(m));
-        if (m.method() == StunMethod.REGISTER && m.transactionId().equals(registerTid)) {
-            if (m.messageClass() == StunClass.SUCCESS_RESPONSE && authentic) {
-                InetSocketAddress mapped = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
-                agentCall.apply(agent -> {
-                    agent.setTcpEndpoints(mapped, privateEndpoints);
-                    return null;
-                });
-                everRegistered = true;
-                keepaliveDue = System.nanoTime() + KEEPALIVE;
-                sink.registered(mapped);
-            } else if (m.messageClass() == StunClass.ERROR_RESPONSE && !everRegistered) {
-                sink.registrationFailed("server refused TCP registration: " + m.errorCode().orElse(0) + " "
-                        + m.errorReason().orElse(""));
-            }
-        } else if (m.method() == StunMethod.KEEPALIVE && authentic) {
-            keepaliveDue = System.nanoTime() + KEEPALIVE;
-        }
-    }
-
-    private void controlLost() {
-        closeQuietly(control);
-        control = null;
-        if (!everRegistered) {
-            sink.registrationFailed("the server closed the TCP connection (no TCP support?)");
-        }
-        reconnectDue = System.nanoTime() + 5_000_000_000L;
-    }
-
-    // --- punching ---------------------------------------------------------------------------
-
-    private void runActions(Punch p, long now) {
-        TcpAction a;
-        while ((a = p.connector.poll()) != null) {
-            if (a instanceof TcpAction.Connect c) {
-                attempt(p, c, now);
-            } else if (a instanceof TcpAction.AttachRelay) {
-                attachRelay(p, now);
-            } else if (a instanceof TcpAction.Select sel) {
-                select(p, sel);
-            } else if (a instanceof TcpAction.Fail f) {
-                finish(p);
-                if (p.dialId >= 0) {
-                    sink.failed(p.dialId, f.reason());
-                }
-            }
-        }
-    }
-
-    private void attempt(Punch p, TcpAction.Connect c, long now) {
-        try {
-            SocketChannel ch = SocketChannel.open();
-            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
-            ch.bind(new InetSocketAddress(port));
-            ch.configureBlocking(false);
-            TcpStream s = new TcpStream(nextStreamId++, TcpStream.Kind.ATTEMPT, ch, c.remote());
-            s.punch = p;
-            s.setup = new StreamSetup(StreamSetup.Kind.ATTEMPT, p.intro, localId, random).withHandshake(handshakes);
-            s.attemptId = c.attemptId();
-            s.deadline = now + c.timeoutNanos();
-            boolean done = ch.connect(c.remote());
-            SelectionKey k = ch.register(selector, done ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT);
-            streams.put(k, s);
-            if (done) {
-                established(s, k, now);
-            }
-        } catch (IOException e) {
-            p.connector.onConnectResult(now, c.attemptId(), false, e instanceof ConnectException);
-        }
-    }
-
-    private void finishConnect(TcpStream s, SelectionKey k, long now) {
-        try {
-            s.channel.finishConnect();
-            established(s, k, now);
-        } catch (IOException e) {
-            drop(s);
-            if (s.punch != null) {
-                boolean refused = e instanceof ConnectException && String.valueOf(e.getMessage()).contains("refused");
-                s.punch.connector.onConnectResult(now, s.attemptId, false, refused);
-                runActions(s.punch, now);
-            }
-        }
-    }
-
-    private void established(TcpStream s, SelectionKey k, long now) throws IOException {
-        s.connected = true;
-        s.deadline = now + AUTH_TIMEOUT;
-        s.channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        k.interestOps(SelectionKey.OP_READ);
-        if (s.kind == TcpStream.Kind.ATTEMPT) {
-            s.punch.connector.onConnectResult(now, s.attemptId, true, false);
-            queue(s, k, s.setup.onEstablished());
-        } else if (s.kind == TcpStream.Kind.RELAY) {
-            StunMessage.Builder b = s.setup.relayAttachRequest();
-            byte[] bytes = (byte[]) agentCall.apply(agent -> agent.signForServer(b));
-            s.deadline = now + 15_000_000_000L;
-            queue(s, k, bytes);
-        }
-    }
-
-    private void attachRelay(Punch p, long now) {
-        try {
-            SocketChannel ch = SocketChannel.open();
-            ch.configureBlocking(false);
-            TcpStream s = new TcpStream(nextStreamId++, TcpStream.Kind.RELAY, ch, server);
-            s.punch = p;
-            s.setup = new StreamSetup(StreamSetup.Kind.RELAY, p.intro, localId, random).withHandshake(handshakes);
-            s.deadline = now + 10_000_000_000L;
-            boolean done = ch.connect(server);
-            SelectionKey k = ch.register(selector, done ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT);
-            streams.put(k, s);
-            if (done) {
-                established(s, k, now);
-            }
-        } catch (IOException e) {
-            // no relay then; the punch goes on until its deadline
-        }
+        pump(now);
     }
 
     private void accept() {
@@ -522,139 +184,157 @@ public final class TcpDriver implements AutoCloseable {
             while ((ch = listener.accept()) != null) {
                 ch.configureBlocking(false);
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                TcpStream s = new TcpStream(nextStreamId++, TcpStream.Kind.ACCEPTED, ch,
-                        (InetSocketAddress) ch.getRemoteAddress());
-                s.setup = new StreamSetup(StreamSetup.Kind.ACCEPTED, null, localId, random).withHandshake(handshakes);
+                long id = engine.accepted(System.nanoTime(), (InetSocketAddress) ch.getRemoteAddress());
+                TcpStream s = new TcpStream(id, ch, false);
                 s.connected = true;
-                s.deadline = System.nanoTime() + AUTH_TIMEOUT;
-                streams.put(ch.register(selector, SelectionKey.OP_READ), s);
+                streams.put(id, s);
+                ch.register(selector, SelectionKey.OP_READ, s);
             }
         } catch (IOException e) {
             // a failed accept loses one connection attempt; the peer retries
         }
     }
 
+    private void finishConnect(TcpStream s, SelectionKey k, long now) {
+        try {
+            s.channel.finishConnect();
+            established(s, k, now);
+        } catch (IOException e) {
+            release(s, false);
+            boolean refused = e instanceof ConnectException && String.valueOf(e.getMessage()).contains("refused");
+            engine.connectFailed(now, s.id, refused, String.valueOf(e.getMessage()));
+        }
+    }
+
+    private void established(TcpStream s, SelectionKey k, long now) throws IOException {
+        s.connected = true;
+        s.channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        k.interestOps(SelectionKey.OP_READ);
+        engine.connected(now, s.id);
+    }
+
     private void read(TcpStream s, long now) throws IOException {
         ByteBuffer buf = ByteBuffer.allocate(4096);
         int n = s.channel.read(buf);
         if (n < 0) {
-            failStream(s, now);
+            engine.closed(now, s.id);
             return;
         }
-        s.decoder.feed(buf.array(), 0, n);
-        SelectionKey k = s.channel.keyFor(selector);
-        try {
-            byte[] raw;
-            while (!s.handedOver && (raw = s.decoder.next()) != null) {
-                onStreamMessage(s, k, raw, now);
-            }
-        } catch (StreamFramer.StreamFormatException | StunParseException e) {
-            failStream(s, now);
-        }
+        engine.data(now, s.id, buf.array(), 0, n);
     }
 
-    private void onStreamMessage(TcpStream s, SelectionKey k, byte[] raw, long now) throws StunParseException {
-        boolean attached = s.setup.relayAttached();
-        List<byte[]> replies;
-        try {
-            replies = s.setup.onMessage(raw, this::stillPunching);
-        } finally {
-            if (s.punch == null && s.setup.introduction() != null) {
-                s.punch = punches.get(s.setup.introduction().introId()); // an accepted stream named its introduction
-            }
-        }
-        for (byte[] reply : replies) {
-            queue(s, k, reply);
-        }
-        if (s.setup.relayAttached() && !attached) {
-            s.deadline = now + AUTH_TIMEOUT;
-        }
-        if (s.setup.takeAuthenticated()) {
-            s.punch.connector.onAuthenticated(now, s.id, s.remote, s.setup.isRelay());
-            runActions(s.punch, now);
-        }
-        if (s.setup.takeNominated() && !s.handedOver) {
-            s.punch.connector.onNominated(now, s.id, s.remote, s.setup.isRelay());
-            runActions(s.punch, now);
-        }
-    }
+    // --- the engine's commands ------------------------------------------------------------
 
-    /** The introduction of an id we are still punching, or null. */
-    private Introduction stillPunching(long introId) {
-        Punch p = punches.get(introId);
-        return p == null || p.connector.isDone() ? null : p.intro;
-    }
-
-    private void select(Punch p, TcpAction.Select sel) {
-        TcpStream chosen = null;
-        for (TcpStream s : streams.values()) {
-            if (s.id == sel.streamId()) {
-                chosen = s;
-            }
-        }
-        if (chosen == null) {
-            return;
-        }
-        try {
-            SelectionKey k = chosen.channel.keyFor(selector);
-            if (p.intro.dialer()) {
-                chosen.writes.add(ByteBuffer.wrap(chosen.setup.nomination()));
-            }
-            // Hand over: finish pending writes blocking, then the application owns the channel.
-            k.cancel();
-            streams.remove(k);
-            selector.selectNow();
-            chosen.channel.configureBlocking(true);
-            for (ByteBuffer b : chosen.writes) {
-                while (b.hasRemaining()) {
-                    chosen.channel.write(b);
+    private void pump(long now) {
+        TcpCommand c;
+        while ((c = engine.poll()) != null) {
+            if (c instanceof TcpCommand.Connect cc) {
+                if (cc.purpose() == TcpCommand.Purpose.CONTROL) {
+                    connectControl(cc);
+                } else {
+                    connect(cc, now);
+                }
+            } else if (c instanceof TcpCommand.Write w) {
+                write(w, now);
+            } else if (c instanceof TcpCommand.Abort a) {
+                TcpStream s = streams.get(a.streamId());
+                if (s != null) {
+                    release(s, true);
+                }
+            } else if (c instanceof TcpCommand.Close cl) {
+                TcpStream s = streams.get(cl.streamId());
+                if (s != null) {
+                    release(s, false);
+                }
+            } else if (c instanceof TcpCommand.HandOver h) {
+                handOver(h);
+            } else if (c instanceof TcpCommand.Registered r) {
+                everRegistered = true;
+                sink.registered(r.tcpPublic());
+            } else if (c instanceof TcpCommand.RegistrationFailed f) {
+                if (!everRegistered) {
+                    sink.registrationFailed(f.reason());
+                }
+            } else if (c instanceof TcpCommand.Failed f) {
+                if (f.dialId() >= 0) {
+                    sink.failed(f.dialId(), f.reason());
                 }
             }
-            chosen.handedOver = true;
-            io.p2pnat.core.secure.SecureChannel secure = secureFor(p.intro);
-            byte[] answer = answers.get(p.intro.introId());
-            finish(p);
-            sink.connected(p.dialId, sel.info(), chosen.channel, chosen.decoder.drainRemainder(), p.intro,
-                    secure == null ? null : new EarlyHandshake(secure, answer));
+        }
+    }
+
+    /** The control connection, opened blocking (at most 4 s) from the punching port. */
+    private void connectControl(TcpCommand.Connect c) {
+        SocketChannel ch = null;
+        try {
+            ch = SocketChannel.open();
+            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            ch.bind(new InetSocketAddress(c.localPort()));
+            ch.configureBlocking(true);
+            ch.socket().connect(c.remote(), CONTROL_CONNECT_TIMEOUT_MS);
+            ch.configureBlocking(false);
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            TcpStream s = new TcpStream(c.streamId(), ch, true);
+            s.connected = true;
+            streams.put(s.id, s);
+            ch.register(selector, SelectionKey.OP_READ, s);
         } catch (IOException e) {
-            closeQuietly(chosen.channel);
-            finish(p);
-            if (p.dialId >= 0) {
-                sink.failed(p.dialId, "the chosen stream broke: " + e.getMessage());
+            streams.remove(c.streamId());
+            closeQuietly(ch);
+            engine.connectFailed(System.nanoTime(), c.streamId(), false, e.getMessage());
+            return;
+        }
+        engine.connected(System.nanoTime(), c.streamId());
+    }
+
+    private void connect(TcpCommand.Connect c, long now) {
+        SocketChannel ch = null;
+        try {
+            ch = SocketChannel.open();
+            if (c.localPort() != 0) {
+                ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                ch.bind(new InetSocketAddress(c.localPort()));
             }
+            ch.configureBlocking(false);
+            TcpStream s = new TcpStream(c.streamId(), ch, false);
+            boolean done = ch.connect(c.remote());
+            SelectionKey k = ch.register(selector, done ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, s);
+            streams.put(s.id, s);
+            if (done) {
+                established(s, k, now);
+            }
+        } catch (IOException e) {
+            streams.remove(c.streamId());
+            closeQuietly(ch);
+            engine.connectFailed(now, c.streamId(), e instanceof ConnectException, String.valueOf(e.getMessage()));
         }
     }
 
-    /** The introduction is decided: close its other streams (with RST, no TIME_WAIT). */
-    private void finish(Punch p) {
-        punches.remove(p.intro.introId());
-        secures.remove(p.intro.introId());
-        answers.remove(p.intro.introId());
-        for (TcpStream s : new ArrayList<>(streams.values())) {
-            if (s.punch == p) {
-                drop(s);
-            }
+    private void write(TcpCommand.Write w, long now) {
+        TcpStream s = streams.get(w.streamId());
+        if (s == null) {
+            return;
         }
-    }
-
-    private void failStream(TcpStream s, long now) {
-        drop(s);
-        if (s.punch != null && !s.punch.connector.isDone()) {
-            if (s.kind == TcpStream.Kind.ATTEMPT && !s.connected) {
-                s.punch.connector.onConnectResult(now, s.attemptId, false, false);
-            } else {
-                s.punch.connector.onStreamFailed(now, s.remote);
+        if (s.control) {
+            try {
+                ByteBuffer buf = ByteBuffer.wrap(w.bytes());
+                while (buf.hasRemaining()) {
+                    if (s.channel.write(buf) == 0) {
+                        Thread.onSpinWait();
+                    }
+                }
+            } catch (IOException e) {
+                engine.closed(now, s.id);
             }
-            runActions(s.punch, now);
+            return;
         }
+        s.writes.add(ByteBuffer.wrap(w.bytes()));
+        flush(s, s.channel.keyFor(selector), now);
     }
 
-    private void queue(TcpStream s, SelectionKey k, byte[] bytes) {
-        s.writes.add(ByteBuffer.wrap(bytes));
-        flushWrites(s, k);
-    }
-
-    private void flushWrites(TcpStream s, SelectionKey k) {
+    private void flush(TcpStream s, SelectionKey k, long now) {
         try {
             while (!s.writes.isEmpty()) {
                 ByteBuffer b = s.writes.peek();
@@ -669,18 +349,46 @@ public final class TcpDriver implements AutoCloseable {
                 k.interestOps(SelectionKey.OP_READ);
             }
         } catch (IOException e) {
-            failStream(s, System.nanoTime());
+            engine.closed(now, s.id);
         }
     }
 
-    private void drop(TcpStream s) {
+    /** Hand over: finish pending writes blocking, then the application owns the channel. */
+    private void handOver(TcpCommand.HandOver h) {
+        TcpStream s = streams.remove(h.streamId());
+        if (s == null) {
+            return;
+        }
+        try {
+            SelectionKey k = s.channel.keyFor(selector);
+            if (k != null) {
+                k.cancel();
+            }
+            selector.selectNow();
+            s.channel.configureBlocking(true);
+            for (ByteBuffer b : s.writes) {
+                while (b.hasRemaining()) {
+                    s.channel.write(b);
+                }
+            }
+            sink.connected(h.dialId(), h.info(), s.channel, h.alreadyRead(), h.intro(), h.early());
+        } catch (IOException e) {
+            closeQuietly(s.channel);
+            if (h.dialId() >= 0) {
+                sink.failed(h.dialId(), "the chosen stream broke: " + e.getMessage());
+            }
+        }
+    }
+
+    /** Forgets and closes a stream's socket; {@code reset}: with an RST (SO_LINGER 0), no TIME_WAIT. */
+    private void release(TcpStream s, boolean reset) {
+        streams.remove(s.id);
         SelectionKey k = s.channel.keyFor(selector);
         if (k != null) {
-            streams.remove(k);
             k.cancel();
         }
         try {
-            if (s.connected && s.channel.isOpen()) {
+            if (reset && s.connected && s.channel.isOpen()) {
                 s.channel.setOption(StandardSocketOptions.SO_LINGER, 0);
             }
         } catch (IOException ignored) {
@@ -709,10 +417,9 @@ public final class TcpDriver implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (TcpStream s : streams.values()) {
+        for (TcpStream s : new ArrayList<>(streams.values())) {
             closeQuietly(s.channel);
         }
-        closeQuietly(control);
         closeQuietly(listener);
         try {
             selector.close();

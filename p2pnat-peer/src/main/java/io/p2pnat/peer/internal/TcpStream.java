@@ -1,35 +1,21 @@
 package io.p2pnat.peer.internal;
 
-import io.p2pnat.core.stream.StreamFramer;
-import io.p2pnat.core.tcp.StreamSetup;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 
-/** One TCP connection being punched, authenticated or attached to the relay. */
+/** The socket of one stream of the {@link TcpDriver}'s engine (named by the engine's stream id). */
 final class TcpStream {
-    enum Kind { ATTEMPT, ACCEPTED, RELAY }
-
     final long id;
-    final Kind kind;
     final SocketChannel channel;
-    final InetSocketAddress remote;
-    final StreamFramer decoder = new StreamFramer(StreamFramer.Mode.STUN);
+    /** The control connection to the server: written blocking, closed without a reset. */
+    final boolean control;
     final ArrayDeque<ByteBuffer> writes = new ArrayDeque<>();
-    /** The introduction this stream belongs to, once known. */
-    TcpDriver.Punch punch;
-    /** The stream's protocol before the hand-over; null until its kind and introduction are set. */
-    StreamSetup setup;
-    long attemptId = -1;
-    long deadline;
     boolean connected;
-    boolean handedOver;
 
-    TcpStream(long id, Kind kind, SocketChannel channel, InetSocketAddress remote) {
+    TcpStream(long id, SocketChannel channel, boolean control) {
         this.id = id;
-        this.kind = kind;
         this.channel = channel;
-        this.remote = remote;
+        this.control = control;
     }
 }
