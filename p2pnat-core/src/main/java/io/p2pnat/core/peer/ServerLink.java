@@ -1,0 +1,488 @@
+package io.p2pnat.core.peer;
+
+import io.p2pnat.core.Endpoints;
+import io.p2pnat.core.PeerIds;
+import io.p2pnat.core.Signaling;
+import io.p2pnat.core.Timers;
+import io.p2pnat.core.Transmit;
+import io.p2pnat.core.discovery.FilteringBehaviour;
+import io.p2pnat.core.discovery.MappingBehaviour;
+import io.p2pnat.core.peer.PeerEvent.FailureKind;
+import io.p2pnat.core.peer.ServerTransactions.Kind;
+import io.p2pnat.core.peer.ServerTransactions.Pending;
+import io.p2pnat.core.rendezvous.KeyProofs;
+import io.p2pnat.core.secure.Identity;
+import io.p2pnat.wire.StunAttributeType;
+import io.p2pnat.wire.StunClass;
+import io.p2pnat.wire.StunMessage;
+import io.p2pnat.wire.StunMethod;
+import io.p2pnat.wire.TransactionId;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A peer's link to the rendezvous server: registration (the cookie round trip, then our
+ * identity key and the proof we hold it), keepalives that carry our NAT's profile, registering
+ * again when the server lost us, the CONNECT and LOOKUP transactions, and the introductions the
+ * server sends, which it hands to the {@link Sessions}.
+ */
+final class ServerLink {
+    private static final long KEEPALIVE_MAX = 15_000_000_000L;
+    private static final long REREGISTER_BACKOFF = 5_000_000_000L;
+    /** Introductions for TCP remembered, so that a retransmitted one is reported once. */
+    private static final int TCP_INTROS_KEPT = 1024;
+
+    private record Dial(String target, long startedAt, long deadline, boolean tcp, String expectKey) {
+    }
+
+    private final AgentContext ctx;
+    private final ServerTransactions txns;
+    private final Map<Long, Dial> dials = new HashMap<>();
+    private NatMeasurement nat;
+    private Sessions sessions;
+    private long nextRequestId = 1;
+    private byte[] sessionKey;
+    /** The server's key for identity proofs, from its cookie challenge. */
+    private byte[] serverKey;
+    private InetSocketAddress publicEndpoint;
+    private boolean everRegistered;
+    private long keepaliveDue = Timers.NEVER;
+    private long keepaliveInterval = KEEPALIVE_MAX;
+    private long registerRetryAt = Timers.NEVER;
+    /** A report (NAT profile or filtering) came while a KEEPALIVE was out: it goes in the next one, at once. */
+    private boolean keepaliveAgain;
+    /** What the server said it has for behaviour tests: a second address, an alternate port (0: none). */
+    private InetSocketAddress serverOther;
+    private int serverAltPort;
+    private long serverRttNanos = -1;
+    private InetSocketAddress tcpPublic;
+    private List<InetSocketAddress> tcpPrivates = List.of();
+    private final Set<Long> seenTcpIntros = new LinkedHashSet<>();
+
+    ServerLink(AgentContext ctx) {
+        this.ctx = ctx;
+        this.txns = new ServerTransactions(ctx.config.server());
+    }
+
+    void attach(NatMeasurement nat, Sessions sessions) {
+        this.nat = nat;
+        this.sessions = sessions;
+    }
+
+    boolean isRegistered() {
+        return sessionKey != null;
+    }
+
+    /** Our public endpoint as the server last saw it, or null. */
+    InetSocketAddress publicEndpoint() {
+        return publicEndpoint;
+    }
+
+    InetSocketAddress serverOther() {
+        return serverOther;
+    }
+
+    int serverAltPort() {
+        return serverAltPort;
+    }
+
+    long serverRttNanos() {
+        return serverRttNanos;
+    }
+
+    /** The request encoded with MESSAGE-INTEGRITY under our session key, or null when not registered. */
+    byte[] sign(StunMessage.Builder b) {
+        return sessionKey == null ? null : b.build().encode(sessionKey, true);
+    }
+
+    /** True if {@code m} carries valid MESSAGE-INTEGRITY under our session key. */
+    boolean fromServer(StunMessage m) {
+        return sessionKey != null && m.checkIntegrity(sessionKey);
+    }
+
+    void setTcpEndpoints(InetSocketAddress publicEndpoint, List<InetSocketAddress> privateEndpoints) {
+        this.tcpPublic = publicEndpoint;
+        this.tcpPrivates = List.copyOf(privateEndpoints);
+    }
+
+    // --- requests -------------------------------------------------------------------------------
+
+    void start(long now) {
+        registerAgain(now);
+    }
+
+    long dial(long now, String target, long timeoutNanos, boolean tcp, String expectKey) {
+        long id = nextRequestId++;
+        if (!PeerIds.isValid(target)) {
+            ctx.events.add(new PeerEvent.DialFailed(id, FailureKind.UNKNOWN_PEER, "bad peer id '" + target + "'"));
+            return id;
+        }
+        if (sessionKey == null) {
+            ctx.events.add(new PeerEvent.DialFailed(id, FailureKind.NOT_REGISTERED, "not registered with the server"));
+            return id;
+        }
+        if (tcp && tcpPublic == null) {
+            ctx.events.add(new PeerEvent.DialFailed(id, FailureKind.NOT_REGISTERED, "no TCP registration with the server"));
+            return id;
+        }
+        dials.put(id, new Dial(target, now, now + timeoutNanos, tcp, expectKey));
+        TransactionId tid = TransactionId.random(ctx.random);
+        StunMessage.Builder cb = StunMessage.builder(StunMethod.CONNECT, StunClass.REQUEST, tid)
+                .addString(StunAttributeType.PEER_ID, ctx.config.peerId())
+                .addString(StunAttributeType.TARGET_ID, target);
+        if (tcp) {
+            cb.addByte(StunAttributeType.TRANSPORT, 1);
+        }
+        nat.addReport(cb); // so the target learns it even if a keepalive was lost
+        byte[] req = cb.build().encode(sessionKey, true);
+        txns.start(tid, Kind.CONNECT, id, req, now, Math.min(timeoutNanos, ctx.config.serverTimeout().toNanos()), ctx.out);
+        return id;
+    }
+
+    long lookup(long now, String target) {
+        long id = nextRequestId++;
+        if (sessionKey == null || !PeerIds.isValid(target)) {
+            ctx.events.add(new PeerEvent.LookedUp(id, target, null, List.of(), FailureKind.NOT_REGISTERED,
+                    sessionKey == null ? "not registered with the server" : "bad peer id '" + target + "'"));
+            return id;
+        }
+        TransactionId tid = TransactionId.random(ctx.random);
+        byte[] req = StunMessage.builder(StunMethod.LOOKUP, StunClass.REQUEST, tid)
+                .addString(StunAttributeType.PEER_ID, ctx.config.peerId())
+                .addString(StunAttributeType.TARGET_ID, target)
+                .build().encode(sessionKey, true);
+        txns.start(tid, Kind.LOOKUP, id, req, now, ctx.config.serverTimeout().toNanos(), ctx.out);
+        return id;
+    }
+
+    /** The dial's session connected or failed: nothing more to do for it here. */
+    void forgetDial(long dialId) {
+        dials.remove(dialId);
+    }
+
+    private void registerAgain(long now) {
+        register(now, null, now + ctx.config.serverTimeout().toNanos());
+    }
+
+    private void register(long now, byte[] cookie, long giveUpAt) {
+        if (txns.has(Kind.REGISTER)) {
+            return;
+        }
+        PeerConfig config = ctx.config;
+        TransactionId tid = TransactionId.random(ctx.random);
+        StunMessage.Builder b = StunMessage.builder(StunMethod.REGISTER, StunClass.REQUEST, tid)
+                .addString(StunAttributeType.PEER_ID, config.peerId());
+        for (InetSocketAddress p : config.privateEndpoints()) {
+            b.addXorAddress(StunAttributeType.PRIVATE_ENDPOINT, p);
+        }
+        if (cookie != null) {
+            b.addAttribute(StunAttributeType.COOKIE, cookie);
+            if (serverKey != null) {
+                byte[] proof;
+                try {
+                    proof = KeyProofs.proof(config.identity(), serverKey, cookie, config.peerId());
+                } catch (IllegalArgumentException e) {
+                    // A server key our DH function refuses (wrong length, small order, another function).
+                    ctx.events.add(new PeerEvent.RegistrationFailed(FailureKind.SERVER_REFUSED,
+                            "the server's identity key is not a valid " + config.identity().dh().name() + " key: " + e.getMessage()));
+                    return;
+                }
+                // Our identity key and the proof we hold it (RFC 5128 §6.3): the server binds our id to it.
+                b.addAttribute(StunAttributeType.STATIC_KEY, config.identity().publicKey());
+                b.addAttribute(StunAttributeType.KEY_PROOF, proof);
+            }
+        }
+        int size = b.build().encode(null, true).length;
+        if (size < Signaling.MIN_REGISTER_SIZE) {
+            // Pad so that the server's stateless challenge is never larger than the request.
+            b.addAttribute(Signaling.PADDING, new byte[Signaling.MIN_REGISTER_SIZE - size - 4]);
+        }
+        txns.start(tid, Kind.REGISTER, giveUpAt, b.build().encode(null, true), now, Math.max(1, giveUpAt - now), ctx.out);
+    }
+
+    /** Refreshes the registration, with our NAT's profile as measured now. */
+    void sendKeepalive(long now) {
+        if (sessionKey == null) {
+            return;
+        }
+        if (txns.has(Kind.KEEPALIVE)) {
+            // One is out, maybe with an older profile: send again once it is answered.
+            keepaliveAgain = true;
+            return;
+        }
+        keepaliveAgain = false;
+        TransactionId tid = TransactionId.random(ctx.random);
+        StunMessage.Builder kb = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.REQUEST, tid)
+                .addString(StunAttributeType.PEER_ID, ctx.config.peerId());
+        nat.addReport(kb);
+        byte[] req = kb.build().encode(sessionKey, true);
+        txns.start(tid, Kind.KEEPALIVE, 0, req, now, ctx.config.serverTimeout().toNanos(), ctx.out);
+    }
+
+    /** The next keepalive goes out by {@code at} at the latest. */
+    void keepaliveBy(long at) {
+        keepaliveDue = Math.min(keepaliveDue, at);
+    }
+
+    // --- time -----------------------------------------------------------------------------------
+
+    void onTimeout(long now) {
+        for (Pending p : txns.onTimeout(now, ctx.out)) {
+            onServerTimeout(now, p);
+        }
+        if (now >= keepaliveDue) {
+            keepaliveDue = Timers.NEVER;
+            sendKeepalive(now);
+        }
+        if (now >= registerRetryAt) {
+            registerRetryAt = Timers.NEVER;
+            registerAgain(now);
+        }
+    }
+
+    long nextTimeout() {
+        return Math.min(txns.nextTimeout(), Math.min(keepaliveDue, registerRetryAt));
+    }
+
+    private void onServerTimeout(long now, Pending p) {
+        switch (p.kind) {
+            case REGISTER -> {
+                if (!everRegistered) {
+                    ctx.events.add(new PeerEvent.RegistrationFailed(FailureKind.SERVER_UNREACHABLE,
+                            "rendezvous server " + Endpoints.format(ctx.config.server()) + " did not answer within "
+                                    + Timers.seconds(now - p.firstSentAt) + " s"));
+                } else {
+                    registerRetryAt = now + REREGISTER_BACKOFF;
+                }
+            }
+            case KEEPALIVE -> registerAgain(now);
+            case CONNECT -> {
+                if (dials.remove(p.context) != null) {
+                    ctx.events.add(new PeerEvent.DialFailed(p.context, FailureKind.SERVER_UNREACHABLE,
+                            "rendezvous server " + Endpoints.format(ctx.config.server()) + " did not answer the connect request"));
+                }
+            }
+            case LOOKUP -> ctx.events.add(new PeerEvent.LookedUp(p.context, null, null, List.of(), FailureKind.SERVER_UNREACHABLE,
+                    "rendezvous server did not answer"));
+        }
+    }
+
+    // --- answers and introductions ----------------------------------------------------------------
+
+    /** A message from the server's address (not a Binding). */
+    void onMessage(long now, StunMessage m) {
+        if (m.method() == StunMethod.INTRODUCE && m.messageClass() == StunClass.REQUEST) {
+            onIntroduce(now, m);
+            return;
+        }
+        if (m.messageClass() != StunClass.SUCCESS_RESPONSE && m.messageClass() != StunClass.ERROR_RESPONSE) {
+            return;
+        }
+        Pending p = txns.peek(m.transactionId());
+        if (p == null) {
+            return;
+        }
+        boolean ok = m.messageClass() == StunClass.SUCCESS_RESPONSE;
+        // A server that lost our registration (restart, expiry) cannot sign its 437; accept that
+        // one unsigned answer, since all it can make us do is register again.
+        boolean unsignedReregister = !ok && m.errorCode().orElse(0) == Signaling.ERR_NOT_REGISTERED;
+        if (p.kind != Kind.REGISTER && sessionKey != null && !m.checkIntegrity(sessionKey) && !unsignedReregister) {
+            return; // forged answer: keep the transaction, the retransmission may still get the real one
+        }
+        txns.complete(m.transactionId());
+        switch (p.kind) {
+            case REGISTER -> onRegisterAnswer(now, m, ok, p);
+            case KEEPALIVE -> onKeepaliveAnswer(now, m, ok);
+            case CONNECT -> onConnectAnswer(now, m, ok, p.context);
+            case LOOKUP -> onLookupAnswer(m, ok, p.context);
+        }
+    }
+
+    private void onRegisterAnswer(long now, StunMessage m, boolean ok, Pending p) {
+        if (!ok) {
+            int code = m.errorCode().orElse(0);
+            if (code == Signaling.ERR_COOKIE_REQUIRED && m.has(StunAttributeType.COOKIE)) {
+                serverKey = m.bytes(StunAttributeType.SERVER_KEY).orElse(null);
+                register(now, m.bytes(StunAttributeType.COOKIE).get(), p.context);
+                return;
+            }
+            if (code == Signaling.ERR_KEY_MISMATCH && !everRegistered) {
+                ctx.events.add(new PeerEvent.RegistrationFailed(FailureKind.SERVER_REFUSED, "peer id '" + ctx.config.peerId()
+                        + "' is bound to another identity key at the server (use that key, or another id)"));
+                return;
+            }
+            if (!everRegistered) {
+                ctx.events.add(new PeerEvent.RegistrationFailed(FailureKind.SERVER_REFUSED, "server refused registration: "
+                        + code + " " + m.errorReason().orElse("")));
+            } else {
+                registerRetryAt = now + REREGISTER_BACKOFF;
+            }
+            return;
+        }
+        byte[] sealedKey = m.bytes(StunAttributeType.SESSION_KEY).orElse(null);
+        byte[] key;
+        try {
+            key = sealedKey == null || serverKey == null ? null
+                    : KeyProofs.openSessionKey(ctx.config.identity(), serverKey, sealedKey, m.transactionId().toBytes());
+        } catch (IllegalArgumentException e) {
+            key = null; // a key we refused when registering: nothing to open
+        }
+        InetSocketAddress mapped = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
+        if (key == null || mapped == null || !m.checkIntegrity(key)) {
+            return;
+        }
+        sessionKey = key;
+        everRegistered = true;
+        if (serverRttNanos < 0) {
+            serverRttNanos = now - p.firstSentAt;
+        }
+        long lifetime = m.uint32(StunAttributeType.LIFETIME_SECONDS).orElse(60) * 1_000_000_000L;
+        keepaliveInterval = Math.max(1_000_000_000L, Math.min(KEEPALIVE_MAX, lifetime / 4));
+        keepaliveDue = now + keepaliveInterval;
+        publicEndpoint = mapped;
+        long alt = m.uint32(Signaling.ATTR_ALT_PORT).orElse(0);
+        serverOther = m.address(StunAttributeType.OTHER_ADDRESS).orElse(null);
+        serverAltPort = alt > 0 && alt < 65536 ? (int) alt : 0;
+        if (!nat.onRegistered(now, mapped, serverOther, serverAltPort)) {
+            registered(mapped);
+        }
+    }
+
+    /** Says we are registered, after what we measured of our NAT (if that changed). */
+    void registered(InetSocketAddress mapped) {
+        nat.report();
+        ctx.events.add(new PeerEvent.Registered(mapped));
+    }
+
+    private void onKeepaliveAnswer(long now, StunMessage m, boolean ok) {
+        if (!ok) {
+            // Most likely the registration expired (server restart): register again.
+            registerAgain(now);
+            return;
+        }
+        keepaliveDue = now + (sessions.anyRelayed() ? Math.min(keepaliveInterval, Sessions.RELAYED_REFRESH) : keepaliveInterval);
+        if (keepaliveAgain) {
+            sendKeepalive(now);
+        }
+        InetSocketAddress mapped = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
+        if (mapped != null && !mapped.equals(publicEndpoint)) {
+            publicEndpoint = mapped;
+            registered(mapped);
+            // Our NAT gave us a new mapping: tell relayed peers at once so they can punch to it.
+            sessions.sendCandidateUpdates(now);
+        }
+    }
+
+    private void onConnectAnswer(long now, StunMessage m, boolean ok, long dialId) {
+        Dial dial = dials.get(dialId);
+        if (dial == null) {
+            return;
+        }
+        if (!ok) {
+            dials.remove(dialId);
+            int code = m.errorCode().orElse(0);
+            if (code == Signaling.ERR_UNKNOWN_PEER) {
+                ctx.events.add(new PeerEvent.DialFailed(dialId, FailureKind.UNKNOWN_PEER,
+                        "unknown peer '" + dial.target + "': it is not registered at " + Endpoints.format(ctx.config.server())));
+            } else if (code == Signaling.ERR_NOT_REGISTERED) {
+                registerAgain(now);
+                ctx.events.add(new PeerEvent.DialFailed(dialId, FailureKind.NOT_REGISTERED, "our registration expired; registering again"));
+            } else {
+                ctx.events.add(new PeerEvent.DialFailed(dialId, FailureKind.SERVER_REFUSED,
+                        "server refused the introduction: " + code + " " + m.errorReason().orElse("")));
+            }
+            return;
+        }
+        byte[] remoteKey = m.bytes(StunAttributeType.STATIC_KEY).orElse(null);
+        String keyProblem = remoteKey == null ? "peer '" + dial.target + "' has no identity key at the server"
+                : dial.expectKey != null && !Identity.matches(remoteKey, dial.expectKey)
+                ? "peer '" + dial.target + "' has identity key " + Identity.fingerprint(remoteKey)
+                        + ", not the expected " + dial.expectKey
+                : null;
+        if (keyProblem != null) {
+            dials.remove(dialId);
+            ctx.events.add(new PeerEvent.DialFailed(dialId, FailureKind.KEY_MISMATCH, keyProblem));
+            return;
+        }
+        Introduction intro = introduction(m, dial.target, true, dial.tcp);
+        if (dial.tcp) {
+            dials.remove(dialId);
+            ctx.events.add(intro == null
+                    ? new PeerEvent.DialFailed(dialId, FailureKind.SERVER_REFUSED, "server gave no TCP endpoints for '" + dial.target + "'")
+                    : new PeerEvent.TcpIntroduced(dialId, intro, dial.startedAt, dial.deadline));
+            return;
+        }
+        if (intro == null) {
+            dials.remove(dialId);
+            ctx.events.add(new PeerEvent.DialFailed(dialId, FailureKind.SERVER_REFUSED, "malformed introduction from server"));
+            return;
+        }
+        sessions.dialed(now, intro, dialId, dial.startedAt, dial.deadline);
+    }
+
+    private void onLookupAnswer(StunMessage m, boolean ok, long lookupId) {
+        String target = m.string(StunAttributeType.TARGET_ID).orElse("");
+        if (!ok) {
+            ctx.events.add(new PeerEvent.LookedUp(lookupId, target, null, List.of(), FailureKind.UNKNOWN_PEER,
+                    m.errorCode().orElse(0) + " " + m.errorReason().orElse("")));
+            return;
+        }
+        ctx.events.add(new PeerEvent.LookedUp(lookupId, target, m.xorAddress(StunAttributeType.PUBLIC_ENDPOINT).orElse(null),
+                m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT), null, null, m.bytes(StunAttributeType.STATIC_KEY).orElse(null),
+                m.xorAddress(StunAttributeType.TCP_PUBLIC_ENDPOINT).orElse(null), m.xorAddresses(StunAttributeType.TCP_PRIVATE_ENDPOINT)));
+    }
+
+    private void onIntroduce(long now, StunMessage m) {
+        if (sessionKey == null || !m.checkIntegrity(sessionKey)) {
+            return;
+        }
+        byte[] ack = StunMessage.builder(StunMethod.INTRODUCE, StunClass.SUCCESS_RESPONSE, m.transactionId())
+                .build().encode(sessionKey, true);
+        ctx.out.add(new Transmit(ctx.config.server(), ack));
+        String dialer = m.string(StunAttributeType.PEER_ID).orElse("");
+        boolean tcp = m.byteValue(StunAttributeType.TRANSPORT).orElse(0) == 1;
+        Introduction intro = introduction(m, dialer, false, tcp);
+        if (tcp) {
+            if (intro != null && firstTcpIntro(intro.introId())) {
+                ctx.events.add(new PeerEvent.TcpIntroduced(-1, intro, now, now + ctx.config.listenDeadline().toNanos()));
+            }
+        } else if (intro != null && intro.remoteKey() != null) {
+            sessions.introduced(now, intro); // not when malformed, or a dialer without an identity key
+        }
+    }
+
+    private boolean firstTcpIntro(long introId) {
+        boolean added = seenTcpIntros.add(introId);
+        if (seenTcpIntros.size() > TCP_INTROS_KEPT) {
+            seenTcpIntros.remove(seenTcpIntros.iterator().next());
+        }
+        return added;
+    }
+
+    /**
+     * The introduction in a CONNECT answer or an INTRODUCE request, or null if malformed: the
+     * peer's endpoints and ours, for UDP or (with {@code tcp}) for TCP, and both NATs' profiles.
+     */
+    private Introduction introduction(StunMessage m, String peerId, boolean dialer, boolean tcp) {
+        byte[] id = m.bytes(StunAttributeType.INTRO_ID).orElse(null);
+        byte[] key = m.bytes(StunAttributeType.INTRO_KEY).orElse(null);
+        InetSocketAddress pub = m.xorAddress(tcp ? StunAttributeType.TCP_PUBLIC_ENDPOINT : StunAttributeType.PUBLIC_ENDPOINT).orElse(null);
+        if (id == null || id.length != 8 || key == null || key.length < 16 || pub == null || !PeerIds.isValid(peerId)) {
+            return null;
+        }
+        MappingBehaviour remoteMapping = MappingBehaviour.fromCode(m.byteValue(Signaling.ATTR_NAT_MAPPING)
+                .orElse(MappingBehaviour.UNKNOWN.code()));
+        return new Introduction(ByteBuffer.wrap(id).getLong(), key, peerId, dialer, pub,
+                m.xorAddresses(tcp ? StunAttributeType.TCP_PRIVATE_ENDPOINT : StunAttributeType.PRIVATE_ENDPOINT),
+                tcp ? tcpPublic : publicEndpoint, tcp ? tcpPrivates : ctx.config.privateEndpoints(),
+                nat.mapping(), remoteMapping, nat.profile(),
+                NatProfile.decode(remoteMapping, m.bytes(StunAttributeType.NAT_ALLOCATION).orElse(null)),
+                m.bytes(StunAttributeType.STATIC_KEY).orElse(null), nat.filtering(),
+                FilteringBehaviour.fromCode(m.byteValue(Signaling.ATTR_NAT_FILTERING).orElse(FilteringBehaviour.UNKNOWN.code())));
+    }
+}
