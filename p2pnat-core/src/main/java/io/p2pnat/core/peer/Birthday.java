@@ -4,6 +4,8 @@ import io.p2pnat.core.Timers;
 import io.p2pnat.core.Transmit;
 import io.p2pnat.wire.TransactionId;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Queue;
 import java.util.Random;
 
@@ -98,6 +100,24 @@ final class Birthday {
 
     int firstSocket() {
         return firstSocket;
+    }
+
+    /** Whether local socket {@code socket} is one of our spray sockets (the hard side). */
+    boolean ownsSocket(int socket) {
+        return hard && socket >= firstSocket && socket < firstSocket + HARD_SOCKETS;
+    }
+
+    /** Our spray sockets (the hard side; none on the easy side) but {@code keep}. */
+    List<Integer> socketsBut(int keep) {
+        List<Integer> ids = new ArrayList<>();
+        if (hard) {
+            for (int i = 0; i < HARD_SOCKETS; i++) {
+                if (firstSocket + i != keep) {
+                    ids.add(firstSocket + i);
+                }
+            }
+        }
+        return ids;
     }
 
     /** Whether {@code t} is our probes' transaction (answers after {@link #stop} are not). */

@@ -1,21 +1,18 @@
 package io.p2pnat.core.peer;
 
 import io.p2pnat.core.Endpoints;
-import io.p2pnat.core.Timers;
 import io.p2pnat.core.Transmit;
 import io.p2pnat.wire.StunAttributeType;
 import io.p2pnat.wire.StunMessage;
 import io.p2pnat.wire.TransactionId;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Queue;
 import java.util.Random;
 import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.function.Function;
 
 /**
  * The connector for one introduction, as a sans-I/O state machine: UDP hole punching
@@ -38,23 +35,12 @@ import java.util.stream.Collectors;
  * <p>The dialer chooses the path: a direct answer wins, a private path is preferred to a public
  * one when both peers sit behind the same public address, the relay comes last; it nominates the
  * path with USE-CANDIDATE so the listener uses the same one.
+ *
+ * <p>Its parts: {@link CheckList} (the candidate pairs), {@link CheckTransactions} (checks out
+ * and answers in), {@link PathChoice} (the chosen path and the dialer's rule),
+ * {@link Nomination} and {@link Birthday}; this class runs them over time.
  */
 final class HolePunch {
-    /**
-     * Retransmission gaps after the first check: 100 ms twice, then 5 per second at most (§6.2).
-     * Behind an endpoint-independent NAT a first check that dies at the far NAT (no hole yet)
-     * needs no quick retransmission: the peer's own check then reaches us through our public
-     * endpoint, and our triggered check answers it at once. A 50 ms first gap there changed no
-     * setup time in a population run and cost 2.5 packets a dial.
-     */
-    private static final long[] GAPS = {100_000_000L, 100_000_000L, 200_000_000L};
-    /**
-     * The first gap behind a NAT that maps per destination: the peer's checks go to our public
-     * endpoint, which is not the mapping toward the peer, so only our own retransmission can
-     * follow a first check that arrived before the far NAT had a hole (a random-port peer
-     * facing an address-restricted one waited 100 ms for it in the lab).
-     */
-    private static final long DEPENDENT_FIRST_GAP = 50_000_000L;
     /**
      * Checks a private endpoint of a peer behind another public address gets while punching. It
      * is a long shot (the two would have to share a network behind NATs that show different
@@ -64,42 +50,20 @@ final class HolePunch {
     static final int LONG_SHOT_SENDS = 2;
     /** Direct checks while relayed: one a second per candidate, to catch a path that opens later. */
     static final long UPGRADE_GAP = 1_000_000_000L;
-    private static final long MIN_GRACE = 2_000_000L;
-    private static final long MAX_GRACE = 20_000_000L;
-    private static final int MAX_CANDIDATES = 12;
     /** Relay checks start this fraction (1/n) into the punch budget unless the punch cannot work. */
     static final int RELAY_CHECK_DELAY_DIVISOR = 4;
 
-    private record Sent(Candidate candidate, long at, boolean nominating) {
-    }
-
     final Introduction intro;
-    private final String localId;
     private final Random random;
     final long startedAt;
     private final long deadline;
-    private final long judgeAt;
-    private final InetSocketAddress relayAddress;
     private final boolean reversal;
-    private final List<Candidate> candidates = new ArrayList<>();
-    private final Map<TransactionId, Sent> sent = new HashMap<>();
+    private final CheckList pairs;
+    private final CheckTransactions checks;
+    private final PathChoice path;
+    private final Nomination nomination;
     private final Set<InetSocketAddress> verified = new HashSet<>();
-    private Candidate selected;
-    private long selectedAt = -1;
-    private long graceUntil = Timers.NEVER;
-    private boolean nominationAcked;
-    private long nominationDue = Timers.NEVER;
-    private long nominationGap = GAPS[0];
-    private long setupOrigin;
-    private boolean judged;
-    private int nominations;
-    /** The dialer's first Noise message, carried by its checks until the channel is up (null: none). */
-    private byte[] handshakeOffer;
-    /** The listener's answer to a first Noise message a check carries (null result: none). */
-    private java.util.function.Function<byte[], byte[]> handshakeAnswerer;
     private Birthday birthday;
-    /** Predicted ports for a sequentially allocating remote NAT (RFC 5128 §3.5). */
-    static final int PREDICTION_WINDOW = 8;
 
     /** A punch without relay fallback. */
     HolePunch(Introduction intro, String localId, List<InetSocketAddress> localPrivates, Random random,
@@ -114,74 +78,29 @@ final class HolePunch {
     HolePunch(Introduction intro, String localId, Random random, long now, long deadline,
               InetSocketAddress relayAddress, long punchBudget) {
         this.intro = intro;
-        this.localId = localId;
         this.random = random;
         this.startedAt = now;
         this.deadline = deadline;
-        this.setupOrigin = now;
-        this.relayAddress = relayAddress;
         this.reversal = intro.dialer() && intro.directTechnique() == Technique.CONNECTION_REVERSAL;
         // Birthday punching needs its probe window before the relay is worth choosing.
         long budget = intro.birthdayEasySide() || intro.birthdayHardSide() ? Math.max(punchBudget, Birthday.WINDOW) : punchBudget;
-        this.judgeAt = intro.bothMappingsDependent() ? now : now + budget;
+        this.pairs = new CheckList(relayAddress, now);
+        this.checks = new CheckTransactions(intro, localId, random, relayAddress);
+        this.path = new PathChoice(intro, pairs, now, budget);
+        this.nomination = new Nomination(checks);
         if (!reversal) {
-            // Likely winners first: private endpoints when we share a NAT, public ones otherwise.
-            // A private endpoint equal to the public one (a peer not behind a NAT) counts as public.
-            boolean predict = intro.remoteNat().predictable() && !intro.sameNat();
-            // Behind a per-destination NAT every new destination costs a public port, and a
-            // predicting peer counts on the order: send to useful destinations only, first.
-            boolean frugal = intro.localMapping().dependent() && !intro.sameNat();
-            if (predict) {
-                NatProfile r = intro.remoteNat();
-                for (int k = 1; k <= PREDICTION_WINDOW; k++) {
-                    int port = r.lastPort() + r.delta() * k;
-                    if (port > 0 && port < 65536) {
-                        addCandidate(new InetSocketAddress(intro.remotePublic().getAddress(), port), CandidateKind.PREDICTED);
-                    }
-                }
-            } else if (intro.sameNat()) {
-                intro.remotePrivates().forEach(p -> addCandidate(p, CandidateKind.PRIVATE));
-                addCandidate(intro.remotePublic(), CandidateKind.PUBLIC);
-            } else {
-                if (!(intro.remoteMapping().dependent() && frugal)) {
-                    addCandidate(intro.remotePublic(), CandidateKind.PUBLIC);
-                }
-                if (!frugal) {
-                    intro.remotePrivates().forEach(p -> addCandidate(p, CandidateKind.PRIVATE));
-                }
-            }
+            pairs.addPeerEndpoints(intro);
             if (intro.birthdayEasySide()) {
                 birthday = Birthday.easy(intro.remotePublic(), now, intro.birthdayCertain());
             }
         }
         if (relayAddress != null) {
-            Candidate r = new Candidate(relayAddress, CandidateKind.RELAY);
             // Verify the relay path only when it may be needed: at once when both NATs map per
             // destination, else a quarter into the budget, when most punches have succeeded.
             // It is still verified well before the budget ends, and the server carries no relay
             // checks for the many sessions that go direct (they were half its packets).
-            r.nextSendAt = intro.bothMappingsDependent() ? now : now + budget / RELAY_CHECK_DELAY_DIVISOR;
-            candidates.add(r);
+            pairs.addRelay(intro.bothMappingsDependent() ? now : now + budget / RELAY_CHECK_DELAY_DIVISOR);
         }
-    }
-
-    private Candidate addCandidate(InetSocketAddress a, CandidateKind kind) {
-        return addCandidate(a, kind, 0);
-    }
-
-    private Candidate addCandidate(InetSocketAddress a, CandidateKind kind, int socket) {
-        Candidate existing = find(socket, a);
-        if (existing != null) {
-            return existing;
-        }
-        if (candidates.size() >= MAX_CANDIDATES + 2 * PREDICTION_WINDOW || a.getAddress().isAnyLocalAddress() || a.getPort() == 0
-                || (a.equals(relayAddress) && socket == 0)) {
-            return null;
-        }
-        Candidate c = new Candidate(a, kind, socket);
-        c.nextSendAt = startedAt;
-        candidates.add(c);
-        return c;
     }
 
     /**
@@ -192,17 +111,13 @@ final class HolePunch {
      * Returns false when the punch no longer needs it.
      */
     boolean repredict(NatProfile fresh, long now, Queue<Transmit> out) {
-        if (reversal || (selected != null && !isRelayed()) || now >= deadline || !fresh.predictable()) {
+        if (reversal || (path.selected() != null && !path.isRelayed()) || now >= deadline || !fresh.predictable()) {
             return false;
         }
-        for (int k = 1; k <= PREDICTION_WINDOW; k++) {
-            int port = fresh.lastPort() + fresh.delta() * k;
-            if (port <= 0 || port >= 65536) {
-                continue;
-            }
-            Candidate c = addCandidate(new InetSocketAddress(intro.remotePublic().getAddress(), port), CandidateKind.PREDICTED);
+        for (InetSocketAddress a : PortPrediction.window(fresh, intro.remotePublic().getAddress())) {
+            Candidate c = pairs.add(a, CandidateKind.PREDICTED);
             if (c != null && c.sends == 0 && !c.succeeded) {
-                sendCheck(c, now, out, false);
+                checks.check(c, now, out);
             }
         }
         return true;
@@ -227,22 +142,15 @@ final class HolePunch {
      * closes when its own punch is done, so the path would not outlive it.
      */
     boolean ownsSocket(int socket) {
-        return socket == 0 || birthday != null && birthday.isHard()
-                && socket >= birthday.firstSocket() && socket < birthday.firstSocket() + Birthday.HARD_SOCKETS;
+        return socket == 0 || birthday != null && birthday.ownsSocket(socket);
     }
 
     /** Extra sockets this punch no longer needs: all birthday sockets but the chosen path's. */
-    java.util.List<Integer> releasableSockets() {
-        java.util.List<Integer> ids = new ArrayList<>();
-        if (birthday != null && birthday.isHard()) {
-            int keep = selected == null ? -1 : selected.socket;
-            for (int i = 0; i < Birthday.HARD_SOCKETS; i++) {
-                if (birthday.firstSocket() + i != keep) {
-                    ids.add(birthday.firstSocket() + i);
-                }
-            }
+    List<Integer> releasableSockets() {
+        if (birthday == null) {
+            return new ArrayList<>();
         }
-        return ids;
+        return birthday.socketsBut(path.selected() == null ? -1 : path.selected().socket);
     }
 
     /** Birthday probes sent (easy side), for reports. */
@@ -252,7 +160,7 @@ final class HolePunch {
 
     /** Measures setup time from {@code t} (the dialer counts its request to the server too). */
     void measureSetupFrom(long t) {
-        setupOrigin = t;
+        path.measureSetupFrom(t);
     }
 
     /** Sends the first round of checks. */
@@ -261,11 +169,11 @@ final class HolePunch {
     }
 
     boolean isSelected() {
-        return selected != null;
+        return path.selected() != null;
     }
 
     boolean isRelayed() {
-        return selected != null && selected.kind == CandidateKind.RELAY;
+        return path.isRelayed();
     }
 
     boolean isVerified(InetSocketAddress from) {
@@ -273,7 +181,7 @@ final class HolePunch {
     }
 
     InetSocketAddress selectedAddress() {
-        return selected == null ? null : selected.address;
+        return path.selected() == null ? null : path.selected().address;
     }
 
     /**
@@ -281,62 +189,49 @@ final class HolePunch {
      * there and held the introduction's key then, whatever became of the secure handshake.
      */
     boolean selectedAnsweredSince(long since) {
-        return selected != null && selected.answeredSentAt >= since;
+        return path.selected() != null && path.selected().answeredSentAt >= since;
     }
 
     /** The chosen path, for messages: "192.0.2.254:1234 (public)". */
     String selectedDescription() {
-        return selected == null ? "no path" : selected.toString();
+        return path.selected() == null ? "no path" : path.selected().toString();
     }
 
     /** Our public endpoint on the chosen path as the peer saw it (its check answer), or null. */
     InetSocketAddress selectedMappedByPeer() {
-        return selected == null ? null : selected.mappedByPeer;
+        return path.selected() == null ? null : path.selected().mappedByPeer;
     }
 
     boolean owns(TransactionId tid) {
-        return sent.containsKey(tid);
+        return checks.owns(tid);
     }
 
     boolean ownsBirthday(TransactionId tid) {
         return birthday != null && birthday.owns(tid);
     }
 
-    /**
-     * Whether a check request is from the introduced peer ({@link Checks#authentic}). The bytes
-     * of the last authentic one are kept: a birthday spray or probe run is one transaction whose
-     * identical bytes may arrive hundreds of times, and identical bytes need one MAC check.
-     */
+    /** Whether a check request is from the introduced peer ({@link CheckTransactions#authentic}). */
     boolean authentic(StunMessage m) {
-        if (lastAuthentic != null && m.hasBytes(lastAuthentic)) {
-            return true;
-        }
-        if (!Checks.authentic(intro, m)) {
-            return false;
-        }
-        lastAuthentic = m.rawBytes().orElse(null);
-        return true;
+        return checks.authentic(m);
     }
-
-    private byte[] lastAuthentic;
 
     /** The chosen path's local socket (0: main). */
     int selectedSocket() {
-        return selected == null ? 0 : selected.socket;
+        return path.selected() == null ? 0 : path.selected().socket;
     }
 
     /** The deadline passed with no path chosen. */
     boolean failed(long now) {
-        return selected == null && now >= deadline && graceUntil == Timers.NEVER;
+        return path.selected() == null && now >= deadline && !path.inGrace();
     }
 
     /** Candidate endpoints the peer told us about over an established path (e.g. after its NAT changed). */
     void learn(long now, List<InetSocketAddress> endpoints, CandidateKind kind, Queue<Transmit> out) {
         for (InetSocketAddress a : endpoints) {
-            boolean known = find(0, a) != null;
-            Candidate c = addCandidate(a, kind);
+            boolean known = pairs.find(0, a) != null;
+            Candidate c = pairs.add(a, kind);
             if (c != null && !known && !reversal && !c.succeeded) {
-                sendCheck(c, now, out, false);
+                checks.check(c, now, out);
             }
         }
     }
@@ -353,10 +248,7 @@ final class HolePunch {
     /** As above, for a check that arrived on local socket {@code socket}. */
     boolean onCheckRequest(long now, int socket, InetSocketAddress from, StunMessage m, Queue<Transmit> out) {
         boolean birthdayPacket = Checks.isBirthdayPacket(m);
-        Candidate c = find(socket, from);
-        if (c == null) {
-            c = addCandidate(from, CandidateKind.PEER_REFLEXIVE, socket);
-        }
+        Candidate c = pairs.add(from, CandidateKind.PEER_REFLEXIVE, socket);
         if (birthday != null && birthdayPacket) {
             birthday.probeArrived();
         }
@@ -367,18 +259,16 @@ final class HolePunch {
             // limit go unanswered: the answers already sent name paths enough (RFC 5128 §6.2).
             return false;
         }
-        byte[] answer = handshakeAnswerer == null ? null
-                : m.bytes(StunAttributeType.NOISE_HANDSHAKE).map(handshakeAnswerer).orElse(null);
-        emit(socket, from, Checks.response(intro, m.transactionId(), from, answer), out);
+        checks.answer(socket, from, m, out);
         verified.add(from);
         if (c != null && (socket != 0 || birthdayPacket)) {
             c.birthday = true;
         }
-        if (c != null && !c.succeeded && !c.triggered && (selected == null || isRelayed())) {
+        if (c != null && !c.succeeded && !c.triggered && (path.selected() == null || path.isRelayed())) {
             c.triggered = true;
-            sendCheck(c, now, out, false); // triggered check
+            checks.check(c, now, out); // triggered check
         }
-        if (!intro.dialer() && m.has(StunAttributeType.USE_CANDIDATE) && c != null && selected != c) {
+        if (!intro.dialer() && m.has(StunAttributeType.USE_CANDIDATE) && c != null && path.selected() != c) {
             select(c, now);
             return true;
         }
@@ -395,105 +285,59 @@ final class HolePunch {
 
     /** As above, for an answer that arrived on local socket {@code socket}. */
     boolean onCheckResponse(long now, int socket, InetSocketAddress from, StunMessage m, Queue<Transmit> out) {
-        Sent s = sent.remove(m.transactionId());
+        CheckTransactions.Sent s = checks.answered(m.transactionId());
         if (s == null && birthday != null && birthday.owns(m.transactionId())) {
             // A birthday probe or spray hit: the path is (this socket, the answering endpoint).
-            Candidate b = addCandidate(from, CandidateKind.PEER_REFLEXIVE, socket);
+            Candidate b = pairs.add(from, CandidateKind.PEER_REFLEXIVE, socket);
             if (b == null) {
                 return false;
             }
             b.birthday = true;
-            s = new Sent(b, now, false);
+            s = new CheckTransactions.Sent(b, now, false);
         }
         if (s == null) {
             return false;
         }
-        Candidate c = s.candidate;
+        Candidate c = s.candidate();
         verified.add(from);
         if (!from.equals(c.address) || socket != c.socket) {
             return false; // answered from elsewhere: not proof of this path (RFC 8445 §7.2.5.2.1)
         }
-        c.answeredSentAt = Math.max(c.answeredSentAt, s.at);
+        c.answeredSentAt = Math.max(c.answeredSentAt, s.at());
         if (!c.succeeded) {
             c.succeeded = true;
-            c.rttNanos = now - s.at;
+            c.rttNanos = now - s.at();
             c.mappedByPeer = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
         }
-        if (s.nominating && c == selected) {
-            nominationAcked = true;
-            nominationDue = Timers.NEVER;
+        if (s.nominating() && c == path.selected()) {
+            nomination.acknowledge();
         }
         if (!intro.dialer()) {
             return false;
         }
-        if (c.kind == CandidateKind.RELAY) {
-            if (selected == null && now >= judgeAt && !directSucceeded()) {
-                selectAndNominate(c, now, out);
-                return true;
-            }
+        Candidate choice = path.onAnswer(c, now);
+        if (choice == null) {
             return false;
         }
-        if (selected != null && !isRelayed()) {
-            return false;
-        }
-        if (c.kind == CandidateKind.PRIVATE || !intro.sameNat() || !privatePending()) {
-            selectAndNominate(c, now, out);
-            return true;
-        }
-        // A public answer while private checks are out and we share a NAT: give the private path
-        // a moment, since it avoids the NAT altogether (§3.3.2).
-        if (graceUntil == Timers.NEVER) {
-            graceUntil = now + Math.max(MIN_GRACE, Math.min(MAX_GRACE, c.rttNanos));
-        }
-        return false;
-    }
-
-    private boolean directSucceeded() {
-        for (Candidate c : candidates) {
-            if (c.succeeded && c.kind != CandidateKind.RELAY) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private boolean privatePending() {
-        for (Candidate c : candidates) {
-            if (c.kind == CandidateKind.PRIVATE && !c.succeeded) {
-                return true;
-            }
-        }
-        return false;
+        selectAndNominate(choice, now, out);
+        return true;
     }
 
     /** Runs retransmissions and the grace and judgement timers. Returns true if a path got selected now. */
     boolean onTimeout(long now, Queue<Transmit> out) {
         boolean selectedNow = false;
-        if (intro.dialer() && (selected == null || isRelayed()) && now >= graceUntil) {
-            graceUntil = Timers.NEVER;
-            Candidate best = best(false);
-            if (best != null) {
-                selectAndNominate(best, now, out);
-                selectedNow = true;
-            }
+        Candidate choice = path.onTimeout(now);
+        if (choice != null) {
+            selectAndNominate(choice, now, out);
+            selectedNow = true;
         }
-        if (!judged && now >= judgeAt) {
-            judged = true;
-        }
-        if (intro.dialer() && selected == null && judged) {
-            Candidate relay = relayCandidate();
-            if (relay != null && relay.succeeded) {
-                selectAndNominate(relay, now, out);
-                selectedNow = true;
-            }
-        }
-        boolean punching = selected == null && now < deadline;
+        boolean punching = path.selected() == null && now < deadline;
         if (punching && birthday != null) {
             // Both sides mark their birthday packets: a probe that lands on the hard side's main
             // socket mapping is a birthday hit too, and both sides must name it so.
-            birthday.onTimeout(now, random, tid -> Checks.request(intro, localId, tid, false, true, handshakeOffer), out);
+            birthday.onTimeout(now, random, checks::birthdayCheck, out);
         }
-        for (Candidate c : candidates) {
+        for (Candidate c : pairs) {
             if (c.succeeded || now < c.nextSendAt) {
                 continue;
             }
@@ -502,141 +346,61 @@ final class HolePunch {
                     c.nextSendAt = deadline; // a long shot: see LONG_SHOT_SENDS
                     continue;
                 }
-                sendCheck(c, now, out, false);
-            } else if (isRelayed() && c.kind != CandidateKind.RELAY && !reversal) {
-                sendCheck(c, now, out, false);
+                checks.check(c, now, out);
+            } else if (path.isRelayed() && c.kind != CandidateKind.RELAY && !reversal) {
+                checks.check(c, now, out);
                 c.nextSendAt = now + UPGRADE_GAP;
             }
         }
-        if (selected != null && intro.dialer() && !nominationAcked && now >= nominationDue) {
-            sendNomination(now, out);
+        if (path.selected() != null && intro.dialer() && nomination.isDue(now)) {
+            nomination.send(path.selected(), now, out);
         }
         return selectedNow;
     }
 
     long nextTimeout() {
-        long next = graceUntil;
-        if (selected == null) {
-            for (Candidate c : candidates) {
-                if (!c.succeeded) {
-                    next = Math.min(next, c.nextSendAt);
-                }
-            }
+        long next = path.nextTimeout();
+        if (path.selected() == null) {
+            next = Math.min(next, pairs.nextCheckAt(true));
             next = Math.min(next, deadline);
             if (birthday != null) {
                 next = Math.min(next, birthday.nextTimeout());
             }
-            if (intro.dialer() && relayCandidate() != null && !judged) {
-                next = Math.min(next, judgeAt);
-            }
         } else {
-            if (isRelayed() && !reversal) {
-                for (Candidate c : candidates) {
-                    if (!c.succeeded && c.kind != CandidateKind.RELAY) {
-                        next = Math.min(next, c.nextSendAt);
-                    }
-                }
+            if (path.isRelayed() && !reversal) {
+                next = Math.min(next, pairs.nextCheckAt(false));
             }
-            if (intro.dialer() && !nominationAcked) {
-                next = Math.min(next, nominationDue);
+            if (intro.dialer()) {
+                next = Math.min(next, nomination.nextTimeout());
             }
         }
         return next;
     }
 
-    private Candidate relayCandidate() {
-        for (Candidate c : candidates) {
-            if (c.kind == CandidateKind.RELAY) {
-                return c;
-            }
-        }
-        return null;
-    }
-
-    /** The best answered candidate; the relay only if {@code includeRelay}. */
-    private Candidate best(boolean includeRelay) {
-        Candidate best = null;
-        for (Candidate c : candidates) {
-            if (!c.succeeded || (!includeRelay && c.kind == CandidateKind.RELAY)) {
-                continue;
-            }
-            if (best == null || rank(c) < rank(best) || (rank(c) == rank(best) && c.rttNanos < best.rttNanos)) {
-                best = c;
-            }
-        }
-        return best;
-    }
-
-    private static int rank(Candidate c) {
-        return switch (c.kind) {
-            case PRIVATE -> 0;
-            case PUBLIC, PEER_REFLEXIVE, PREDICTED -> 1;
-            case RELAY -> 2;
-        };
-    }
-
     private void selectAndNominate(Candidate c, long now, Queue<Transmit> out) {
         select(c, now);
-        nominationAcked = false;
-        // The path's round trip is known (its check was answered): a nomination is resent once
-        // its answer is overdue (1.25 round trips, as an RTO from one sample), not after the
-        // 50 ms meant for checks into NATs that may have no hole yet.
-        nominationGap = Math.max(GAPS[0], c.rttNanos > 0 ? c.rttNanos + c.rttNanos / 4 : 0);
-        nominations = 0;
-        sendNomination(now, out);
+        nomination.start(c, now, out);
     }
 
     private void select(Candidate c, long now) {
-        selected = c;
-        selectedAt = now;
-        graceUntil = Timers.NEVER;
+        path.select(c, now);
         if (birthday != null && c.kind != CandidateKind.RELAY) {
             birthday.stop();
         }
     }
 
-    private void sendNomination(long now, Queue<Transmit> out) {
-        if (++nominations > 30) {
-            // The peer never acknowledged; liveness checks will tell whether it is gone.
-            nominationAcked = true;
-            nominationDue = Timers.NEVER;
-            return;
-        }
-        TransactionId tid = TransactionId.random(random);
-        sent.put(tid, new Sent(selected, now, true));
-        emit(selected.socket, selected.address, Checks.request(intro, localId, tid, true, false, handshakeOffer), out);
-        nominationDue = now + nominationGap;
-        nominationGap = Math.max(nominationGap, Math.min(nominationGap * 2, GAPS[GAPS.length - 1]));
-    }
-
-    private void sendCheck(Candidate c, long now, Queue<Transmit> out, boolean nominate) {
-        TransactionId tid = TransactionId.random(random);
-        sent.put(tid, new Sent(c, now, nominate));
-        emit(c.socket, c.address, Checks.request(intro, localId, tid, nominate, c.socket != 0, handshakeOffer), out);
-        c.nextSendAt = now + (c.sends == 0 && intro.localMapping().dependent()
-                ? DEPENDENT_FIRST_GAP : GAPS[Math.min(c.sends, GAPS.length - 1)]);
-        c.sends++;
-        if (sent.size() > 256) {
-            sent.entrySet().removeIf(e -> now - e.getValue().at > 10_000_000_000L);
-        }
-    }
-
     /** Sends a packet to the peer at {@code to}; through the server's relay when {@code to} is the relay. */
     void emit(InetSocketAddress to, byte[] packet, Queue<Transmit> out) {
-        emit(0, to, packet, out);
+        checks.emit(0, to, packet, out);
     }
 
     void emit(int socket, InetSocketAddress to, byte[] packet, Queue<Transmit> out) {
-        if (socket == 0 && to.equals(relayAddress)) {
-            out.add(new Transmit(relayAddress, DataFrames.relay(intro.introId(), packet)));
-        } else {
-            out.add(new Transmit(to, packet, socket));
-        }
+        checks.emit(socket, to, packet, out);
     }
 
     /** Sends a packet on the chosen path (its socket, or the relay). */
     void emitSelected(byte[] packet, Queue<Transmit> out) {
-        emit(selected.socket, selected.address, packet, out);
+        checks.emit(path.selected().socket, path.selected().address, packet, out);
     }
 
     /**
@@ -645,82 +409,37 @@ final class HolePunch {
      * response, so the handshake completes with the checks instead of after them.
      */
     void offerHandshake(byte[] firstMessage) {
-        handshakeOffer = firstMessage;
+        checks.offerHandshake(firstMessage);
     }
 
     /** The listener: how to answer a first Noise message an authentic check carries (null: no answer). */
-    void answerHandshakes(java.util.function.Function<byte[], byte[]> answerer) {
-        handshakeAnswerer = answerer;
+    void answerHandshakes(Function<byte[], byte[]> answerer) {
+        checks.answerHandshakes(answerer);
     }
 
     /** A consent/keepalive check on the chosen path (RFC 7675 style). */
     void sendKeepalive(long now, Queue<Transmit> out) {
-        if (selected != null) {
-            sendCheck(selected, now, out, false);
+        if (path.selected() != null) {
+            checks.check(path.selected(), now, out);
         }
     }
 
     /** Follows the peer to a new endpoint it proved (e.g. its data arrives on another path). */
     void moveTo(InetSocketAddress from, long now) {
-        Candidate c = find(0, from);
-        if (c == null) {
-            c = from.equals(relayAddress) ? null : addCandidate(from, CandidateKind.PEER_REFLEXIVE);
-        }
+        Candidate c = pairs.add(from, CandidateKind.PEER_REFLEXIVE); // a known pair, else a new one
         if (c != null) {
             select(c, now);
         }
     }
 
-    private Candidate find(int socket, InetSocketAddress a) {
-        for (Candidate c : candidates) {
-            if (c.socket == socket && c.address.equals(a)) {
-                return c;
-            }
-        }
-        return null;
-    }
-
     /** The connection's description once selected. */
     ConnectionInfo info() {
-        Candidate c = selected;
-        Via via = switch (c.kind) {
-            case RELAY -> Via.RELAY;
-            // A peer not behind a NAT is reached at its public endpoint, whatever list it came from.
-            case PRIVATE -> c.address.equals(intro.remotePublic()) ? Via.PUBLIC : Via.PRIVATE;
-            default -> intro.sameNat() && !intro.remoteIsPublic() ? Via.HAIRPIN : Via.PUBLIC;
-        };
-        Technique technique = c.kind == CandidateKind.RELAY ? Technique.RELAY : directTechnique(c);
-        List<InetSocketAddress> localPrivates = intro.localPrivates();
-        InetSocketAddress local = localPrivates.isEmpty() ? null : localPrivates.get(0);
-        if (c.mappedByPeer != null && localPrivates.contains(c.mappedByPeer)) {
-            local = c.mappedByPeer;
-        }
-        return new ConnectionInfo(intro.introId(), intro.peerId(), intro.dialer(), "udp", technique, via,
-                local, c.address, c.kind == CandidateKind.RELAY ? null : c.mappedByPeer,
-                selectedAt - setupOrigin, c.rttNanos);
-    }
-
-    /** Labels a direct path by what made it possible (RFC 5128 §3.3, §3.5; birthday punching). */
-    private Technique directTechnique(Candidate c) {
-        Technique base = intro.directTechnique();
-        if (base != Technique.UDP_HOLE_PUNCH || c.kind == CandidateKind.PRIVATE) {
-            return base;
-        }
-        if (c.birthday) {
-            return Technique.BIRTHDAY_PUNCH;
-        }
-        if (c.kind == CandidateKind.PREDICTED || intro.localNat().predictable() || intro.remoteNat().predictable()) {
-            return Technique.UDP_PORT_PREDICTION;
-        }
-        return base;
+        return path.info();
     }
 
     /** Says what was tried, for the failure message. */
     String triedDescription() {
-        if (candidates.isEmpty()) {
-            return "no endpoint (waiting for the peer to connect out)";
-        }
-        return candidates.stream().map(Candidate::toString).collect(Collectors.joining(", "));
+        return pairs.describe();
     }
 
     long deadline() {
