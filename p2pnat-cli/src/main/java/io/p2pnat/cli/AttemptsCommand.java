@@ -90,11 +90,11 @@ final class AttemptsCommand implements Callable<Integer> {
                     c.close();
                 }
                 ConnectionJson.describe(line.put("connected", echoed), info);
-                line.put("readyMs", io.p2pnat.core.Timers.millis(readyNanos));
+                line.put("readyMs", Text.millis(readyNanos));
                 if (echoed) {
                     ok++;
-                    setups.add(io.p2pnat.core.Timers.millis(info.setupNanos()));
-                    readies.add(io.p2pnat.core.Timers.millis(readyNanos));
+                    setups.add(Text.millis(info.setupNanos()));
+                    readies.add(Text.millis(readyNanos));
                     techniques.merge(info.technique().wireName(), 1, Integer::sum);
                 } else {
                     failures.add("attempt " + i + ": echo incomplete");

@@ -1,7 +1,5 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.Endpoints;
-import io.p2pnat.core.Timers;
 import io.p2pnat.peer.ConnectionInfo;
 import io.p2pnat.peer.Via;
 
@@ -21,11 +19,11 @@ final class ConnectionJson {
                 .put("technique", info.technique().wireName())
                 .put("path", info.path())
                 .put("via", info.via().wireName())
-                .put("local", info.local() == null ? null : Endpoints.format(info.local()))
-                .put("remote", Endpoints.format(info.remote()))
-                .put("mapped", info.mapped() == null ? null : Endpoints.format(info.mapped()))
-                .put("setupMs", Timers.millis(info.setupNanos()))
-                .put("checkRttMs", info.checkRttNanos() < 0 ? null : Timers.millis(info.checkRttNanos()))
+                .put("local", Text.endpoint(info.local()))
+                .put("remote", Text.endpoint(info.remote()))
+                .put("mapped", Text.endpoint(info.mapped()))
+                .put("setupMs", Text.millis(info.setupNanos()))
+                .put("checkRttMs", info.checkRttNanos() < 0 ? null : Text.millis(info.checkRttNanos()))
                 .put("encrypted", info.peerKey() != null)
                 .put("peerKey", info.peerKey());
     }

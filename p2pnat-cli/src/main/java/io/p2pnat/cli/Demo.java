@@ -1,7 +1,5 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.Timers;
-import io.p2pnat.core.rendezvous.RendezvousConfig;
 import io.p2pnat.lab.Lab;
 import io.p2pnat.lab.Scenario;
 import io.p2pnat.peer.Connection;
@@ -9,6 +7,7 @@ import io.p2pnat.peer.ConnectionInfo;
 import io.p2pnat.peer.P2pException;
 import io.p2pnat.peer.Peer;
 import io.p2pnat.server.RendezvousServer;
+import io.p2pnat.server.ServerConfig;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -136,7 +135,7 @@ final class Demo {
 
     private static int loopback(PrintStream out) throws Exception {
         InetAddress lo = InetAddress.getLoopbackAddress();
-        try (RendezvousServer server = RendezvousServer.start(new InetSocketAddress(lo, 0), RendezvousConfig.defaults());
+        try (RendezvousServer server = RendezvousServer.start(new InetSocketAddress(lo, 0), ServerConfig.defaults());
              Peer bob = Peer.builder().server(server.localAddress()).id("bob").start();
              Peer alice = Peer.builder().server(server.localAddress()).id("alice").start()) {
             Thread echo = new Thread(() -> {
@@ -159,7 +158,7 @@ final class Demo {
             ConnectionInfo info = c.info();
             Table t = new Table("scenario", "technique", "via", "setup ms", "rtt ms", "echoed");
             t.row("loopback (no NAT)", info.technique().wireName(), info.via().wireName(),
-                    String.valueOf(Timers.millis(info.setupNanos())), String.valueOf(Math.round(r.medianRttMs() * 1000) / 1000.0),
+                    String.valueOf(Text.millis(info.setupNanos())), String.valueOf(Math.round(r.medianRttMs() * 1000) / 1000.0),
                     r.echoed() + "/" + COUNT);
             t.print(out);
             c.close();

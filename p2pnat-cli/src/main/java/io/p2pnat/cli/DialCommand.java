@@ -1,7 +1,5 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.Endpoints;
-import io.p2pnat.core.Timers;
 import io.p2pnat.peer.Connection;
 import io.p2pnat.peer.ConnectionInfo;
 import io.p2pnat.peer.P2pException;
@@ -81,8 +79,8 @@ final class DialCommand implements Callable<Integer> {
                         System.out.println(ConnectionJson.pathChange(newInfo));
                     } else {
                         System.out.println("moved to " + newInfo.technique().wireName() + ", " + newInfo.path() + " via "
-                                + newInfo.via().wireName() + " " + Endpoints.format(newInfo.remote()) + " after "
-                                + Timers.millis(newInfo.setupNanos()) + " ms");
+                                + newInfo.via().wireName() + " " + Text.endpoint(newInfo.remote()) + " after "
+                                + Text.millis(newInfo.setupNanos()) + " ms");
                     }
                     System.out.flush();
                 }
@@ -95,23 +93,23 @@ final class DialCommand implements Callable<Integer> {
             if (opts.json) {
                 Json j = new Json().put("connected", true);
                 ConnectionJson.describe(j, info);
-                j.put("readyMs", Timers.millis(readyNanos));
+                j.put("readyMs", Text.millis(readyNanos));
                 j.put("rttMs", r.medianRttMs() < 0 ? null : r.medianRttMs())
                         .put("sent", r.sent()).put("echoed", r.echoed()).put("size", size);
                 NatJson.put(j, peer.nat());
                 if (last != info) {
                     j.put("upgradedTo", last.technique().wireName()).put("finalPath", last.path())
-                            .put("finalVia", last.via().wireName()).put("finalRemote", Endpoints.format(last.remote()))
-                            .put("upgradeMs", Timers.millis(last.setupNanos()));
+                            .put("finalVia", last.via().wireName()).put("finalRemote", Text.endpoint(last.remote()))
+                            .put("upgradeMs", Text.millis(last.setupNanos()));
                 }
                 synchronized (System.out) {
                     System.out.println(j);
                 }
             } else {
                 System.out.println("connected to " + info.peer() + " by " + info.technique().wireName() + ", "
-                        + info.path() + " via " + info.via().wireName() + " " + Endpoints.format(info.remote())
-                        + (info.local() == null ? "" : " (local " + Endpoints.format(info.local()) + ")")
-                        + " in " + Timers.millis(info.setupNanos()) + " ms");
+                        + info.path() + " via " + info.via().wireName() + " " + Text.endpoint(info.remote())
+                        + (info.local() == null ? "" : " (local " + Text.endpoint(info.local()) + ")")
+                        + " in " + Text.millis(info.setupNanos()) + " ms");
                 System.out.println("encrypted end to end; peer key " + info.peerKey());
                 if (peer.nat() != null) {
                     System.out.println(peer.nat().describe());
@@ -147,7 +145,7 @@ final class DialCommand implements Callable<Integer> {
             if (opts.json) {
                 Json j = new Json().put("connected", true);
                 ConnectionJson.describe(j, info);
-                j.put("readyMs", Timers.millis(readyNanos));
+                j.put("readyMs", Text.millis(readyNanos));
                 j.put("rttMs", r.rttMs() < 0 ? null : r.rttMs()).put("sent", r.sent()).put("echoed", r.echoed())
                         .put("size", size).put("bytes", r.bytes()).put("mbPerSecond", r.mbPerSecond());
                 NatJson.put(j, peer.nat());
@@ -157,8 +155,8 @@ final class DialCommand implements Callable<Integer> {
                 System.out.println(j);
             } else {
                 System.out.println("connected to " + info.peer() + " by " + info.technique().wireName() + " (tcp), "
-                        + info.path() + " via " + info.via().wireName() + " " + Endpoints.format(info.remote())
-                        + " in " + Timers.millis(info.setupNanos()) + " ms");
+                        + info.path() + " via " + info.via().wireName() + " " + Text.endpoint(info.remote())
+                        + " in " + Text.millis(info.setupNanos()) + " ms");
                 System.out.println("encrypted end to end; peer key " + info.peerKey());
                 if (peer.nat() != null) {
                     System.out.println(peer.nat().describe());

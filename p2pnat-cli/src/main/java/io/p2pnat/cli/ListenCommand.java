@@ -1,6 +1,5 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.Endpoints;
 import io.p2pnat.peer.Connection;
 import io.p2pnat.peer.ConnectionInfo;
 import io.p2pnat.peer.P2pException;
@@ -37,9 +36,9 @@ final class ListenCommand implements Callable<Integer> {
             startStreamAcceptor(peer, out);
         }
         Runtime.getRuntime().addShutdownHook(new Thread(peer::close, "p2pnat-listen-shutdown"));
-        System.err.println("registered as " + opts.id + (tcp ? " (udp+tcp)" : " (udp)") + " with key " + peer.keyFingerprint() + " at " + Endpoints.format(Endpoints.parse(opts.server, 3478))
-                + "; public endpoint " + Endpoints.format(peer.publicEndpoint()) + ", private "
-                + peer.privateEndpoints().stream().map(Endpoints::format).collect(Collectors.joining(", ", "[", "]")));
+        System.err.println("registered as " + opts.id + (tcp ? " (udp+tcp)" : " (udp)") + " with key " + peer.keyFingerprint() + " at " + Text.endpoint(peer.server())
+                + "; public endpoint " + Text.endpoint(peer.publicEndpoint()) + ", private "
+                + peer.privateEndpoints().stream().map(Text::endpoint).collect(Collectors.joining(", ", "[", "]")));
         System.err.flush();
         // What we measured of our NAT: mapping now, filtering a moment later.
         peer.onNatMeasured(nat -> {
@@ -67,8 +66,8 @@ final class ListenCommand implements Callable<Integer> {
                 out.println(ConnectionJson.describe(new Json().put("event", "connected"), info));
             } else {
                 out.println("connection from " + info.peer() + " by " + info.technique().wireName() + ", " + info.path()
-                        + " via " + info.via().wireName() + " " + Endpoints.format(info.remote()) + " in "
-                        + io.p2pnat.core.Timers.millis(info.setupNanos()) + " ms; echoing");
+                        + " via " + info.via().wireName() + " " + Text.endpoint(info.remote()) + " in "
+                        + Text.millis(info.setupNanos()) + " ms; echoing");
             }
             out.flush();
             c.onPathChange(newInfo -> {
@@ -77,7 +76,7 @@ final class ListenCommand implements Callable<Integer> {
                         out.println(ConnectionJson.pathChange(newInfo));
                     } else {
                         out.println("connection from " + newInfo.peer() + " moved to " + newInfo.technique().wireName()
-                                + ", " + newInfo.path() + " via " + newInfo.via().wireName() + " " + Endpoints.format(newInfo.remote()));
+                                + ", " + newInfo.path() + " via " + newInfo.via().wireName() + " " + Text.endpoint(newInfo.remote()));
                     }
                     out.flush();
                 }
@@ -102,7 +101,7 @@ final class ListenCommand implements Callable<Integer> {
                             out.println(ConnectionJson.describe(new Json().put("event", "connected"), info));
                         } else {
                             out.println("tcp connection from " + info.peer() + " by " + info.technique().wireName() + ", "
-                                    + info.path() + " via " + info.via().wireName() + " " + Endpoints.format(info.remote())
+                                    + info.path() + " via " + info.via().wireName() + " " + Text.endpoint(info.remote())
                                     + "; echoing");
                         }
                         out.flush();

@@ -1,6 +1,5 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.Endpoints;
 import io.p2pnat.peer.P2pException;
 import io.p2pnat.peer.Peer;
 import io.p2pnat.peer.PeerInfo;
@@ -41,16 +40,16 @@ final class LookupCommand implements Callable<Integer> {
             PeerInfo info = peer.lookup(target, Duration.ofMillis((long) (timeout * 1000)));
             if (opts.json) {
                 System.out.println(new Json().put("found", true).put("peer", info.id())
-                        .put("publicEndpoint", format(info.publicEndpoint()))
+                        .put("publicEndpoint", Text.endpoint(info.publicEndpoint()))
                         .put("privateEndpoints", commas(info.privateEndpoints()))
-                        .put("tcpPublicEndpoint", format(info.tcpPublicEndpoint()))
+                        .put("tcpPublicEndpoint", Text.endpoint(info.tcpPublicEndpoint()))
                         .put("tcpPrivateEndpoints", commas(info.tcpPrivateEndpoints()))
                         .put("peerKey", info.keyFingerprint()));
             } else {
-                System.out.println(info.id() + " is registered: public " + format(info.publicEndpoint()) + ", private "
+                System.out.println(info.id() + " is registered: public " + Text.endpoint(info.publicEndpoint()) + ", private "
                         + list(info.privateEndpoints()));
                 if (info.tcpPublicEndpoint() != null) {
-                    System.out.println("tcp: public " + format(info.tcpPublicEndpoint()) + ", private "
+                    System.out.println("tcp: public " + Text.endpoint(info.tcpPublicEndpoint()) + ", private "
                             + list(info.tcpPrivateEndpoints()));
                 }
                 System.out.println("peer key " + (info.keyFingerprint() == null ? "none" : info.keyFingerprint()));
@@ -66,16 +65,12 @@ final class LookupCommand implements Callable<Integer> {
         }
     }
 
-    private static String format(InetSocketAddress a) {
-        return a == null ? null : Endpoints.format(a);
-    }
-
     /** A list in the CLI's flat JSON: comma-separated, as natcheck's newMappingPorts (null when empty). */
     private static String commas(List<InetSocketAddress> l) {
-        return l.isEmpty() ? null : String.join(",", l.stream().map(LookupCommand::format).toList());
+        return l.isEmpty() ? null : String.join(",", l.stream().map(Text::endpoint).toList());
     }
 
     private static String list(List<InetSocketAddress> l) {
-        return l.isEmpty() ? "none" : String.join(", ", l.stream().map(LookupCommand::format).toList());
+        return l.isEmpty() ? "none" : String.join(", ", l.stream().map(Text::endpoint).toList());
     }
 }

@@ -1,10 +1,8 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.Endpoints;
-import io.p2pnat.core.discovery.NatCheckResult;
 import io.p2pnat.peer.NatCheck;
+import io.p2pnat.peer.NatReport;
 import java.io.PrintWriter;
-import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,13 +38,12 @@ final class NatCheckCommand implements Callable<Integer> {
         if (localPort < 0 || localPort > 65535) {
             throw new Main.UsageError("bad --local-port " + localPort + ": must be 0-65535");
         }
-        InetSocketAddress srv;
+        NatReport r;
         try {
-            srv = Endpoints.parse(server, 3478);
+            r = NatCheck.run(server, localPort, !noTcp); // parses --server before anything is sent
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError("bad --server: " + e.getMessage());
         }
-        NatCheckResult r = NatCheck.run(srv, localPort, !noTcp);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(NatCheckReport.json(r));

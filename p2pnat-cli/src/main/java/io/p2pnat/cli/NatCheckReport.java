@@ -1,9 +1,6 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.Endpoints;
-import io.p2pnat.core.Timers;
-import io.p2pnat.core.discovery.NatCheckResult;
-import java.net.InetSocketAddress;
+import io.p2pnat.peer.NatReport;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -20,12 +17,12 @@ final class NatCheckReport {
      * tested), {@code publicAddress}, {@code natDetected}, {@code holePunching}, and for the curious
      * the server's addresses, the new mappings' ports, skipped tests and notes.
      */
-    static Json json(NatCheckResult r) {
+    static Json json(NatReport r) {
         Json j = new Json()
-                .put("server", Endpoints.format(r.server()))
-                .put("otherAddress", format(r.otherAddress()))
-                .put("localAddress", format(r.local()))
-                .put("publicAddress", format(r.publicAddress()))
+                .put("server", Text.endpoint(r.server()))
+                .put("otherAddress", Text.endpoint(r.otherAddress()))
+                .put("localAddress", Text.endpoint(r.local()))
+                .put("publicAddress", Text.endpoint(r.publicAddress()))
                 .put("natDetected", r.ok() ? r.natDetected() : null)
                 .put("mapping", r.mapping().wireName())
                 .put("filtering", r.filtering().wireName())
@@ -34,11 +31,11 @@ final class NatCheckReport {
                 .put("portDelta", r.portDelta())
                 .put("newMappingPorts", r.newMappingPorts().stream().map(String::valueOf).collect(Collectors.joining(",")))
                 .put("tcpUnsolicited", r.tcpUnsolicited() == null ? null : r.tcpUnsolicited().wireName())
-                .put("tcpPublicAddress", format(r.tcpPublicAddress()))
+                .put("tcpPublicAddress", Text.endpoint(r.tcpPublicAddress()))
                 .put("holePunching", r.holePunching().wireName())
                 .put("skipped", r.skipped().isEmpty() ? null : String.join(",", r.skipped()))
                 .put("notes", r.notes().isEmpty() ? null : String.join(" | ", r.notes()))
-                .put("durationMs", Timers.millis(r.durationNanos()));
+                .put("durationMs", Text.millis(r.durationNanos()));
         if (!r.ok()) {
             j.put("error", r.error());
         }
@@ -46,16 +43,16 @@ final class NatCheckReport {
     }
 
     /** Lines for a person: what was found, and what it means for connecting. */
-    static List<String> human(NatCheckResult r) {
+    static List<String> human(NatReport r) {
         List<String> out = new ArrayList<>();
-        out.add("natcheck against " + Endpoints.format(r.server())
-                + (r.otherAddress() == null ? "" : " (other address " + Endpoints.format(r.otherAddress()) + ")")
-                + " in " + Timers.seconds(r.durationNanos()) + " s");
+        out.add("natcheck against " + Text.endpoint(r.server())
+                + (r.otherAddress() == null ? "" : " (other address " + Text.endpoint(r.otherAddress()) + ")")
+                + " in " + Text.seconds(r.durationNanos()) + " s");
         if (!r.ok()) {
             return out; // the error itself is the one line on stderr, as for every command
         }
         out.add("");
-        row(out, "Public address", Endpoints.format(r.publicAddress()) + " (local " + Endpoints.format(r.local()) + ")",
+        row(out, "Public address", Text.endpoint(r.publicAddress()) + " (local " + Text.endpoint(r.local()) + ")",
                 r.natDetected() ? "You are behind a NAT: the server sees another address than your own."
                         : "No NAT: the server sees your own address and port.");
         row(out, "Mapping", r.mapping().wireName(), mapping(r));
@@ -80,8 +77,8 @@ final class NatCheckReport {
         out.add(String.format("%-16s %s", "", sentence));
     }
 
-    private static String mapping(NatCheckResult r) {
-        if (!r.natDetected() && r.mapping() == io.p2pnat.core.discovery.MappingBehaviour.ENDPOINT_INDEPENDENT) {
+    private static String mapping(NatReport r) {
+        if (!r.natDetected() && r.mapping() == NatReport.Mapping.ENDPOINT_INDEPENDENT) {
             return "Your address is the same for every destination, so peers can use what the server saw.";
         }
         return switch (r.mapping()) {
@@ -98,7 +95,7 @@ final class NatCheckReport {
         };
     }
 
-    private static String filtering(NatCheckResult r) {
+    private static String filtering(NatReport r) {
         return switch (r.filtering()) {
             case ENDPOINT_INDEPENDENT -> "Once you have sent from a port, anyone can send to it (endpoint-independent"
                     + " filtering): peers reach you without punching.";
@@ -110,7 +107,7 @@ final class NatCheckReport {
         };
     }
 
-    private static String hairpinning(NatCheckResult r) {
+    private static String hairpinning(NatReport r) {
         if (r.hairpinning() == null) {
             return "Not applicable: there is no NAT to loop packets back.";
         }
@@ -121,7 +118,7 @@ final class NatCheckReport {
                         + " behind the same NAT must use their private addresses.";
     }
 
-    private static String allocation(NatCheckResult r) {
+    private static String allocation(NatReport r) {
         return switch (r.portAllocation()) {
             case PRESERVING -> "New mappings keep the local port as the public port (port preservation).";
             case SEQUENTIAL -> String.format("New mappings take successive public ports, %+d each time (sequential"
@@ -131,7 +128,7 @@ final class NatCheckReport {
         };
     }
 
-    private static String tcp(NatCheckResult r) {
+    private static String tcp(NatReport r) {
         if (r.tcpUnsolicited() == null) {
             return r.skipped().contains("tcp") ? "The TCP test could not run (see below)." : "The TCP test was not run.";
         }
@@ -145,7 +142,7 @@ final class NatCheckReport {
         };
     }
 
-    private static String verdict(NatCheckResult r) {
+    private static String verdict(NatReport r) {
         return switch (r.holePunching()) {
             case NOT_NEEDED -> "You are directly reachable: peers can connect to you without hole punching.";
             case WORKS -> "UDP hole punching should work with peers behind most NATs.";
@@ -157,7 +154,7 @@ final class NatCheckReport {
         };
     }
 
-    private static String skipped(NatCheckResult r) {
+    private static String skipped(NatReport r) {
         List<String> parts = new ArrayList<>();
         for (String s : r.skipped()) {
             parts.add(switch (s) {
@@ -171,9 +168,5 @@ final class NatCheckReport {
             });
         }
         return String.join("; ", parts) + ".";
-    }
-
-    private static String format(InetSocketAddress a) {
-        return a == null ? null : Endpoints.format(a);
     }
 }

@@ -1,8 +1,7 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.Endpoints;
-import io.p2pnat.core.rendezvous.RendezvousConfig;
 import io.p2pnat.server.RendezvousServer;
+import io.p2pnat.server.ServerConfig;
 import io.p2pnat.server.TurnSettings;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -93,7 +92,7 @@ final class ServerCommand implements Callable<Integer> {
                 throw new Main.UsageError("bad --metrics-bind '" + metricsBind + "': not an IP address");
             }
         }
-        RendezvousConfig config = RendezvousConfig.defaults().withRegistrationLifetime(Duration.ofSeconds(lifetime));
+        ServerConfig config = ServerConfig.defaults().withRegistrationLifetime(Duration.ofSeconds(lifetime));
         int alt = altPort == null ? (port == 0 ? 0 : port + 1) : altPort == 0 ? RendezvousServer.NO_ALTERNATE_PORT : altPort;
         if (altPort != null && (altPort < 0 || altPort > 65535 || (altPort != 0 && altPort == port))) {
             throw new Main.UsageError("bad --alt-port " + altPort + ": must be 0 (none) or 1-65535 and differ from --port");
@@ -150,16 +149,16 @@ final class ServerCommand implements Callable<Integer> {
             }
             server.close();
         }, "p2pnat-server-shutdown"));
-        System.err.println("p2pnat server listening on udp " + Endpoints.format(server.localAddress())
+        System.err.println("p2pnat server listening on udp " + Text.endpoint(server.localAddress())
                 + (server.alternateAddress() == null ? "" : " (alternate port " + server.alternateAddress().getPort() + ")")
-                + " and tcp " + Endpoints.format(server.tcpLocalAddress())
+                + " and tcp " + Text.endpoint(server.tcpLocalAddress())
                 + (tls == null ? "" : " (plain or TLS as " + tls.subject() + ")"));
         if (turnSettings != null) {
             System.err.println(TurnOptions.describe(turnSettings, tls != null));
         }
         System.err.println(discovery);
         if (metrics != null) {
-            System.err.println("metrics on http://" + Endpoints.format(metrics.localAddress()) + "/metrics");
+            System.err.println("metrics on http://" + Text.endpoint(metrics.localAddress()) + "/metrics");
         }
         if (store != null) {
             System.err.println("identities kept in " + identities + " (" + server.identitiesLoaded() + " ids bound at start)");

@@ -1,8 +1,6 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.secure.DhFunction;
 import io.p2pnat.sim.Mix;
-import io.p2pnat.sim.SimDh;
 import io.p2pnat.sim.Population;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -60,7 +58,7 @@ final class SimCommand implements Callable<Integer> {
         Population.Settings d = Population.Settings.of(peers, attempts, mix, seed);
         Population.Settings s = (rate == null ? d
                 : new Population.Settings(peers, attempts, mix, seed, rate, d.registrationSpread(), d.dh(), d.shards()))
-                .withDh(realCrypto ? DhFunction.X25519 : SimDh.INSTANCE);
+                .withRealCrypto(realCrypto);
         if (shards != null) {
             s = s.withShards(shards);
         }

@@ -1,6 +1,6 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.turn.TurnRestCredentials;
+import io.p2pnat.server.TurnRestCredential;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -74,8 +74,9 @@ final class TurnCredentialsCommand implements Callable<Integer> {
             throw new Main.UsageError("bad --server '" + server + "': give HOST:PORT, e.g. turn.example.com:3478");
         }
         long expiry = Instant.now().getEpochSecond() + ttl;
-        String username = TurnRestCredentials.username(expiry, name);
-        String password = new TurnRestCredentials(s).password(username);
+        TurnRestCredential minted = TurnRestCredential.mint(s, name, expiry);
+        String username = minted.username();
+        String password = minted.password();
         if (json) {
             System.out.println(new Json().put("username", username).put("password", password)
                     .put("expires", Instant.ofEpochSecond(expiry).toString()).put("ttl", ttl));

@@ -1,9 +1,5 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.turn.TurnConfig;
-import io.p2pnat.core.turn.TurnCredentials;
-import io.p2pnat.core.turn.TurnRestCredentials;
-import io.p2pnat.core.turn.TurnUsers;
 import io.p2pnat.server.TurnSettings;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -13,8 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import picocli.CommandLine.Option;
 
 /** The TURN options of `p2pnat server`. */
@@ -93,21 +87,20 @@ final class TurnOptions {
         } catch (UnknownHostException e) {
             throw new Main.UsageError("bad --relay-ip '" + relayIp + "': not an IP address");
         }
-        TurnConfig config;
+        TurnSettings.Builder builder;
         try {
-            config = TurnConfig.defaults(realm, relay).withPorts(range[0], range[1])
-                    .withQuotas(maxAllocations, userQuota, ipQuota)
-                    .withMaxLifetime(Duration.ofSeconds(maxLifetime))
-                    .withLoopbackPeers(allowLoopbackPeers)
-                    .withRfc5766Channels(!strictChannels)
-                    .withAmplificationSlack(amplificationSlack);
+            builder = TurnSettings.builder(realm, relay).relayPorts(range[0], range[1])
+                    .quotas(maxAllocations, userQuota, ipQuota)
+                    .maxLifetime(Duration.ofSeconds(maxLifetime))
+                    .loopbackPeers(allowLoopbackPeers)
+                    .rfc5766Channels(!strictChannels)
+                    .amplificationSlack(amplificationSlack);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageError("bad TURN option: " + e.getMessage());
         }
-        List<TurnCredentials> sources = new ArrayList<>();
         if (usersFile != null) {
             try {
-                sources.add(TurnUsers.read(usersFile, realm));
+                builder.usersFile(usersFile);
             } catch (NoSuchFileException e) {
                 throw new Main.UsageError("--turn-users: no such file " + usersFile);
             } catch (IllegalArgumentException e) {
@@ -119,9 +112,9 @@ final class TurnOptions {
             if (s.isEmpty()) {
                 throw new Main.UsageError("the TURN shared secret is empty");
             }
-            sources.add(new TurnRestCredentials(s));
+            builder.sharedSecret(s);
         }
-        return new TurnSettings(config, TurnCredentials.firstOf(sources));
+        return builder.build();
     }
 
     static int[] ports(String text) {
@@ -141,9 +134,6 @@ final class TurnOptions {
     }
 
     static String describe(TurnSettings t, boolean tls) {
-        TurnConfig c = t.config();
-        return "TURN on: realm '" + c.realm() + "', relayed address " + c.relayAddress().getHostAddress()
-                + ", relay ports " + c.minPort() + "-" + c.maxPort() + ", at most " + c.maxAllocations()
-                + " allocations (" + c.userQuota() + " per user, " + c.ipQuota() + " per client IP); clients over UDP or TCP" + (tls ? " or TLS" : "");
+        return "TURN on: " + t.describe() + "; clients over UDP or TCP" + (tls ? " or TLS" : "");
     }
 }

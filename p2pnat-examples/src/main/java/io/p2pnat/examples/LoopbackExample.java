@@ -1,9 +1,9 @@
 package io.p2pnat.examples;
 
-import io.p2pnat.core.rendezvous.RendezvousConfig;
 import io.p2pnat.peer.Connection;
 import io.p2pnat.peer.Peer;
 import io.p2pnat.server.RendezvousServer;
+import io.p2pnat.server.ServerConfig;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +17,7 @@ public final class LoopbackExample {
     /** Runs the exchange and returns what came back. */
     public static String run() throws Exception {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        try (RendezvousServer server = RendezvousServer.start(any, RendezvousConfig.defaults());
+        try (RendezvousServer server = RendezvousServer.start(any, ServerConfig.defaults());
              Peer bob = Peer.builder().server(server.localAddress()).id("bob").start();
              Peer alice = Peer.builder().server(server.localAddress()).id("alice").start()) {
             Connection toBob = alice.dial("bob", Duration.ofSeconds(5));

@@ -537,6 +537,11 @@ public final class Peer implements AutoCloseable {
         return id;
     }
 
+    /** The rendezvous server's address, as resolved from {@link Builder#server(String)}. */
+    public InetSocketAddress server() {
+        return server;
+    }
+
     /** Our public endpoint as the rendezvous server sees it. */
     public InetSocketAddress publicEndpoint() {
         return publicEndpoint;

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * every relay socket, so they need no locks.
  *
  * <pre>{@code
- * try (RendezvousServer s = RendezvousServer.start(new InetSocketAddress(3478), RendezvousConfig.defaults())) {
+ * try (RendezvousServer s = RendezvousServer.start(new InetSocketAddress(3478), ServerConfig.defaults())) {
  *     s.awaitClose();
  * }
  * }</pre>
@@ -78,6 +78,32 @@ public final class RendezvousServer implements AutoCloseable {
     public static RendezvousServer start(InetSocketAddress bind, int altPort, RendezvousConfig config,
                                          TurnSettings turnSettings) throws IOException {
         return start(bind, altPort, config, turnSettings, null);
+    }
+
+    /**
+     * Binds the UDP socket (and TCP on the same port) with {@code config}, an alternate port on
+     * any free port, no TURN, identity bindings in memory.
+     *
+     * @throws IOException if the address cannot be bound (in use, not local, no permission)
+     */
+    public static RendezvousServer start(InetSocketAddress bind, ServerConfig config) throws IOException {
+        return start(bind, 0, config.rendezvous());
+    }
+
+    /**
+     * Like {@link #start(InetSocketAddress, int, RendezvousConfig, TurnSettings, io.p2pnat.core.rendezvous.IdentityStore)},
+     * with the settings as a {@link ServerConfig}.
+     *
+     * @param altPort      the alternate port, 0 for any free one, {@link #NO_ALTERNATE_PORT} for none
+     * @param turnSettings TURN on the main port, or null for none
+     * @param identities   where peer-id-to-identity-key bindings are kept (e.g. a
+     *                     {@link FileIdentityStore}), or null for memory only
+     * @throws IOException if an address cannot be bound, or the identity store cannot be read
+     */
+    public static RendezvousServer start(InetSocketAddress bind, int altPort, ServerConfig config,
+                                         TurnSettings turnSettings, io.p2pnat.core.rendezvous.IdentityStore identities)
+            throws IOException {
+        return start(bind, altPort, config.rendezvous(), turnSettings, identities);
     }
 
     /** Most ids an identity store binds, per registration the server holds at most. */

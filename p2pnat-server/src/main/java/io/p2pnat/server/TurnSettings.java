@@ -2,12 +2,20 @@ package io.p2pnat.server;
 
 import io.p2pnat.core.turn.TurnConfig;
 import io.p2pnat.core.turn.TurnCredentials;
+import io.p2pnat.core.turn.TurnRestCredentials;
+import io.p2pnat.core.turn.TurnUsers;
+import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /**
  * Turns on the TURN server (RFC 8656) inside the rendezvous server, on the same UDP port.
@@ -20,6 +28,109 @@ public record TurnSettings(TurnConfig config, TurnCredentials credentials) {
     public TurnSettings {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(credentials, "credentials");
+    }
+
+    /**
+     * Settings from plain values: the defaults (relay ports 49152-65535, 10,000 allocations, 100
+     * per user, 20 per client IP, 1 h longest lifetime) in {@code realm}, telling clients
+     * {@code relayAddress}; then the builder's changes and at least one source of credentials.
+     *
+     * @throws IllegalArgumentException if the realm or the address is not fit (the message says why)
+     */
+    public static Builder builder(String realm, InetAddress relayAddress) {
+        return new Builder(TurnConfig.defaults(realm, relayAddress));
+    }
+
+    /**
+     * One line for operators: "realm 'R', relayed address IP, relay ports A-B, at most N
+     * allocations (U per user, I per client IP)".
+     */
+    public String describe() {
+        return "realm '" + config.realm() + "', relayed address " + config.relayAddress().getHostAddress()
+                + ", relay ports " + config.minPort() + "-" + config.maxPort() + ", at most " + config.maxAllocations()
+                + " allocations (" + config.userQuota() + " per user, " + config.ipQuota() + " per client IP)";
+    }
+
+    /**
+     * Builds {@link TurnSettings}. Each setter checks its value at once and throws
+     * {@link IllegalArgumentException} with a message fit for a user.
+     */
+    public static final class Builder {
+        private TurnConfig config;
+        private final List<TurnCredentials> credentials = new ArrayList<>();
+
+        private Builder(TurnConfig config) {
+            this.config = config;
+        }
+
+        /** Bytes unauthenticated UDP requests count larger when their answers are sized (0-512). */
+        public Builder amplificationSlack(int bytes) {
+            return with(c -> c.withAmplificationSlack(bytes));
+        }
+
+        /** The relay port range, one port per allocation, within 1024-65535. */
+        public Builder relayPorts(int min, int max) {
+            return with(c -> c.withPorts(min, max));
+        }
+
+        /** Allocations at most: in all, per user and per client IP (486 beyond). */
+        public Builder quotas(int maxAllocations, int perUser, int perClientIp) {
+            return with(c -> c.withQuotas(maxAllocations, perUser, perClientIp));
+        }
+
+        /** The longest allocation lifetime granted (600-86400 s). */
+        public Builder maxLifetime(Duration d) {
+            return with(c -> c.withMaxLifetime(d));
+        }
+
+        /** Whether peers on loopback addresses are allowed (for tests and benchmarks only). */
+        public Builder loopbackPeers(boolean allow) {
+            return with(c -> c.withLoopbackPeers(allow));
+        }
+
+        /** Whether RFC 5766's channel numbers 0x5000-0x7FFF are accepted besides RFC 8656's. */
+        public Builder rfc5766Channels(boolean accept) {
+            return with(c -> c.withRfc5766Channels(accept));
+        }
+
+        private Builder with(UnaryOperator<TurnConfig> change) {
+            config = change.apply(config);
+            return this;
+        }
+
+        /**
+         * Long-term credentials from {@code file}: one "user:password" per line ('#' comments; the
+         * user is everything before the first ':').
+         *
+         * @throws java.nio.file.NoSuchFileException if there is no such file
+         * @throws IOException if it cannot be read
+         * @throws IllegalArgumentException if a line is malformed
+         */
+        public Builder usersFile(Path file) throws IOException {
+            credentials.add(TurnUsers.read(file, config.realm()));
+            return this;
+        }
+
+        /**
+         * A shared secret for time-limited credentials (the TURN REST API convention, as coturn's
+         * {@code --use-auth-secret}): see {@link TurnRestCredential}.
+         */
+        public Builder sharedSecret(String secret) {
+            credentials.add(new TurnRestCredentials(secret));
+            return this;
+        }
+
+        /**
+         * The settings; usernames are looked up in the sources in the order they were added.
+         *
+         * @throws IllegalStateException without a source of credentials
+         */
+        public TurnSettings build() {
+            if (credentials.isEmpty()) {
+                throw new IllegalStateException("TURN needs credentials: a users file or a shared secret");
+            }
+            return new TurnSettings(config, TurnCredentials.firstOf(credentials));
+        }
     }
 
     /**

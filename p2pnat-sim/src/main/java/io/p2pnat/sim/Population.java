@@ -79,6 +79,11 @@ public final class Population {
             return new Settings(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, f, shards);
         }
 
+        /** The same run with X25519 identities ({@code real}) or the insecure {@link SimDh} stand-in. */
+        public Settings withRealCrypto(boolean real) {
+            return withDh(real ? DhFunction.X25519 : SimDh.INSTANCE);
+        }
+
         /** The same run split into {@code n} shards. */
         public Settings withShards(int n) {
             return new Settings(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, dh, n);
