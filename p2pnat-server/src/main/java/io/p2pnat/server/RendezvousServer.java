@@ -120,6 +120,26 @@ public final class RendezvousServer implements AutoCloseable {
     public static RendezvousServer start(InetSocketAddress bind, int altPort, RendezvousConfig config,
                                          TurnSettings turnSettings, io.p2pnat.core.rendezvous.IdentityStore identities)
             throws IOException {
+        // With port 0, TCP takes the number UDP got; another socket may already hold it for TCP.
+        int attempts = bind.getPort() == 0 ? 8 : 1;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startOnce(bind, altPort, config, turnSettings, identities);
+            } catch (TcpSide.PortTaken e) {
+                if (attempt >= attempts) {
+                    closeStore(identities);
+                    throw e;
+                }
+            } catch (IOException | RuntimeException e) {
+                closeStore(identities);
+                throw e;
+            }
+        }
+    }
+
+    private static RendezvousServer startOnce(InetSocketAddress bind, int altPort, RendezvousConfig config,
+                                              TurnSettings turnSettings,
+                                              io.p2pnat.core.rendezvous.IdentityStore identities) throws IOException {
         RendezvousService service = new RendezvousService(config, new SecureRandom());
         int loaded = identities == null ? 0 : service.keepIdentitiesIn(identities,
                     (int) Math.min(Integer.MAX_VALUE, (long) config.maxRegistrations() * IDENTITIES_PER_REGISTRATION));
@@ -167,12 +187,10 @@ public final class RendezvousServer implements AutoCloseable {
             server.identityStore = identities;
             return server;
         } catch (IOException e) {
-            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            closeStore(identities);
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
             throw e;
         } catch (Exception e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            closeStore(identities);
             throw new IOException("cannot listen on UDP " + bind.getAddress().getHostAddress() + ":" + bind.getPort()
                     + ": " + e.getMessage(), e);
         }

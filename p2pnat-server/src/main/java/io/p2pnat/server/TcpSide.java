@@ -70,8 +70,19 @@ final class TcpSide {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while binding TCP " + bind, e);
         } catch (Exception e) {
-            throw new IOException("cannot listen on TCP " + bind.getAddress().getHostAddress() + ":" + bind.getPort()
-                    + ": " + e.getMessage(), e);
+            String message = "cannot listen on TCP " + bind.getAddress().getHostAddress() + ":" + bind.getPort()
+                    + ": " + e.getMessage();
+            if (String.valueOf(e.getMessage()).contains("Address already in use")) {
+                throw new PortTaken(message, e);
+            }
+            throw new IOException(message, e);
+        }
+    }
+
+    /** The TCP port is held by another socket (the caller may pick another number). */
+    static final class PortTaken extends IOException {
+        PortTaken(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
