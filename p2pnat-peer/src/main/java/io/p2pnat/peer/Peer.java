@@ -290,7 +290,8 @@ public final class Peer implements AutoCloseable {
 
     private void registerTcp() throws P2pException {
         try {
-            tcp = new TcpDriver(localAddress.getPort(), server, privateEndpoints, id, this::onAgentThread, new TcpSink(), identity,
+            tcp = new TcpDriver(localAddress.getPort(), server, privateEndpoints, id,
+                    io.p2pnat.core.tcp.TcpServerLink.of(agent, r -> driver.execute(a -> r.run())), new TcpSink(), identity,
                     relay, punchBudget.toNanos());
         } catch (IOException e) {
             throw new P2pException(P2pException.Reason.IO, e.getMessage(), e);
@@ -306,26 +307,6 @@ public final class Peer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new P2pException(P2pException.Reason.CLOSED, "interrupted");
-        }
-    }
-
-    /** Runs {@code f} on the UDP agent's thread and returns its result (for the TCP driver). */
-    private Object onAgentThread(java.util.function.Function<PeerAgent, Object> f) {
-        CompletableFuture<Object> r = new CompletableFuture<>();
-        driver.execute(a -> {
-            try {
-                r.complete(f.apply(a));
-            } catch (RuntimeException e) {
-                r.completeExceptionally(e);
-            }
-        });
-        try {
-            return r.get(2, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("peer agent did not answer", e);
         }
     }
 

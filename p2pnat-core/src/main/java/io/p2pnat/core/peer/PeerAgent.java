@@ -250,13 +250,14 @@ public final class PeerAgent {
 
     /**
      * Encodes a request to the server with MESSAGE-INTEGRITY under our session key (for the TCP
-     * layer's requests over its own connection), or null when not registered.
+     * layer's requests over its own connection), or null when not registered. Safe from any
+     * thread: it reads the current key and nothing else.
      */
     public byte[] signForServer(StunMessage.Builder b) {
         return link.sign(b);
     }
 
-    /** True if {@code m} carries valid MESSAGE-INTEGRITY under our session key. */
+    /** True if {@code m} carries valid MESSAGE-INTEGRITY under our session key. Safe from any thread. */
     public boolean fromServer(StunMessage m) {
         return link.fromServer(m);
     }

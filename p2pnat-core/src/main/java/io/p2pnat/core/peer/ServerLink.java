@@ -46,7 +46,8 @@ final class ServerLink {
     private NatMeasurement nat;
     private Sessions sessions;
     private long nextRequestId = 1;
-    private byte[] sessionKey;
+    /** Replaced whole, never changed in place: the TCP layer reads it from its own thread. */
+    private volatile byte[] sessionKey;
     /** The server's key for identity proofs, from its cookie challenge. */
     private byte[] serverKey;
     private InetSocketAddress publicEndpoint;
@@ -97,12 +98,14 @@ final class ServerLink {
 
     /** The request encoded with MESSAGE-INTEGRITY under our session key, or null when not registered. */
     byte[] sign(StunMessage.Builder b) {
-        return sessionKey == null ? null : b.build().encode(sessionKey, true);
+        byte[] key = sessionKey;
+        return key == null ? null : b.build().encode(key, true);
     }
 
     /** True if {@code m} carries valid MESSAGE-INTEGRITY under our session key. */
     boolean fromServer(StunMessage m) {
-        return sessionKey != null && m.checkIntegrity(sessionKey);
+        byte[] key = sessionKey;
+        return key != null && m.checkIntegrity(key);
     }
 
     void setTcpEndpoints(InetSocketAddress publicEndpoint, List<InetSocketAddress> privateEndpoints) {

@@ -4,7 +4,7 @@ import io.p2pnat.core.peer.PeerAgent;
 import io.p2pnat.wire.StunMessage;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.function.Function;
+import java.util.concurrent.Executor;
 
 /**
  * What the {@link TcpEngine} needs from the peer's server session (the {@link PeerAgent}'s key):
@@ -20,33 +20,32 @@ public interface TcpServerLink {
     /** Our TCP endpoints, once registered over the control connection. */
     void setTcpEndpoints(InetSocketAddress publicEndpoint, List<InetSocketAddress> privateEndpoints);
 
-    /** The agent itself, called directly (it lives on the engine's thread). */
+    /** The agent itself, called directly (it lives on the engine's thread, as in the simulator). */
     static TcpServerLink of(PeerAgent agent) {
-        return through(f -> f.apply(agent));
+        return of(agent, Runnable::run);
     }
 
     /**
-     * The agent reached through {@code call}, which applies a function to it and returns the
-     * result (a socket driver runs it on the agent's thread and waits).
+     * The agent seen from another thread: signing and checking read the agent's current session
+     * key directly (no hop, no wait); the endpoints are handed to {@code agentThread}, which runs
+     * them in order with the agent's other work.
      */
-    static TcpServerLink through(Function<Function<PeerAgent, Object>, Object> call) {
+    static TcpServerLink of(PeerAgent agent, Executor agentThread) {
         return new TcpServerLink() {
             @Override
             public byte[] signForServer(StunMessage.Builder b) {
-                return (byte[]) call.apply(agent -> agent.signForServer(b));
+                return agent.signForServer(b);
             }
 
             @Override
             public boolean fromServer(StunMessage m) {
-                return (Boolean) call.apply(agent -> agent.fromServer(m));
+                return agent.fromServer(m);
             }
 
             @Override
             public void setTcpEndpoints(InetSocketAddress publicEndpoint, List<InetSocketAddress> privateEndpoints) {
-                call.apply(agent -> {
-                    agent.setTcpEndpoints(publicEndpoint, privateEndpoints);
-                    return null;
-                });
+                List<InetSocketAddress> privates = List.copyOf(privateEndpoints);
+                agentThread.execute(() -> agent.setTcpEndpoints(publicEndpoint, privates));
             }
         };
     }

@@ -3,7 +3,6 @@ package io.p2pnat.peer.internal;
 import io.p2pnat.core.Timers;
 import io.p2pnat.core.peer.ConnectionInfo;
 import io.p2pnat.core.peer.Introduction;
-import io.p2pnat.core.peer.PeerAgent;
 import io.p2pnat.core.secure.Identity;
 import io.p2pnat.core.tcp.EarlyHandshake;
 import io.p2pnat.core.tcp.TcpCommand;
@@ -25,7 +24,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.function.Function;
 
 /**
  * Drives a {@link TcpEngine} over NIO sockets on one thread: a listening socket and the engine's
@@ -66,14 +64,14 @@ public final class TcpDriver implements AutoCloseable {
     private boolean everRegistered;
 
     /**
-     * @param agentCall     runs a function on the UDP agent's thread and returns its result
+     * @param serverLink    the UDP agent's server session (signing and checking without a thread hop)
      * @param identity      ours (null: none); with it the Noise handshake of each introduction rides on
      *                      its streams' authentication, one round trip sooner
      * @param relayFallback whether punches may fall back to the server's stream relay
      * @param punchBudget   the UDP punch budget in nanoseconds (TCP attempts get twice that before the relay)
      */
     public TcpDriver(int port, InetSocketAddress server, List<InetSocketAddress> privateUdpEndpoints, String localId,
-                     Function<Function<PeerAgent, Object>, Object> agentCall, Sink sink, Identity identity,
+                     TcpServerLink serverLink, Sink sink, Identity identity,
                      boolean relayFallback, long punchBudget) throws IOException {
         this.selector = Selector.open();
         this.listener = ServerSocketChannel.open();
@@ -92,7 +90,7 @@ public final class TcpDriver implements AutoCloseable {
         this.privateEndpoints = TcpEngine.Settings.onPort(privateUdpEndpoints, this.port);
         this.sink = sink;
         this.engine = new TcpEngine(new TcpEngine.Settings(this.port, server, privateEndpoints, localId, identity,
-                relayFallback, punchBudget), TcpServerLink.through(agentCall), new SecureRandom());
+                relayFallback, punchBudget), serverLink, new SecureRandom());
         this.thread = new Thread(this::loop, "p2pnat-tcp-" + localId);
         this.thread.setDaemon(true);
     }
