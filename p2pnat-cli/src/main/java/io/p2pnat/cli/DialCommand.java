@@ -73,6 +73,7 @@ final class DialCommand implements Callable<Integer> {
             Connection c = peer.dial(target, wait, expectKey);
             long readyNanos = System.nanoTime() - dialAt; // secure and usable: what the application waited
             ConnectionInfo info = c.initialInfo();
+            ConnectionJson.printPathEvents(c, System.out, opts.json);
             c.onPathChange(newInfo -> {
                 synchronized (System.out) {
                     if (opts.json) {

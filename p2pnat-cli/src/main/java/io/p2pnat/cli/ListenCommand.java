@@ -70,6 +70,7 @@ final class ListenCommand implements Callable<Integer> {
                         + Text.millis(info.setupNanos()) + " ms; echoing");
             }
             out.flush();
+            ConnectionJson.printPathEvents(c, out, opts.json);
             c.onPathChange(newInfo -> {
                 synchronized (out) {
                     if (opts.json) {

@@ -22,6 +22,7 @@ public final class Connection implements AutoCloseable {
     private volatile ConnectionInfo info;
     private final BlockingQueue<byte[]> inbox = new LinkedBlockingQueue<>();
     private final List<Consumer<ConnectionInfo>> pathListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<PathEvent>> pathEventListeners = new CopyOnWriteArrayList<>();
     private volatile String closedReason;
 
     Connection(Peer peer, io.p2pnat.core.peer.ConnectionInfo info) {
@@ -49,11 +50,41 @@ public final class Connection implements AutoCloseable {
         pathListeners.add(listener);
     }
 
+    /**
+     * Calls {@code listener} (on the peer's I/O thread; keep it short) when the path is lost,
+     * repaired or changed: see {@link PathEvent}. The connection never closes for a fault it can
+     * repair; it closes when the peer stays silent for a minute.
+     */
+    public void onPathEvent(Consumer<PathEvent> listener) {
+        pathEventListeners.add(listener);
+    }
+
     void pathChanged(io.p2pnat.core.peer.ConnectionInfo changed) {
         ConnectionInfo newInfo = ConnectionInfo.of(changed);
+        firePathEvent(new PathEvent(PathEvent.Kind.CHANGED, newInfo, "", Duration.ZERO));
+        moved(newInfo);
+    }
+
+    void pathLost(io.p2pnat.core.peer.ConnectionInfo last, String reason) {
+        firePathEvent(new PathEvent(PathEvent.Kind.LOST, ConnectionInfo.of(last), reason, Duration.ZERO));
+    }
+
+    void pathRepaired(io.p2pnat.core.peer.ConnectionInfo now, long outageNanos) {
+        ConnectionInfo newInfo = ConnectionInfo.of(now);
+        firePathEvent(new PathEvent(PathEvent.Kind.REPAIRED, newInfo, "", Duration.ofNanos(outageNanos)));
+        moved(newInfo);
+    }
+
+    private void moved(ConnectionInfo newInfo) {
         this.info = newInfo;
         for (Consumer<ConnectionInfo> l : pathListeners) {
             l.accept(newInfo);
+        }
+    }
+
+    private void firePathEvent(PathEvent e) {
+        for (Consumer<PathEvent> l : pathEventListeners) {
+            l.accept(e);
         }
     }
 

@@ -620,6 +620,16 @@ public final class Peer implements AutoCloseable {
             if (conn != null) {
                 conn.pathChanged(pc.info());
             }
+        } else if (e instanceof PeerEvent.PathLost pl) {
+            Connection conn = connections.get(pl.sessionId());
+            if (conn != null) {
+                conn.pathLost(pl.lastPath(), pl.reason());
+            }
+        } else if (e instanceof PeerEvent.PathRepaired pr) {
+            Connection conn = connections.get(pr.sessionId());
+            if (conn != null) {
+                conn.pathRepaired(pr.info(), pr.outageNanos());
+            }
         } else if (e instanceof PeerEvent.Closed c) {
             Connection conn = connections.remove(c.sessionId());
             if (conn != null) {

@@ -42,6 +42,11 @@ public final class StunMethod {
   public static final int LOOKUP = 0x0C5;
   /** p2pnat: attach a TCP connection to the server's stream relay for an introduction. */
   public static final int RELAY_ATTACH = 0x0C6;
+  /**
+   * p2pnat: a peer whose session lost its path asks the server to exchange both peers' current
+   * endpoints again (and keep the session's relay); the server tells the other peer the same way.
+   */
+  public static final int REPAIR = 0x0C7;
 
   /** Largest method number: methods are 12 bits (RFC 8489 section 5). */
   public static final int MAX = 0xFFF;
@@ -78,6 +83,8 @@ public final class StunMethod {
         return "REGISTER";
       case CONNECT:
         return "CONNECT";
+      case REPAIR:
+        return "REPAIR";
       case INTRODUCE:
         return "INTRODUCE";
       case KEEPALIVE:

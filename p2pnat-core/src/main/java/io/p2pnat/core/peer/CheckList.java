@@ -167,6 +167,20 @@ final class CheckList implements Iterable<Candidate> {
         };
     }
 
+    /**
+     * The chosen path died: what each pair showed before says nothing now (a NAT may have new
+     * mappings, filters and ports), so every pair, the relay too, is checked again from the start
+     * of the schedule.
+     */
+    void checkAllAgain(long now) {
+        for (Candidate c : pairs) {
+            c.succeeded = false;
+            c.triggered = false;
+            c.sends = 0;
+            c.nextSendAt = now;
+        }
+    }
+
     /** Says what was tried, for the failure message. */
     String describe() {
         if (pairs.isEmpty()) {

@@ -1,6 +1,7 @@
 package io.p2pnat.core.peer;
 
 import io.p2pnat.core.Endpoints;
+import io.p2pnat.core.Timers;
 import io.p2pnat.core.Transmit;
 import io.p2pnat.wire.StunAttributeType;
 import io.p2pnat.wire.StunMessage;
@@ -64,6 +65,8 @@ final class HolePunch {
     private final Nomination nomination;
     private final Set<InetSocketAddress> verified = new HashSet<>();
     private Birthday birthday;
+    /** Repairing a dead path: checks run on the punch's schedule until then (NEVER: not repairing). */
+    private long repairUntil = Timers.NEVER;
 
     /** A punch without relay fallback. */
     HolePunch(Introduction intro, String localId, List<InetSocketAddress> localPrivates, Random random,
@@ -220,6 +223,31 @@ final class HolePunch {
         return path.selected() == null ? 0 : path.selected().socket;
     }
 
+    /**
+     * The chosen path died: check every pair again, the relay too, on the punch's schedule until
+     * {@code until}; the first to answer replaces the path (the dialer chooses and nominates as
+     * in the first punch; the relay bridges until a direct pair answers). Data goes on the old
+     * path until then.
+     */
+    void repair(long now, long until) {
+        repairUntil = until;
+        path.repair();
+        pairs.checkAllAgain(now);
+        if (birthday != null) {
+            birthday.stop();
+        }
+    }
+
+    /** Whether direct checks run on the punch's schedule now (first punch, or a repair). */
+    private boolean punching(long now) {
+        return path.selected() == null ? now < deadline : now < repairUntil && (path.repairing() || path.isRelayed());
+    }
+
+    /** The chosen path's check round trip (-1: unknown). */
+    long selectedRttNanos() {
+        return path.selected() == null ? -1 : path.selected().rttNanos;
+    }
+
     /** The deadline passed with no path chosen. */
     boolean failed(long now) {
         return path.selected() == null && now >= deadline && !path.inGrace();
@@ -264,7 +292,7 @@ final class HolePunch {
         if (c != null && (socket != 0 || birthdayPacket)) {
             c.birthday = true;
         }
-        if (c != null && !c.succeeded && !c.triggered && (path.selected() == null || path.isRelayed())) {
+        if (c != null && !c.succeeded && !c.triggered && (path.selected() == null || path.isRelayed() || path.repairing())) {
             c.triggered = true;
             checks.check(c, now, out); // triggered check
         }
@@ -326,13 +354,17 @@ final class HolePunch {
     /** Runs retransmissions and the grace and judgement timers. Returns true if a path got selected now. */
     boolean onTimeout(long now, Queue<Transmit> out) {
         boolean selectedNow = false;
+        if (now >= repairUntil) {
+            repairUntil = Timers.NEVER;
+        }
         Candidate choice = path.onTimeout(now);
         if (choice != null) {
             selectAndNominate(choice, now, out);
             selectedNow = true;
         }
-        boolean punching = path.selected() == null && now < deadline;
-        if (punching && birthday != null) {
+        boolean punching = punching(now);
+        long punchEnd = path.selected() == null ? deadline : repairUntil;
+        if (punching && path.selected() == null && birthday != null) {
             // Both sides mark their birthday packets: a probe that lands on the hard side's main
             // socket mapping is a birthday hit too, and both sides must name it so.
             birthday.onTimeout(now, random, checks::birthdayCheck, out);
@@ -343,7 +375,7 @@ final class HolePunch {
             }
             if (punching) {
                 if (c.kind == CandidateKind.PRIVATE && !intro.sameNat() && c.sends >= LONG_SHOT_SENDS) {
-                    c.nextSendAt = deadline; // a long shot: see LONG_SHOT_SENDS
+                    c.nextSendAt = punchEnd; // a long shot: see LONG_SHOT_SENDS
                     continue;
                 }
                 checks.check(c, now, out);
@@ -367,6 +399,9 @@ final class HolePunch {
                 next = Math.min(next, birthday.nextTimeout());
             }
         } else {
+            if (repairUntil != Timers.NEVER && (path.repairing() || path.isRelayed())) {
+                next = Math.min(next, Math.min(repairUntil, pairs.nextCheckAt(true)));
+            }
             if (path.isRelayed() && !reversal) {
                 next = Math.min(next, pairs.nextCheckAt(false));
             }

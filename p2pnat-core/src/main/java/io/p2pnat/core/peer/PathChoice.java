@@ -21,6 +21,8 @@ final class PathChoice {
     private long graceUntil = Timers.NEVER;
     private Candidate selected;
     private long selectedAt = -1;
+    /** The chosen path died: any pair that answers may replace it, the relay to bridge, a direct one to stay. */
+    private boolean repairing;
     private long setupOrigin;
 
     /**
@@ -48,6 +50,19 @@ final class PathChoice {
         selected = c;
         selectedAt = now;
         graceUntil = Timers.NEVER;
+        if (c.kind != CandidateKind.RELAY) {
+            repairing = false;
+        }
+    }
+
+    /** The chosen path stopped answering: choose again among the pairs that answer from now on. */
+    void repair() {
+        repairing = selected != null;
+    }
+
+    /** Whether the chosen path died and no direct one replaced it yet. */
+    boolean repairing() {
+        return repairing;
     }
 
     /** Whether a public path waits for a private one (see {@link #onAnswer}). */
@@ -63,9 +78,10 @@ final class PathChoice {
     /** The dialer heard pair {@code c} answer: the pair to choose now, or null. */
     Candidate onAnswer(Candidate c, long now) {
         if (c.kind == CandidateKind.RELAY) {
-            return selected == null && now >= judgeAt && !pairs.directSucceeded() ? c : null;
+            // While repairing the relay bridges at once: the direct path is known dead.
+            return (selected == null && now >= judgeAt || repairing && !isRelayed()) && !pairs.directSucceeded() ? c : null;
         }
-        if (selected != null && !isRelayed()) {
+        if (selected != null && !isRelayed() && !repairing) {
             return null;
         }
         if (c.kind == CandidateKind.PRIVATE || !intro.sameNat() || !pairs.privatePending()) {
@@ -82,7 +98,7 @@ final class PathChoice {
     /** Runs the grace and judgement timers: the pair the dialer is to choose now, or null. */
     Candidate onTimeout(long now) {
         Candidate choice = null;
-        if (intro.dialer() && (selected == null || isRelayed()) && now >= graceUntil) {
+        if (intro.dialer() && (selected == null || isRelayed() || repairing) && now >= graceUntil) {
             graceUntil = Timers.NEVER;
             choice = pairs.best(false);
         }

@@ -35,6 +35,22 @@ public sealed interface PeerEvent {
     }
 
     /**
+     * A session's path stopped answering (a NAT rebooted, an address changed, the relay died) or
+     * the peer said its own did; the session stays open and repairs itself: it bridges over the
+     * relay and punches again, then reports {@link PathRepaired}. Data sent meanwhile may be lost.
+     */
+    record PathLost(long sessionId, ConnectionInfo lastPath, String reason) implements PeerEvent {
+    }
+
+    /**
+     * A session that lost its path has one again ({@code info}: direct, or the relay bridging
+     * while direct checks go on). {@code outageNanos}: from the last packet heard from the peer
+     * before the loss to the first on the new path.
+     */
+    record PathRepaired(long sessionId, ConnectionInfo info, long outageNanos) implements PeerEvent {
+    }
+
+    /**
      * A TCP introduction (RFC 5128 §3.4): the TCP layer punches with these credentials and TCP
      * endpoints. {@code dialId} is the dial's id, -1 on the listening side.
      */

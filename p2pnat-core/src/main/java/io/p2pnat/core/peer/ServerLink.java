@@ -163,6 +163,25 @@ final class ServerLink {
         return id;
     }
 
+    /**
+     * Session {@code sessionId} with {@code peerId} lost its path: ask the server for the peer's
+     * current endpoints. The request also shows the server our current mapping (a NAT that
+     * rebooted gave us another), as any authenticated request does. Unregistered (the server
+     * restarted): the answer tells us to register again, and the session asks again later.
+     */
+    void requestRepair(long now, long sessionId, String peerId) {
+        if (sessionKey == null || txns.has(Kind.REPAIR, sessionId)) {
+            return;
+        }
+        TransactionId tid = TransactionId.random(ctx.random);
+        byte[] req = StunMessage.builder(StunMethod.REPAIR, StunClass.REQUEST, tid)
+                .addString(StunAttributeType.PEER_ID, ctx.config.peerId())
+                .addString(StunAttributeType.TARGET_ID, peerId)
+                .addAttribute(StunAttributeType.INTRO_ID, ByteBuffer.allocate(8).putLong(sessionId).array())
+                .build().encode(sessionKey, true);
+        txns.start(tid, Kind.REPAIR, sessionId, req, now, Session.REPAIR_RETRY, ctx.out);
+    }
+
     /** The dial's session connected or failed: nothing more to do for it here. */
     void forgetDial(long dialId) {
         dials.remove(dialId);
@@ -272,6 +291,7 @@ final class ServerLink {
             }
             case LOOKUP -> ctx.events.add(new PeerEvent.LookedUp(p.context, null, null, List.of(), FailureKind.SERVER_UNREACHABLE,
                     "rendezvous server did not answer"));
+            case REPAIR -> { } // the session asks again on its own schedule
         }
     }
 
@@ -281,6 +301,10 @@ final class ServerLink {
     void onMessage(long now, StunMessage m) {
         if (m.method() == StunMethod.INTRODUCE && m.messageClass() == StunClass.REQUEST) {
             onIntroduce(now, m);
+            return;
+        }
+        if (m.method() == StunMethod.REPAIR && m.messageClass() == StunClass.REQUEST) {
+            onRepairNotice(now, m);
             return;
         }
         if (m.messageClass() != StunClass.SUCCESS_RESPONSE && m.messageClass() != StunClass.ERROR_RESPONSE) {
@@ -303,6 +327,33 @@ final class ServerLink {
             case KEEPALIVE -> onKeepaliveAnswer(now, m, ok);
             case CONNECT -> onConnectAnswer(now, m, ok, p.context);
             case LOOKUP -> onLookupAnswer(m, ok, p.context);
+            case REPAIR -> onRepairAnswer(now, m, ok, p.context);
+        }
+    }
+
+    private void onRepairAnswer(long now, StunMessage m, boolean ok, long sessionId) {
+        if (!ok) {
+            if (m.errorCode().orElse(0) == Signaling.ERR_NOT_REGISTERED) {
+                registerAgain(now); // the server restarted: the session asks again once we are back
+            }
+            return;
+        }
+        onMapped(now, m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null));
+        sessions.peerEndpoints(now, sessionId, m.string(StunAttributeType.TARGET_ID).orElse(""),
+                m.xorAddress(StunAttributeType.PUBLIC_ENDPOINT).orElse(null), m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT));
+    }
+
+    /** The server tells us a peer's session with us lost its path, and where that peer is now. */
+    private void onRepairNotice(long now, StunMessage m) {
+        if (sessionKey == null || !m.checkIntegrity(sessionKey)) {
+            return;
+        }
+        ctx.out.add(new Transmit(ctx.config.server(), StunMessage.builder(StunMethod.REPAIR, StunClass.SUCCESS_RESPONSE,
+                m.transactionId()).build().encode(sessionKey, true)));
+        byte[] id = m.bytes(StunAttributeType.INTRO_ID).orElse(null);
+        if (id != null && id.length == 8) {
+            sessions.peerEndpoints(now, ByteBuffer.wrap(id).getLong(), m.string(StunAttributeType.PEER_ID).orElse(""),
+                    m.xorAddress(StunAttributeType.PUBLIC_ENDPOINT).orElse(null), m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT));
         }
     }
 
@@ -372,7 +423,11 @@ final class ServerLink {
         if (keepaliveAgain) {
             sendKeepalive(now);
         }
-        InetSocketAddress mapped = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
+        onMapped(now, m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null));
+    }
+
+    /** The server saw us at {@code mapped}: a new mapping is a new registration to report. */
+    private void onMapped(long now, InetSocketAddress mapped) {
         if (mapped != null && !mapped.equals(publicEndpoint)) {
             publicEndpoint = mapped;
             registered(mapped);

@@ -19,7 +19,7 @@ final class ServerTransactions {
     static final long FIRST_RTO = 250_000_000L;
     static final long MAX_RTO = 1_000_000_000L;
 
-    enum Kind { REGISTER, KEEPALIVE, CONNECT, LOOKUP }
+    enum Kind { REGISTER, KEEPALIVE, CONNECT, LOOKUP, REPAIR }
 
     static final class Pending {
         final Kind kind;
@@ -92,5 +92,10 @@ final class ServerTransactions {
 
     boolean has(Kind kind) {
         return pending.values().stream().anyMatch(p -> p.kind == kind);
+    }
+
+    /** Whether a transaction of {@code kind} for {@code context} is out. */
+    boolean has(Kind kind, long context) {
+        return pending.values().stream().anyMatch(p -> p.kind == kind && p.context == context);
     }
 }

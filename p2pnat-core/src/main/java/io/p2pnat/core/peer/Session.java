@@ -29,6 +29,8 @@ final class Session {
     private static final int LIVENESS_EVERY = 5;
     /** A path that answered a check sent this recently counts as alive when the handshake is judged. */
     private static final long LIVENESS_WINDOW = 3_000_000_000L;
+    /** A repair asks the server again this often, and checks every pair again, until a path answers. */
+    static final long REPAIR_RETRY = 1_000_000_000L;
 
     /** What a session's events mean beyond it. */
     interface Host {
@@ -43,6 +45,9 @@ final class Session {
 
         /** The dial that made the session is over (connected or failed). */
         void dialDone(long dialId);
+
+        /** The session's path died: ask the server for the peer's current endpoints (and keep the relay). */
+        void repairNeeded(Session s, long now);
     }
 
     private final AgentContext ctx;
@@ -76,6 +81,12 @@ final class Session {
     boolean freshQueued;
     private int ownFresh = -1;
     private NatProfile peerFresh;
+    /** Judges the established path by traffic (RFC 7675 style). */
+    private final PathLiveness liveness = new PathLiveness();
+    /** When the path was declared dead, and the last packet heard before (NEVER: the path works). */
+    private long lostAt = Timers.NEVER;
+    private long lastHeardBeforeLoss;
+    private long repairRetryAt = Timers.NEVER;
 
     Session(AgentContext ctx, Host host, HolePunch punch, long dialId, long now, SecureChannel secure) {
         this.ctx = ctx;
@@ -95,7 +106,14 @@ final class Session {
         if (!established) {
             return Math.min(punch.nextTimeout(), pathReady ? Math.min(handshakeDue, pathReadyAt + HANDSHAKE_LIMIT) : Long.MAX_VALUE);
         }
-        return Math.min(punch.nextTimeout(), Math.min(lastOutbound + KEEPALIVE_NANOS, lastInbound + SILENCE_NANOS));
+        long next = Math.min(punch.nextTimeout(), Math.min(lastOutbound + KEEPALIVE_NANOS, lastInbound + SILENCE_NANOS));
+        return Math.min(next, lostAt == Timers.NEVER ? liveness.nextTimeout() : repairRetryAt);
+    }
+
+    /** Something authenticated came from the peer. */
+    private void heard(long now) {
+        lastInbound = now;
+        liveness.heard();
     }
 
     // --- data ---------------------------------------------------------------------------------
@@ -104,6 +122,7 @@ final class Session {
     void send(long now, byte[] payload) {
         punch.emitSelected(DataFrames.frame(Signaling.DATA_FRAME, id(), secure.seal(payload)), ctx.out);
         lastOutbound = now;
+        liveness.sent(now);
     }
 
     /** Ends the session here: tells the peer if it can, and releases its sockets. */
@@ -116,7 +135,6 @@ final class Session {
 
     /** A frame from a verified endpoint; true when the peer closed the session. */
     boolean onFrame(long now, InetSocketAddress from, byte[] buf, int off, int len) {
-        lastInbound = now;
         if (buf[off] == Signaling.HANDSHAKE_FRAME) {
             onHandshakeFrame(now, from, buf, off, len);
             return false;
@@ -127,6 +145,7 @@ final class Session {
         if (plain == null) {
             return false; // not from the peer's key, corrupted, replayed, or before the channel is up
         }
+        heard(now);
         if (buf[off] == Signaling.CLOSE_FRAME) {
             releaseSockets(true);
             ctx.events.add(new PeerEvent.Closed(id(), "peer closed the connection"));
@@ -164,7 +183,7 @@ final class Session {
         if (!punch.authentic(m) || !punch.ownsSocket(socket)) {
             return; // not from the introduced peer (RFC 5128 §6.1), or on another session's spray socket
         }
-        lastInbound = now;
+        heard(now);
         if (punch.onCheckRequest(now, socket, from, m, ctx.out)) {
             pathSelected(now);
         }
@@ -179,10 +198,12 @@ final class Session {
         if (!punch.ownsSocket(socket) || !m.checkIntegrity(punch.intro.introKey())) {
             return;
         }
-        lastInbound = now;
+        heard(now);
         m.bytes(StunAttributeType.NOISE_HANDSHAKE).ifPresent(this::acceptHandshakeAnswer);
         if (punch.onCheckResponse(now, socket, from, m, ctx.out)) {
             pathSelected(now);
+        } else if (lostAt != Timers.NEVER && punch.selectedAnsweredSince(lostAt)) {
+            repaired(now); // the path we have answers again (the dialer kept it, or our NAT came back)
         }
     }
 
@@ -194,7 +215,7 @@ final class Session {
         if (!Checks.authentic(punch.intro, m)) {
             return false;
         }
-        lastInbound = now;
+        heard(now);
         byte[] counter = m.bytes(StunAttributeType.NAT_ALLOCATION).orElse(null);
         if (counter != null) {
             // Both NATs sequential: the peer's fresh counter reading (see NatMeasurement.startFreshReading).
@@ -278,12 +299,74 @@ final class Session {
                 releaseSockets(true);
                 ctx.events.add(new PeerEvent.Closed(id(), "peer went silent"));
                 return true;
-            } else if (now - lastOutbound >= KEEPALIVE_NANOS) {
+            }
+            if (lostAt == Timers.NEVER) {
+                judgePath(now);
+            } else if (now >= repairRetryAt) {
+                askForRepair(now);
+            }
+            if (now - lastOutbound >= KEEPALIVE_NANOS) {
                 punch.sendKeepalive(now, ctx.out);
                 lastOutbound = now;
+                liveness.sent(now);
             }
         }
         return false;
+    }
+
+    // --- keeping the path ---------------------------------------------------------------------
+
+    /** Consent checks on a path that went unanswered; a repair once it is judged dead. */
+    private void judgePath(long now) {
+        liveness.rtt(punch.selectedRttNanos());
+        if (liveness.dead(now)) {
+            String reason = "no answer on " + punch.selectedDescription() + " for " + liveness.unansweredFor(now) / 1_000_000 + " ms";
+            lose(now, reason);
+            askForRepair(now);
+        } else if (liveness.probeDue(now)) {
+            punch.sendKeepalive(now, ctx.out);
+            liveness.probed(now);
+        }
+    }
+
+    private void lose(long now, String reason) {
+        lostAt = now;
+        lastHeardBeforeLoss = lastInbound;
+        liveness.heard();
+        ctx.events.add(new PeerEvent.PathLost(id(), info(), reason));
+    }
+
+    /** Asks the server for the peer's endpoints and checks every pair again. */
+    private void askForRepair(long now) {
+        repairRetryAt = now + REPAIR_RETRY;
+        punch.repair(now, now + REPAIR_RETRY);
+        host.repairNeeded(this, now);
+    }
+
+    /**
+     * The peer's current endpoints, from the server: it asked for a repair (its path died), or
+     * answered ours. Checks go to them at once; a session that had not noticed repairs too.
+     */
+    void onPeerEndpoints(long now, InetSocketAddress publicEndpoint, List<InetSocketAddress> privates) {
+        if (!established) {
+            return;
+        }
+        if (lostAt == Timers.NEVER) {
+            lose(now, "peer '" + punch.intro.peerId() + "' lost its path");
+            repairRetryAt = now + REPAIR_RETRY;
+            punch.repair(now, now + REPAIR_RETRY);
+        }
+        if (publicEndpoint != null) {
+            punch.learn(now, List.of(publicEndpoint), CandidateKind.PUBLIC, ctx.out);
+        }
+        punch.learn(now, privates, CandidateKind.PRIVATE, ctx.out);
+    }
+
+    private void repaired(long now) {
+        long outage = now - lastHeardBeforeLoss;
+        lostAt = Timers.NEVER;
+        repairRetryAt = Timers.NEVER;
+        ctx.events.add(new PeerEvent.PathRepaired(id(), info(), outage));
     }
 
     // --- path and handshake -------------------------------------------------------------------
@@ -295,7 +378,9 @@ final class Session {
         }
         releaseSockets(false);
         host.pathChosen(this, now);
-        if (established) {
+        if (established && lostAt != Timers.NEVER) {
+            repaired(now);
+        } else if (established) {
             ctx.events.add(new PeerEvent.PathChanged(id(), info()));
         } else if (!pathReady) {
             // The path is chosen: authenticate and encrypt end to end on it before the
@@ -330,6 +415,7 @@ final class Session {
     }
 
     private void onHandshakeFrame(long now, InetSocketAddress from, byte[] buf, int off, int len) {
+        lastInbound = now;
         followDialer(from, now, punch.isSelected()); // the handshake arrives on the path the dialer chose
         byte[] msg = new byte[len - DataFrames.HEADER];
         System.arraycopy(buf, off + DataFrames.HEADER, msg, 0, msg.length);

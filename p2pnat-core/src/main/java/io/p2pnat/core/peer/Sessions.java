@@ -275,4 +275,21 @@ final class Sessions implements Session.Host {
     public void dialDone(long dialId) {
         link.forgetDial(dialId);
     }
+
+    @Override
+    public void repairNeeded(Session s, long now) {
+        link.requestRepair(now, s.id(), s.punch.intro.peerId());
+    }
+
+    /**
+     * The server says where the peer of session {@code sessionId} is now (its answer to our
+     * repair, or the peer's own repair); ignored unless that session is with {@code peerId}.
+     */
+    void peerEndpoints(long now, long sessionId, String peerId, InetSocketAddress publicEndpoint,
+                       List<InetSocketAddress> privates) {
+        Session s = sessions.get(sessionId);
+        if (s != null && s.punch.intro.peerId().equals(peerId)) {
+            s.onPeerEndpoints(now, publicEndpoint, privates);
+        }
+    }
 }

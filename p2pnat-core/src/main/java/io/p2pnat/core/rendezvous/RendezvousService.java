@@ -107,9 +107,10 @@ public final class RendezvousService {
                 case StunMethod.KEEPALIVE -> onKeepalive(now, from, m, len);
                 case StunMethod.CONNECT -> onConnect(now, from, m, len);
                 case StunMethod.LOOKUP -> onLookup(now, from, m, len);
+                case StunMethod.REPAIR -> onRepair(now, from, m, len);
                 default -> stats.dropped++;
             }
-        } else if (method == StunMethod.INTRODUCE
+        } else if ((method == StunMethod.INTRODUCE || method == StunMethod.REPAIR)
                 && (cls == StunClass.SUCCESS_RESPONSE || cls == StunClass.ERROR_RESPONSE)) {
             if (!introductions.acknowledge(m.transactionId())) {
                 stats.dropped++;
@@ -472,6 +473,57 @@ public final class RendezvousService {
             StreamSessions.addTcpEndpoints(answer, target);
         }
         answer(dialer, m, from, answer.build().encode(dialer.sessionKey, true));
+    }
+
+    /**
+     * A session between two peers lost its path: the requester (already followed to its new
+     * mapping by {@link #authenticate}) learns the other peer's current endpoints, the other
+     * peer learns the requester's (an INTRODUCE-like request, retransmitted until acknowledged),
+     * and the session's relay is kept or made again, so both can bridge over it while they punch
+     * anew. Only the session's own two peers can name its relay.
+     */
+    private void onRepair(long now, InetSocketAddress from, StunMessage m, int requestLen) {
+        Registration peer = authenticate(now, from, m, requestLen);
+        if (peer == null) {
+            return;
+        }
+        Registration other = registrations.get(m.string(StunAttributeType.TARGET_ID).orElse(""));
+        byte[] id = m.bytes(StunAttributeType.INTRO_ID).orElse(null);
+        if (other == null || other == peer) {
+            replyError(from, m, peer, Signaling.ERR_UNKNOWN_PEER, "unknown peer");
+            return;
+        }
+        if (id == null || id.length != 8) {
+            replyError(from, m, peer, Signaling.ERR_BAD_REQUEST, "no session id");
+            return;
+        }
+        long sessionId = java.nio.ByteBuffer.wrap(id).getLong();
+        RelayTable.Binding b = relays.get(sessionId);
+        if (b != null && !(b.dialer.equals(peer.peerId) && b.target.equals(other.peerId)
+                || b.dialer.equals(other.peerId) && b.target.equals(peer.peerId))) {
+            replyError(from, m, peer, Signaling.ERR_BAD_REQUEST, "not a session of these peers");
+            return;
+        }
+        if (b == null) {
+            relays.add(sessionId, peer.peerId, other.peerId, now);
+        } else {
+            b.touch(now);
+        }
+        stats.repairs++;
+        TransactionId tid = TransactionId.random(random);
+        StunMessage.Builder notice = StunMessage.builder(StunMethod.REPAIR, StunClass.REQUEST, tid)
+                .addString(StunAttributeType.PEER_ID, peer.peerId)
+                .addAttribute(StunAttributeType.INTRO_ID, id);
+        addEndpoints(notice, peer);
+        byte[] noticeBytes = notice.build().encode(other.sessionKey, true);
+        send(other.publicEndpoint, noticeBytes);
+        introductions.add(tid, other.publicEndpoint, noticeBytes, now);
+        StunMessage.Builder answer = StunMessage.builder(StunMethod.REPAIR, StunClass.SUCCESS_RESPONSE, m.transactionId())
+                .addString(StunAttributeType.TARGET_ID, other.peerId)
+                .addAttribute(StunAttributeType.INTRO_ID, id)
+                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
+        addEndpoints(answer, other);
+        answer(peer, m, from, answer.build().encode(peer.sessionKey, true));
     }
 
     /**

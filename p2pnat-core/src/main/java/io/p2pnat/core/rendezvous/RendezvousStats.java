@@ -15,6 +15,7 @@ public final class RendezvousStats {
     long tcpRegistrations;
     long relayedStreams;
     long identitiesNotKept;
+    long repairs;
 
     public long packetsIn() { return packetsIn; }
     public long bytesIn() { return bytesIn; }
@@ -37,11 +38,14 @@ public final class RendezvousStats {
     public long relayedStreams() { return relayedStreams; }
     /** Registrations refused because the identity store did not keep a new binding (failed or full). */
     public long identitiesNotKept() { return identitiesNotKept; }
+    /** REPAIR requests answered: a session that lost its path asked for the peers' endpoints again. */
+    public long repairs() { return repairs; }
 
     @Override
     public String toString() {
         return "in=" + packetsIn + "/" + bytesIn + "B out=" + packetsOut + "/" + bytesOut + "B dropped=" + dropped
                 + " registrations=" + registrations + " introductions=" + introductions + " bindings=" + bindings + " relayed=" + relayedPackets + "/" + relayedBytes + "B"
-                + " tcpRegistrations=" + tcpRegistrations + " relayedStreams=" + relayedStreams;
+                + " tcpRegistrations=" + tcpRegistrations + " relayedStreams=" + relayedStreams
+                + " repairs=" + repairs;
     }
 }
