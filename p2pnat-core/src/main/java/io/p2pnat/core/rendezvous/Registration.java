@@ -1,7 +1,10 @@
 package io.p2pnat.core.rendezvous;
 
+import io.p2pnat.core.Signaling;
 import io.p2pnat.core.discovery.FilteringBehaviour;
 import io.p2pnat.core.discovery.MappingBehaviour;
+import io.p2pnat.wire.StunAttributeType;
+import io.p2pnat.wire.StunMessage;
 import java.net.InetSocketAddress;
 import java.util.List;
 
@@ -78,5 +81,33 @@ final class Registration {
         this.privateEndpoints = List.copyOf(privateEndpoints);
         this.publicEndpoint = publicEndpoint;
         this.expiresAt = expiresAt;
+    }
+
+    /** Keeps what a KEEPALIVE or CONNECT says of the peer's NAT (NAT-MAPPING, NAT-ALLOCATION, NAT-FILTERING). */
+    void takeNatReport(StunMessage m) {
+        m.byteValue(Signaling.ATTR_NAT_MAPPING).ifPresent(v -> natMapping = v);
+        m.bytes(StunAttributeType.NAT_ALLOCATION).filter(v -> v.length == 4).ifPresent(v -> natAllocation = v);
+        m.byteValue(Signaling.ATTR_NAT_FILTERING).ifPresent(v -> natFiltering = FilteringBehaviour.fromCode(v));
+    }
+
+    /**
+     * Describes this peer to another (RFC 5128 §3.3: both its public and its private endpoints),
+     * with its identity key and NAT report so the other side can choose how to punch.
+     */
+    void addEndpoints(StunMessage.Builder b) {
+        b.addXorAddress(StunAttributeType.PUBLIC_ENDPOINT, publicEndpoint);
+        if (staticKey != null) {
+            b.addAttribute(StunAttributeType.STATIC_KEY, staticKey);
+        }
+        b.addByte(Signaling.ATTR_NAT_MAPPING, natMapping);
+        if (natAllocation != null) {
+            b.addAttribute(StunAttributeType.NAT_ALLOCATION, natAllocation);
+        }
+        if (natFiltering != FilteringBehaviour.UNKNOWN) {
+            b.addByte(Signaling.ATTR_NAT_FILTERING, natFiltering.code());
+        }
+        for (InetSocketAddress p : privateEndpoints) {
+            b.addXorAddress(StunAttributeType.PRIVATE_ENDPOINT, p);
+        }
     }
 }

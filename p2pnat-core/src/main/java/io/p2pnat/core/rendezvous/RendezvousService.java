@@ -1,20 +1,15 @@
 package io.p2pnat.core.rendezvous;
 
-import io.p2pnat.core.PeerIds;
 import io.p2pnat.core.Signaling;
 import io.p2pnat.core.SourceBudget;
 import io.p2pnat.core.Timers;
 import io.p2pnat.core.Transmit;
-import io.p2pnat.core.discovery.FilteringBehaviour;
 import io.p2pnat.wire.StunAttributeType;
 import io.p2pnat.wire.StunClass;
 import io.p2pnat.wire.StunMessage;
 import io.p2pnat.wire.StunMethod;
 import io.p2pnat.wire.StunParseException;
-import io.p2pnat.wire.TransactionId;
 import java.net.InetSocketAddress;
-import java.util.ArrayDeque;
-import java.util.List;
 import java.util.Random;
 
 /**
@@ -40,23 +35,23 @@ import java.util.Random;
  * follow the {@link SourceBudget} rules (RFC 5128 §6.2): a small answer to a small request, and
  * per-source rates no normal client meets. Over TCP they are not metered (the handshake proved
  * the source).
+ *
+ * <p>This class demultiplexes and owns the tables; {@link Registrar} (REGISTER, KEEPALIVE),
+ * {@link Introducer} (LOOKUP, CONNECT), {@link RelayForwarder} (relay frames) and
+ * {@link StreamSessions} (TCP) do the work, and all of them send through one {@link Outbox}.
  */
 public final class RendezvousService {
-    private static final long COOKIE_BUCKET = 30_000_000_000L;
-
-    private final RendezvousConfig config;
-    private final Random random;
-    private final AddressCookies cookies;
     private final RegistrationTable registrations = new RegistrationTable();
     private final PendingIntroductions introductions;
-    private final ArrayDeque<Transmit> out = new ArrayDeque<>();
     private final RendezvousStats stats = new RendezvousStats();
     private final RelayTable relays;
-    private final IdentityBindings identityKeys;
     private final StreamSessions streams;
     private final SourceBudget budget = new SourceBudget();
-    private int alternatePort;
-    private InetSocketAddress otherAddress;
+    private final Outbox outbox = new Outbox(stats, budget);
+    private final Registrar registrar;
+    private final Introducer introducer;
+    private final RelayForwarder relayForwarder;
+    private final SessionRepairs repairs;
 
     /**
      * @param random source of session keys, introduction credentials and the cookie secret; pass a
@@ -68,15 +63,13 @@ public final class RendezvousService {
 
     /** Like {@link #RendezvousService(RendezvousConfig, Random)} with the given TCP limits. */
     public RendezvousService(RendezvousConfig config, Random random, StreamConfig streamConfig) {
-        this.config = config;
-        this.random = random;
-        byte[] secret = new byte[32];
-        random.nextBytes(secret);
-        this.cookies = new AddressCookies(secret, COOKIE_BUCKET);
         this.introductions = new PendingIntroductions(config.maxPendingIntroductions());
-        this.identityKeys = new IdentityBindings(random, config.maxRegistrations(), config.dh());
         this.relays = new RelayTable(config.maxRelaySessions(), config.relayIdleTimeout().toNanos());
         this.streams = new StreamSessions(config, streamConfig, registrations, relays, stats);
+        this.registrar = new Registrar(config, random, registrations, streams, stats, outbox);
+        this.introducer = new Introducer(random, registrations, introductions, relays, stats, outbox);
+        this.relayForwarder = new RelayForwarder(registrations, relays, stats, outbox);
+        this.repairs = new SessionRepairs(random, registrations, introductions, relays, stats, outbox);
     }
 
     /** Handles one datagram received from {@code from} at time {@code now}. */
@@ -84,7 +77,7 @@ public final class RendezvousService {
         stats.packetsIn++;
         stats.bytesIn += len;
         if (len >= 9 && buf[off] == Signaling.RELAY_FRAME) {
-            onRelayFrame(now, from, buf, off, len);
+            relayForwarder.onFrame(now, from, buf, off, len);
             return;
         }
         if (!StunMessage.looksLikeStun(buf, off, len)) {
@@ -103,11 +96,8 @@ public final class RendezvousService {
         if (cls == StunClass.REQUEST) {
             switch (method) {
                 case StunMethod.BINDING -> onBinding(now, from, m, len);
-                case StunMethod.REGISTER -> onRegister(now, from, m, len);
-                case StunMethod.KEEPALIVE -> onKeepalive(now, from, m, len);
-                case StunMethod.CONNECT -> onConnect(now, from, m, len);
-                case StunMethod.LOOKUP -> onLookup(now, from, m, len);
-                case StunMethod.REPAIR -> onRepair(now, from, m, len);
+                case StunMethod.REGISTER -> registrar.onRegister(now, from, m, len);
+                case StunMethod.KEEPALIVE, StunMethod.CONNECT, StunMethod.LOOKUP, StunMethod.REPAIR -> onSigned(now, from, m, len);
                 default -> stats.dropped++;
             }
         } else if ((method == StunMethod.INTRODUCE || method == StunMethod.REPAIR)
@@ -127,7 +117,7 @@ public final class RendezvousService {
             relays.sweep(now);
         }
         for (Transmit t : introductions.due(now)) {
-            send(t.destination(), t.payload());
+            outbox.send(t.destination(), t.payload());
         }
         streams.handleTimeout(now);
     }
@@ -140,7 +130,7 @@ public final class RendezvousService {
 
     /** The next datagram to send, or null. */
     public Transmit pollTransmit() {
-        return out.poll();
+        return outbox.poll();
     }
 
     public RendezvousStats stats() {
@@ -162,7 +152,7 @@ public final class RendezvousService {
      * port of the same address, so they can classify their NAT's mapping. 0: none.
      */
     public void setAlternatePort(int port) {
-        this.alternatePort = port;
+        registrar.setAlternatePort(port);
     }
 
     /**
@@ -171,7 +161,7 @@ public final class RendezvousService {
      * address-dependent from endpoint-independent mapping. Null: none.
      */
     public void setOtherAddress(InetSocketAddress other) {
-        this.otherAddress = other;
+        registrar.setOtherAddress(other);
     }
 
     /** Native relay sessions held. */
@@ -226,17 +216,17 @@ public final class RendezvousService {
         if (maxIds < 1) {
             throw new IllegalArgumentException("maxIds must be at least 1");
         }
-        return identityKeys.keepIn(store, maxIds);
+        return registrar.identityKeys().keepIn(store, maxIds);
     }
 
     /** Peer ids bound to an identity key now. */
     public int boundIdentityCount() {
-        return identityKeys.size();
+        return registrar.identityKeys().size();
     }
 
     /** Why the last new binding was not kept (store failure or full), or null. */
     public String identityStoreError() {
-        return identityKeys.lastStoreError();
+        return registrar.identityKeys().lastStoreError();
     }
 
     /** TCP connections held: pending, registered, or attached and waiting for their partner. */
@@ -256,89 +246,21 @@ public final class RendezvousService {
         StunMessage.Builder b = StunMessage.builder(StunMethod.BINDING, StunClass.SUCCESS_RESPONSE, m.transactionId())
                 .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
         byte[] answer = b.build().encode(null, m.has(StunAttributeType.FINGERPRINT));
-        if (!budget.answer(now, from.getAddress(), requestLen, answer.length)) {
-            stats.dropped++;
-            return;
-        }
-        send(from, answer);
+        outbox.sendIfNoAmplification(now, from, answer, requestLen);
     }
 
-    private void onRegister(long now, InetSocketAddress from, StunMessage m, int requestLen) {
-        String peerId = m.string(StunAttributeType.PEER_ID).orElse(null);
-        if (!PeerIds.isValid(peerId)) {
-            replyUnauthenticatedError(now, from, m, Signaling.ERR_BAD_REQUEST, "bad peer id", requestLen);
+    /** A request signed with a registration's session key: KEEPALIVE, CONNECT, LOOKUP or REPAIR. */
+    private void onSigned(long now, InetSocketAddress from, StunMessage m, int requestLen) {
+        Registration r = authenticate(now, from, m, requestLen);
+        if (r == null) {
             return;
         }
-        byte[] cookie = m.bytes(StunAttributeType.COOKIE).orElse(null);
-        if (!cookies.check(from, cookie, now)) {
-            // Stateless challenge: prove you receive at this address (RFC 5128 §6.2).
-            byte[] challenge = StunMessage.builder(StunMethod.REGISTER, StunClass.ERROR_RESPONSE, m.transactionId())
-                    .addErrorCode(Signaling.ERR_COOKIE_REQUIRED, "cookie")
-                    .addAttribute(StunAttributeType.COOKIE, cookies.issue(from, now))
-                    .addAttribute(StunAttributeType.SERVER_KEY, identityKeys.serverPublicKey())
-                    .build().encode();
-            sendIfNoAmplification(now, from, challenge, requestLen);
-            return;
+        switch (m.method()) {
+            case StunMethod.KEEPALIVE -> registrar.onKeepalive(now, from, m, r);
+            case StunMethod.CONNECT -> introducer.onConnect(now, from, m, r);
+            case StunMethod.REPAIR -> repairs.onRepair(now, from, m, r);
+            default -> introducer.onLookup(from, m, r);
         }
-        List<InetSocketAddress> privates = m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT);
-        if (privates.size() > Signaling.MAX_PRIVATE_ENDPOINTS) {
-            replyUnauthenticatedError(now, from, m, Signaling.ERR_BAD_REQUEST, "too many endpoints", requestLen);
-            return;
-        }
-        Registration existing = registrations.get(peerId);
-        if (existing != null && m.transactionId().equals(existing.registerTid) && from.equals(existing.publicEndpoint)) {
-            // A retransmitted or duplicated REGISTER: answer with the same session key, or the
-            // peer keeps the first answer's key and every later signed request would fail.
-            send(from, existing.registerAnswer);
-            return;
-        }
-        if (existing == null && registrations.size() >= config.maxRegistrations()) {
-            replyUnauthenticatedError(now, from, m, Signaling.ERR_CAPACITY, "server full", requestLen);
-            return;
-        }
-        // The id belongs to the first identity key that registered it; later registrations must
-        // prove they hold that key (RFC 5128 §6.3). A restarted peer with its key takes its id back.
-        byte[] staticKey = m.bytes(StunAttributeType.STATIC_KEY).orElse(null);
-        byte[] proof = m.bytes(StunAttributeType.KEY_PROOF).orElse(null);
-        if (!identityKeys.proofHolds(staticKey, proof, cookie, peerId)) {
-            replyUnauthenticatedError(now, from, m, Signaling.ERR_BAD_REQUEST, "key proof", requestLen);
-            return;
-        }
-        IdentityBindings.Outcome bound = identityKeys.bind(peerId, staticKey);
-        if (bound == IdentityBindings.Outcome.TAKEN) {
-            replyUnauthenticatedError(now, from, m, Signaling.ERR_KEY_MISMATCH, "id taken", requestLen);
-            return;
-        }
-        if (bound == IdentityBindings.Outcome.NOT_KEPT) {
-            // Never bind an id the store did not keep: after a restart another key could take it.
-            stats.identitiesNotKept++;
-            replyUnauthenticatedError(now, from, m, Signaling.ERR_CAPACITY, "identity not kept", requestLen);
-            return;
-        }
-        byte[] sessionKey = new byte[16];
-        random.nextBytes(sessionKey);
-        long lifetime = config.registrationLifetime().toNanos();
-        Registration registration = new Registration(peerId, sessionKey, privates, from, now + lifetime);
-        registration.staticKey = staticKey;
-        registrations.put(registration);
-        streams.onUdpRegistration(registration);
-        stats.registrations++;
-        StunMessage.Builder b = StunMessage.builder(StunMethod.REGISTER, StunClass.SUCCESS_RESPONSE, m.transactionId())
-                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from)
-                .addAttribute(StunAttributeType.SESSION_KEY,
-                        identityKeys.sealSessionKey(staticKey, sessionKey, m.transactionId().toBytes()))
-                .addUint32(StunAttributeType.LIFETIME_SECONDS, config.registrationLifetime().toSeconds());
-        if (alternatePort > 0) {
-            b.addUint32(Signaling.ATTR_ALT_PORT, alternatePort);
-        }
-        if (otherAddress != null) {
-            b.addAddress(StunAttributeType.OTHER_ADDRESS, otherAddress);
-        }
-        software(b);
-        byte[] answer = b.build().encode(sessionKey, true);
-        registration.registerTid = m.transactionId();
-        registration.registerAnswer = answer;
-        send(from, answer);
     }
 
     /** Finds the sender's registration and checks its MESSAGE-INTEGRITY; null (and answered) if not. */
@@ -346,7 +268,7 @@ public final class RendezvousService {
         String peerId = m.string(StunAttributeType.PEER_ID).orElse(null);
         Registration r = peerId == null ? null : registrations.get(peerId);
         if (r == null) {
-            replyUnauthenticatedError(now, from, m, Signaling.ERR_NOT_REGISTERED, "register", requestLen);
+            outbox.replyUnauthenticatedError(now, from, m, Signaling.ERR_NOT_REGISTERED, "register", requestLen);
             return null;
         }
         if (!m.checkIntegrity(r.sessionKey)) {
@@ -357,7 +279,7 @@ public final class RendezvousService {
         if (seen != null) {
             byte[] answer = ((byte[][]) seen[1])[0];
             if (from.equals(seen[0]) && answer != null) {
-                send(from, answer); // a retransmission: the same answer again, nothing new done
+                outbox.send(from, answer); // a retransmission: the same answer again, nothing new done
             } else {
                 // A replay from elsewhere (an on-path attacker resending a captured request,
                 // RFC 5128 §6.3) must not move the registration to the attacker's address.
@@ -370,254 +292,5 @@ public final class RendezvousService {
             r.publicEndpoint = from;
         }
         return r;
-    }
-
-    private void onKeepalive(long now, InetSocketAddress from, StunMessage m, int requestLen) {
-        Registration r = authenticate(now, from, m, requestLen);
-        if (r == null) {
-            return;
-        }
-        registrations.refresh(r, now + config.registrationLifetime().toNanos());
-        takeNatReport(r, m);
-        StunMessage.Builder b = StunMessage.builder(StunMethod.KEEPALIVE, StunClass.SUCCESS_RESPONSE, m.transactionId())
-                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
-        answer(r, m, from, b.build().encode(r.sessionKey, true));
-    }
-
-    /** Sends an authenticated answer and remembers it for retransmissions of the request. */
-    private void answer(Registration r, StunMessage req, InetSocketAddress to, byte[] bytes) {
-        r.answered(req.transactionId(), bytes);
-        send(to, bytes);
-    }
-
-    private void onLookup(long now, InetSocketAddress from, StunMessage m, int requestLen) {
-        Registration r = authenticate(now, from, m, requestLen);
-        if (r == null) {
-            return;
-        }
-        String targetId = m.string(StunAttributeType.TARGET_ID).orElse("");
-        Registration target = registrations.get(targetId);
-        if (target == null) {
-            replyError(from, m, r, Signaling.ERR_UNKNOWN_PEER, "unknown peer");
-            return;
-        }
-        StunMessage.Builder b = StunMessage.builder(StunMethod.LOOKUP, StunClass.SUCCESS_RESPONSE, m.transactionId())
-                .addString(StunAttributeType.TARGET_ID, target.peerId);
-        addEndpoints(b, target);
-        if (target.tcpPublic != null) {
-            StreamSessions.addTcpEndpoints(b, target);
-        }
-        answer(r, m, from, b.build().encode(r.sessionKey, true));
-    }
-
-    private void onConnect(long now, InetSocketAddress from, StunMessage m, int requestLen) {
-        Registration dialer = authenticate(now, from, m, requestLen);
-        if (dialer == null) {
-            return;
-        }
-        String targetId = m.string(StunAttributeType.TARGET_ID).orElse("");
-        Registration target = registrations.get(targetId);
-        if (target == null) {
-            replyError(from, m, dialer, Signaling.ERR_UNKNOWN_PEER, "unknown peer");
-            return;
-        }
-        takeNatReport(dialer, m);
-        if (target == dialer) {
-            replyError(from, m, dialer, Signaling.ERR_BAD_REQUEST, "cannot dial yourself");
-            return;
-        }
-        int transport = m.byteValue(StunAttributeType.TRANSPORT).orElse(Signaling.TRANSPORT_UDP);
-        boolean tcp = transport == Signaling.TRANSPORT_TCP;
-        if (!tcp && transport != Signaling.TRANSPORT_UDP) {
-            replyError(from, m, dialer, Signaling.ERR_BAD_REQUEST, "unknown transport");
-            return;
-        }
-        if (tcp && (dialer.tcpPublic == null || target.tcpPublic == null)) {
-            String lacking = dialer.tcpPublic == null ? dialer.peerId : target.peerId;
-            replyError(from, m, dialer, Signaling.ERR_BAD_REQUEST, "peer '" + lacking + "' has no TCP registration");
-            return;
-        }
-        byte[] introId = new byte[8];
-        byte[] introKey = new byte[16];
-        random.nextBytes(introId);
-        random.nextBytes(introKey);
-        stats.introductions++;
-        // Every introduction can fall back to relaying through us (§3.1, §5.1).
-        relays.add(java.nio.ByteBuffer.wrap(introId).getLong(), dialer.peerId, target.peerId, now);
-
-        // Introduce the dialer to the target first: both then start checks about together.
-        TransactionId tid = TransactionId.random(random);
-        StunMessage.Builder intro = StunMessage.builder(StunMethod.INTRODUCE, StunClass.REQUEST, tid)
-                .addString(StunAttributeType.PEER_ID, dialer.peerId)
-                .addAttribute(StunAttributeType.INTRO_ID, introId)
-                .addAttribute(StunAttributeType.INTRO_KEY, introKey)
-                .addByte(StunAttributeType.ROLE, Signaling.ROLE_LISTENER);
-        addEndpoints(intro, dialer);
-        if (tcp) {
-            intro.addByte(StunAttributeType.TRANSPORT, Signaling.TRANSPORT_TCP);
-            StreamSessions.addTcpEndpoints(intro, dialer);
-        }
-        byte[] introBytes = intro.build().encode(target.sessionKey, true);
-        send(target.publicEndpoint, introBytes);
-        introductions.add(tid, target.publicEndpoint, introBytes, now);
-
-        StunMessage.Builder answer = StunMessage.builder(StunMethod.CONNECT, StunClass.SUCCESS_RESPONSE, m.transactionId())
-                .addString(StunAttributeType.TARGET_ID, target.peerId)
-                .addAttribute(StunAttributeType.INTRO_ID, introId)
-                .addAttribute(StunAttributeType.INTRO_KEY, introKey)
-                .addByte(StunAttributeType.ROLE, Signaling.ROLE_DIALER)
-                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
-        addEndpoints(answer, target);
-        if (tcp) {
-            answer.addByte(StunAttributeType.TRANSPORT, Signaling.TRANSPORT_TCP);
-            StreamSessions.addTcpEndpoints(answer, target);
-        }
-        answer(dialer, m, from, answer.build().encode(dialer.sessionKey, true));
-    }
-
-    /**
-     * A session between two peers lost its path: the requester (already followed to its new
-     * mapping by {@link #authenticate}) learns the other peer's current endpoints, the other
-     * peer learns the requester's (an INTRODUCE-like request, retransmitted until acknowledged),
-     * and the session's relay is kept or made again, so both can bridge over it while they punch
-     * anew. Only the session's own two peers can name its relay.
-     */
-    private void onRepair(long now, InetSocketAddress from, StunMessage m, int requestLen) {
-        Registration peer = authenticate(now, from, m, requestLen);
-        if (peer == null) {
-            return;
-        }
-        Registration other = registrations.get(m.string(StunAttributeType.TARGET_ID).orElse(""));
-        byte[] id = m.bytes(StunAttributeType.INTRO_ID).orElse(null);
-        if (other == null || other == peer) {
-            replyError(from, m, peer, Signaling.ERR_UNKNOWN_PEER, "unknown peer");
-            return;
-        }
-        if (id == null || id.length != 8) {
-            replyError(from, m, peer, Signaling.ERR_BAD_REQUEST, "no session id");
-            return;
-        }
-        long sessionId = java.nio.ByteBuffer.wrap(id).getLong();
-        RelayTable.Binding b = relays.get(sessionId);
-        if (b != null && !(b.dialer.equals(peer.peerId) && b.target.equals(other.peerId)
-                || b.dialer.equals(other.peerId) && b.target.equals(peer.peerId))) {
-            replyError(from, m, peer, Signaling.ERR_BAD_REQUEST, "not a session of these peers");
-            return;
-        }
-        if (b == null) {
-            relays.add(sessionId, peer.peerId, other.peerId, now);
-        } else {
-            b.touch(now);
-        }
-        stats.repairs++;
-        TransactionId tid = TransactionId.random(random);
-        StunMessage.Builder notice = StunMessage.builder(StunMethod.REPAIR, StunClass.REQUEST, tid)
-                .addString(StunAttributeType.PEER_ID, peer.peerId)
-                .addAttribute(StunAttributeType.INTRO_ID, id);
-        addEndpoints(notice, peer);
-        byte[] noticeBytes = notice.build().encode(other.sessionKey, true);
-        send(other.publicEndpoint, noticeBytes);
-        introductions.add(tid, other.publicEndpoint, noticeBytes, now);
-        StunMessage.Builder answer = StunMessage.builder(StunMethod.REPAIR, StunClass.SUCCESS_RESPONSE, m.transactionId())
-                .addString(StunAttributeType.TARGET_ID, other.peerId)
-                .addAttribute(StunAttributeType.INTRO_ID, id)
-                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, from);
-        addEndpoints(answer, other);
-        answer(peer, m, from, answer.build().encode(peer.sessionKey, true));
-    }
-
-    /**
-     * Forwards a relayed frame between the two peers of its session, unchanged. Only a peer of
-     * the session, from its registered endpoint, can use it; anything else is dropped.
-     */
-    private void onRelayFrame(long now, InetSocketAddress from, byte[] buf, int off, int len) {
-        long id = java.nio.ByteBuffer.wrap(buf, off + 1, 8).getLong();
-        RelayTable.Binding b = relays.get(id);
-        if (b == null) {
-            stats.dropped++;
-            return;
-        }
-        Registration a = registrations.get(b.dialer);
-        Registration t = registrations.get(b.target);
-        if (a == null || t == null) {
-            stats.dropped++;
-            return;
-        }
-        InetSocketAddress to;
-        if (from.equals(a.publicEndpoint)) {
-            to = t.publicEndpoint;
-        } else if (from.equals(t.publicEndpoint)) {
-            to = a.publicEndpoint;
-        } else {
-            stats.dropped++;
-            return;
-        }
-        b.touch(now);
-        byte[] copy = new byte[len];
-        System.arraycopy(buf, off, copy, 0, len);
-        stats.relayedPackets++;
-        stats.relayedBytes += len;
-        send(to, copy);
-    }
-
-    // --- helpers --------------------------------------------------------------------------
-
-    /** Keeps what a KEEPALIVE or CONNECT says of the peer's NAT (NAT-MAPPING, NAT-ALLOCATION, NAT-FILTERING). */
-    private static void takeNatReport(Registration r, StunMessage m) {
-        m.byteValue(Signaling.ATTR_NAT_MAPPING).ifPresent(v -> r.natMapping = v);
-        m.bytes(StunAttributeType.NAT_ALLOCATION).filter(v -> v.length == 4).ifPresent(v -> r.natAllocation = v);
-        m.byteValue(Signaling.ATTR_NAT_FILTERING).ifPresent(v -> r.natFiltering = FilteringBehaviour.fromCode(v));
-    }
-
-    private static void addEndpoints(StunMessage.Builder b, Registration r) {
-        b.addXorAddress(StunAttributeType.PUBLIC_ENDPOINT, r.publicEndpoint);
-        if (r.staticKey != null) {
-            b.addAttribute(StunAttributeType.STATIC_KEY, r.staticKey);
-        }
-        b.addByte(Signaling.ATTR_NAT_MAPPING, r.natMapping);
-        if (r.natAllocation != null) {
-            b.addAttribute(StunAttributeType.NAT_ALLOCATION, r.natAllocation);
-        }
-        if (r.natFiltering != FilteringBehaviour.UNKNOWN) {
-            b.addByte(Signaling.ATTR_NAT_FILTERING, r.natFiltering.code());
-        }
-        for (InetSocketAddress p : r.privateEndpoints) {
-            b.addXorAddress(StunAttributeType.PRIVATE_ENDPOINT, p);
-        }
-    }
-
-    private void software(StunMessage.Builder b) {
-        if (config.software() != null) {
-            b.addString(StunAttributeType.SOFTWARE, config.software());
-        }
-    }
-
-    /** An error for an authenticated sender: integrity-protected with its session key. */
-    private void replyError(InetSocketAddress to, StunMessage req, Registration r, int code, String reason) {
-        byte[] bytes = StunMessage.builder(req.method(), StunClass.ERROR_RESPONSE, req.transactionId())
-                .addErrorCode(code, reason).build().encode(r.sessionKey, true);
-        answer(r, req, to, bytes);
-    }
-
-    private void replyUnauthenticatedError(long now, InetSocketAddress to, StunMessage req, int code, String reason,
-                                           int requestLen) {
-        byte[] bytes = StunMessage.builder(req.method(), StunClass.ERROR_RESPONSE, req.transactionId())
-                .addErrorCode(code, reason).build().encode();
-        sendIfNoAmplification(now, to, bytes, requestLen);
-    }
-
-    /** Sends an error or challenge to an unauthenticated source within the {@link SourceBudget} rules. */
-    private void sendIfNoAmplification(long now, InetSocketAddress to, byte[] bytes, int requestLen) {
-        if (!budget.answer(now, to.getAddress(), requestLen, bytes.length)) {
-            stats.dropped++;
-            return;
-        }
-        send(to, bytes);
-    }
-
-    private void send(InetSocketAddress to, byte[] bytes) {
-        stats.packetsOut++;
-        stats.bytesOut += bytes.length;
-        out.add(new Transmit(to, bytes));
     }
 }
