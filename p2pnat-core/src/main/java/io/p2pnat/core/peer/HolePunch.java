@@ -336,6 +336,10 @@ final class HolePunch {
             c.succeeded = true;
             c.rttNanos = now - s.at();
             c.mappedByPeer = m.xorAddress(StunAttributeType.XOR_MAPPED_ADDRESS).orElse(null);
+        } else if (c.rttNanos > 0) {
+            // Later answers (consent checks) smooth the round trip (RFC 6298's SRTT): the first
+            // sample of a cold process can be many times the path's.
+            c.rttNanos += (now - s.at() - c.rttNanos) / 8;
         }
         if (s.nominating() && c == path.selected()) {
             nomination.acknowledge();
