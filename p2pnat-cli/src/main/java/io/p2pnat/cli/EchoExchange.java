@@ -14,10 +14,19 @@ import java.util.Random;
 /**
  * Sends {@code count} messages of {@code size} bytes and waits for each to come back
  * byte for byte, with a window of outstanding messages and retransmission of lost ones.
+ *
+ * <p>Retransmission is bounded by time, not by a number of tries: an unanswered message is sent
+ * again after the retransmission timeout (4 × the measured round trip, 50 ms to 1 s; 200 ms before
+ * the first measurement), then after twice that, and so on, but never waiting more than
+ * {@link #MAX_BACKOFF_NANOS} (or the timeout itself, if that is longer), until it is echoed or
+ * the exchange's overall budget ends. A path that is down for a moment (a NAT rebooted, a host
+ * moved, the session bridged over the relay while it repairs) loses no message, and the first
+ * packets after the repair are at most about 200 ms behind it.
  */
 final class EchoExchange {
     private static final int WINDOW = 32;
-    private static final int MAX_SENDS = 6;
+    /** The longest wait between two sends of one message, unless the retransmission timeout is longer. */
+    static final long MAX_BACKOFF_NANOS = 200_000_000L;
 
     record Result(int sent, int echoed, double medianRttMs) {
     }
@@ -63,8 +72,7 @@ final class EchoExchange {
             for (Outstanding o : outstanding.values()) {
                 // Back off per message, but only the overall budget ends the exchange: a path
                 // may be down for a moment (a NAT replaced, a relay refreshing) and come back.
-                long wait = Math.min(1_000_000_000L, rto << Math.min(o.sends - 1, MAX_SENDS));
-                if (now - o.sentAt > wait) {
+                if (now - o.sentAt > backoff(rto, o.sends)) {
                     send(c, o);
                 }
             }
@@ -85,6 +93,15 @@ final class EchoExchange {
             }
         }
         return new Result(next, echoed, median(rtts));
+    }
+
+    /**
+     * How long to wait after the {@code sends}-th send of a message before sending it again:
+     * {@code rto}, doubling per send, capped at {@link #MAX_BACKOFF_NANOS} or {@code rto} if larger.
+     */
+    static long backoff(long rto, int sends) {
+        long doubled = rto << Math.min(Math.max(sends - 1, 0), 20);
+        return Math.min(doubled, Math.max(MAX_BACKOFF_NANOS, rto));
     }
 
     private static void send(Connection c, Outstanding o) throws P2pException {

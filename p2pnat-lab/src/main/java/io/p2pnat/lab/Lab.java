@@ -32,7 +32,9 @@ import java.util.regex.Pattern;
  * }</pre>
  *
  * <p>A NAT's behaviour can be replaced while the lab runs ({@link #setNatBehaviour}); every RFC 4787
- * behaviour {@link LabNat} describes is available.
+ * behaviour {@link LabNat} describes is available. Faults for sessions to survive: a NAT reboots
+ * ({@link #rebootNat}: every mapping gone, new public ports, the same behaviour) and a client moves
+ * to a new address ({@link #moveHost}).
  *
  * <p>Host names: {@code "server"}, {@code "clientA"}, {@code "clientB"}, and the NATs
  * {@code "natA"}, {@code "natB"}, {@code "natX"} where the scenario has them, and
@@ -51,12 +53,21 @@ public final class Lab implements AutoCloseable {
     private final Thread shutdownHook;
     /** Each NAT's current behaviour: as built, until {@link #setNatBehaviour} replaces it. */
     private final Map<String, LabNat> behaviours = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Each NAT's boot: 0 as built or after {@link #setNatBehaviour}, one more per {@link #rebootNat}. */
+    private final Map<String, Integer> boots = new java.util.concurrent.ConcurrentHashMap<>();
+    /** End hosts' current addresses where {@link #moveHost} changed them. */
+    private final Map<String, String> movedTo = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Every address each moved host has had, so a move never returns to an old one. */
+    private final Map<String, Set<String>> formerAddresses = new java.util.concurrent.ConcurrentHashMap<>();
     /** The segment delay daemons; null without {@link LabOptions#withSegmentDelay} or withInternetDelay. */
     private final SegmentDelay delay;
 
     private Lab(Topology topology, String prefix, Map<String, Integer> segmentDelays) {
         this.topology = topology;
-        topology.nats().forEach(n -> behaviours.put(n, topology.host(n).nat().behaviour()));
+        topology.nats().forEach(n -> {
+            behaviours.put(n, topology.host(n).nat().behaviour());
+            boots.put(n, 0);
+        });
         Map<String, String> names = new LinkedHashMap<>();
         topology.hosts().keySet().forEach(h -> names.put(h, prefix + h));
         this.namespaces = Collections.unmodifiableMap(names);
@@ -174,7 +185,9 @@ public final class Lab implements AutoCloseable {
      * new, is translated and filtered by the new behaviour from its next packet on: existing
      * mappings, learned maps, hairpin state and the sequential port counter (back to
      * {@link LabNat#SEQUENTIAL_FIRST_PORT}) are all gone. Hosts keep their sockets; a client
-     * must ask the server again for its public endpoint.
+     * must ask the server again for its public endpoint. The new box starts at boot 0
+     * ({@link #natBoot}), as if built with this behaviour: a port-preserving NAT preserves ports
+     * again, even after {@link #rebootNat}.
      *
      * <p>The NAT's packet counters ({@link #natPublicUdpPacketsIn}, {@link #natPublicUdpPacketsOut},
      * {@link #natUnsolicitedDropped}) carry over with their values; packets that cross the NAT in
@@ -188,11 +201,63 @@ public final class Lab implements AutoCloseable {
     public synchronized void setNatBehaviour(String nat, LabNat behaviour) throws LabException {
         requireNat(nat);
         java.util.Objects.requireNonNull(behaviour, "behaviour");
+        load(nat, behaviour, 0, "setNatBehaviour");
+    }
+
+    /**
+     * Reboots a running NAT: its ruleset is reloaded with other port ranges and its connection
+     * tracking table flushed, so every mapping is gone and the next packet of every flow gets a
+     * new public port, while the NAT keeps its {@link #natBehaviour behaviour}: an
+     * endpoint-independent NAT stays endpoint-independent, a sequential one sequential, and so on
+     * (its filtering and hairpinning too). What changes per {@link LabNat.PortAllocation}:
+     * <ul>
+     *   <li>PRESERVING (endpoint-independent {@code masquerade}): the inside port is what the
+     *       peers knew, so a rebooted NAT no longer keeps it. Each inside endpoint gets a random
+     *       public port from a block, 10000-19999 on odd boots and 20000-29999 on even ones, and
+     *       keeps it for every destination (a learned map inside endpoint → public endpoint in
+     *       front of {@code masquerade to :block fully-random}). The blocks hold neither the
+     *       lab's client port 1234 nor Linux's ephemeral ports 32768-60999, so the first reboot
+     *       changes every public port such a NAT preserved;
+     *   <li>SEQUENTIAL: the same ports {@code 40000 + k * delta} in the same order, the counter
+     *       starting 250 steps further on than the previous boot's start (not at 40000 as
+     *       {@link #setNatBehaviour} does): no port repeats unless a boot made more than 250 mappings;
+     *   <li>RANDOM: random ports from 1024-33279 on odd boots, 33280-65535 on even ones, so
+     *       consecutive reboots never share a port (after the first boot's 1024-65535, a
+     *       mapping keeps its port by chance with probability 1/64512).
+     * </ul>
+     * Learned maps, hairpin state and filtering state go with the old ruleset; counters carry
+     * over as with {@link #setNatBehaviour}. There is no down time: the new ruleset is in force
+     * before this returns. Hosts keep their sockets; their peers now see other public endpoints.
+     * Needs {@code conntrack} (conntrack-tools).
+     *
+     * @return the NAT's new boot number: 1 after the first reboot since the lab was built or its
+     *     behaviour last {@linkplain #setNatBehaviour set}
+     * @throws LabException as {@link #setNatBehaviour}
+     * @throws IllegalArgumentException if {@code nat} is not one of {@link #nats()}
+     */
+    public synchronized int rebootNat(String nat) throws LabException {
+        requireNat(nat);
+        int boot = boots.get(nat) + 1;
+        load(nat, behaviours.get(nat), boot, "rebootNat");
+        return boot;
+    }
+
+    /**
+     * How many times a NAT has {@linkplain #rebootNat rebooted} since the lab was built or its
+     * behaviour was last {@linkplain #setNatBehaviour set}.
+     */
+    public int natBoot(String nat) {
+        requireNat(nat);
+        return boots.get(nat);
+    }
+
+    /** Swaps in the NAT's table for {@code behaviour} at {@code boot}, then flushes its conntrack. */
+    private void load(String nat, LabNat behaviour, int boot, String caller) throws LabException {
         if (closed.get()) {
             throw new IllegalStateException("lab is closed");
         }
         if (Exec.find("conntrack").isEmpty()) {
-            throw new LabException("setNatBehaviour needs `conntrack` (conntrack-tools) to flush " + nat
+            throw new LabException(caller + " needs `conntrack` (conntrack-tools) to flush " + nat
                     + "'s connection tracking table; nothing was changed");
         }
         String ns = namespace(nat);
@@ -203,10 +268,116 @@ public final class Lab implements AutoCloseable {
         while (m.find()) {
             values.put(m.group(1), new NftRules.Count(Long.parseLong(m.group(2)), Long.parseLong(m.group(3))));
         }
-        String table = NftRules.nat(behaviour, topology.host(nat).mainAddress(), values);
+        String table = NftRules.nat(behaviour, topology.host(nat).mainAddress(), values, boot);
         Exec.check(Exec.inNamespace(ns, List.of(Exec.tool("nft"), "-f", "-")), NftRules.replacing(table));
         behaviours.put(nat, behaviour);
+        boots.put(nat, boot);
         Exec.check(Exec.inNamespace(ns, List.of(Exec.tool("conntrack"), "-F")));
+    }
+
+    /**
+     * Moves a client behind a NAT to a new address mid-session, as if it had left for another
+     * network: a new private address and, through its NAT, a new public port (the public address
+     * stays: the lab has one NAT in front of each LAN). In the host's namespace the new address is
+     * added on its interface (same prefix; {@code promote_secondaries} on, so it takes over when
+     * the old one is deleted, without a moment with no address), the old one deleted, and the
+     * default route (and any on-link host routes) put back; then the NAT in front of it is {@linkplain #rebootNat
+     * rebooted}, so every mapping of the old address is gone and the new address gets new public
+     * ports. The new address is the next free one in the host's prefix after its current one
+     * (e.g. clientA 10.0.0.1 → 10.0.0.2), never one the host or another host of the lab holds or
+     * this host held before.
+     *
+     * <p>What survives: UDP sockets bound to the wildcard address keep their port and send from
+     * the new address from their next datagram (an unconnected socket's source is chosen per
+     * datagram); a socket bound to the old address, a connected UDP socket and every TCP
+     * connection lose their path (their source address no longer exists). What the peers see:
+     * the host's packets come from a new public endpoint, and packets to its old public endpoint
+     * are dropped by the NAT (no mapping). Other hosts behind the same NAT (figures 4 and 5) lose
+     * their mappings too, as in a reboot. {@link #address} then answers the new address.
+     *
+     * @return the host's new address
+     * @throws IllegalArgumentException if {@code host} is not an end host whose gateway is a NAT
+     * @throws LabException if a command fails (see {@link #rebootNat}), or the prefix is full
+     */
+    public synchronized String moveHost(String host) throws LabException {
+        Topology.Host h = topology.host(host);
+        if (h.isNat() || h.gateway() == null || h.ifaces().size() != 1) {
+            throw new IllegalArgumentException(host + " is not a client behind a NAT; those in " + scenario() + ": "
+                    + topology.hosts().values().stream().filter(x -> !x.isNat() && x.gateway() != null)
+                            .map(Topology.Host::name).toList());
+        }
+        if (closed.get()) {
+            throw new IllegalStateException("lab is closed");
+        }
+        String nat = gatewayNat(h);
+        Topology.Iface iface = h.ifaces().get(0);
+        String old = address(host);
+        String fresh = nextFreeAddress(host, iface, old);
+        StringBuilder batch = new StringBuilder()
+                .append("addr add ").append(fresh).append('/').append(iface.prefixLength()).append(" dev ").append(iface.name()).append('\n')
+                .append("addr del ").append(old).append('/').append(iface.prefixLength()).append(" dev ").append(iface.name()).append('\n')
+                .append("route replace default via ").append(h.gateway()).append('\n');
+        for (String destination : h.onLink()) {
+            batch.append("route replace ").append(destination).append(" dev ").append(iface.name()).append('\n');
+        }
+        // the new address is a secondary one until the old primary goes; promoted, it keeps its prefix route
+        Exec.check(Exec.inNamespace(namespace(host), List.of(Exec.tool("sysctl"), "-q", "-w",
+                "net.ipv4.conf." + iface.name() + ".promote_secondaries=1")));
+        Exec.check(List.of(Exec.tool("ip"), "-n", namespace(host), "-batch", "-"), batch.toString());
+        formerAddresses.computeIfAbsent(host, k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(old);
+        movedTo.put(host, fresh);
+        rebootNat(nat);
+        return fresh;
+    }
+
+    /** The NAT owning an end host's gateway address. */
+    private String gatewayNat(Topology.Host h) {
+        for (String nat : topology.nats()) {
+            if (topology.host(nat).ifaces().stream().anyMatch(i -> i.address().equals(h.gateway()))) {
+                return nat;
+            }
+        }
+        throw new IllegalArgumentException(h.name() + "'s gateway " + h.gateway() + " is not a NAT");
+    }
+
+    /** The first address after {@code from} in the interface's prefix that nobody holds or held. */
+    private String nextFreeAddress(String host, Topology.Iface iface, String from) throws LabException {
+        Set<String> taken = new java.util.HashSet<>();
+        for (Topology.Host other : topology.hosts().values()) {
+            for (Topology.Iface i : other.ifaces()) {
+                taken.add(i.address());
+                taken.addAll(i.secondary());
+            }
+        }
+        taken.addAll(movedTo.values());
+        formerAddresses.values().forEach(taken::addAll);
+        long mask = iface.prefixLength() == 0 ? 0 : (0xFFFFFFFFL << (32 - iface.prefixLength())) & 0xFFFFFFFFL;
+        long start = ipv4(from);
+        long network = start & mask;
+        long size = 1L << (32 - iface.prefixLength());
+        for (long k = 1; k < size; k++) {
+            long candidate = network + ((start - network + k) % size);
+            if (candidate == network || candidate == network + size - 1) {
+                continue;
+            }
+            String text = ipv4(candidate);
+            if (!taken.contains(text)) {
+                return text;
+            }
+        }
+        throw new LabException("no free address left in " + ipv4(network) + "/" + iface.prefixLength() + " for " + host);
+    }
+
+    private static long ipv4(String dotted) {
+        long v = 0;
+        for (String part : dotted.split("\\.")) {
+            v = (v << 8) | Integer.parseInt(part);
+        }
+        return v;
+    }
+
+    private static String ipv4(long v) {
+        return ((v >> 24) & 255) + "." + ((v >> 16) & 255) + "." + ((v >> 8) & 255) + "." + (v & 255);
     }
 
     /** The network namespace of a host (for {@code ip netns exec}). */
@@ -233,10 +404,11 @@ public final class Lab implements AutoCloseable {
     /**
      * A host's main IPv4 address: server {@code 192.0.2.128}, clientA {@code 10.0.0.1}, clientB
      * {@code 10.1.1.3} ({@code 192.0.2.77} in figure 2); a NAT's public (outer) address, e.g. natA
-     * {@code 192.168.1.1} in figure 5.
+     * {@code 192.168.1.1} in figure 5. After {@link #moveHost}, the host's new address.
      */
     public String address(String host) {
-        return topology.host(host).mainAddress();
+        String moved = movedTo.get(host);
+        return moved != null ? moved : topology.host(host).mainAddress();
     }
 
     /**
@@ -246,7 +418,8 @@ public final class Lab implements AutoCloseable {
      * inside address.
      */
     public List<String> addresses(String host) {
-        return topology.host(host).addresses();
+        String moved = movedTo.get(host);
+        return moved != null ? List.of(moved) : topology.host(host).addresses();
     }
 
     /**

@@ -89,16 +89,27 @@ public record LabNat(Mapping mapping, PortAllocation portAllocation, int portDel
 
     /** RFC 4787 §4.2.1 port assignment: the public port of a new mapping. */
     public enum PortAllocation {
-        /** The inside port, when free ({@code masquerade}); only with {@link Mapping#ENDPOINT_INDEPENDENT}. */
+        /**
+         * The inside port, when free ({@code masquerade}); only with {@link Mapping#ENDPOINT_INDEPENDENT}.
+         * After {@link Lab#rebootNat} the NAT can no longer keep the inside port (its peers knew that
+         * one): it stays endpoint-independent, each inside endpoint getting one random port of a
+         * block (10000-19999 on odd boots, 20000-29999 on even ones) for all destinations.
+         */
         PRESERVING,
         /**
          * {@code 40000, 40000 + d, 40000 + 2d, ...} in the order mappings are made, across all inside
          * hosts and both TCP and UDP (one counter: {@code numgen inc mod 500} translated through a
          * map of real port numbers, since numgen yields host byte order). The counter restarts at
-         * 40000 whenever the ruleset is loaded, e.g. by {@link Lab#setNatBehaviour}.
+         * 40000 whenever the ruleset is loaded, e.g. by {@link Lab#setNatBehaviour}; after
+         * {@link Lab#rebootNat} it starts 250 steps further on (boot {@code n}: at
+         * {@code 40000 + ((250 n) mod 500) * d}), the same ports in the same order.
          */
         SEQUENTIAL,
-        /** A uniformly random port from 1024-65535 ({@code masquerade fully-random}). */
+        /**
+         * A uniformly random port from 1024-65535 ({@code masquerade fully-random}); after
+         * {@link Lab#rebootNat}, from one half of that range (1024-33279 on odd boots,
+         * 33280-65535 on even ones).
+         */
         RANDOM
     }
 

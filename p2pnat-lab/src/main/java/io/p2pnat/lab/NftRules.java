@@ -33,6 +33,11 @@ import java.util.Map;
  *       receiver sees the sender's public endpoint (RFC 4787 REQ-9a, "External source IP address
  *       and port").
  * </ul>
+ *
+ * <p>A NAT's <em>boot</em> (0 as built, one more per {@link Lab#rebootNat}) moves its allocators
+ * to other ports, so mappings made after a reboot get other public ports than before while the
+ * behaviour stays what {@link LabNat} says (see {@link #REBOOT_SEQUENTIAL_SHIFT},
+ * {@link #rebootPreservingBlock} and {@link #rebootRandomBlock}).
  */
 final class NftRules {
     static final String TABLE = "p2pnat_lab";
@@ -51,6 +56,13 @@ final class NftRules {
     static final String ADF_PEERS = "adf_peers";
     /** Learned mappings live no longer than conntrack's UDP timeout (30 s); see docs/lab-facts.md. */
     static final int LEARNED_MAP_TIMEOUT_SECONDS = 30;
+    /**
+     * How far a sequential allocator's starting point moves per boot, in steps: boot {@code n}
+     * hands out {@code 40000 + ((i + 250 n) mod 500) * delta} for its {@code i}-th new mapping, so
+     * consecutive boots start half a cycle apart and repeat no port unless one of them made more
+     * than 250 mappings.
+     */
+    static final int REBOOT_SEQUENTIAL_SHIFT = LabNat.SEQUENTIAL_PORTS / 2;
 
     private NftRules() {}
 
@@ -86,8 +98,32 @@ final class NftRules {
      * (so counters survive {@link Lab#setNatBehaviour}).
      */
     static String nat(LabNat b, String publicAddress, Map<String, Count> counters) {
+        return nat(b, publicAddress, counters, 0);
+    }
+
+    /**
+     * As {@link #nat(LabNat, String, Map)} for the NAT's {@code boot}-th reboot (0: as built).
+     * After a reboot the allocators hand out other ports:
+     * <ul>
+     *   <li>endpoint-independent port-preserving: the inside port can no longer be kept (it is the
+     *       port of before), so the NAT stays endpoint-independent through the learned map inside
+     *       endpoint → public endpoint, and a new inside endpoint gets a random port of
+     *       {@link #rebootPreservingBlock(int)} (never the inside port's range of 1234 and
+     *       32768-60999);
+     *   <li>sequential: the same ports {@code 40000 + k * delta}, the counter starting
+     *       {@link #REBOOT_SEQUENTIAL_SHIFT} steps further on per boot;
+     *   <li>random: random ports of {@link #rebootRandomBlock(int)}, half of 1024-65535, the
+     *       other half on the next boot.
+     * </ul>
+     */
+    static String nat(LabNat b, String publicAddress, Map<String, Count> counters, int boot) {
+        if (boot < 0) {
+            throw new IllegalArgumentException("boot " + boot);
+        }
+        boolean rebootedPreserving = boot > 0 && b.portAllocation() == LabNat.PortAllocation.PRESERVING;
         boolean learnIn = b.hairpinning() || b.filtering() != LabNat.Filtering.ADDRESS_AND_PORT_DEPENDENT;
-        boolean learnOut = b.hairpinning() || b.mapping() == LabNat.Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING;
+        boolean learnOut = b.hairpinning() || b.mapping() == LabNat.Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING
+                || rebootedPreserving;
         boolean learnAdm = b.mapping() == LabNat.Mapping.ADDRESS_DEPENDENT;
         boolean learnAdf = b.filtering() == LabNat.Filtering.ADDRESS_DEPENDENT;
 
@@ -120,7 +156,7 @@ final class NftRules {
         }
         t.append(chain("dstnat", "nat hook prerouting priority dstnat", dstnat));
 
-        List<String> srcnat = new ArrayList<>(mapping(b, publicAddress));
+        List<String> srcnat = new ArrayList<>(mapping(b, publicAddress, boot));
         if (b.hairpinning()) {
             srcnat.addAll(hairpinSnat(publicAddress));
         }
@@ -147,13 +183,20 @@ final class NftRules {
      * The public-side mapping rules: whatever reuses an existing public port (a learned map)
      * first; if its lookup misses, the rule does not apply and the allocator below it does.
      */
-    private static List<String> mapping(LabNat b, String publicAddress) {
+    private static List<String> mapping(LabNat b, String publicAddress, int boot) {
         String wan = "oifname \"" + Topology.WAN + "\" ";
         String l4 = "meta l4proto { tcp, udp } ";
         List<String> rules = new ArrayList<>();
         switch (b.mapping()) {
             case ENDPOINT_INDEPENDENT -> {
-                return List.of(wan + "masquerade");
+                if (boot == 0) {
+                    return List.of(wan + "masquerade");
+                }
+                int[] block = rebootPreservingBlock(boot);
+                return List.of(
+                        wan + l4 + "snat ip to meta l4proto . ip saddr . th sport map @" + LEARNED_OUT,
+                        wan + l4 + "masquerade to :" + block[0] + "-" + block[1] + " fully-random",
+                        wan + "masquerade");
             }
             case ENDPOINT_INDEPENDENT_NON_PRESERVING ->
                 rules.add(wan + l4 + "snat ip to meta l4proto . ip saddr . th sport map @" + LEARNED_OUT);
@@ -164,10 +207,19 @@ final class NftRules {
         }
         switch (b.portAllocation()) {
             case SEQUENTIAL -> {
-                rules.add(wan + l4 + "snat ip to " + publicAddress + " : " + sequentialPorts(b.portDelta()));
+                rules.add(wan + l4 + "snat ip to " + publicAddress + " : "
+                        + sequentialPorts(b.portDelta(), boot * REBOOT_SEQUENTIAL_SHIFT));
                 rules.add(wan + "masquerade");
             }
-            case RANDOM -> rules.add(wan + "masquerade fully-random");
+            case RANDOM -> {
+                if (boot == 0) {
+                    rules.add(wan + "masquerade fully-random");
+                } else {
+                    int[] block = rebootRandomBlock(boot);
+                    rules.add(wan + l4 + "masquerade to :" + block[0] + "-" + block[1] + " fully-random");
+                    rules.add(wan + "masquerade fully-random");
+                }
+            }
             default -> throw new IllegalArgumentException("no allocator for " + b.portAllocation());
         }
         return rules;
@@ -178,11 +230,45 @@ final class NftRules {
      * it cannot be a port by itself (docs/lab-facts.md): an anonymous map turns it into real port numbers.
      */
     static String sequentialPorts(int delta) {
+        return sequentialPorts(delta, 0);
+    }
+
+    /**
+     * As {@link #sequentialPorts(int)}, the counter's value {@code i} meaning the port of step
+     * {@code (i + shift) mod 500}: the same ports, in the same order, starting elsewhere.
+     */
+    static String sequentialPorts(int delta, int shift) {
         StringBuilder map = new StringBuilder("numgen inc mod " + LabNat.SEQUENTIAL_PORTS + " map { ");
         for (int i = 0; i < LabNat.SEQUENTIAL_PORTS; i++) {
-            map.append(i == 0 ? "" : ", ").append(i).append(" : ").append(LabNat.SEQUENTIAL_FIRST_PORT + i * delta);
+            int step = Math.floorMod(i + shift, LabNat.SEQUENTIAL_PORTS);
+            map.append(i == 0 ? "" : ", ").append(i).append(" : ").append(LabNat.SEQUENTIAL_FIRST_PORT + step * delta);
         }
         return map.append(" }").toString();
+    }
+
+    /**
+     * The ports a rebooted endpoint-independent port-preserving NAT hands out, {@code {first, last}}:
+     * 10000-19999 on odd boots, 20000-29999 on even ones. Neither holds the lab's client port 1234
+     * nor Linux's ephemeral range (32768-60999), the inside ports such a NAT kept before its first
+     * reboot; consecutive boots never share a port.
+     */
+    static int[] rebootPreservingBlock(int boot) {
+        if (boot < 1) {
+            throw new IllegalArgumentException("boot " + boot + ": as built, the NAT preserves ports");
+        }
+        return boot % 2 == 1 ? new int[] {10000, 19999} : new int[] {20000, 29999};
+    }
+
+    /**
+     * The ports a rebooted random allocator hands out, {@code {first, last}}: 1024-33279 on odd
+     * boots, 33280-65535 on even ones, so consecutive reboots never share a port (against the
+     * first boot's 1024-65535 a repeat has the usual chance of one in 64512 per mapping).
+     */
+    static int[] rebootRandomBlock(int boot) {
+        if (boot < 1) {
+            throw new IllegalArgumentException("boot " + boot + ": as built, the NAT uses 1024-65535");
+        }
+        return boot % 2 == 1 ? new int[] {1024, 33279} : new int[] {33280, 65535};
     }
 
     /** Outside packets to the public address that filtering lets through to a learned mapping. */

@@ -1,6 +1,8 @@
 package io.p2pnat.lab;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -82,6 +84,41 @@ class NftRulesTest {
         assertTrue(table.contains("counter pub_udp_in { packets 7 bytes 700 }"), table);
         assertTrue(table.contains("counter pub_udp_out { }"), table);
         assertTrue(NftRules.replacing(table).startsWith("table ip p2pnat_lab { }\ndelete table ip p2pnat_lab\ntable ip p2pnat_lab {"));
+    }
+
+    @Test
+    void aRebootMovesEveryAllocatorToOtherPortsAndKeepsTheMapping() {
+        java.util.Map<String, NftRules.Count> none = java.util.Map.of();
+        assertEquals(NftRules.nat(LabNat.homeRouter(false), "192.0.2.1"),
+                NftRules.nat(LabNat.homeRouter(false), "192.0.2.1", none, 0), "boot 0 is the NAT as built");
+
+        // port-preserving EIM: the learned map keeps it endpoint-independent, a block gives new ports
+        String eim1 = NftRules.nat(LabNat.homeRouter(false), "192.0.2.1", none, 1);
+        assertTrue(eim1.contains("oifname \"wan0\" meta l4proto { tcp, udp } snat ip to meta l4proto . ip saddr . th sport"
+                + " map @learned_out\n\t\toifname \"wan0\" meta l4proto { tcp, udp } masquerade to :10000-19999 fully-random\n"
+                + "\t\toifname \"wan0\" masquerade\n"), eim1);
+        assertTrue(eim1.contains("update @learned_out { meta l4proto . ct original ip saddr"), "learned after NAT: " + eim1);
+        assertFalse(eim1.contains("update @learned_in"), "still APDF, nothing let in: " + eim1);
+        assertTrue(NftRules.nat(LabNat.homeRouter(false), "192.0.2.1", none, 2).contains("masquerade to :20000-29999 fully-random"));
+        assertTrue(NftRules.nat(LabNat.homeRouter(false), "192.0.2.1", none, 3).contains("masquerade to :10000-19999 fully-random"));
+
+        // sequential: the same ports, the counter starting half a cycle on per boot
+        String seq1 = NftRules.nat(LabNat.symmetricSequential(2), "192.0.2.1", none, 1);
+        assertTrue(seq1.contains("numgen inc mod 500 map { 0 : 40500, 1 : 40502,"), seq1);
+        assertTrue(seq1.contains(", 249 : 40998, 250 : 40000, 251 : 40002,"), seq1);
+        assertTrue(NftRules.nat(LabNat.symmetricSequential(2), "192.0.2.1", none, 2)
+                .contains("numgen inc mod 500 map { 0 : 40000, 1 : 40002,"), "boot 2 starts where boot 0 did");
+
+        // random: alternate halves of the range
+        String random1 = NftRules.nat(LabNat.symmetricRandom(), "192.0.2.1", none, 1);
+        assertTrue(random1.contains("oifname \"wan0\" meta l4proto { tcp, udp } masquerade to :1024-33279 fully-random\n"
+                + "\t\toifname \"wan0\" masquerade fully-random\n"), random1);
+        assertTrue(NftRules.nat(LabNat.symmetricRandom(), "192.0.2.1", none, 2).contains("masquerade to :33280-65535 fully-random"));
+        String eimRandom1 = NftRules.nat(LabNat.of(LabNat.Mapping.ENDPOINT_INDEPENDENT_NON_PRESERVING,
+                LabNat.PortAllocation.RANDOM, LabNat.Filtering.ENDPOINT_INDEPENDENT), "192.0.2.1", none, 1);
+        assertTrue(eimRandom1.contains("map @learned_out\n\t\toifname \"wan0\" meta l4proto { tcp, udp } masquerade to"
+                + " :1024-33279 fully-random\n"), eimRandom1);
+        assertThrows(IllegalArgumentException.class, () -> NftRules.nat(LabNat.fullCone(), "192.0.2.1", none, -1));
     }
 
     @Test
