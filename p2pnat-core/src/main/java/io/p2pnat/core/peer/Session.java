@@ -110,10 +110,23 @@ final class Session {
         return Math.min(next, lostAt == Timers.NEVER ? liveness.nextTimeout() : repairRetryAt);
     }
 
-    /** Something authenticated came from the peer. */
-    private void heard(long now) {
+    /**
+     * Something authenticated came from the peer at {@code from}. Only what comes from the chosen
+     * path's own address shows the path works: after a NAT reboot on its side the peer's packets
+     * still reach us (from its new mapping) while ours die at its NAT. When that happens while our
+     * sends go unanswered, the peer has moved: repair at once.
+     */
+    private void heard(long now, InetSocketAddress from) {
         lastInbound = now;
-        liveness.heard();
+        InetSocketAddress path = punch.selectedAddress();
+        if (path == null || from.equals(path)) {
+            liveness.heard();
+        } else if (established && lostAt == Timers.NEVER && !punch.isRelayed()
+                && liveness.unansweredFor(now) >= liveness.deadAfter() / 2) {
+            lose(now, "peer '" + punch.intro.peerId() + "' reaches us from " + HolePunch.describe(from) + " while "
+                    + punch.selectedDescription() + " goes unanswered");
+            askForRepair(now);
+        }
     }
 
     // --- data ---------------------------------------------------------------------------------
@@ -145,14 +158,15 @@ final class Session {
         if (plain == null) {
             return false; // not from the peer's key, corrupted, replayed, or before the channel is up
         }
-        heard(now);
         if (buf[off] == Signaling.CLOSE_FRAME) {
+            lastInbound = now;
             releaseSockets(true);
             ctx.events.add(new PeerEvent.Closed(id(), "peer closed the connection"));
             return true;
         }
         // Relayed frames still in flight after a move to a direct path are no reason to move back.
         followDialer(from, now, established);
+        heard(now, from);
         if (!established) {
             if (!pathReady) {
                 return false; // no path yet (the dialer's data came before its nomination): keep nothing
@@ -183,10 +197,10 @@ final class Session {
         if (!punch.authentic(m) || !punch.ownsSocket(socket)) {
             return; // not from the introduced peer (RFC 5128 §6.1), or on another session's spray socket
         }
-        heard(now);
         if (punch.onCheckRequest(now, socket, from, m, ctx.out)) {
             pathSelected(now);
         }
+        heard(now, from);
     }
 
     /** Whether a check response answers one of our checks. */
@@ -198,9 +212,10 @@ final class Session {
         if (!punch.ownsSocket(socket) || !m.checkIntegrity(punch.intro.introKey())) {
             return;
         }
-        heard(now);
         m.bytes(StunAttributeType.NOISE_HANDSHAKE).ifPresent(this::acceptHandshakeAnswer);
-        if (punch.onCheckResponse(now, socket, from, m, ctx.out)) {
+        boolean selected = punch.onCheckResponse(now, socket, from, m, ctx.out);
+        heard(now, from);
+        if (selected) {
             pathSelected(now);
         } else if (lostAt != Timers.NEVER && punch.selectedAnsweredSince(lostAt)) {
             repaired(now); // the path we have answers again (the dialer kept it, or our NAT came back)
@@ -215,7 +230,7 @@ final class Session {
         if (!Checks.authentic(punch.intro, m)) {
             return false;
         }
-        heard(now);
+        heard(now, ctx.config.server()); // it came over the relay
         byte[] counter = m.bytes(StunAttributeType.NAT_ALLOCATION).orElse(null);
         if (counter != null) {
             // Both NATs sequential: the peer's fresh counter reading (see NatMeasurement.startFreshReading).
@@ -351,10 +366,18 @@ final class Session {
         if (!established) {
             return;
         }
-        if (lostAt == Timers.NEVER) {
-            lose(now, "peer '" + punch.intro.peerId() + "' lost its path");
+        InetSocketAddress path = punch.selectedAddress();
+        if (lostAt == Timers.NEVER && !punch.isRelayed() && publicEndpoint != null
+                && !publicEndpoint.equals(path) && !privates.contains(path)) {
+            // The peer is elsewhere now: our path leads to its old mapping.
+            lose(now, "peer '" + punch.intro.peerId() + "' moved to " + HolePunch.describe(publicEndpoint));
             repairRetryAt = now + REPAIR_RETRY;
             punch.repair(now, now + REPAIR_RETRY);
+        } else if (lostAt == Timers.NEVER) {
+            // Same endpoints (a repeated notice, or the peer's path died on our side): check ours now.
+            liveness.sent(now);
+            punch.sendKeepalive(now, ctx.out);
+            liveness.probed(now);
         }
         if (publicEndpoint != null) {
             punch.learn(now, List.of(publicEndpoint), CandidateKind.PUBLIC, ctx.out);
