@@ -43,6 +43,12 @@ final class SimCommand implements Callable<Integer> {
             "--shards 1 puts every peer on one server (slower: one large network's state outgrows the caches)"})
     Integer shards;
 
+    @Option(names = "--mapping-loss", defaultValue = "0", paramLabel = "RATE",
+            description = {"NAT reboots per NAT per virtual minute (default ${DEFAULT-VALUE}: none): every NAT forgets its",
+                    "mappings at random times while connected sessions carry echoed traffic for 10 s; reports the",
+                    "sessions that lost a path, those kept (repaired in place) and the repair outage percentiles"})
+    double mappingLoss;
+
     @Override
     public Integer call() throws Exception {
         if (peers < 2 || attempts < 0) {
@@ -54,6 +60,9 @@ final class SimCommand implements Callable<Integer> {
         if (shards != null && (shards < 1 || peers < 2L * shards)) {
             throw new Main.UsageError("--shards must be at least 1, with at least 2 peers per shard");
         }
+        if (!(mappingLoss >= 0) || Double.isInfinite(mappingLoss)) {
+            throw new Main.UsageError("--mapping-loss must be a finite rate >= 0");
+        }
         Mix mix = mixFile == null ? Mix.DEFAULT : readMix(mixFile);
         Population.Settings d = Population.Settings.of(peers, attempts, mix, seed);
         Population.Settings s = (rate == null ? d
@@ -61,6 +70,9 @@ final class SimCommand implements Callable<Integer> {
                 .withRealCrypto(realCrypto);
         if (shards != null) {
             s = s.withShards(shards);
+        }
+        if (mappingLoss > 0) {
+            s = s.withMappingLoss(mappingLoss);
         }
         System.err.println("simulating " + peers + " peers, " + attempts + " attempts; mix: " + mix.describe()
                 + "; crypto: " + (realCrypto ? "X25519" : "insecure stand-in DH (--real-crypto for X25519)")
@@ -128,6 +140,14 @@ final class SimCommand implements Callable<Integer> {
         if (!r.mismatches().isEmpty()) {
             out.println("not as theory (expected -> got): " + r.mismatches());
             r.mismatchExamples().forEach(e -> out.println("  not as theory: " + e));
+        }
+        io.p2pnat.sim.SessionsKept k = r.sessionsKept();
+        if (r.settings().mappingLossPerNatPerMinute() > 0) {
+            out.printf(Locale.ROOT, "mapping loss %s reboots per NAT per minute: %d NAT reboots; of %d sessions carrying traffic %d lost a"
+                            + " path, %d kept (%s); repair outage p50 %s ms, p90 %s ms, p99 %s ms%n",
+                    String.valueOf(r.settings().mappingLossPerNatPerMinute()), k.natReboots(), k.sessions(), k.lostPath(), k.kept(),
+                    k.lostPath() == 0 ? "-" : pct(k.kept(), k.lostPath()), ms(k.outagePercentileMs(0.5)), ms(k.outagePercentileMs(0.9)),
+                    ms(k.outagePercentileMs(0.99)));
         }
         double v = r.virtualSeconds();
         int servers = r.settings().shards();

@@ -34,6 +34,22 @@ public abstract class Host {
         return link;
     }
 
+    /**
+     * Takes the host off the network ({@code false}) or puts it back: while it is off, packets to
+     * it are dropped ("host down") and what it sends is lost; its state machine keeps running.
+     */
+    public void connected(boolean on) {
+        down = !on;
+    }
+
+    /** Whether the host is off the network (see {@link #connected(boolean)}). */
+    public boolean down() {
+        return down;
+    }
+
+    /** Off the network: see {@link #connected(boolean)}. */
+    boolean down;
+
     /** Whether a socket is bound to {@code port}. */
     abstract boolean listens(int port);
 

@@ -30,6 +30,11 @@ public final class Nat {
         uplink = java.util.Objects.requireNonNull(l);
     }
 
+    /** The NAT reboots: every mapping forgotten, new ones on other public ports (see {@link NatModel#reboot()}). */
+    public void reboot() {
+        model.reboot();
+    }
+
     public Link uplink() {
         return uplink;
     }

@@ -92,6 +92,9 @@ public final class NatModel {
     /** When a mapping may first have expired: the driver calls {@link #sweep(long)} then. */
     private long sweepDue = Long.MAX_VALUE;
     private long lastAllocation = Long.MIN_VALUE;
+    /** Public ports our hosts held when the NAT last rebooted: not given again until its next reboot (null: never rebooted). */
+    private Set<Integer> retired;
+    private long reboots;
     private long allocations;
     private long stolen;
 
@@ -121,6 +124,27 @@ public final class NatModel {
         byPort.clear();
         tcpOutbound.clear();
         tcpByPort.clear();
+    }
+
+    /**
+     * The NAT reboots (a power cycle, a crash, a carrier-grade NAT's failover): every mapping and
+     * filter permission is forgotten (RFC 4787 §4.3: the sessions through it are gone) and the
+     * behaviour stays. New mappings get other public ports than those held before, as a rebooted
+     * NAT's allocator starts elsewhere: a port-preserving NAT finds its inside ports taken and
+     * falls back to a random free port (§4.2.1), a sequential one goes on from its counter.
+     */
+    public void reboot() {
+        Set<Integer> held = new HashSet<>();
+        outbound.forEach(b -> held.add(b.port));
+        tcpOutbound.forEach(b -> held.add(b.port));
+        replace(config);
+        retired = held.isEmpty() ? null : held;
+        reboots++;
+    }
+
+    /** How often the NAT rebooted. */
+    public long reboots() {
+        return reboots;
     }
 
     /**
@@ -343,9 +367,9 @@ public final class NatModel {
         Binding b = byPort.get(port);
         if (b != null && expired(b, now)) {
             remove(b);
-            return true;
+            return retired == null || !retired.contains(port);
         }
-        return b == null;
+        return b == null && (retired == null || !retired.contains(port));
     }
 
     private int allocate(long now, int preferred, IntMap<Binding> byPort) {

@@ -23,7 +23,8 @@ import java.util.TreeMap;
  * {@link Mix} (or on the public internet), register with one rendezvous server, then
  * {@code attempts} dials between random pairs arrive at a steady rate. Every peer, NAT and the
  * server are the real state machines; nothing is sampled or short-cut. A connected dial is closed
- * a second later, so the server's relay state reflects live sessions only.
+ * a second later, so the server's relay state reflects live sessions only; with mapping loss
+ * ({@link Settings#withMappingLoss}) it carries echoed traffic for 10 s while NATs reboot.
  *
  * <p>Topology: the server on the internet (10 ms link; Binding also on an alternate port and a
  * second address); each NATed peer on a 1 ms LAN behind its NAT, whose uplink has a one-way
@@ -40,9 +41,11 @@ public final class Population {
      *               rendezvous server, a share of the peers and of the attempts (dials stay inside
      *               a shard), run in parallel, one thread each up to the machine's cores; results
      *               depend on the shard count, never on the thread count
+     * @param mappingLossPerNatPerMinute how often every NAT reboots, forgetting its mappings (see
+     *               {@link #withMappingLoss}); 0: never, and connected dials close after a second
      */
     public record Settings(int peers, int attempts, Mix mix, long seed, double attemptsPerSecond, Duration registrationSpread,
-                           DhFunction dh, int shards) {
+                           DhFunction dh, int shards, double mappingLossPerNatPerMinute) {
         /**
          * Peers per shard that {@link #of} aims at: one server's share in a large run. A shard's
          * cost per attempt grows with its size: a network of 50,000 peers keeps its NAT tables,
@@ -60,6 +63,15 @@ public final class Population {
                 throw new IllegalArgumentException("need at least one shard and 2 peers per shard");
             }
             java.util.Objects.requireNonNull(dh, "dh");
+            if (!(mappingLossPerNatPerMinute >= 0) || Double.isInfinite(mappingLossPerNatPerMinute)) {
+                throw new IllegalArgumentException("the mapping loss rate must be a finite number >= 0");
+            }
+        }
+
+        /** Without mapping loss. */
+        public Settings(int peers, int attempts, Mix mix, long seed, double attemptsPerSecond, Duration registrationSpread,
+                        DhFunction dh, int shards) {
+            this(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, dh, shards, 0);
         }
 
         /** With the {@link SimDh} stand-in, in one shard. */
@@ -76,7 +88,7 @@ public final class Population {
 
         /** The same run with identities on {@code f}. */
         public Settings withDh(DhFunction f) {
-            return new Settings(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, f, shards);
+            return new Settings(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, f, shards, mappingLossPerNatPerMinute);
         }
 
         /** The same run with X25519 identities ({@code real}) or the insecure {@link SimDh} stand-in. */
@@ -86,7 +98,19 @@ public final class Population {
 
         /** The same run split into {@code n} shards. */
         public Settings withShards(int n) {
-            return new Settings(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, dh, n);
+            return new Settings(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, dh, n, mappingLossPerNatPerMinute);
+        }
+
+        /**
+         * The same run with mapping loss (issue 19): every NAT reboots (all mappings forgotten,
+         * new ones on other public ports; {@link Nat#reboot()}) at random times, on average
+         * {@code perNatPerMinute} times a minute, from the first dial to the end of the run; and
+         * every connected dial's session carries echoed traffic for 10 s (a message every
+         * 100 ms) instead of closing after a second. The report's {@link Report#sessionsKept()}
+         * says how many sessions lost a path and how many repaired it. 0: today's run exactly.
+         */
+        public Settings withMappingLoss(double perNatPerMinute) {
+            return new Settings(peers, attempts, mix, seed, attemptsPerSecond, registrationSpread, dh, shards, perNatPerMinute);
         }
 
         /** Shard {@code i}'s settings: its share of peers and attempts, the rate scaled alike, its own seed. */
@@ -97,7 +121,8 @@ public final class Population {
             int p = peers / shards + (i < peers % shards ? 1 : 0);
             int a = attempts / shards + (i < attempts % shards ? 1 : 0);
             double rate = attempts == 0 ? attemptsPerSecond / shards : attemptsPerSecond * a / attempts;
-            return new Settings(p, a, mix, seed ^ (0x9E3779B97F4A7C15L * (i + 1)), Math.max(rate, 1e-9), registrationSpread, dh, 1);
+            return new Settings(p, a, mix, seed ^ (0x9E3779B97F4A7C15L * (i + 1)), Math.max(rate, 1e-9), registrationSpread, dh, 1,
+                    mappingLossPerNatPerMinute);
         }
     }
 
@@ -125,7 +150,8 @@ public final class Population {
                          long serverPacketsIn, long serverPacketsOut, int serverRegistrations, int serverRelaySessions,
                          int serverPendingIntroductions, long natMappings, long peerSessions, long traceHash,
                          TreeMap<String, Long> drops, java.util.LinkedHashMap<String, Long> packetKinds,
-                         List<String> failureExamples, List<String> mismatchExamples, long[] allReadyNanos) {
+                         List<String> failureExamples, List<String> mismatchExamples, long[] allReadyNanos,
+                         SessionsKept sessionsKept) {
         public double directRate() {
             long direct = byTechnique.entrySet().stream().filter(e -> !e.getKey().equals("relay"))
                     .mapToLong(e -> e.getValue().count).sum();
@@ -172,6 +198,8 @@ public final class Population {
     private final PeerHost[] peers;
     private final SimNatType[] types;
     private final Random plan;
+    /** NAT reboots and sessions carrying traffic (null: no mapping loss, today's run). */
+    private final MappingLoss mappingLoss;
     private final Map<PeerHost, Map<Long, Attempt>> open = new HashMap<>();
     private final TreeMap<String, TechniqueStats> byTechnique = new TreeMap<>();
     private final TreeMap<String, Long> failures = new TreeMap<>();
@@ -187,6 +215,7 @@ public final class Population {
         this.s = s;
         this.net = new SimNet(s.seed);
         this.plan = new SimRandom(s.seed * 7919 + 1);
+        this.mappingLoss = s.mappingLossPerNatPerMinute > 0 ? new MappingLoss(net, s.mappingLossPerNatPerMinute, s.seed) : null;
         server = net.server("S", PairRun.SERVER, null, Link.ms(10), RendezvousConfig.defaults().withDh(s.dh))
                 .alternatePort(PairRun.ALT_PORT).otherAddress(PairRun.OTHER);
         net.bindingResponder("S2", PairRun.OTHER, null, Link.ms(10));
@@ -330,7 +359,8 @@ public final class Population {
                 wallSeconds, events, packets, in, out, registrations, relays, pending, mappings, sessions, hash, drops, sortedKinds,
                 parts.stream().flatMap(r -> r.failureExamples.stream()).limit(FAILURE_EXAMPLES).toList(),
                 mismatchExamples(parts.stream().flatMap(r -> r.mismatchExamples.stream()).toList()),
-                readies.stream().flatMapToLong(Arrays::stream).sorted().toArray());
+                readies.stream().flatMapToLong(Arrays::stream).sorted().toArray(),
+                SessionsKept.merge(parts.stream().map(Report::sessionsKept).toList()));
     }
 
     private java.util.function.DoubleConsumer progress;
@@ -349,7 +379,11 @@ public final class Population {
         if (s.attempts > 0) {
             net.at(first, () -> dial(0, first, gap));
         }
-        long end = first + gap * (long) s.attempts + PairRun.DIAL_TIMEOUT + Duration.ofSeconds(3).toNanos();
+        long end = first + gap * (long) s.attempts + PairRun.DIAL_TIMEOUT + Duration.ofSeconds(3).toNanos()
+                + (mappingLoss == null ? 0 : MappingLoss.HOLD_NANOS + MappingLoss.GRACE_NANOS);
+        if (mappingLoss != null) {
+            mappingLoss.schedule(net.nats(), first, end);
+        }
         if (progress != null) {
             for (int i = 1; i <= 100; i++) {
                 double f = i / 100.0;
@@ -403,6 +437,9 @@ public final class Population {
     }
 
     private void onEvent(PeerHost h, PeerHost.Timed t) {
+        if (mappingLoss != null) {
+            mappingLoss.onEvent(h, t);
+        }
         if (t.event() instanceof PeerEvent.Connected c && c.dialId() >= 0) {
             Attempt at = take(h, c.dialId());
             if (at == null) {
@@ -430,7 +467,11 @@ public final class Population {
                 }
             }
             long session = info.sessionId();
-            net.at(net.now() + 1_000_000_000L, () -> h.close(session));
+            if (mappingLoss != null) {
+                mappingLoss.connected(h, session);
+            } else {
+                net.at(net.now() + 1_000_000_000L, () -> h.close(session));
+            }
         } else if (t.event() instanceof PeerEvent.DialFailed f) {
             Attempt at = take(h, f.dialId());
             if (at != null) {
@@ -468,6 +509,7 @@ public final class Population {
                 svc.registrationCount(), svc.relaySessionCount(), svc.pendingIntroductionCount(), mappings, sessions,
                 net.traceHash(), net.drops(), net.packetKinds(), List.copyOf(failureExamples),
                 mismatchExamples.values().stream().flatMap(List::stream).toList(),
-                readies.stream().mapToLong(Long::longValue).sorted().toArray());
+                readies.stream().mapToLong(Long::longValue).sorted().toArray(),
+                mappingLoss == null ? SessionsKept.NONE : mappingLoss.figures());
     }
 }

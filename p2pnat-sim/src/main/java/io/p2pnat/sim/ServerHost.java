@@ -16,7 +16,10 @@ import java.util.Random;
  */
 public final class ServerHost extends Host {
     private final int port;
-    public final RendezvousService service;
+    /** The service; {@link #restart()} replaces it with a fresh one. */
+    public RendezvousService service;
+    private final RendezvousConfig config;
+    private int restarts;
     private int alternatePort;
     private final ArrayDeque<Transmit> alternateOut = new ArrayDeque<>();
     private InetSocketAddress otherAddress;
@@ -30,7 +33,44 @@ public final class ServerHost extends Host {
     ServerHost(SimNet net, String name, InetSocketAddress at, Realm realm, Link link, RendezvousConfig config, Random random) {
         super(net, name, at.getAddress(), realm, link);
         this.port = at.getPort();
+        this.config = config;
         this.service = new RendezvousService(config, random);
+    }
+
+    /**
+     * The server's process dies and comes back at once: a fresh {@link RendezvousService} with the
+     * same config, ports and addresses, so every registration, pending introduction and relay
+     * session is lost (peers learn it from their next keepalive or relayed frame). TCP
+     * connections to it are reset. Its randomness comes from the network's seed.
+     */
+    public void restart() {
+        long now = net.now();
+        if (tcpStack != null) {
+            for (TcpStack.Conn c : new java.util.ArrayList<>(tcpConns.values())) {
+                tcpStack.abort(now, c);
+            }
+            for (TcpStack.Conn c : new java.util.ArrayList<>(spliced.keySet())) {
+                tcpStack.abort(now, c);
+            }
+            tcpConns.clear();
+            spliced.clear();
+        }
+        alternateOut.clear();
+        behaviorOut.clear();
+        service = new RendezvousService(config, new SimRandom(net.nextSeed()));
+        if (alternatePort != 0) {
+            service.setAlternatePort(alternatePort);
+        }
+        if (otherAddress != null) {
+            service.setOtherAddress(otherAddress);
+        }
+        restarts++;
+        net.touch(this);
+    }
+
+    /** How often the server restarted. */
+    public int restarts() {
+        return restarts;
     }
 
     public InetSocketAddress address() {

@@ -368,6 +368,12 @@ public final class SimNet {
 
     /** {@code h} sends a batch (see {@link Batch}): as many {@link #send} calls, fewer events. */
     void send(Host h, Batch b) {
+        if (h.down) {
+            for (int i = 0; i < b.n; i++) {
+                send(h, b.src[i], b.dst[i], b.data[i]);
+            }
+            return;
+        }
         Object stop = h.realm.stop(b.address());
         if (h.link.random() || !perfect(stop, true)) {
             for (int i = 0; i < b.n; i++) {
@@ -492,6 +498,10 @@ public final class SimNet {
             log(h.name + " sends " + Endpoints.format(from) + " -> " + Endpoints.format(to) + " " + data.length + "B #"
                     + Integer.toHexString(Arrays.hashCode(data)));
         }
+        if (h.down) {
+            drop(h.name, "host down", from, to);
+            return;
+        }
         crossInto(h.link, h.name, h.realm, from, to, new Datagram(data));
     }
 
@@ -598,12 +608,16 @@ public final class SimNet {
         if (trace != null) {
             log(h.name + " sends tcp " + Endpoints.format(from) + " -> " + Endpoints.format(to) + " " + seg.describe());
         }
+        if (h.down) {
+            drop(h.name, "host down", from, to);
+            return;
+        }
         crossInto(h.link, h.name, h.realm, from, to, new Segment(seg));
     }
 
     private void deliverTcp(Host h, InetSocketAddress from, InetSocketAddress to, TcpSegment seg) {
         TcpStack stack = h.tcpStack();
-        if (stack == null) {
+        if (stack == null || h.down) {
             drop(h.name, "no tcp", from, to);
             return;
         }
@@ -627,6 +641,10 @@ public final class SimNet {
     }
 
     private void deliver(Host h, InetSocketAddress from, InetSocketAddress to, byte[] data) {
+        if (h.down) {
+            drop(h.name, "host down", from, to);
+            return;
+        }
         if (!h.listens(to.getPort())) {
             drop(h.name, "port closed", from, to);
             return;
