@@ -27,7 +27,7 @@ import java.util.ArrayDeque;
  *     InetSocketAddress relayed = c.allocate(Duration.ofSeconds(5));
  *     c.createPermission(Duration.ofSeconds(5), peer.getAddress());
  *     c.send(peer, bytes);
- *     TurnClientEvent.Data d = c.receive(Duration.ofSeconds(1));
+ *     BlockingTurnClient.Received d = c.receive(Duration.ofSeconds(1));
  * }
  * }</pre>
  */
@@ -45,6 +45,15 @@ public final class BlockingTurnClient implements AutoCloseable {
         public int code() {
             return code;
         }
+    }
+
+    /**
+     * A datagram from a peer, relayed by the server (a Data indication or ChannelData).
+     *
+     * @param peer the peer's address, as the server saw it
+     * @param data the datagram's payload
+     */
+    public record Received(InetSocketAddress peer, byte[] data) {
     }
 
     private final DatagramSocket socket;
@@ -146,14 +155,15 @@ public final class BlockingTurnClient implements AutoCloseable {
     }
 
     /** The next datagram from a peer, or null if none arrives in time. */
-    public TurnClientEvent.Data receive(Duration timeout) throws IOException {
+    public Received receive(Duration timeout) throws IOException {
         long deadline = clock.nanoTime() + timeout.toNanos();
         while (inbox.isEmpty()) {
             if (!pump(deadline)) {
                 return null;
             }
         }
-        return inbox.poll();
+        TurnClientEvent.Data d = inbox.poll();
+        return new Received(d.peer(), d.data());
     }
 
     private <T extends TurnClientEvent> T await(Class<T> type, Duration timeout) throws IOException {
