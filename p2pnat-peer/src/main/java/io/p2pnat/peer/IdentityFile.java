@@ -37,11 +37,9 @@ public final class IdentityFile {
     /**
      * As {@link #loadOrCreateKey(Path)}, returning the core type.
      *
-     * @deprecated exposes {@code io.p2pnat.core}; use {@link #loadOrCreateKey(Path)}
      * @throws P2pException BAD_ARGUMENT if the file is unreadable, malformed, or readable by others
      */
-    @Deprecated
-    public static Identity loadOrCreate(Path path) throws P2pException {
+    static Identity loadOrCreate(Path path) throws P2pException {
         try {
             if (Files.exists(path)) {
                 return load(path);

@@ -131,6 +131,9 @@ public final class Peer implements AutoCloseable {
         private boolean tcp;
         private io.p2pnat.core.secure.Identity identity;
 
+        private Builder() {
+        }
+
         /**
          * Our long-term identity key (RFC 5128 §6.3): the server binds our id to it and every
          * channel is authenticated and encrypted with it. Default: a fresh key for this run (our
@@ -139,17 +142,6 @@ public final class Peer implements AutoCloseable {
          */
         public Builder identity(IdentityKey identity) {
             this.identity = identity == null ? null : identity.identity();
-            return this;
-        }
-
-        /**
-         * As {@link #identity(IdentityKey)}, taking the core type.
-         *
-         * @deprecated exposes {@code io.p2pnat.core}; use {@link #identity(IdentityKey)}
-         */
-        @Deprecated
-        public Builder identity(io.p2pnat.core.secure.Identity identity) {
-            this.identity = identity;
             return this;
         }
 

@@ -53,7 +53,7 @@ public final class BehaviorDiscovery implements AutoCloseable {
      * @throws IOException if a socket cannot be bound
      * @throws IllegalArgumentException for addresses RFC 5780 cannot work with (see {@link BehaviorResponder})
      */
-    public static BehaviorDiscovery attach(EventLoopGroup group, Channel primary, Channel altPort, InetAddress altIp)
+    static BehaviorDiscovery attach(EventLoopGroup group, Channel primary, Channel altPort, InetAddress altIp)
             throws IOException {
         return attach(group, primary, altPort, altIp, new SourceBudget());
     }
@@ -62,8 +62,8 @@ public final class BehaviorDiscovery implements AutoCloseable {
      * Like {@link #attach(EventLoopGroup, Channel, Channel, InetAddress)}, metering answers with
      * {@code budget}, the server's budget for unauthenticated sources shared with its other UDP services.
      */
-    public static BehaviorDiscovery attach(EventLoopGroup group, Channel primary, Channel altPort, InetAddress altIp,
-                                           SourceBudget budget) throws IOException {
+    static BehaviorDiscovery attach(EventLoopGroup group, Channel primary, Channel altPort, InetAddress altIp,
+                                    SourceBudget budget) throws IOException {
         InetSocketAddress main = (InetSocketAddress) primary.localAddress();
         int alt = altPort == null ? 0 : ((InetSocketAddress) altPort.localAddress()).getPort();
         BehaviorResponder responder = new BehaviorResponder(main, alt, altIp, budget);
@@ -125,7 +125,7 @@ public final class BehaviorDiscovery implements AutoCloseable {
     }
 
     /** The address of one of the four sockets, or null if the server lacks it. */
-    public InetSocketAddress address(ServerSocketRole role) {
+    InetSocketAddress address(ServerSocketRole role) {
         return responder.address(role);
     }
 

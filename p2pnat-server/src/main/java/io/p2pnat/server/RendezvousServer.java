@@ -96,12 +96,12 @@ public final class RendezvousServer implements AutoCloseable {
      *
      * @param altPort      the alternate port, 0 for any free one, {@link #NO_ALTERNATE_PORT} for none
      * @param turnSettings TURN on the main port, or null for none
-     * @param identities   where peer-id-to-identity-key bindings are kept (e.g. a
-     *                     {@link FileIdentityStore}), or null for memory only
+     * @param identities   the file where peer-id-to-identity-key bindings are kept, or null for
+     *                     memory only
      * @throws IOException if an address cannot be bound, or the identity store cannot be read
      */
     public static RendezvousServer start(InetSocketAddress bind, int altPort, ServerConfig config,
-                                         TurnSettings turnSettings, io.p2pnat.core.rendezvous.IdentityStore identities)
+                                         TurnSettings turnSettings, FileIdentityStore identities)
             throws IOException {
         return start(bind, altPort, config.rendezvous(), turnSettings, identities);
     }
