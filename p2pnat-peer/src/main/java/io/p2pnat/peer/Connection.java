@@ -31,12 +31,15 @@ public final class Connection implements AutoCloseable {
         this.info = initialInfo;
     }
 
-    /** The path in use now: technique, endpoints, setup time. Changes when a relayed session goes direct. */
+    /**
+     * {@return the path in use now: technique, endpoints, setup time} It changes when a relayed
+     * session goes direct.
+     */
     public ConnectionInfo info() {
         return info;
     }
 
-    /** How the connection was first made. */
+    /** {@return how the connection was first made} */
     public ConnectionInfo initialInfo() {
         return initialInfo;
     }
@@ -44,6 +47,8 @@ public final class Connection implements AutoCloseable {
     /**
      * Calls {@code listener} (on the peer's I/O thread; keep it short) whenever the session moves
      * to another path, e.g. from the relay to a direct path.
+     *
+     * @param listener called with the new path
      */
     public void onPathChange(Consumer<ConnectionInfo> listener) {
         pathListeners.add(listener);
@@ -57,12 +62,12 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /** The other peer's id. */
+    /** {@return the other peer's id} */
     public String peerId() {
         return info.peer();
     }
 
-    /** Largest message {@link #send} takes. */
+    /** {@return the largest message, in bytes, that {@link #send} takes} */
     public static int maxMessageSize() {
         return PeerAgent.maxPayload();
     }
@@ -70,6 +75,7 @@ public final class Connection implements AutoCloseable {
     /**
      * Sends one message (up to {@link #maxMessageSize()} bytes).
      *
+     * @param message the message (copied)
      * @throws P2pException CLOSED if the connection is closed, BAD_ARGUMENT if too large
      */
     public void send(byte[] message) throws P2pException {
@@ -83,9 +89,12 @@ public final class Connection implements AutoCloseable {
     }
 
     /**
-     * The next message, waiting up to {@code timeout}; null on timeout.
+     * The next message, waiting up to {@code timeout}.
      *
+     * @param timeout how long to wait
+     * @return the message, or null on timeout
      * @throws P2pException CLOSED once the peer closed the connection or went silent
+     * @throws InterruptedException if interrupted while waiting
      */
     public byte[] receive(Duration timeout) throws P2pException, InterruptedException {
         byte[] m = inbox.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -96,7 +105,7 @@ public final class Connection implements AutoCloseable {
         return m;
     }
 
-    /** True once closed by either side. */
+    /** {@return true once closed by either side} */
     public boolean isClosed() {
         return closedReason != null;
     }

@@ -119,7 +119,7 @@ public final class BehaviorDiscovery implements AutoCloseable {
         }
     }
 
-    /** True with a second IP address: all RFC 5780 tests and the TCP probe can run. */
+    /** {@return true with a second IP address: all RFC 5780 tests and the TCP probe can run} */
     public boolean hasAlternateIp() {
         return responder.hasAlternateIp();
     }
@@ -129,12 +129,15 @@ public final class BehaviorDiscovery implements AutoCloseable {
         return responder.address(role);
     }
 
-    /** The TCP listener serving TCP-PROBE (primary address, alternate port), or null without an alternate IP. */
+    /**
+     * {@return the TCP listener serving TCP-PROBE (primary address, alternate port), or null
+     * without an alternate IP}
+     */
     public InetSocketAddress tcpProbeAddress() {
         return tcpListener == null ? null : (InetSocketAddress) tcpListener.localAddress();
     }
 
-    /** A one-line description for the server's start-up message. */
+    /** {@return a one-line description for the server's start-up message} */
     public String describe() {
         StringBuilder sb = new StringBuilder("NAT behaviour discovery (RFC 5780): ");
         if (responder.hasAlternateIp()) {
