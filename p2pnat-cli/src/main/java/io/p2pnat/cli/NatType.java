@@ -1,7 +1,7 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.peer.TechniqueTheory;
 import io.p2pnat.lab.LabNat;
+import io.p2pnat.sim.SimNatType;
 
 /** The NAT types of the technique matrix (RFC 4787 mapping, allocation and filtering). */
 enum NatType {
@@ -20,26 +20,16 @@ enum NatType {
         this.behaviour = behaviour;
     }
 
-    boolean endpointIndependent() {
-        return this == EIM_EIF || this == EIM_ADF || this == EIM_APDF;
+    /** The simulator's model of this type (the same six, by name). */
+    SimNatType simulated() {
+        return SimNatType.valueOf(name());
     }
 
-    boolean predictable() {
-        return this == ADM_SEQ || this == APDM_SEQ;
-    }
-
-    /** Lets in packets from a new port of an address it sent to (EIF, ADF). */
-    boolean looseFiltering() {
-        return this == EIM_EIF || this == EIM_ADF;
-    }
-
-    /** This type's traits for {@link TechniqueTheory}. */
-    TechniqueTheory.Traits traits() {
-        return new TechniqueTheory.Traits(endpointIndependent(), predictable(), this == APDM_RANDOM, looseFiltering());
-    }
-
-    /** The technique theory expects between a dialer behind {@code a} and a listener behind {@code b}. */
+    /**
+     * The technique theory expects between a dialer behind {@code a} and a listener behind
+     * {@code b}: the table the simulator checks against too ({@link SimNatType#expected}).
+     */
     static String expected(NatType a, NatType b, boolean tcp) {
-        return TechniqueTheory.expected(a.traits(), b.traits(), tcp);
+        return SimNatType.expected(a.simulated(), b.simulated(), tcp);
     }
 }

@@ -1,6 +1,5 @@
 package io.p2pnat.cli;
 
-import io.p2pnat.core.turn.TurnClientEvent;
 import io.p2pnat.server.BlockingTurnClient;
 import java.io.IOException;
 import java.net.DatagramPacket;
@@ -43,7 +42,7 @@ final class TurnLatencyProbe {
                 byte[] msg = Integer.toString(i).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
                 long t0 = System.nanoTime();
                 c.send(peer, msg);
-                TurnClientEvent.Data d = c.receive(Duration.ofSeconds(1));
+                BlockingTurnClient.Received d = c.receive(Duration.ofSeconds(1));
                 long t1 = System.nanoTime();
                 if (d == null || !Arrays.equals(d.data(), msg)) {
                     lost += i >= 0 ? 1 : 0;

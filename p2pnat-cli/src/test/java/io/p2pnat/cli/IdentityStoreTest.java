@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.p2pnat.core.rendezvous.RendezvousConfig;
-import io.p2pnat.core.secure.Identity;
+import io.p2pnat.peer.IdentityKey;
 import io.p2pnat.peer.P2pException;
 import io.p2pnat.peer.Peer;
 import io.p2pnat.server.FileIdentityStore;
@@ -31,14 +31,14 @@ class IdentityStoreTest {
                 RendezvousServer.NO_ALTERNATE_PORT, RendezvousConfig.defaults(), null, new FileIdentityStore(file));
     }
 
-    private static Peer bob(RendezvousServer s, Identity identity) throws P2pException {
+    private static Peer bob(RendezvousServer s, IdentityKey identity) throws P2pException {
         return Peer.builder().server("127.0.0.1:" + s.localAddress().getPort()).id("bob").identity(identity).start();
     }
 
     @Test
     void aRestartedServerStillRefusesAnotherKeyForAKnownId(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("identities.txt");
-        Identity real = Identity.generate();
+        IdentityKey real = IdentityKey.generate();
         RendezvousServer first = start(file);
         try (Peer p = bob(first, real)) {
             assertTrue(p.publicEndpoint() != null);
@@ -51,7 +51,7 @@ class IdentityStoreTest {
         RendezvousServer second = start(file);
         try {
             assertEquals(1, second.identitiesLoaded());
-            P2pException e = assertThrows(P2pException.class, () -> bob(second, Identity.generate()).close(),
+            P2pException e = assertThrows(P2pException.class, () -> bob(second, IdentityKey.generate()).close(),
                     "an impostor took bob's id after the restart");
             assertTrue(e.getMessage().contains("bob"), e.getMessage());
             try (Peer p = bob(second, real)) {
@@ -87,8 +87,8 @@ class IdentityStoreTest {
     @Test
     void aReleasedIdCanBeRegisteredWithANewKeyAndARunningServerKeepsItsFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("identities.txt");
-        Identity old = Identity.generate();
-        Identity renewed = Identity.generate();
+        IdentityKey old = IdentityKey.generate();
+        IdentityKey renewed = IdentityKey.generate();
         RendezvousServer first = start(file);
         try {
             try (Peer p = bob(first, old)) {
@@ -131,6 +131,6 @@ class IdentityStoreTest {
     }
 
     private static Peer alice(RendezvousServer s) throws P2pException {
-        return Peer.builder().server("127.0.0.1:" + s.localAddress().getPort()).id("alice").identity(Identity.generate()).start();
+        return Peer.builder().server("127.0.0.1:" + s.localAddress().getPort()).id("alice").identity(IdentityKey.generate()).start();
     }
 }

@@ -33,6 +33,9 @@ public final class MetricsEndpoint implements AutoCloseable {
     /**
      * Binds {@code at} (port 0: any free one) and serves the server's metrics.
      *
+     * @param server the server whose metrics to serve
+     * @param at     the HTTP address to listen on
+     * @return the running endpoint; close it to stop
      * @throws IOException if the address cannot be bound
      */
     public static MetricsEndpoint start(RendezvousServer server, InetSocketAddress at) throws IOException {
@@ -89,7 +92,7 @@ public final class MetricsEndpoint implements AutoCloseable {
         }
     }
 
-    /** The bound address (the real port when 0 was asked for). */
+    /** {@return the bound address (the real port when 0 was asked for)} */
     public InetSocketAddress localAddress() {
         return http.getAddress();
     }

@@ -30,7 +30,12 @@ public final class ServerMetrics {
         this.server = server;
     }
 
-    /** Registers the server's meters (and the JVM's: memory, GC, threads) in {@code registry}. */
+    /**
+     * Registers the server's meters (and the JVM's: memory, GC, threads) in {@code registry}.
+     *
+     * @param server   the server to meter
+     * @param registry where the meters go
+     */
     public static void bind(RendezvousServer server, MeterRegistry registry) {
         ServerMetrics m = new ServerMetrics(server);
         m.counter(registry, "p2pnat.registrations", "Registrations accepted (new and renewed)", s -> s.registrations());

@@ -32,12 +32,15 @@ public final class Connection implements AutoCloseable {
         this.info = initialInfo;
     }
 
-    /** The path in use now: technique, endpoints, setup time. Changes when a relayed session goes direct. */
+    /**
+     * {@return the path in use now: technique, endpoints, setup time} It changes when a relayed
+     * session goes direct.
+     */
     public ConnectionInfo info() {
         return info;
     }
 
-    /** How the connection was first made. */
+    /** {@return how the connection was first made} */
     public ConnectionInfo initialInfo() {
         return initialInfo;
     }
@@ -45,6 +48,8 @@ public final class Connection implements AutoCloseable {
     /**
      * Calls {@code listener} (on the peer's I/O thread; keep it short) whenever the session moves
      * to another path, e.g. from the relay to a direct path.
+     *
+     * @param listener called with the new path
      */
     public void onPathChange(Consumer<ConnectionInfo> listener) {
         pathListeners.add(listener);
@@ -54,6 +59,8 @@ public final class Connection implements AutoCloseable {
      * Calls {@code listener} (on the peer's I/O thread; keep it short) when the path is lost,
      * repaired or changed: see {@link PathEvent}. The connection never closes for a fault it can
      * repair; it closes when the peer stays silent for a minute.
+     *
+     * @param listener called with each event
      */
     public void onPathEvent(Consumer<PathEvent> listener) {
         pathEventListeners.add(listener);
@@ -88,12 +95,12 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /** The other peer's id. */
+    /** {@return the other peer's id} */
     public String peerId() {
         return info.peer();
     }
 
-    /** Largest message {@link #send} takes. */
+    /** {@return the largest message, in bytes, that {@link #send} takes} */
     public static int maxMessageSize() {
         return PeerAgent.maxPayload();
     }
@@ -101,6 +108,7 @@ public final class Connection implements AutoCloseable {
     /**
      * Sends one message (up to {@link #maxMessageSize()} bytes).
      *
+     * @param message the message (copied)
      * @throws P2pException CLOSED if the connection is closed, BAD_ARGUMENT if too large
      */
     public void send(byte[] message) throws P2pException {
@@ -114,9 +122,12 @@ public final class Connection implements AutoCloseable {
     }
 
     /**
-     * The next message, waiting up to {@code timeout}; null on timeout.
+     * The next message, waiting up to {@code timeout}.
      *
+     * @param timeout how long to wait
+     * @return the message, or null on timeout
      * @throws P2pException CLOSED once the peer closed the connection or went silent
+     * @throws InterruptedException if interrupted while waiting
      */
     public byte[] receive(Duration timeout) throws P2pException, InterruptedException {
         byte[] m = inbox.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -127,7 +138,7 @@ public final class Connection implements AutoCloseable {
         return m;
     }
 
-    /** True once closed by either side. */
+    /** {@return true once closed by either side} */
     public boolean isClosed() {
         return closedReason != null;
     }

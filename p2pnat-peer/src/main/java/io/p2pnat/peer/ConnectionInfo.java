@@ -23,7 +23,7 @@ public record ConnectionInfo(long sessionId, String peer, boolean dialer, String
                              InetSocketAddress local, InetSocketAddress remote, InetSocketAddress mapped,
                              long setupNanos, long checkRttNanos, String peerKey) {
 
-    /** {@code "direct"} or {@code "relayed"}. */
+    /** {@return {@code "direct"} or {@code "relayed"}} */
     public String path() {
         return via == Via.RELAY ? "relayed" : "direct";
     }

@@ -20,7 +20,7 @@ public final class IdentityFile {
     private IdentityFile() {
     }
 
-    /** {@code ~/.p2pnat/identity.key}. */
+    /** {@return the default path, {@code ~/.p2pnat/identity.key}} */
     public static Path defaultPath() {
         return Path.of(System.getProperty("user.home"), ".p2pnat", "identity.key");
     }
@@ -28,6 +28,8 @@ public final class IdentityFile {
     /**
      * Loads the identity key at {@code path}, creating it (and its directory, 0700) when missing.
      *
+     * @param path the key file, e.g. {@link #defaultPath()}
+     * @return the key
      * @throws P2pException BAD_ARGUMENT if the file is unreadable, malformed, or readable by others
      */
     public static IdentityKey loadOrCreateKey(Path path) throws P2pException {
@@ -37,11 +39,9 @@ public final class IdentityFile {
     /**
      * As {@link #loadOrCreateKey(Path)}, returning the core type.
      *
-     * @deprecated exposes {@code io.p2pnat.core}; use {@link #loadOrCreateKey(Path)}
      * @throws P2pException BAD_ARGUMENT if the file is unreadable, malformed, or readable by others
      */
-    @Deprecated
-    public static Identity loadOrCreate(Path path) throws P2pException {
+    static Identity loadOrCreate(Path path) throws P2pException {
         try {
             if (Files.exists(path)) {
                 return load(path);

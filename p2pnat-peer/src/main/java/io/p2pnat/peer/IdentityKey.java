@@ -16,7 +16,7 @@ public final class IdentityKey {
         this.identity = Objects.requireNonNull(identity, "identity");
     }
 
-    /** A fresh random key. */
+    /** {@return a fresh random key} */
     public static IdentityKey generate() {
         return new IdentityKey(Identity.generate());
     }
@@ -24,17 +24,20 @@ public final class IdentityKey {
     /**
      * The fingerprint of a public key, as {@link PeerInfo#keyFingerprint()}, {@link
      * ConnectionInfo#peerKey()} and {@link Peer#dial(String, java.time.Duration, String)} spell it.
+     *
+     * @param publicKey an X25519 public key (32 bytes)
+     * @return its fingerprint
      */
     public static String fingerprint(byte[] publicKey) {
         return Identity.fingerprint(publicKey);
     }
 
-    /** This key's fingerprint, as peers see it. */
+    /** {@return this key's fingerprint, as peers see it} */
     public String fingerprint() {
         return identity.fingerprint();
     }
 
-    /** The public half (a copy). */
+    /** {@return the public half (a copy)} */
     public byte[] publicKey() {
         return identity.publicKey();
     }

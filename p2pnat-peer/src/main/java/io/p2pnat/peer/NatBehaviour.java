@@ -27,7 +27,7 @@ public record NatBehaviour(boolean natDetected, String mapping, String portAlloc
                 p.allocation() == PortAllocation.SEQUENTIAL ? p.delta() : 0, m.filtering().wireName());
     }
 
-    /** One line for people: "our NAT: mapping endpoint-independent, ports preserving, filtering address-dependent". */
+    /** {@return one line for people: "our NAT: mapping endpoint-independent, ports preserving, filtering address-dependent"} */
     public String describe() {
         if (!natDetected) {
             return "no NAT in front of us (the server sees our own address)";

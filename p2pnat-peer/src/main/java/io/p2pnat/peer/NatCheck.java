@@ -34,6 +34,11 @@ public final class NatCheck {
      * Like {@link #run(InetSocketAddress, int, boolean)}, with the server as "host[:port]"
      * (default port 3478), as {@link Peer.Builder#server(String)} takes it.
      *
+     * @param server    the server's primary address, "host[:port]"
+     * @param localPort the main socket's local port, 0 for any
+     * @param tcp       whether to run the TCP test too
+     * @return the findings, as {@link #run(InetSocketAddress, int, boolean)} returns them
+     * @throws IOException if the local sockets cannot be opened (e.g. the local port is in use)
      * @throws IllegalArgumentException if {@code server} is not "host[:port]" or the host is
      *         unknown, before anything is sent; the message is fit for a user
      */

@@ -40,11 +40,35 @@ public record NatReport(InetSocketAddress server, InetSocketAddress otherAddress
                         HolePunching holePunching, List<String> skipped, List<String> notes, long durationNanos,
                         String error) {
 
-    /** True when the server answered and the tests ran (perhaps not all of them). */
+    /** {@return true when the server answered and the tests ran (perhaps not all of them)} */
     public boolean ok() {
         return error == null;
     }
 
+    /**
+     * Checks that the required values are present and copies the lists.
+     *
+     * @param server           the server's primary address
+     * @param otherAddress     the server's OTHER-ADDRESS, or null
+     * @param local            our main socket's local endpoint
+     * @param publicAddress    our main socket's mapped endpoint, or null on error
+     * @param natDetected      the mapped endpoint differs from the local one
+     * @param mapping          the mapping behaviour
+     * @param filtering        the filtering behaviour
+     * @param hairpinning      whether the NAT hairpins, or null when not tested
+     * @param portAllocation   the port assignment of new mappings
+     * @param portDelta        the step between new mappings when sequential, else null
+     * @param newMappingPorts  the public ports of the new mappings
+     * @param tcpUnsolicited   what the NAT did with an unsolicited SYN, or null when not tested
+     * @param tcpPublicAddress our TCP mapping, or null
+     * @param holePunching     the verdict for UDP hole punching
+     * @param skipped          names of tests that could not run
+     * @param notes            sentences on anything unusual
+     * @param durationNanos    how long the check took
+     * @param error            why nothing could be measured, or null
+     * @throws NullPointerException if {@code server}, {@code mapping}, {@code filtering},
+     *                              {@code portAllocation} or {@code holePunching} is null
+     */
     public NatReport {
         for (Object required : new Object[] {server, mapping, filtering, portAllocation, holePunching}) {
             Objects.requireNonNull(required, "server, mapping, filtering, portAllocation and holePunching are required");
@@ -65,14 +89,18 @@ public record NatReport(InetSocketAddress server, InetSocketAddress otherAddress
 
     /** RFC 4787 §4.1 mapping behaviour. */
     public enum Mapping {
+        /** The same mapping toward every destination. */
         ENDPOINT_INDEPENDENT,
+        /** A new mapping per destination address. */
         ADDRESS_DEPENDENT,
+        /** A new mapping per destination address and port. */
         ADDRESS_AND_PORT_DEPENDENT,
         /** Address- or address-and-port-dependent: the test could not tell them apart. */
         DEPENDENT,
+        /** Not measured, or no clear answer. */
         UNKNOWN;
 
-        /** {@code "endpoint-independent"}, ... as the JSON output spells it. */
+        /** {@return {@code "endpoint-independent"}, ... as the JSON output spells it} */
         public String wireName() {
             return Twins.twin(MappingBehaviour.class, this).wireName();
         }
@@ -80,12 +108,16 @@ public record NatReport(InetSocketAddress server, InetSocketAddress otherAddress
 
     /** RFC 4787 §5 filtering behaviour. */
     public enum Filtering {
+        /** Lets in packets from any source once a mapping exists. */
         ENDPOINT_INDEPENDENT,
+        /** Lets in packets only from addresses the mapping sent to. */
         ADDRESS_DEPENDENT,
+        /** Lets in packets only from the addresses and ports the mapping sent to. */
         ADDRESS_AND_PORT_DEPENDENT,
+        /** Not measured, or no clear answer. */
         UNKNOWN;
 
-        /** {@code "endpoint-independent"}, ... as the JSON output spells it. */
+        /** {@return {@code "endpoint-independent"}, ... as the JSON output spells it} */
         public String wireName() {
             return Twins.twin(FilteringBehaviour.class, this).wireName();
         }
@@ -97,10 +129,12 @@ public record NatReport(InetSocketAddress server, InetSocketAddress otherAddress
         PRESERVING,
         /** Successive public ports, a fixed step apart: predictable (RFC 5128 §3.5). */
         SEQUENTIAL,
+        /** Public ports with no pattern: unpredictable. */
         RANDOM,
+        /** Not measured, or no clear answer. */
         UNKNOWN;
 
-        /** {@code "preserving"}, ... as the JSON output spells it. */
+        /** {@return {@code "preserving"}, ... as the JSON output spells it} */
         public String wireName() {
             return Twins.twin(io.p2pnat.core.discovery.PortAllocation.class, this).wireName();
         }
@@ -117,7 +151,7 @@ public record NatReport(InetSocketAddress server, InetSocketAddress otherAddress
         /** Answered with an ICMP error. */
         ICMP;
 
-        /** {@code "drop"}, ... as the JSON output spells it. */
+        /** {@return {@code "drop"}, ... as the JSON output spells it} */
         public String wireName() {
             return Twins.twin(NatCheckResult.TcpUnsolicited.class, this).wireName();
         }
@@ -133,9 +167,10 @@ public record NatReport(InetSocketAddress server, InetSocketAddress otherAddress
         PORT_PREDICTION,
         /** A new, unpredictable port per destination: only a peer without a filtering NAT is reached directly. */
         UNLIKELY,
+        /** The tests could not tell. */
         UNKNOWN;
 
-        /** {@code "not-needed"}, ... as the JSON output spells it. */
+        /** {@return {@code "not-needed"}, ... as the JSON output spells it} */
         public String wireName() {
             return Twins.twin(NatCheckResult.HolePunching.class, this).wireName();
         }

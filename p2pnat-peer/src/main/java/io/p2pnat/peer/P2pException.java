@@ -35,18 +35,33 @@ public final class P2pException extends Exception {
         IO
     }
 
+    /** Why the operation failed. */
     private final Reason reason;
 
+    /**
+     * A failure with a one-line message.
+     *
+     * @param reason  the failure's class
+     * @param message what is wrong, fit for a user
+     */
     public P2pException(Reason reason, String message) {
         super(message);
         this.reason = reason;
     }
 
+    /**
+     * A failure with a one-line message and its cause.
+     *
+     * @param reason  the failure's class
+     * @param message what is wrong, fit for a user
+     * @param cause   the underlying exception
+     */
     public P2pException(Reason reason, String message, Throwable cause) {
         super(message, cause);
         this.reason = reason;
     }
 
+    /** {@return why the operation failed} */
     public Reason reason() {
         return reason;
     }

@@ -106,7 +106,7 @@ public final class Peer implements AutoCloseable {
         }
     }
 
-    /** Starts building a peer. */
+    /** {@return a builder of a peer, with the defaults} */
     public static Builder builder() {
         return new Builder();
     }
@@ -114,6 +114,9 @@ public final class Peer implements AutoCloseable {
     /**
      * Whether {@code id} is a valid peer id: 1-64 letters, digits, '.', '_', '-' or '@'
      * ({@link Builder#id}, {@link #dial} and {@link #lookup} refuse others).
+     *
+     * @param id a peer id
+     * @return true if valid
      */
     public static boolean isValidId(String id) {
         return PeerIds.isValid(id);
@@ -131,11 +134,17 @@ public final class Peer implements AutoCloseable {
         private boolean tcp;
         private io.p2pnat.core.secure.Identity identity;
 
+        private Builder() {
+        }
+
         /**
          * Our long-term identity key (RFC 5128 §6.3): the server binds our id to it and every
          * channel is authenticated and encrypted with it. Default: a fresh key for this run (our
          * id then cannot be taken back after a restart); use {@link IdentityFile#loadOrCreateKey}
          * to keep one ({@code null}: the default).
+         *
+         * @param identity the key, or null for a fresh one
+         * @return this builder
          */
         public Builder identity(IdentityKey identity) {
             this.identity = identity == null ? null : identity.identity();
@@ -143,19 +152,11 @@ public final class Peer implements AutoCloseable {
         }
 
         /**
-         * As {@link #identity(IdentityKey)}, taking the core type.
-         *
-         * @deprecated exposes {@code io.p2pnat.core}; use {@link #identity(IdentityKey)}
-         */
-        @Deprecated
-        public Builder identity(io.p2pnat.core.secure.Identity identity) {
-            this.identity = identity;
-            return this;
-        }
-
-        /**
          * Also register over TCP from the same port number, so that {@link Peer#dialStream} and
          * {@link Peer#acceptStream} work (RFC 5128 §3.4 TCP hole punching). Default off.
+         *
+         * @param on whether to register over TCP too
+         * @return this builder
          */
         public Builder tcp(boolean on) {
             this.tcp = on;
@@ -166,6 +167,9 @@ public final class Peer implements AutoCloseable {
          * With {@link #tcp}: when the UDP registration succeeds but the server does not take the
          * TCP one (it may not speak TCP), run on UDP alone instead of failing; {@link
          * Peer#tcpUnavailable()} then says why. Default off (TCP is required).
+         *
+         * @param on whether TCP may be missing
+         * @return this builder
          */
         public Builder tcpOptional(boolean on) {
             this.tcpOptional = on;
@@ -178,6 +182,10 @@ public final class Peer implements AutoCloseable {
          * How long hole punching gets before the server's relay carries the session (default
          * 1 s; skipped when both NATs map per destination). The relayed session keeps trying to
          * go direct.
+         *
+         * @param d the budget, positive
+         * @return this builder
+         * @throws IllegalArgumentException if {@code d} is zero or negative
          */
         public Builder punchBudget(Duration d) {
             if (d.isNegative() || d.isZero()) {
@@ -187,30 +195,58 @@ public final class Peer implements AutoCloseable {
             return this;
         }
 
-        /** Whether to fall back to the server's relay (default true). */
+        /**
+         * Whether to fall back to the server's relay (default true).
+         *
+         * @param on whether the relay may carry sessions
+         * @return this builder
+         */
         public Builder relay(boolean on) {
             this.relay = on;
             return this;
         }
 
-        /** The rendezvous server, "host[:port]" (default port 3478). */
+        /**
+         * The rendezvous server, "host[:port]" (default port 3478).
+         *
+         * @param hostPort the server's host name or address, with an optional port
+         * @return this builder
+         */
         public Builder server(String hostPort) {
             this.server = Endpoints.parse(hostPort, 3478);
             return this;
         }
 
+        /**
+         * The rendezvous server's address.
+         *
+         * @param server the server's UDP (and TCP) address
+         * @return this builder
+         */
         public Builder server(InetSocketAddress server) {
             this.server = server;
             return this;
         }
 
-        /** Our peer id (1-64 letters, digits, '.', '_', '-', '@'). */
+        /**
+         * Our peer id (1-64 letters, digits, '.', '_', '-', '@').
+         *
+         * @param id the id; see {@link Peer#isValidId}
+         * @return this builder
+         * @throws IllegalArgumentException if {@code id} is not a valid peer id
+         */
         public Builder id(String id) {
             this.id = PeerIds.require(id);
             return this;
         }
 
-        /** Local UDP port; 0 (default) picks one. */
+        /**
+         * Local UDP port; 0 (default) picks one.
+         *
+         * @param port 0-65535
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
         public Builder localPort(int port) {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("bad local port " + port + ": must be 0-65535");
@@ -219,13 +255,24 @@ public final class Peer implements AutoCloseable {
             return this;
         }
 
-        /** How long to wait for the server before calling it unreachable (default 4 s). */
+        /**
+         * How long to wait for the server before calling it unreachable (default 4 s).
+         *
+         * @param d the timeout
+         * @return this builder
+         */
         public Builder serverTimeout(Duration d) {
             this.serverTimeout = d;
             return this;
         }
 
-        /** Binds, registers and returns once the server accepted us. */
+        /**
+         * Binds, registers and returns once the server accepted us.
+         *
+         * @return the registered peer; close it when done
+         * @throws P2pException BAD_ARGUMENT without a server or id, SERVER_UNREACHABLE,
+         *                      SERVER_REFUSED, IO if the socket cannot be bound
+         */
         public Peer start() throws P2pException {
             if (server == null) {
                 throw new P2pException(P2pException.Reason.BAD_ARGUMENT, "no rendezvous server given");
@@ -281,8 +328,8 @@ public final class Peer implements AutoCloseable {
     }
 
     /**
-     * Why this peer runs without TCP although {@link Builder#tcp} asked for it (the server did
-     * not take the TCP registration; see {@link Builder#tcpOptional}), or null.
+     * {@return why this peer runs without TCP although {@link Builder#tcp} asked for it, or null}
+     * The server did not take the TCP registration; see {@link Builder#tcpOptional}.
      */
     public String tcpUnavailable() {
         return tcpUnavailable;
@@ -382,13 +429,24 @@ public final class Peer implements AutoCloseable {
      * Opens a reliable byte stream to {@code peerId} over TCP: simultaneous-open hole punching
      * (RFC 5128 §3.4), connection reversal, or the server's stream relay. Needs {@link Builder#tcp}.
      *
+     * @param peerId  the peer's id
+     * @param timeout how long to try
+     * @return the stream
      * @throws P2pException UNKNOWN_PEER, PEER_UNREACHABLE, NOT_REGISTERED (no TCP), ...
      */
     public StreamConnection dialStream(String peerId, Duration timeout) throws P2pException {
         return dialStream(peerId, timeout, null);
     }
 
-    /** As {@link #dialStream(String, Duration)}, pinning the peer's identity key like {@link #dial(String, Duration, String)}. */
+    /**
+     * As {@link #dialStream(String, Duration)}, pinning the peer's identity key like {@link #dial(String, Duration, String)}.
+     *
+     * @param peerId    the peer's id
+     * @param timeout   how long to try
+     * @param expectKey the fingerprint (or the whole key in hex) the peer must prove, or null for any
+     * @return the stream
+     * @throws P2pException UNKNOWN_PEER, PEER_UNREACHABLE, KEY_MISMATCH, NOT_REGISTERED (no TCP), ...
+     */
     public StreamConnection dialStream(String peerId, Duration timeout, String expectKey) throws P2pException {
         if (!PeerIds.isValid(peerId)) {
             throw new P2pException(P2pException.Reason.BAD_ARGUMENT, "bad peer id '" + peerId + "'");
@@ -414,7 +472,14 @@ public final class Peer implements AutoCloseable {
         }
     }
 
-    /** Waits for an incoming TCP stream; null if none arrived within {@code timeout}. */
+    /**
+     * Waits for an incoming TCP stream.
+     *
+     * @param timeout how long to wait
+     * @return the stream, or null if none arrived within {@code timeout}
+     * @throws P2pException CLOSED if this peer is closed, NOT_REGISTERED without TCP
+     * @throws InterruptedException if interrupted while waiting
+     */
     public StreamConnection acceptStream(Duration timeout) throws P2pException, InterruptedException {
         ensureOpen();
         if (tcp == null) {
@@ -423,7 +488,7 @@ public final class Peer implements AutoCloseable {
         return incomingStreams.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Our TCP public endpoint as the server sees it, or null without TCP. */
+    /** {@return our TCP public endpoint as the server sees it, or null without TCP} */
     public InetSocketAddress tcpPublicEndpoint() {
         return tcpPublicEndpoint;
     }
@@ -436,6 +501,9 @@ public final class Peer implements AutoCloseable {
      * Connects to the peer registered as {@code peerId}: asks the server for an introduction and
      * punches a direct path.
      *
+     * @param peerId  the peer's id
+     * @param timeout how long to try
+     * @return the connection
      * @throws P2pException UNKNOWN_PEER, PEER_UNREACHABLE, SERVER_UNREACHABLE, ...
      */
     public Connection dial(String peerId, Duration timeout) throws P2pException {
@@ -445,6 +513,12 @@ public final class Peer implements AutoCloseable {
     /**
      * As {@link #dial(String, Duration)}, refusing the peer unless its identity key matches
      * {@code expectKey} (its fingerprint, or the whole key in hex).
+     *
+     * @param peerId    the peer's id
+     * @param timeout   how long to try
+     * @param expectKey the fingerprint (or the whole key in hex) the peer must prove, or null for any
+     * @return the connection
+     * @throws P2pException UNKNOWN_PEER, PEER_UNREACHABLE, KEY_MISMATCH, SERVER_UNREACHABLE, ...
      */
     public Connection dial(String peerId, Duration timeout, String expectKey) throws P2pException {
         if (!PeerIds.isValid(peerId)) {
@@ -475,6 +549,9 @@ public final class Peer implements AutoCloseable {
      * registered, its endpoints, and the fingerprint of its identity key. Nothing is sent to the
      * peer itself.
      *
+     * @param peerId  the peer's id
+     * @param timeout how long to wait for the server's answer
+     * @return what the server knows of the peer
      * @throws P2pException UNKNOWN_PEER if it is not registered; SERVER_UNREACHABLE if the server
      *                      did not answer within {@code timeout}; BAD_ARGUMENT for a malformed id
      */
@@ -502,35 +579,42 @@ public final class Peer implements AutoCloseable {
         }
     }
 
-    /** Waits for an incoming connection; null if none arrived within {@code timeout}. */
+    /**
+     * Waits for an incoming connection.
+     *
+     * @param timeout how long to wait
+     * @return the connection, or null if none arrived within {@code timeout}
+     * @throws P2pException CLOSED if this peer is closed
+     * @throws InterruptedException if interrupted while waiting
+     */
     public Connection accept(Duration timeout) throws P2pException, InterruptedException {
         ensureOpen();
         return incoming.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Our identity key's fingerprint, as peers see it. */
+    /** {@return our identity key's fingerprint, as peers see it} */
     public String keyFingerprint() {
         return identity.fingerprint();
     }
 
-    /** Our id. */
+    /** {@return our id} */
     public String id() {
         return id;
     }
 
-    /** The rendezvous server's address, as resolved from {@link Builder#server(String)}. */
+    /** {@return the rendezvous server's address, as resolved from {@link Builder#server(String)}} */
     public InetSocketAddress server() {
         return server;
     }
 
-    /** Our public endpoint as the rendezvous server sees it. */
+    /** {@return our public endpoint as the rendezvous server sees it} */
     public InetSocketAddress publicEndpoint() {
         return publicEndpoint;
     }
 
     /**
-     * What we measured about our NAT so far (null before registration). Filtering is measured
-     * a moment after registration: see {@link #onNatMeasured}.
+     * {@return what we measured about our NAT so far (null before registration)} Filtering is
+     * measured a moment after registration: see {@link #onNatMeasured}.
      */
     public NatBehaviour nat() {
         return nat;
@@ -539,6 +623,8 @@ public final class Peer implements AutoCloseable {
     /**
      * Calls {@code listener} with each new measurement of our NAT (at once with the current one,
      * if any), on the peer's I/O thread: keep it short.
+     *
+     * @param listener called with each measurement
      */
     public void onNatMeasured(java.util.function.Consumer<NatBehaviour> listener) {
         natListeners.add(listener);
@@ -548,12 +634,12 @@ public final class Peer implements AutoCloseable {
         }
     }
 
-    /** Our private endpoints, as registered. */
+    /** {@return our private endpoints, as registered} */
     public List<InetSocketAddress> privateEndpoints() {
         return privateEndpoints;
     }
 
-    /** The local socket address. */
+    /** {@return the local socket address} */
     public InetSocketAddress localAddress() {
         return localAddress;
     }

@@ -18,6 +18,16 @@ import java.util.List;
 public record PeerInfo(String id, InetSocketAddress publicEndpoint, List<InetSocketAddress> privateEndpoints,
                        InetSocketAddress tcpPublicEndpoint, List<InetSocketAddress> tcpPrivateEndpoints,
                        String keyFingerprint) {
+    /**
+     * Copies the lists.
+     *
+     * @param id                  the peer's id
+     * @param publicEndpoint      its UDP endpoint as the server sees it
+     * @param privateEndpoints    the UDP endpoints it reported behind its NAT
+     * @param tcpPublicEndpoint   its TCP endpoint as the server sees it, or null
+     * @param tcpPrivateEndpoints the TCP endpoints it reported
+     * @param keyFingerprint      the fingerprint of its identity key, or null
+     */
     public PeerInfo {
         privateEndpoints = List.copyOf(privateEndpoints);
         tcpPrivateEndpoints = List.copyOf(tcpPrivateEndpoints);

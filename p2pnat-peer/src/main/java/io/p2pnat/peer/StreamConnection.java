@@ -34,32 +34,36 @@ public final class StreamConnection implements AutoCloseable {
         this.out = secure.outputStream();
     }
 
-    /** How the stream was made: technique, path, endpoints, setup time. */
+    /** {@return how the stream was made: technique, path, endpoints, setup time} */
     public ConnectionInfo info() {
         return info;
     }
 
-    /** The other peer's id. */
+    /** {@return the other peer's id} */
     public String peerId() {
         return info.peer();
     }
 
-    /** What the peer sends; end of stream once it shut down its output or closed. */
+    /** {@return what the peer sends; end of stream once it shut down its output or closed} */
     public InputStream inputStream() {
         return in;
     }
 
-    /** What we send to the peer; closing it half-closes like {@link #shutdownOutput()}. */
+    /** {@return what we send to the peer; closing it half-closes like {@link #shutdownOutput()}} */
     public OutputStream outputStream() {
         return out;
     }
 
-    /** Half-close: no more writes from us; we can still read what the peer sends. */
+    /**
+     * Half-close: no more writes from us; we can still read what the peer sends.
+     *
+     * @throws IOException if the socket fails
+     */
     public void shutdownOutput() throws IOException {
         channel.shutdownOutput();
     }
 
-    /** True until closed (by us; a peer's close shows as end of stream). */
+    /** {@return true until closed (by us; a peer's close shows as end of stream)} */
     public boolean isOpen() {
         return channel.isOpen();
     }

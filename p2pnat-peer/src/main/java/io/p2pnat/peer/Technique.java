@@ -22,7 +22,7 @@ public enum Technique {
     /** §3.1 relaying through the rendezvous server. */
     RELAY;
 
-    /** The name in JSON and tables, e.g. {@code "udp-hole-punch"}. */
+    /** {@return the name in JSON and tables, e.g. {@code "udp-hole-punch"}} */
     public String wireName() {
         return Twins.twin(io.p2pnat.core.peer.Technique.class, this).wireName();
     }

@@ -11,7 +11,7 @@ public enum Via {
     /** Through the server's relay (§3.1). */
     RELAY;
 
-    /** The name in JSON and tables, e.g. {@code "public"}. */
+    /** {@return the name in JSON and tables, e.g. {@code "public"}} */
     public String wireName() {
         return Twins.twin(io.p2pnat.core.peer.Via.class, this).wireName();
     }

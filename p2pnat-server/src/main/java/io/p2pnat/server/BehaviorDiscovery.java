@@ -53,7 +53,7 @@ public final class BehaviorDiscovery implements AutoCloseable {
      * @throws IOException if a socket cannot be bound
      * @throws IllegalArgumentException for addresses RFC 5780 cannot work with (see {@link BehaviorResponder})
      */
-    public static BehaviorDiscovery attach(EventLoopGroup group, Channel primary, Channel altPort, InetAddress altIp)
+    static BehaviorDiscovery attach(EventLoopGroup group, Channel primary, Channel altPort, InetAddress altIp)
             throws IOException {
         return attach(group, primary, altPort, altIp, new SourceBudget());
     }
@@ -62,8 +62,8 @@ public final class BehaviorDiscovery implements AutoCloseable {
      * Like {@link #attach(EventLoopGroup, Channel, Channel, InetAddress)}, metering answers with
      * {@code budget}, the server's budget for unauthenticated sources shared with its other UDP services.
      */
-    public static BehaviorDiscovery attach(EventLoopGroup group, Channel primary, Channel altPort, InetAddress altIp,
-                                           SourceBudget budget) throws IOException {
+    static BehaviorDiscovery attach(EventLoopGroup group, Channel primary, Channel altPort, InetAddress altIp,
+                                    SourceBudget budget) throws IOException {
         InetSocketAddress main = (InetSocketAddress) primary.localAddress();
         int alt = altPort == null ? 0 : ((InetSocketAddress) altPort.localAddress()).getPort();
         BehaviorResponder responder = new BehaviorResponder(main, alt, altIp, budget);
@@ -119,22 +119,25 @@ public final class BehaviorDiscovery implements AutoCloseable {
         }
     }
 
-    /** True with a second IP address: all RFC 5780 tests and the TCP probe can run. */
+    /** {@return true with a second IP address: all RFC 5780 tests and the TCP probe can run} */
     public boolean hasAlternateIp() {
         return responder.hasAlternateIp();
     }
 
     /** The address of one of the four sockets, or null if the server lacks it. */
-    public InetSocketAddress address(ServerSocketRole role) {
+    InetSocketAddress address(ServerSocketRole role) {
         return responder.address(role);
     }
 
-    /** The TCP listener serving TCP-PROBE (primary address, alternate port), or null without an alternate IP. */
+    /**
+     * {@return the TCP listener serving TCP-PROBE (primary address, alternate port), or null
+     * without an alternate IP}
+     */
     public InetSocketAddress tcpProbeAddress() {
         return tcpListener == null ? null : (InetSocketAddress) tcpListener.localAddress();
     }
 
-    /** A one-line description for the server's start-up message. */
+    /** {@return a one-line description for the server's start-up message} */
     public String describe() {
         StringBuilder sb = new StringBuilder("NAT behaviour discovery (RFC 5780): ");
         if (responder.hasAlternateIp()) {

@@ -27,7 +27,7 @@ import java.util.ArrayDeque;
  *     InetSocketAddress relayed = c.allocate(Duration.ofSeconds(5));
  *     c.createPermission(Duration.ofSeconds(5), peer.getAddress());
  *     c.send(peer, bytes);
- *     TurnClientEvent.Data d = c.receive(Duration.ofSeconds(1));
+ *     BlockingTurnClient.Received d = c.receive(Duration.ofSeconds(1));
  * }
  * }</pre>
  */
@@ -35,6 +35,7 @@ public final class BlockingTurnClient implements AutoCloseable {
     /** A TURN request failed: an error response or no answer (code 408). */
     public static final class TurnFailure extends IOException {
         private static final long serialVersionUID = 1L;
+        /** The STUN error code, or 408 for no answer. */
         private final int code;
 
         TurnFailure(String method, int code, String reason) {
@@ -42,9 +43,19 @@ public final class BlockingTurnClient implements AutoCloseable {
             this.code = code;
         }
 
+        /** {@return the STUN error code (RFC 8489 §14.8), or 408 when no answer came in time} */
         public int code() {
             return code;
         }
+    }
+
+    /**
+     * A datagram from a peer, relayed by the server (a Data indication or ChannelData).
+     *
+     * @param peer the peer's address, as the server saw it
+     * @param data the datagram's payload
+     */
+    public record Received(InetSocketAddress peer, byte[] data) {
     }
 
     private final DatagramSocket socket;
@@ -64,7 +75,15 @@ public final class BlockingTurnClient implements AutoCloseable {
         this.client = client;
     }
 
-    /** Opens a UDP socket (any local port) for talking to {@code server}. */
+    /**
+     * Opens a UDP socket (any local port) for talking to {@code server}.
+     *
+     * @param server   the TURN server
+     * @param username the long-term credential's username
+     * @param password its password
+     * @return the client, with nothing allocated yet
+     * @throws IOException if the socket cannot be opened
+     */
     public static BlockingTurnClient open(InetSocketAddress server, String username, String password) throws IOException {
         DatagramSocket s = new DatagramSocket(new InetSocketAddress(server.getAddress().isLoopbackAddress()
                 ? server.getAddress() : null, 0));
@@ -72,7 +91,15 @@ public final class BlockingTurnClient implements AutoCloseable {
         return new BlockingTurnClient(s, null, new TurnClient(server, username, password, new SecureRandom()));
     }
 
-    /** Connects to {@code server} over TCP (TURN over TCP, RFC 8656 §3.1); the relay towards peers stays UDP. */
+    /**
+     * Connects to {@code server} over TCP (TURN over TCP, RFC 8656 §3.1); the relay towards peers stays UDP.
+     *
+     * @param server   the TURN server
+     * @param username the long-term credential's username
+     * @param password its password
+     * @return the client, with nothing allocated yet
+     * @throws IOException if the connection fails (5 s timeout)
+     */
     public static BlockingTurnClient openTcp(InetSocketAddress server, String username, String password) throws IOException {
         java.net.Socket s = new java.net.Socket();
         try {
@@ -88,6 +115,14 @@ public final class BlockingTurnClient implements AutoCloseable {
     /**
      * Connects to {@code server} over TLS (TURN over TLS, the {@code turns:} URI), trusting what
      * {@code tls} trusts and checking the server's name against {@code serverName}.
+     *
+     * @param server     the TURN server
+     * @param serverName the name its certificate must carry (also sent as SNI)
+     * @param tls        what to trust
+     * @param username   the long-term credential's username
+     * @param password   its password
+     * @return the client, with nothing allocated yet
+     * @throws IOException if the connection or the TLS handshake fails
      */
     public static BlockingTurnClient openTls(InetSocketAddress server, String serverName, javax.net.ssl.SSLContext tls,
                                              String username, String password) throws IOException {
@@ -107,29 +142,55 @@ public final class BlockingTurnClient implements AutoCloseable {
         return new BlockingTurnClient(null, s, new TurnClient(server, username, password, new SecureRandom()).overTcp());
     }
 
+    /** {@return the local address of the socket or connection to the server} */
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) (tcp != null ? tcp.getLocalSocketAddress() : socket.getLocalSocketAddress());
     }
 
-    /** Allocates (RFC 8656 §7); returns the relayed transport address. */
+    /**
+     * Allocates (RFC 8656 §7).
+     *
+     * @param timeout how long to wait for the server
+     * @return the relayed transport address
+     * @throws IOException a {@link TurnFailure} if refused or unanswered, or if the socket fails
+     */
     public InetSocketAddress allocate(Duration timeout) throws IOException {
         client.allocate(clock.nanoTime());
         return await(TurnClientEvent.Allocated.class, timeout).relayed();
     }
 
-    /** Installs permissions for these peers' addresses (§10). */
+    /**
+     * Installs permissions for these peers' addresses (§10).
+     *
+     * @param timeout how long to wait for the server
+     * @param peers   the peers' addresses
+     * @throws IOException a {@link TurnFailure} if refused or unanswered, or if the socket fails
+     */
     public void createPermission(Duration timeout, InetAddress... peers) throws IOException {
         client.createPermission(clock.nanoTime(), peers);
         await(TurnClientEvent.PermissionsCreated.class, timeout);
     }
 
-    /** Binds a channel to {@code peer} (§12); returns its number. */
+    /**
+     * Binds a channel to {@code peer} (§12).
+     *
+     * @param peer    the peer's address
+     * @param timeout how long to wait for the server
+     * @return the channel number
+     * @throws IOException a {@link TurnFailure} if refused or unanswered, or if the socket fails
+     */
     public int bindChannel(InetSocketAddress peer, Duration timeout) throws IOException {
         client.bindChannel(clock.nanoTime(), peer);
         return await(TurnClientEvent.ChannelBound.class, timeout).number();
     }
 
-    /** Refreshes (§8); {@code lifetimeSeconds} 0 deletes the allocation. */
+    /**
+     * Refreshes (§8); {@code lifetimeSeconds} 0 deletes the allocation.
+     *
+     * @param lifetimeSeconds the lifetime asked for, 0 to delete
+     * @param timeout         how long to wait for the server
+     * @throws IOException a {@link TurnFailure} if refused or unanswered, or if the socket fails
+     */
     public void refresh(long lifetimeSeconds, Duration timeout) throws IOException {
         client.refresh(clock.nanoTime(), lifetimeSeconds);
         if (lifetimeSeconds == 0) {
@@ -139,21 +200,34 @@ public final class BlockingTurnClient implements AutoCloseable {
         }
     }
 
-    /** Sends to a peer through the relay (ChannelData if bound, else a Send indication). */
+    /**
+     * Sends to a peer through the relay (ChannelData if bound, else a Send indication).
+     *
+     * @param peer the peer's address
+     * @param data the datagram's payload
+     * @throws IOException if the socket fails
+     */
     public void send(InetSocketAddress peer, byte[] data) throws IOException {
         client.send(peer, data);
         flush();
     }
 
-    /** The next datagram from a peer, or null if none arrives in time. */
-    public TurnClientEvent.Data receive(Duration timeout) throws IOException {
+    /**
+     * The next datagram from a peer.
+     *
+     * @param timeout how long to wait
+     * @return the datagram, or null if none arrives in time
+     * @throws IOException if the socket fails
+     */
+    public Received receive(Duration timeout) throws IOException {
         long deadline = clock.nanoTime() + timeout.toNanos();
         while (inbox.isEmpty()) {
             if (!pump(deadline)) {
                 return null;
             }
         }
-        return inbox.poll();
+        TurnClientEvent.Data d = inbox.poll();
+        return new Received(d.peer(), d.data());
     }
 
     private <T extends TurnClientEvent> T await(Class<T> type, Duration timeout) throws IOException {

@@ -29,14 +29,28 @@ public final class FileIdentityStore implements IdentityStore, AutoCloseable {
     private FileChannel out;
     private java.nio.channels.FileLock lock;
 
+    /**
+     * A store kept in {@code file}; nothing is read or locked until the server loads it.
+     *
+     * @param file the file; created when the first id is bound
+     */
     public FileIdentityStore(Path file) {
         this.file = file;
     }
 
+    /** {@return the file} */
     public Path file() {
         return file;
     }
 
+    /**
+     * Locks the file (creating it if missing) for this server and reads every binding kept so far
+     * (the id's first key; no id twice). The server calls it at start.
+     *
+     * @return each id's identity public key
+     * @throws IOException if the directory is missing, the file is in use by a running server,
+     *                     cannot be read or is malformed (the message says where)
+     */
     @Override
     public Map<String, byte[]> load() throws IOException {
         Path dir = file.toAbsolutePath().getParent();
@@ -53,7 +67,13 @@ public final class FileIdentityStore implements IdentityStore, AutoCloseable {
         }
     }
 
-    /** The bindings in {@code file} (the id's first key; no id twice), in file order. */
+    /**
+     * The bindings in {@code file} (the id's first key; no id twice), in file order.
+     *
+     * @param file the file
+     * @return each id's identity public key, empty if the file does not exist
+     * @throws IOException if the file cannot be read or a line is malformed (the message names it)
+     */
     public static Map<String, byte[]> read(Path file) throws IOException {
         Map<String, byte[]> bindings = new LinkedHashMap<>();
         if (Files.exists(file)) {
@@ -101,6 +121,8 @@ public final class FileIdentityStore implements IdentityStore, AutoCloseable {
      * again with any key. The file is rewritten whole (a new file moved into place), under its
      * lock: it fails while a server holds the file.
      *
+     * @param file the file
+     * @param ids  the ids to release
      * @return the ids that were bound, in the order given (the others were not in the file)
      * @throws IOException if the file is missing, malformed, or in use by a running server
      */
@@ -139,6 +161,14 @@ public final class FileIdentityStore implements IdentityStore, AutoCloseable {
         }
     }
 
+    /**
+     * Appends a new binding and forces it to disk. The server calls it before it answers the
+     * registration that made the binding; when it throws, the registration is refused.
+     *
+     * @param peerId the peer id
+     * @param key    its identity public key
+     * @throws IOException if not loaded, or the binding could not be written
+     */
     @Override
     public synchronized void bound(String peerId, byte[] key) throws IOException {
         if (out == null) {

@@ -52,6 +52,9 @@ public final class RendezvousServer implements AutoCloseable {
     /**
      * Binds the UDP socket and starts serving.
      *
+     * @param bind   the address and port to serve on (port 0: any free one)
+     * @param config the rendezvous service's settings
+     * @return the running server; close it to stop
      * @throws IOException if the address cannot be bound (in use, not local, no permission)
      */
     public static RendezvousServer start(InetSocketAddress bind, RendezvousConfig config) throws IOException {
@@ -62,7 +65,10 @@ public final class RendezvousServer implements AutoCloseable {
      * Binds the main UDP socket and an alternate port on the same address that answers STUN
      * Binding only (peers use it to tell endpoint-independent from endpoint-dependent mapping).
      *
+     * @param bind    the address and port to serve on (port 0: any free one)
      * @param altPort the alternate port, 0 for any free one, {@link #NO_ALTERNATE_PORT} for none
+     * @param config  the rendezvous service's settings
+     * @return the running server; close it to stop
      * @throws IOException if an address cannot be bound (in use, not local, no permission)
      */
     public static RendezvousServer start(InetSocketAddress bind, int altPort, RendezvousConfig config) throws IOException {
@@ -73,6 +79,11 @@ public final class RendezvousServer implements AutoCloseable {
      * Like {@link #start(InetSocketAddress, int, RendezvousConfig)}, with a TURN server (RFC 8656)
      * on the main port when {@code turnSettings} is non-null.
      *
+     * @param bind         the address and port to serve on (port 0: any free one)
+     * @param altPort      the alternate port, 0 for any free one, {@link #NO_ALTERNATE_PORT} for none
+     * @param config       the rendezvous service's settings
+     * @param turnSettings TURN on the main port, or null for none
+     * @return the running server; close it to stop
      * @throws IOException if an address cannot be bound (in use, not local, no permission)
      */
     public static RendezvousServer start(InetSocketAddress bind, int altPort, RendezvousConfig config,
@@ -84,6 +95,9 @@ public final class RendezvousServer implements AutoCloseable {
      * Binds the UDP socket (and TCP on the same port) with {@code config}, an alternate port on
      * any free port, no TURN, identity bindings in memory.
      *
+     * @param bind   the address and port to serve on (port 0: any free one)
+     * @param config the server's settings
+     * @return the running server; close it to stop
      * @throws IOException if the address cannot be bound (in use, not local, no permission)
      */
     public static RendezvousServer start(InetSocketAddress bind, ServerConfig config) throws IOException {
@@ -91,17 +105,23 @@ public final class RendezvousServer implements AutoCloseable {
     }
 
     /**
-     * Like {@link #start(InetSocketAddress, int, RendezvousConfig, TurnSettings, io.p2pnat.core.rendezvous.IdentityStore)},
-     * with the settings as a {@link ServerConfig}.
+     * Binds the main UDP socket (and TCP on the same port number) and an alternate port, with a
+     * TURN server (RFC 8656) on the main port when {@code turnSettings} is non-null, keeping the
+     * peer-id-to-identity-key bindings in {@code identities} (null: in memory only, forgotten on
+     * restart; RFC 5128 §6.3). At most {@link #IDENTITIES_PER_REGISTRATION} x the registration
+     * limit ids are bound; new ids beyond that are refused.
      *
+     * @param bind         the address and port to serve on (port 0: any free one)
      * @param altPort      the alternate port, 0 for any free one, {@link #NO_ALTERNATE_PORT} for none
+     * @param config       the server's settings
      * @param turnSettings TURN on the main port, or null for none
-     * @param identities   where peer-id-to-identity-key bindings are kept (e.g. a
-     *                     {@link FileIdentityStore}), or null for memory only
+     * @param identities   the file where peer-id-to-identity-key bindings are kept, or null for
+     *                     memory only
+     * @return the running server; close it to stop
      * @throws IOException if an address cannot be bound, or the identity store cannot be read
      */
     public static RendezvousServer start(InetSocketAddress bind, int altPort, ServerConfig config,
-                                         TurnSettings turnSettings, io.p2pnat.core.rendezvous.IdentityStore identities)
+                                         TurnSettings turnSettings, FileIdentityStore identities)
             throws IOException {
         return start(bind, altPort, config.rendezvous(), turnSettings, identities);
     }
@@ -115,6 +135,12 @@ public final class RendezvousServer implements AutoCloseable {
      * restart; RFC 5128 §6.3). At most {@link #IDENTITIES_PER_REGISTRATION} x the registration
      * limit ids are bound; new ids beyond that are refused.
      *
+     * @param bind         the address and port to serve on (port 0: any free one)
+     * @param altPort      the alternate port, 0 for any free one, {@link #NO_ALTERNATE_PORT} for none
+     * @param config       the rendezvous service's settings
+     * @param turnSettings TURN on the main port, or null for none
+     * @param identities   where the bindings are kept, or null for memory only
+     * @return the running server; close it to stop
      * @throws IOException if an address cannot be bound, or the identity store cannot be read
      */
     public static RendezvousServer start(InetSocketAddress bind, int altPort, RendezvousConfig config,
@@ -210,27 +236,31 @@ public final class RendezvousServer implements AutoCloseable {
         }
     }
 
-    /** Identity bindings loaded from the store at start (0 without one). */
+    /** {@return the identity bindings loaded from the store at start (0 without one)} */
     public int identitiesLoaded() {
         return identitiesLoaded;
     }
 
-    /** The bound address (the real port when 0 was asked for). */
+    /** {@return the bound address (the real port when 0 was asked for)} */
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) channel.localAddress();
     }
 
-    /** The TCP listener's bound address: same address and port number as {@link #localAddress()}. */
+    /** {@return the TCP listener's bound address: same address and port number as {@link #localAddress()}} */
     public InetSocketAddress tcpLocalAddress() {
         return tcp.localAddress();
     }
 
-    /** The alternate port's bound address, or null when running without one. */
+    /** {@return the alternate port's bound address, or null when running without one} */
     public InetSocketAddress alternateAddress() {
         return altChannel == null ? null : (InetSocketAddress) altChannel.localAddress();
     }
 
-    /** A snapshot of the service's counters and table sizes. */
+    /**
+     * {@return a snapshot of the service's counters and table sizes}
+     *
+     * @throws IllegalStateException if the server's event loop does not answer within 5 s, or on interrupt
+     */
     public ServerStats stats() {
         try {
             return channel.eventLoop().submit(handler::snapshot).get(5, TimeUnit.SECONDS);
@@ -243,19 +273,24 @@ public final class RendezvousServer implements AutoCloseable {
     }
 
     /**
-     * Answers to unauthenticated UDP requests the rendezvous, alternate-port and RFC 5780 sockets
-     * held back (the shared {@link io.p2pnat.core.SourceBudget}: size rule or rates). Thread-safe.
+     * {@return the answers to unauthenticated UDP requests that the rendezvous, alternate-port
+     * and RFC 5780 sockets held back} They share one budget for unauthenticated sources (size
+     * rule or rates). Thread-safe.
      */
     public long answersRefused() {
         return handler.service().sourceBudget().denied();
     }
 
-    /** True when the TURN server runs on the main port. */
+    /** {@return true when the TURN server runs on the main port} */
     public boolean turnEnabled() {
         return turn != null;
     }
 
-    /** A snapshot of the TURN server's counters, or null when TURN is off. */
+    /**
+     * {@return a snapshot of the TURN server's counters, or null when TURN is off}
+     *
+     * @throws IllegalStateException if the server's event loop does not answer within 5 s, or on interrupt
+     */
     public TurnServerStats turnStats() {
         if (turn == null) {
             return null;
@@ -270,9 +305,24 @@ public final class RendezvousServer implements AutoCloseable {
         }
     }
 
-    /** Blocks until the server is closed. */
+    /**
+     * Blocks until the server is closed.
+     *
+     * @throws InterruptedException if interrupted while waiting
+     */
     public void awaitClose() throws InterruptedException {
         channel.closeFuture().await();
+    }
+
+    /**
+     * Accepts TLS on the TCP port from now on (TURN over TLS, the {@code turns:} URI of RFC 7065):
+     * a connection that opens with a TLS handshake is decrypted, then served as any other.
+     * Plain connections keep working on the same port.
+     *
+     * @param tls the certificate chain and key to serve
+     */
+    public void enableTls(ServerTls tls) {
+        this.tcp.enableTls(tls);
     }
 
     /**
@@ -281,20 +331,12 @@ public final class RendezvousServer implements AutoCloseable {
      * on that second address (both ports, UDP) and serves the TCP probe on the alternate port.
      *
      * @param altIp a second local IP address, or null for the port-only tests
+     * @return the discovery's sockets and addresses
      * @throws IOException if a socket on {@code altIp} cannot be bound
      * @throws IllegalArgumentException if the main socket is bound to a wildcard address while
      *     {@code altIp} is given, or {@code altIp} is the main address
      * @throws IllegalStateException if already on
      */
-    /**
-     * Accepts TLS on the TCP port from now on (TURN over TLS, the {@code turns:} URI of RFC 7065):
-     * a connection that opens with a TLS handshake is decrypted, then served as any other.
-     * Plain connections keep working on the same port.
-     */
-    public void enableTls(ServerTls tls) {
-        this.tcp.enableTls(tls);
-    }
-
     public synchronized BehaviorDiscovery enableBehaviorDiscovery(java.net.InetAddress altIp) throws IOException {
         if (behaviorDiscovery != null) {
             throw new IllegalStateException("behaviour discovery is already on");

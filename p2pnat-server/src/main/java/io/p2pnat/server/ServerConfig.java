@@ -16,6 +16,7 @@ public final class ServerConfig {
         this.rendezvous = rendezvous;
     }
 
+    /** {@return the defaults: 60 s registration lifetime, 1,000,000 registrations} */
     public static ServerConfig defaults() {
         return new ServerConfig(RendezvousConfig.defaults());
     }
@@ -23,12 +24,15 @@ public final class ServerConfig {
     /**
      * How long a registration lives without a keepalive.
      *
+     * @param d the lifetime
+     * @return a copy with that lifetime
      * @throws IllegalArgumentException unless 2-3600 s
      */
     public ServerConfig withRegistrationLifetime(Duration d) {
         return new ServerConfig(rendezvous.withRegistrationLifetime(d));
     }
 
+    /** {@return how long a registration lives without a keepalive} */
     public Duration registrationLifetime() {
         return rendezvous.registrationLifetime();
     }

@@ -27,6 +27,9 @@ public final class ServerTls {
     /**
      * Reads the certificate chain and key.
      *
+     * @param certificateChain the PEM certificate chain, the server's own certificate first
+     * @param privateKey       its unencrypted PEM private key (PKCS#8)
+     * @return the TLS settings for {@link RendezvousServer#enableTls}
      * @throws IOException with a message naming the file and what is wrong with it
      */
     public static ServerTls fromPem(Path certificateChain, Path privateKey) throws IOException {
@@ -60,7 +63,7 @@ public final class ServerTls {
         return context;
     }
 
-    /** The certificate's subject, for the startup line. */
+    /** {@return the certificate's subject, for the startup line} */
     public String subject() {
         return subject;
     }

@@ -15,6 +15,10 @@ public record TurnRestCredential(String username, String password) {
     /**
      * Mints credentials for {@code name}, valid until {@code expiryUnixSeconds}.
      *
+     * @param sharedSecret      the secret the server was given ({@code --turn-secret})
+     * @param name              who the credentials are for, or empty (the username is then EXPIRY alone)
+     * @param expiryUnixSeconds when they expire, in Unix seconds
+     * @return the username and password
      * @throws IllegalArgumentException if the secret is empty
      */
     public static TurnRestCredential mint(String sharedSecret, String name, long expiryUnixSeconds) {

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.p2pnat.core.rendezvous.RendezvousConfig;
-import io.p2pnat.core.turn.TurnClientEvent;
 import io.p2pnat.core.turn.TurnConfig;
 import io.p2pnat.core.turn.TurnUsers;
 import io.p2pnat.server.interop.Coturn;
@@ -88,7 +87,7 @@ class CoturnInteropTest {
         assertEquals(text, new String(buf, 0, p.getLength(), StandardCharsets.UTF_8));
         assertEquals(relayed, p.getSocketAddress());
         peer.send(new DatagramPacket(msg, msg.length, relayed));
-        TurnClientEvent.Data d = c.receive(T);
+        BlockingTurnClient.Received d = c.receive(T);
         assertNotNull(d, "no echo " + text);
         assertArrayEquals(msg, d.data());
         assertEquals(peerAddr, d.peer());

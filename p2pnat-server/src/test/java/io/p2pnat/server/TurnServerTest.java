@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.p2pnat.core.rendezvous.RendezvousConfig;
-import io.p2pnat.core.turn.TurnClientEvent;
 import io.p2pnat.core.turn.TurnConfig;
 import io.p2pnat.core.turn.TurnUsers;
 import io.p2pnat.wire.StunAttributeType;
@@ -72,7 +71,7 @@ class TurnServerTest {
             assertArrayEquals(hello, peerReceive(from));
             assertEquals(relayed, from[0], "the peer sees the relayed address");
             peer.send(new DatagramPacket(hello, hello.length, relayed));
-            TurnClientEvent.Data d = c.receive(T);
+            BlockingTurnClient.Received d = c.receive(T);
             assertNotNull(d);
             assertEquals(peerAddr, d.peer());
             assertArrayEquals(hello, d.data());

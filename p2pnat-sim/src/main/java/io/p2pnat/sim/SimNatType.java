@@ -1,5 +1,6 @@
 package io.p2pnat.sim;
 
+import io.p2pnat.core.peer.TechniqueTheory;
 import io.p2pnat.sim.NatConfig.Allocation;
 import io.p2pnat.sim.NatConfig.Behaviour;
 
@@ -45,28 +46,24 @@ public enum SimNatType {
 
     /**
      * The technique theory expects between a dialer behind {@code a} and a listener behind
-     * {@code b}; the rules of p2pnat-cli's {@code NatType.expected} (RFC 5128 §3.3-3.6, §5;
+     * {@code b}: core's {@code TechniqueTheory}, the one table the lab's matrix (p2pnat-cli's
+     * {@code NatType.expected}) and the simulator's check against (RFC 5128 §3.3-3.6, §5;
      * birthday punching for random against port-restricted): hole punching when both map
      * independently; port prediction when a side allocates sequentially and the other is not
      * random; a random side is reached by plain punching only through loose filtering, by birthday
      * punching (UDP) through port-restricted filtering, and otherwise only the relay is left.
+     *
+     * @param a   the dialer's NAT
+     * @param b   the listener's NAT
+     * @param tcp TCP rather than UDP
+     * @return the expected technique's wire name, e.g. {@code "udp-hole-punch"}
      */
     public static String expected(SimNatType a, SimNatType b, boolean tcp) {
-        String punch = tcp ? "tcp-hole-punch" : "udp-hole-punch";
-        if (a.endpointIndependent() && b.endpointIndependent()) {
-            return punch;
-        }
-        boolean random = a == APDM_RANDOM || b == APDM_RANDOM;
-        if (!random) {
-            return tcp ? "tcp-port-prediction" : "udp-port-prediction";
-        }
-        SimNatType other = a == APDM_RANDOM ? b : a;
-        if (other.looseFiltering()) {
-            return punch;
-        }
-        if (other == EIM_APDF && !tcp) {
-            return "birthday-punch";
-        }
-        return "relay";
+        return TechniqueTheory.expected(a.traits(), b.traits(), tcp);
+    }
+
+    private TechniqueTheory.Traits traits() {
+        return new TechniqueTheory.Traits(endpointIndependent(), config.allocation() == Allocation.SEQUENTIAL,
+                config.allocation() == Allocation.RANDOM, looseFiltering());
     }
 }

@@ -40,17 +40,17 @@ public final class StunAttribute {
     return new StunAttribute(owned, type);
   }
 
-  /** The attribute type. */
+  /** {@return the attribute type} */
   public int type() {
     return type;
   }
 
-  /** A copy of the unpadded value. */
+  /** {@return a copy of the unpadded value} */
   public byte[] value() {
     return value.clone();
   }
 
-  /** Value length in bytes (unpadded). */
+  /** {@return value length in bytes (unpadded)} */
   public int length() {
     return value.length;
   }

@@ -209,13 +209,20 @@ public final class StunAttributeType {
   /**
    * A readable name for an attribute type, e.g. {@code "XOR-MAPPED-ADDRESS"}; unknown types
    * print as {@code "0xC00B"}.
+   *
+   * @param type the 16-bit attribute type
+   * @return its name
    */
   public static String name(int type) {
     String name = NAMES.get(type);
     return name != null ? name : String.format("0x%04X", type);
   }
 
-  /** True if this codec knows the type (it has a constant here). */
+  /**
+   * {@return true if this codec knows the type (it has a constant here)}
+   *
+   * @param type the 16-bit attribute type
+   */
   public static boolean isKnown(int type) {
     return NAMES.containsKey(type);
   }
@@ -223,6 +230,9 @@ public final class StunAttributeType {
   /**
    * RFC 8489 section 14: types below 0x8000 are comprehension-required; an agent that does not
    * understand one must reject a request with 420 (Unknown Attribute).
+   *
+   * @param type the 16-bit attribute type
+   * @return true if comprehension-required
    */
   public static boolean isComprehensionRequired(int type) {
     return type >= 0 && type < 0x8000;

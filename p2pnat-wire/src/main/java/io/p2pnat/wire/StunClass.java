@@ -38,7 +38,7 @@ public enum StunClass {
     }
   }
 
-  /** True for {@link #SUCCESS_RESPONSE} and {@link #ERROR_RESPONSE}. */
+  /** {@return true for {@link #SUCCESS_RESPONSE} and {@link #ERROR_RESPONSE}} */
   public boolean isResponse() {
     return this == SUCCESS_RESPONSE || this == ERROR_RESPONSE;
   }

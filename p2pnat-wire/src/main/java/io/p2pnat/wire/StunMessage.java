@@ -66,35 +66,38 @@ public final class StunMessage {
    * Starts a message.
    *
    * @param method 12-bit method, 0-0xFFF, e.g. {@link StunMethod#BINDING}
+   * @param cls    the message class
+   * @param id     the transaction ID
+   * @return a builder with no attributes yet
    * @throws IllegalArgumentException if the method does not fit 12 bits
    */
   public static Builder builder(int method, StunClass cls, TransactionId id) {
     return new Builder(method, cls, id);
   }
 
-  /** The 12-bit method. */
+  /** {@return the 12-bit method} */
   public int method() {
     return method;
   }
 
-  /** Request, indication, success or error response. */
+  /** {@return request, indication, success or error response} */
   public StunClass messageClass() {
     return cls;
   }
 
-  /** The 96-bit transaction ID (RFC 8489 section 6). */
+  /** {@return the 96-bit transaction ID (RFC 8489 section 6)} */
   public TransactionId transactionId() {
     return id;
   }
 
-  /** The attributes in wire order (unmodifiable). */
+  /** {@return the attributes in wire order (unmodifiable)} */
   public List<StunAttribute> attributes() {
     return attributes;
   }
 
   // ---- encoding
 
-  /** The wire bytes, with neither integrity nor fingerprint. */
+  /** {@return the wire bytes, with neither integrity nor fingerprint} */
   public byte[] encode() {
     return StunEncoder.encode(this, null, StunEncoder.Mac.NONE, false);
   }
@@ -105,6 +108,8 @@ public final class StunMessage {
    * FINGERPRINT (section 14.7: CRC-32 XOR 0x5354554e) when {@code fingerprint}.
    *
    * @param integrityKey {@link #shortTermKey} or {@link #longTermKey}, or null for none
+   * @param fingerprint  whether to add FINGERPRINT
+   * @return the wire bytes
    * @throws IllegalArgumentException if the added attributes overflow the 16-bit length
    */
   public byte[] encode(byte[] integrityKey, boolean fingerprint) {
@@ -115,6 +120,11 @@ public final class StunMessage {
   /**
    * Like {@link #encode(byte[], boolean)} with MESSAGE-INTEGRITY-SHA256 (RFC 8489 section 14.6,
    * HMAC-SHA256, all 32 bytes) instead of MESSAGE-INTEGRITY.
+   *
+   * @param integrityKey {@link #shortTermKey} or {@link #longTermKey}, or null for none
+   * @param fingerprint  whether to add FINGERPRINT
+   * @return the wire bytes
+   * @throws IllegalArgumentException if the added attributes overflow the 16-bit length
    */
   public byte[] encodeSha256(byte[] integrityKey, boolean fingerprint) {
     return StunEncoder.encode(this, integrityKey,
@@ -128,13 +138,23 @@ public final class StunMessage {
    * the checks: RFC 8489 sections 6, 14, 14.5-14.7). Keeps a copy of the bytes for
    * {@link #checkIntegrity}.
    *
+   * @param buf the bytes
+   * @param off where the message starts
+   * @param len its length
+   * @return the message
    * @throws StunParseException for any malformed input; no other exception, whatever the bytes
    */
   public static StunMessage decode(byte[] buf, int off, int len) throws StunParseException {
     return StunDecoder.decode(buf, off, len);
   }
 
-  /** {@link #decode(byte[], int, int)} over the whole array. */
+  /**
+   * {@link #decode(byte[], int, int)} over the whole array.
+   *
+   * @param buf the bytes
+   * @return the message
+   * @throws StunParseException for any malformed input; no other exception, whatever the bytes
+   */
   public static StunMessage decode(byte[] buf) throws StunParseException {
     return StunDecoder.decode(buf, 0, buf == null ? 0 : buf.length);
   }
@@ -142,6 +162,11 @@ public final class StunMessage {
   /**
    * A cheap demultiplexing test (RFC 7983 section 7, RFC 8489 section 6): at least 20 bytes, the
    * first two bits zero and the magic cookie in place. Never throws.
+   *
+   * @param buf the bytes
+   * @param off where the datagram starts
+   * @param len its length
+   * @return true if it may be STUN
    */
   public static boolean looksLikeStun(byte[] buf, int off, int len) {
     return StunDecoder.looksLikeStun(buf, off, len);
@@ -149,32 +174,53 @@ public final class StunMessage {
 
   // ---- accessors
 
-  /** True if an attribute of this type is present. */
+  /**
+   * {@return true if an attribute of this type is present}
+   *
+   * @param type the attribute type
+   */
   public boolean has(int type) {
     return first(type) != null;
   }
 
-  /** A copy of the first value of this type. */
+  /**
+   * {@return a copy of the first value of this type; empty if absent}
+   *
+   * @param type the attribute type
+   */
   public Optional<byte[]> bytes(int type) {
     StunAttribute a = first(type);
     return a == null ? Optional.empty() : Optional.of(a.value());
   }
 
-  /** The first value of this type as strict UTF-8; empty if absent or not UTF-8. */
+  /**
+   * {@return the first value of this type as strict UTF-8; empty if absent or not UTF-8}
+   *
+   * @param type the attribute type
+   */
   public Optional<String> string(int type) {
     StunAttribute a = first(type);
     return a == null ? Optional.empty()
         : Optional.ofNullable(AttributeValues.utf8(a.rawValue(), 0, a.length()));
   }
 
-  /** The first value of this type as an XOR-encoded address (RFC 8489 section 14.2). */
+  /**
+   * {@return the first value of this type as an XOR-encoded address (RFC 8489 section 14.2);
+   * empty if absent or malformed}
+   *
+   * @param type the attribute type
+   */
   public Optional<InetSocketAddress> xorAddress(int type) {
     StunAttribute a = first(type);
     return a == null ? Optional.empty()
         : Optional.ofNullable(Addresses.decodeXor(a.rawValue(), id));
   }
 
-  /** Every well-formed XOR-encoded address of this type, in order (e.g. PRIVATE-ENDPOINT). */
+  /**
+   * {@return every well-formed XOR-encoded address of this type, in order (e.g. PRIVATE-ENDPOINT)}
+   *
+   * @param type the attribute type
+   */
   public List<InetSocketAddress> xorAddresses(int type) {
     List<InetSocketAddress> out = new ArrayList<>();
     for (StunAttribute a : attributes) {
@@ -188,34 +234,47 @@ public final class StunMessage {
     return List.copyOf(out);
   }
 
-  /** The first value of this type as a plain address (RFC 8489 section 14.1 encoding). */
+  /**
+   * {@return the first value of this type as a plain address (RFC 8489 section 14.1 encoding);
+   * empty if absent or malformed}
+   *
+   * @param type the attribute type
+   */
   public Optional<InetSocketAddress> address(int type) {
     StunAttribute a = first(type);
     return a == null ? Optional.empty() : Optional.ofNullable(Addresses.decodePlain(a.rawValue()));
   }
 
-  /** The first value of this type as a 32-bit unsigned integer; empty unless 4 bytes long. */
+  /**
+   * {@return the first value of this type as a 32-bit unsigned integer; empty unless 4 bytes long}
+   *
+   * @param type the attribute type
+   */
   public OptionalLong uint32(int type) {
     StunAttribute a = first(type);
     return a == null || a.length() != 4 ? OptionalLong.empty()
         : OptionalLong.of(AttributeValues.readUint32(a.rawValue()));
   }
 
-  /** The first value of this type as one unsigned byte; empty unless 1 byte long. */
+  /**
+   * {@return the first value of this type as one unsigned byte; empty unless 1 byte long}
+   *
+   * @param type the attribute type
+   */
   public OptionalInt byteValue(int type) {
     StunAttribute a = first(type);
     return a == null || a.length() != 1 ? OptionalInt.empty()
         : OptionalInt.of(a.rawValue()[0] & 0xFF);
   }
 
-  /** ERROR-CODE (RFC 8489 section 14.8) as class * 100 + number, e.g. 401. */
+  /** {@return ERROR-CODE (RFC 8489 section 14.8) as class * 100 + number, e.g. 401} */
   public OptionalInt errorCode() {
     StunAttribute a = first(StunAttributeType.ERROR_CODE);
     int code = a == null ? -1 : AttributeValues.readErrorCode(a.rawValue());
     return code < 0 ? OptionalInt.empty() : OptionalInt.of(code);
   }
 
-  /** The ERROR-CODE reason phrase. */
+  /** {@return the ERROR-CODE reason phrase} */
   public Optional<String> errorReason() {
     StunAttribute a = first(StunAttributeType.ERROR_CODE);
     if (a == null || AttributeValues.readErrorCode(a.rawValue()) < 0) {
@@ -224,7 +283,7 @@ public final class StunMessage {
     return Optional.ofNullable(AttributeValues.utf8(a.rawValue(), 4, a.length() - 4));
   }
 
-  /** The types listed in UNKNOWN-ATTRIBUTES (RFC 8489 section 14.9); empty if absent. */
+  /** {@return the types listed in UNKNOWN-ATTRIBUTES (RFC 8489 section 14.9); empty if absent} */
   public int[] unknownAttributes() {
     StunAttribute a = first(StunAttributeType.UNKNOWN_ATTRIBUTES);
     return a == null ? new int[0] : AttributeValues.readUnknownAttributes(a.rawValue());
@@ -233,6 +292,8 @@ public final class StunMessage {
   /**
    * Comprehension-required types (below 0x8000) this codec does not know, in order, without
    * repeats: what a server lists in a 420 response (RFC 8489 section 6.3.1.1).
+   *
+   * @return the types, empty if none
    */
   public int[] unknownComprehensionRequired() {
     return attributes.stream()
@@ -242,12 +303,16 @@ public final class StunMessage {
         .toArray();
   }
 
-  /** Whether this message was decoded from exactly {@code bytes} (false for a built message). */
+  /**
+   * {@return whether this message was decoded from exactly {@code bytes} (false for a built message)}
+   *
+   * @param bytes the bytes to compare with
+   */
   public boolean hasBytes(byte[] bytes) {
     return raw != null && Arrays.equals(raw, bytes);
   }
 
-  /** A copy of the bytes this message was decoded from; empty for a built message. */
+  /** {@return a copy of the bytes this message was decoded from; empty for a built message} */
   public Optional<byte[]> rawBytes() {
     return raw == null ? Optional.empty() : Optional.of(raw.clone());
   }
@@ -267,6 +332,9 @@ public final class StunMessage {
    * True only if this message was decoded, carries MESSAGE-INTEGRITY and/or
    * MESSAGE-INTEGRITY-SHA256, and every one it carries matches {@code key} (constant-time
    * comparison). Built messages, and a null key, return false.
+   *
+   * @param key {@link #shortTermKey} or {@link #longTermKey}
+   * @return true if every integrity attribute matches
    */
   public boolean checkIntegrity(byte[] key) {
     if (key == null || raw == null || (miOffset < 0 && mi256Offset < 0)) {
@@ -279,6 +347,9 @@ public final class StunMessage {
   /**
    * True only if this decoded message carries MESSAGE-INTEGRITY-SHA256 matching {@code key}
    * (whatever its MESSAGE-INTEGRITY); false for a null key.
+   *
+   * @param key {@link #shortTermKey} or {@link #longTermKey}
+   * @return true if MESSAGE-INTEGRITY-SHA256 is present and matches
    */
   public boolean checkIntegritySha256(byte[] key) {
     return key != null && raw != null && mi256Offset >= 0 && Integrity.verify(raw, mi256Offset, key, true);
@@ -287,6 +358,9 @@ public final class StunMessage {
   /**
    * The short-term credential key, RFC 8489 section 9.1.1: {@code key = OpaqueString(password)}
    * as UTF-8 (prepared as described in {@link Sasl}).
+   *
+   * @param password the password
+   * @return the key
    */
   public static byte[] shortTermKey(String password) {
     return Sasl.prepare(Objects.requireNonNull(password, "password")).getBytes(StandardCharsets.UTF_8);
@@ -297,6 +371,11 @@ public final class StunMessage {
    * {@code key = MD5(username ":" OpaqueString(realm) ":" OpaqueString(password))}, with the
    * SASLprep-compatible preparation of {@link Sasl} applied to all three (the username should
    * already be prepared, so this is idempotent), as the RFC 5769 section 2.4 vector needs.
+   *
+   * @param username the username
+   * @param realm    the realm
+   * @param password the password
+   * @return the 16-byte key
    */
   public static byte[] longTermKey(String username, String realm, String password) {
     String s = Sasl.prepare(Objects.requireNonNull(username, "username")) + ":"
@@ -357,6 +436,9 @@ public final class StunMessage {
     /**
      * Adds an attribute with a raw (unpadded) value, copied.
      *
+     * @param type  the attribute type
+     * @param value the value
+     * @return this builder
      * @throws IllegalArgumentException for MESSAGE-INTEGRITY(-SHA256) or FINGERPRINT (the
      *     encoder computes those), a value breaking its type's rules, or a message over 64 KiB
      */
@@ -369,17 +451,35 @@ public final class StunMessage {
       return add(type, value.clone());
     }
 
-    /** Adds a UTF-8 string value (USERNAME, REALM, NONCE, SOFTWARE, PEER-ID, ...). */
+    /**
+     * Adds a UTF-8 string value (USERNAME, REALM, NONCE, SOFTWARE, PEER-ID, ...).
+     *
+     * @param type the attribute type
+     * @param utf8 the string
+     * @return this builder
+     */
     public Builder addString(int type, String utf8) {
       return addAttribute(type, Objects.requireNonNull(utf8, "utf8").getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Adds an XOR-encoded address (RFC 8489 section 14.2), IPv4 or IPv6. */
+    /**
+     * Adds an XOR-encoded address (RFC 8489 section 14.2), IPv4 or IPv6.
+     *
+     * @param type the attribute type
+     * @param addr the address
+     * @return this builder
+     */
     public Builder addXorAddress(int type, InetSocketAddress addr) {
       return addAttribute(type, Addresses.encodeXor(addr, id));
     }
 
-    /** Adds a plain address (RFC 8489 section 14.1 MAPPED-ADDRESS encoding). */
+    /**
+     * Adds a plain address (RFC 8489 section 14.1 MAPPED-ADDRESS encoding).
+     *
+     * @param type the attribute type
+     * @param addr the address
+     * @return this builder
+     */
     public Builder addAddress(int type, InetSocketAddress addr) {
       return addAttribute(type, Addresses.encodePlain(addr));
     }
@@ -389,6 +489,7 @@ public final class StunMessage {
      *
      * @param code 300-699
      * @param reason UTF-8 reason phrase of at most 763 bytes; null for none
+     * @return this builder
      */
     public Builder addErrorCode(int code, String reason) {
       if (code < 300 || code > 699) {
@@ -398,7 +499,12 @@ public final class StunMessage {
           AttributeValues.errorCode(code, reason == null ? "" : reason));
     }
 
-    /** Adds UNKNOWN-ATTRIBUTES (RFC 8489 section 14.9) listing 16-bit types. */
+    /**
+     * Adds UNKNOWN-ATTRIBUTES (RFC 8489 section 14.9) listing 16-bit types.
+     *
+     * @param types the types
+     * @return this builder
+     */
     public Builder addUnknownAttributes(int... types) {
       for (int t : types) {
         if (t < 0 || t > 0xFFFF) {
@@ -408,7 +514,13 @@ public final class StunMessage {
       return addAttribute(StunAttributeType.UNKNOWN_ATTRIBUTES, AttributeValues.unknownAttributes(types));
     }
 
-    /** Adds a 32-bit unsigned value (PRIORITY, LIFETIME-SECONDS, ...). */
+    /**
+     * Adds a 32-bit unsigned value (PRIORITY, LIFETIME-SECONDS, ...).
+     *
+     * @param type  the attribute type
+     * @param value 0 to 2^32 - 1
+     * @return this builder
+     */
     public Builder addUint32(int type, long value) {
       if (value < 0 || value > 0xFFFFFFFFL) {
         throw new IllegalArgumentException("not a 32-bit unsigned value: " + value);
@@ -416,7 +528,13 @@ public final class StunMessage {
       return addAttribute(type, AttributeValues.uint32(value));
     }
 
-    /** Adds a one-byte value (ROLE), padded to 4 bytes on the wire. */
+    /**
+     * Adds a one-byte value (ROLE), padded to 4 bytes on the wire.
+     *
+     * @param type  the attribute type
+     * @param value 0-255
+     * @return this builder
+     */
     public Builder addByte(int type, int value) {
       if (value < 0 || value > 0xFF) {
         throw new IllegalArgumentException("not a byte value: " + value);
@@ -439,7 +557,7 @@ public final class StunMessage {
       return this;
     }
 
-    /** The message; the builder stays usable. */
+    /** {@return the message} The builder stays usable. */
     public StunMessage build() {
       return new StunMessage(method, cls, id, attributes, null, -1, -1);
     }

@@ -56,6 +56,9 @@ public final class StunMethod {
   /**
    * A readable name for a method number, e.g. {@code "BINDING"}; unknown numbers print as
    * {@code "0x0AB"}.
+   *
+   * @param method the 12-bit method
+   * @return its name
    */
   public static String name(int method) {
     switch (method) {

@@ -25,6 +25,9 @@ public final class TransactionId {
   /**
    * A fresh ID drawn from {@code rnd}: pass a {@link java.security.SecureRandom} in production
    * (RFC 8489 section 6 requires cryptographic randomness), a seeded {@link Random} in tests.
+   *
+   * @param rnd where the 96 bits come from
+   * @return the ID
    */
   public static TransactionId random(Random rnd) {
     Objects.requireNonNull(rnd, "rnd");
@@ -36,6 +39,8 @@ public final class TransactionId {
   /**
    * Copies 12 bytes.
    *
+   * @param twelveBytes the ID's bytes
+   * @return the ID
    * @throws IllegalArgumentException if {@code twelveBytes} is not 12 bytes long
    */
   public static TransactionId of(byte[] twelveBytes) {
@@ -52,7 +57,7 @@ public final class TransactionId {
     return new TransactionId(Arrays.copyOfRange(buf, off, off + LENGTH));
   }
 
-  /** A copy of the 12 bytes. */
+  /** {@return a copy of the 12 bytes} */
   public byte[] toBytes() {
     return bytes.clone();
   }

@@ -1,0 +1,9 @@
+/**
+ * The peer library: register with a rendezvous server, dial and accept peers across NATs. The API
+ * is {@code io.p2pnat.peer}; {@code io.p2pnat.peer.internal} is not exported.
+ */
+module io.p2pnat.peer {
+    requires io.p2pnat.core;
+
+    exports io.p2pnat.peer;
+}
