@@ -272,6 +272,22 @@ public final class Lab implements AutoCloseable {
         Exec.check(Exec.inNamespace(ns, List.of(Exec.tool("nft"), "-f", "-")), NftRules.replacing(table));
         behaviours.put(nat, behaviour);
         boots.put(nat, boot);
+        flushConntrack(ns);
+    }
+
+    /**
+     * Flushes a NAT's connection tracking table twice, 20 ms apart: a packet crossing the NAT
+     * while the first flush runs can confirm an entry with the old translation after it, and
+     * traffic then keeps that entry alive (seen once in a lab repair test: a reboot that broke
+     * nothing). The second flush removes such a straggler.
+     */
+    private static void flushConntrack(String ns) throws LabException {
+        Exec.check(Exec.inNamespace(ns, List.of(Exec.tool("conntrack"), "-F")));
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         Exec.check(Exec.inNamespace(ns, List.of(Exec.tool("conntrack"), "-F")));
     }
 

@@ -47,13 +47,13 @@ public final class ServerMetrics {
         m.gauge(registry, "p2pnat.relay.sessions", "Native relay sessions held", s -> s.relaySessions());
         m.counter(registry, "p2pnat.relayed.packets", "Packets forwarded by the native relay", s -> s.relayedPackets());
         m.counter(registry, "p2pnat.relayed.bytes", "Bytes forwarded by the native relay", s -> s.relayedBytes());
-        FunctionCounter.builder("p2pnat.packets", m, x -> x.stats().packetsIn()).tag("direction", "in")
+        FunctionCounter.builder("p2pnat.packets", server, x -> m.stats().packetsIn()).tag("direction", "in")
                 .description("Datagrams on the rendezvous port").register(registry);
-        FunctionCounter.builder("p2pnat.packets", m, x -> x.stats().packetsOut()).tag("direction", "out")
+        FunctionCounter.builder("p2pnat.packets", server, x -> m.stats().packetsOut()).tag("direction", "out")
                 .description("Datagrams on the rendezvous port").register(registry);
-        FunctionCounter.builder("p2pnat.bytes", m, x -> x.stats().bytesIn()).tag("direction", "in")
+        FunctionCounter.builder("p2pnat.bytes", server, x -> m.stats().bytesIn()).tag("direction", "in")
                 .description("Bytes on the rendezvous port").register(registry);
-        FunctionCounter.builder("p2pnat.bytes", m, x -> x.stats().bytesOut()).tag("direction", "out")
+        FunctionCounter.builder("p2pnat.bytes", server, x -> m.stats().bytesOut()).tag("direction", "out")
                 .description("Bytes on the rendezvous port").register(registry);
         m.counter(registry, "p2pnat.dropped", "Datagrams the rendezvous service dropped (malformed, unauthenticated, unknown)",
                 s -> s.dropped());
@@ -72,13 +72,13 @@ public final class ServerMetrics {
             m.turnDrops(registry, "malformed", t -> t.dropped());
             m.turnDrops(registry, "tcp-backlog", t -> t.streamDrops());
             m.turnDrops(registry, "tcp-quota", t -> t.streamsRefused());
-            FunctionCounter.builder("p2pnat.turn.relayed.packets", m, x -> x.turn().toPeerPackets()).tag("direction", "to-peer")
+            FunctionCounter.builder("p2pnat.turn.relayed.packets", server, x -> m.turn().toPeerPackets()).tag("direction", "to-peer")
                     .description("Data relayed by TURN").register(registry);
-            FunctionCounter.builder("p2pnat.turn.relayed.packets", m, x -> x.turn().toClientPackets()).tag("direction", "to-client")
+            FunctionCounter.builder("p2pnat.turn.relayed.packets", server, x -> m.turn().toClientPackets()).tag("direction", "to-client")
                     .description("Data relayed by TURN").register(registry);
-            FunctionCounter.builder("p2pnat.turn.relayed.bytes", m, x -> x.turn().toPeerBytes()).tag("direction", "to-peer")
+            FunctionCounter.builder("p2pnat.turn.relayed.bytes", server, x -> m.turn().toPeerBytes()).tag("direction", "to-peer")
                     .description("Bytes relayed by TURN").register(registry);
-            FunctionCounter.builder("p2pnat.turn.relayed.bytes", m, x -> x.turn().toClientBytes()).tag("direction", "to-client")
+            FunctionCounter.builder("p2pnat.turn.relayed.bytes", server, x -> m.turn().toClientBytes()).tag("direction", "to-client")
                     .description("Bytes relayed by TURN").register(registry);
         }
         new JvmMemoryMetrics().bindTo(registry);
@@ -86,24 +86,27 @@ public final class ServerMetrics {
         new JvmThreadMetrics().bindTo(registry);
     }
 
+    // Meters hold their state object weakly: this object is referenced by nothing else, so with
+    // it as the state every meter read NaN (gauges) or stood still (counters) after the first GC.
+    // The server (held by whoever runs it) is the state; this object is captured by the function.
     private void counter(MeterRegistry r, String name, String help, ToDoubleFunction<ServerStats> f) {
-        FunctionCounter.builder(name, this, x -> f.applyAsDouble(x.stats())).description(help).register(r);
+        FunctionCounter.builder(name, server, x -> f.applyAsDouble(stats())).description(help).register(r);
     }
 
     private void gauge(MeterRegistry r, String name, String help, ToDoubleFunction<ServerStats> f) {
-        Gauge.builder(name, this, x -> f.applyAsDouble(x.stats())).description(help).register(r);
+        Gauge.builder(name, server, x -> f.applyAsDouble(stats())).description(help).register(r);
     }
 
     private void turnCounter(MeterRegistry r, String name, String help, ToDoubleFunction<TurnServerStats> f) {
-        FunctionCounter.builder(name, this, x -> f.applyAsDouble(x.turn())).description(help).register(r);
+        FunctionCounter.builder(name, server, x -> f.applyAsDouble(turn())).description(help).register(r);
     }
 
     private void turnGauge(MeterRegistry r, String name, String help, ToDoubleFunction<TurnServerStats> f) {
-        Gauge.builder(name, this, x -> f.applyAsDouble(x.turn())).description(help).register(r);
+        Gauge.builder(name, server, x -> f.applyAsDouble(turn())).description(help).register(r);
     }
 
     private void turnDrops(MeterRegistry r, String reason, ToDoubleFunction<TurnServerStats> f) {
-        FunctionCounter.builder("p2pnat.turn.dropped", this, x -> f.applyAsDouble(x.turn())).tag("reason", reason)
+        FunctionCounter.builder("p2pnat.turn.dropped", server, x -> f.applyAsDouble(turn())).tag("reason", reason)
                 .description("TURN messages dropped or answers held back, by reason").register(r);
     }
 

@@ -91,10 +91,16 @@ class MetricsEndpointTest {
                     c.send((InetSocketAddress) peer.getLocalSocketAddress(), ("hello " + i).getBytes(StandardCharsets.UTF_8));
                     peer.receive(new DatagramPacket(new byte[64], 64));
                 }
+                // Meters must survive garbage collection (they read NaN and 0 after the first GC
+                // in a long-running server, when their state was held only weakly).
+                for (int i = 0; i < 3; i++) {
+                    System.gc();
+                }
                 Thread.sleep(ServerMetrics.SNAPSHOT_MILLIS + 50);
                 String during = get(metrics.localAddress(), "/metrics", 200);
                 assertEquals(1, value(during, "p2pnat_bindings_total"));
                 assertEquals(1, value(during, "p2pnat_turn_allocations"));
+                assertEquals(0, value(during, "p2pnat_relay_sessions"), "a gauge, read after GC");
                 assertEquals(1, value(during, "p2pnat_turn_allocations_opened_total"));
                 assertTrue(value(during, "p2pnat_turn_challenges_total") >= 1, "the first Allocate got its 401");
                 assertEquals(3, value(during, "p2pnat_turn_relayed_packets_total{direction=\"to-peer\"}"));
