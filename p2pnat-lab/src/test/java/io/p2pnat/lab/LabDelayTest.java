@@ -9,8 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -19,20 +17,10 @@ import org.junit.jupiter.api.Timeout;
  * one-way delay, nothing else is, and the delay daemon never outlives its lab.
  */
 @Timeout(120)
-class LabDelayTest {
+class LabDelayTest extends LabTestBase {
     private static final int DELAY_MS = 20;
     private static final int REFLECTOR_PORT = 20001;
     private static final int PINGS = 30;
-
-    @BeforeAll
-    static void removeLeftovers() {
-        Lab.cleanupStale();
-    }
-
-    @BeforeEach
-    void labAvailable() {
-        LabAssumptions.assumeLabOrFail();
-    }
 
     @Test
     void roundTripsAcrossTheInternetTakeTwiceTheDelayAndLanTripsNone() throws Exception {

@@ -16,8 +16,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,22 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * new address and a new public port, and its wildcard-bound socket goes on working.
  */
 @Timeout(90)
-class LabFaultsTest {
-    private static final String S1 = "192.0.2.128";
-    private static final String S2 = "192.0.2.129";
-    private static final String S2_SOCKET = S2 + ":20003";
-    private static final Duration SILENCE = Duration.ofMillis(400);
-
-    @BeforeAll
-    static void removeLeftovers() {
-        Lab.cleanupStale();
-    }
-
-    /** Per test rather than per class, so a skip shows up as skipped tests with the reason. */
-    @BeforeEach
-    void labAvailable() {
-        LabAssumptions.assumeLabOrFail();
-    }
+class LabFaultsTest extends LabTestBase {
 
     static Stream<Arguments> behaviours() {
         return Stream.of(

@@ -14,8 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -29,22 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * observation is derived from the behaviour's enums, so this is the lab's own natcheck.
  */
 @Timeout(60)
-class LabNatLabTest {
-    private static final String S1 = "192.0.2.128";
-    private static final String S2 = "192.0.2.129";
-    private static final String S2_SOCKET = S2 + ":20003";
-    private static final Duration SILENCE = Duration.ofMillis(400);
-
-    @BeforeAll
-    static void removeLeftovers() {
-        Lab.cleanupStale();
-    }
-
-    /** Per test rather than per class, so a skip shows up as skipped tests with the reason. */
-    @BeforeEach
-    void labAvailable() {
-        LabAssumptions.assumeLabOrFail();
-    }
+class LabNatLabTest extends LabTestBase {
 
     static Stream<Arguments> behaviours() {
         return Stream.of(

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -17,21 +15,10 @@ import org.junit.jupiter.api.Timeout;
  * the topologies of figures 3, 4 and 5, and RFC 4787 filtering and hairpinning.
  */
 @Timeout(60)
-class LabScenariosTest {
+class LabScenariosTest extends LabTestBase {
     private static final int RENDEZVOUS_PORT = 20001;
     private static final int OTHER_SERVER_PORT = 20002;
     private static final int PEER_PORT = 1234;
-
-    @BeforeAll
-    static void removeLeftovers() {
-        Lab.cleanupStale();
-    }
-
-    /** Per test rather than per class, so a skip shows up as skipped tests with the reason. */
-    @BeforeEach
-    void labAvailable() {
-        LabAssumptions.assumeLabOrFail();
-    }
 
     /** The three probes of a scenario and the public endpoints the reflector saw. */
     private record Peers(Probe server, Probe a, Probe b, String publicA, String publicB) {

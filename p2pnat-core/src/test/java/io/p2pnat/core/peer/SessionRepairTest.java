@@ -30,6 +30,7 @@ class SessionRepairTest {
         final List<long[]> echoed = new ArrayList<>(); // {number, time}
         int next;
         boolean stop;
+        long faultAt;
 
         Echo(Figures.Net f) {
             this.f = f;
@@ -86,15 +87,32 @@ class SessionRepairTest {
         return f;
     }
 
+    /** Echoes for 2 s, injects {@code fault}, echoes for 3 s more; the echo's record and the fault's time. */
+    private static Echo faultDuringEcho(Figures.Net f, java.util.function.Consumer<Figures.Net> fault) {
+        Echo echo = new Echo(f);
+        f.net().runFor(Duration.ofSeconds(2));
+        echo.faultAt = f.net().now();
+        fault.accept(f);
+        f.net().runFor(Duration.ofSeconds(3));
+        echo.stop = true;
+        return echo;
+    }
+
+    private static void reboot(TestNet.Nat nat) {
+        nat.replace(TestNet.Mapping.ENDPOINT_INDEPENDENT, TestNet.PortAllocation.RANDOM);
+    }
+
+    /** Every message sent a second after the fault came back, and no gap between echoes reached a second. */
+    private static void assertRepairedWithinASecond(Echo echo) {
+        assertTrue(echo.longestGap() < Duration.ofSeconds(1).toNanos(), "outage " + echo.longestGap() / 1_000_000 + " ms");
+        assertTrue(echo.echoedAfter(echo.faultAt + Duration.ofSeconds(1).toNanos()) >= 35, "echoes flow again after the repair");
+    }
+
     @Test
     void aRebootOfTheDialersNatIsRepairedWithinASecond() {
         Figures.Net f = connected(Figures.figure3(50));
-        Echo echo = new Echo(f);
-        f.net().runFor(Duration.ofSeconds(2));
-        long rebootAt = f.net().now();
-        f.natA().replace(TestNet.Mapping.ENDPOINT_INDEPENDENT, TestNet.PortAllocation.RANDOM);
-        f.net().runFor(Duration.ofSeconds(3));
-        echo.stop = true;
+        Echo echo = faultDuringEcho(f, n -> reboot(n.natA()));
+        long rebootAt = echo.faultAt;
 
         PeerEvent.PathLost lost = only(f.a(), PeerEvent.PathLost.class);
         assertTrue(lost.reason().startsWith("no answer on"), lost.reason());
@@ -103,8 +121,7 @@ class SessionRepairTest {
         long lostAfter = f.a().first(PeerEvent.PathLost.class).at() - rebootAt;
         assertTrue(lostAfter <= ms(50).toNanos() + PathLiveness.MIN_DEAD + ms(100).toNanos(),
                 "noticed " + lostAfter / 1_000_000 + " ms after the reboot");
-        assertTrue(echo.longestGap() < Duration.ofSeconds(1).toNanos(), "outage " + echo.longestGap() / 1_000_000 + " ms");
-        assertTrue(echo.echoedAfter(rebootAt + Duration.ofSeconds(1).toNanos()) >= 35, "echoes flow again after the repair");
+        assertRepairedWithinASecond(echo);
         assertFalse(f.a().has(PeerEvent.Closed.class));
         assertFalse(f.b().has(PeerEvent.Closed.class));
     }
@@ -112,34 +129,24 @@ class SessionRepairTest {
     @Test
     void bothNatsRebootingAtOnceAreRepaired() {
         Figures.Net f = connected(Figures.figure3(51));
-        Echo echo = new Echo(f);
-        f.net().runFor(Duration.ofSeconds(2));
-        long rebootAt = f.net().now();
-        f.natA().replace(TestNet.Mapping.ENDPOINT_INDEPENDENT, TestNet.PortAllocation.RANDOM);
-        f.natB().replace(TestNet.Mapping.ENDPOINT_INDEPENDENT, TestNet.PortAllocation.RANDOM);
-        f.net().runFor(Duration.ofSeconds(3));
-        echo.stop = true;
+        Echo echo = faultDuringEcho(f, n -> {
+            reboot(n.natA());
+            reboot(n.natB());
+        });
 
         assertTrue(f.a().has(PeerEvent.PathRepaired.class));
         assertTrue(f.b().has(PeerEvent.PathRepaired.class), "the echoing side noticed and repaired too");
-        assertTrue(echo.longestGap() < Duration.ofSeconds(1).toNanos(), "outage " + echo.longestGap() / 1_000_000 + " ms");
-        assertTrue(echo.echoedAfter(rebootAt + Duration.ofSeconds(1).toNanos()) >= 35);
+        assertRepairedWithinASecond(echo);
     }
 
     @Test
     void aRebootOfTheListenersNatIsRepairedAndTheListenerIsTold() {
         Figures.Net f = connected(Figures.figure3(52));
-        Echo echo = new Echo(f);
-        f.net().runFor(Duration.ofSeconds(2));
-        long rebootAt = f.net().now();
-        f.natB().replace(TestNet.Mapping.ENDPOINT_INDEPENDENT, TestNet.PortAllocation.RANDOM);
-        f.net().runFor(Duration.ofSeconds(3));
-        echo.stop = true;
+        Echo echo = faultDuringEcho(f, n -> reboot(n.natB()));
 
         assertTrue(f.b().has(PeerEvent.PathLost.class));
         assertTrue(f.b().has(PeerEvent.PathRepaired.class));
-        assertTrue(echo.longestGap() < Duration.ofSeconds(1).toNanos(), "outage " + echo.longestGap() / 1_000_000 + " ms");
-        assertTrue(echo.echoedAfter(rebootAt + Duration.ofSeconds(1).toNanos()) >= 35);
+        assertRepairedWithinASecond(echo);
     }
 
     @Test
