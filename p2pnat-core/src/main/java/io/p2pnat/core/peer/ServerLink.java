@@ -179,7 +179,7 @@ final class ServerLink {
                 .addString(StunAttributeType.TARGET_ID, peerId)
                 .addAttribute(StunAttributeType.INTRO_ID, ByteBuffer.allocate(8).putLong(sessionId).array())
                 .build().encode(sessionKey, true);
-        txns.start(tid, Kind.REPAIR, sessionId, req, now, Session.REPAIR_RETRY, ctx.out);
+        txns.start(tid, Kind.REPAIR, sessionId, req, now, PathKeeper.REPAIR_RETRY, ctx.out);
     }
 
     /** The dial's session connected or failed: nothing more to do for it here. */
