@@ -5,13 +5,10 @@ import io.p2pnat.core.PeerIds;
 import io.p2pnat.core.Signaling;
 import io.p2pnat.core.Timers;
 import io.p2pnat.core.Transmit;
-import io.p2pnat.core.discovery.FilteringBehaviour;
-import io.p2pnat.core.discovery.MappingBehaviour;
 import io.p2pnat.core.peer.PeerEvent.FailureKind;
 import io.p2pnat.core.peer.ServerTransactions.Kind;
 import io.p2pnat.core.peer.ServerTransactions.Pending;
 import io.p2pnat.core.rendezvous.KeyProofs;
-import io.p2pnat.core.secure.Identity;
 import io.p2pnat.wire.StunAttributeType;
 import io.p2pnat.wire.StunClass;
 import io.p2pnat.wire.StunMessage;
@@ -19,30 +16,21 @@ import io.p2pnat.wire.StunMethod;
 import io.p2pnat.wire.TransactionId;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * A peer's link to the rendezvous server: registration (the cookie round trip, then our
  * identity key and the proof we hold it), keepalives that carry our NAT's profile, registering
- * again when the server lost us, the CONNECT and LOOKUP transactions, and the introductions the
- * server sends, which it hands to the {@link Sessions}.
+ * again when the server lost us, the LOOKUP and REPAIR transactions; the {@link Introductions}
+ * (CONNECT, INTRODUCE) ride on it.
  */
 final class ServerLink {
     private static final long KEEPALIVE_MAX = 15_000_000_000L;
     private static final long REREGISTER_BACKOFF = 5_000_000_000L;
-    /** Introductions for TCP remembered, so that a retransmitted one is reported once. */
-    private static final int TCP_INTROS_KEPT = 1024;
-
-    private record Dial(String target, long startedAt, long deadline, boolean tcp, String expectKey) {
-    }
 
     private final AgentContext ctx;
     private final ServerTransactions txns;
-    private final Map<Long, Dial> dials = new HashMap<>();
+    private final Introductions intros;
     private NatMeasurement nat;
     private Sessions sessions;
     private long nextRequestId = 1;
@@ -61,18 +49,17 @@ final class ServerLink {
     private InetSocketAddress serverOther;
     private int serverAltPort;
     private long serverRttNanos = -1;
-    private InetSocketAddress tcpPublic;
-    private List<InetSocketAddress> tcpPrivates = List.of();
-    private final Set<Long> seenTcpIntros = new LinkedHashSet<>();
 
     ServerLink(AgentContext ctx) {
         this.ctx = ctx;
         this.txns = new ServerTransactions(ctx.config.server());
+        this.intros = new Introductions(ctx, this, txns);
     }
 
     void attach(NatMeasurement nat, Sessions sessions) {
         this.nat = nat;
         this.sessions = sessions;
+        intros.attach(nat, sessions);
     }
 
     boolean isRegistered() {
@@ -108,9 +95,9 @@ final class ServerLink {
         return key != null && m.checkIntegrity(key);
     }
 
+    /** Our TCP endpoints, for TCP introductions. */
     void setTcpEndpoints(InetSocketAddress publicEndpoint, List<InetSocketAddress> privateEndpoints) {
-        this.tcpPublic = publicEndpoint;
-        this.tcpPrivates = List.copyOf(privateEndpoints);
+        intros.setTcpEndpoints(publicEndpoint, privateEndpoints);
     }
 
     // --- requests -------------------------------------------------------------------------------
@@ -119,32 +106,9 @@ final class ServerLink {
         registerAgain(now);
     }
 
+    /** Asks the server to introduce us to {@code target}; the dial's id. */
     long dial(long now, String target, long timeoutNanos, boolean tcp, String expectKey) {
-        long id = nextRequestId++;
-        if (!PeerIds.isValid(target)) {
-            ctx.events.add(new PeerEvent.DialFailed(id, FailureKind.UNKNOWN_PEER, "bad peer id '" + target + "'"));
-            return id;
-        }
-        if (sessionKey == null) {
-            ctx.events.add(new PeerEvent.DialFailed(id, FailureKind.NOT_REGISTERED, "not registered with the server"));
-            return id;
-        }
-        if (tcp && tcpPublic == null) {
-            ctx.events.add(new PeerEvent.DialFailed(id, FailureKind.NOT_REGISTERED, "no TCP registration with the server"));
-            return id;
-        }
-        dials.put(id, new Dial(target, now, now + timeoutNanos, tcp, expectKey));
-        TransactionId tid = TransactionId.random(ctx.random);
-        StunMessage.Builder cb = StunMessage.builder(StunMethod.CONNECT, StunClass.REQUEST, tid)
-                .addString(StunAttributeType.PEER_ID, ctx.config.peerId())
-                .addString(StunAttributeType.TARGET_ID, target);
-        if (tcp) {
-            cb.addByte(StunAttributeType.TRANSPORT, 1);
-        }
-        nat.addReport(cb); // so the target learns it even if a keepalive was lost
-        byte[] req = cb.build().encode(sessionKey, true);
-        txns.start(tid, Kind.CONNECT, id, req, now, Math.min(timeoutNanos, ctx.config.serverTimeout().toNanos()), ctx.out);
-        return id;
+        return intros.dial(now, nextRequestId++, target, timeoutNanos, tcp, expectKey);
     }
 
     long lookup(long now, String target) {
@@ -179,15 +143,16 @@ final class ServerLink {
                 .addString(StunAttributeType.TARGET_ID, peerId)
                 .addAttribute(StunAttributeType.INTRO_ID, ByteBuffer.allocate(8).putLong(sessionId).array())
                 .build().encode(sessionKey, true);
-        txns.start(tid, Kind.REPAIR, sessionId, req, now, Session.REPAIR_RETRY, ctx.out);
+        txns.start(tid, Kind.REPAIR, sessionId, req, now, PathKeeper.REPAIR_RETRY, ctx.out);
     }
 
     /** The dial's session connected or failed: nothing more to do for it here. */
     void forgetDial(long dialId) {
-        dials.remove(dialId);
+        intros.forgetDial(dialId);
     }
 
-    private void registerAgain(long now) {
+    /** Registers from the start: the server lost us, or we were never registered. */
+    void registerAgain(long now) {
         register(now, null, now + ctx.config.serverTimeout().toNanos());
     }
 
@@ -283,12 +248,7 @@ final class ServerLink {
                 }
             }
             case KEEPALIVE -> registerAgain(now);
-            case CONNECT -> {
-                if (dials.remove(p.context) != null) {
-                    ctx.events.add(new PeerEvent.DialFailed(p.context, FailureKind.SERVER_UNREACHABLE,
-                            "rendezvous server " + Endpoints.format(ctx.config.server()) + " did not answer the connect request"));
-                }
-            }
+            case CONNECT -> intros.connectUnanswered(p.context);
             case LOOKUP -> ctx.events.add(new PeerEvent.LookedUp(p.context, null, null, List.of(), FailureKind.SERVER_UNREACHABLE,
                     "rendezvous server did not answer"));
             case REPAIR -> { } // the session asks again on its own schedule
@@ -300,7 +260,7 @@ final class ServerLink {
     /** A message from the server's address (not a Binding). */
     void onMessage(long now, StunMessage m) {
         if (m.method() == StunMethod.INTRODUCE && m.messageClass() == StunClass.REQUEST) {
-            onIntroduce(now, m);
+            intros.onIntroduce(now, m);
             return;
         }
         if (m.method() == StunMethod.REPAIR && m.messageClass() == StunClass.REQUEST) {
@@ -325,7 +285,7 @@ final class ServerLink {
         switch (p.kind) {
             case REGISTER -> onRegisterAnswer(now, m, ok, p);
             case KEEPALIVE -> onKeepaliveAnswer(now, m, ok);
-            case CONNECT -> onConnectAnswer(now, m, ok, p.context);
+            case CONNECT -> intros.onConnectAnswer(now, m, ok, p.context);
             case LOOKUP -> onLookupAnswer(m, ok, p.context);
             case REPAIR -> onRepairAnswer(now, m, ok, p.context);
         }
@@ -436,53 +396,6 @@ final class ServerLink {
         }
     }
 
-    private void onConnectAnswer(long now, StunMessage m, boolean ok, long dialId) {
-        Dial dial = dials.get(dialId);
-        if (dial == null) {
-            return;
-        }
-        if (!ok) {
-            dials.remove(dialId);
-            int code = m.errorCode().orElse(0);
-            if (code == Signaling.ERR_UNKNOWN_PEER) {
-                ctx.events.add(new PeerEvent.DialFailed(dialId, FailureKind.UNKNOWN_PEER,
-                        "unknown peer '" + dial.target + "': it is not registered at " + Endpoints.format(ctx.config.server())));
-            } else if (code == Signaling.ERR_NOT_REGISTERED) {
-                registerAgain(now);
-                ctx.events.add(new PeerEvent.DialFailed(dialId, FailureKind.NOT_REGISTERED, "our registration expired; registering again"));
-            } else {
-                ctx.events.add(new PeerEvent.DialFailed(dialId, FailureKind.SERVER_REFUSED,
-                        "server refused the introduction: " + code + " " + m.errorReason().orElse("")));
-            }
-            return;
-        }
-        byte[] remoteKey = m.bytes(StunAttributeType.STATIC_KEY).orElse(null);
-        String keyProblem = remoteKey == null ? "peer '" + dial.target + "' has no identity key at the server"
-                : dial.expectKey != null && !Identity.matches(remoteKey, dial.expectKey)
-                ? "peer '" + dial.target + "' has identity key " + Identity.fingerprint(remoteKey)
-                        + ", not the expected " + dial.expectKey
-                : null;
-        if (keyProblem != null) {
-            dials.remove(dialId);
-            ctx.events.add(new PeerEvent.DialFailed(dialId, FailureKind.KEY_MISMATCH, keyProblem));
-            return;
-        }
-        Introduction intro = introduction(m, dial.target, true, dial.tcp);
-        if (dial.tcp) {
-            dials.remove(dialId);
-            ctx.events.add(intro == null
-                    ? new PeerEvent.DialFailed(dialId, FailureKind.SERVER_REFUSED, "server gave no TCP endpoints for '" + dial.target + "'")
-                    : new PeerEvent.TcpIntroduced(dialId, intro, dial.startedAt, dial.deadline));
-            return;
-        }
-        if (intro == null) {
-            dials.remove(dialId);
-            ctx.events.add(new PeerEvent.DialFailed(dialId, FailureKind.SERVER_REFUSED, "malformed introduction from server"));
-            return;
-        }
-        sessions.dialed(now, intro, dialId, dial.startedAt, dial.deadline);
-    }
-
     private void onLookupAnswer(StunMessage m, boolean ok, long lookupId) {
         String target = m.string(StunAttributeType.TARGET_ID).orElse("");
         if (!ok) {
@@ -493,54 +406,5 @@ final class ServerLink {
         ctx.events.add(new PeerEvent.LookedUp(lookupId, target, m.xorAddress(StunAttributeType.PUBLIC_ENDPOINT).orElse(null),
                 m.xorAddresses(StunAttributeType.PRIVATE_ENDPOINT), null, null, m.bytes(StunAttributeType.STATIC_KEY).orElse(null),
                 m.xorAddress(StunAttributeType.TCP_PUBLIC_ENDPOINT).orElse(null), m.xorAddresses(StunAttributeType.TCP_PRIVATE_ENDPOINT)));
-    }
-
-    private void onIntroduce(long now, StunMessage m) {
-        if (sessionKey == null || !m.checkIntegrity(sessionKey)) {
-            return;
-        }
-        byte[] ack = StunMessage.builder(StunMethod.INTRODUCE, StunClass.SUCCESS_RESPONSE, m.transactionId())
-                .build().encode(sessionKey, true);
-        ctx.out.add(new Transmit(ctx.config.server(), ack));
-        String dialer = m.string(StunAttributeType.PEER_ID).orElse("");
-        boolean tcp = m.byteValue(StunAttributeType.TRANSPORT).orElse(0) == 1;
-        Introduction intro = introduction(m, dialer, false, tcp);
-        if (tcp) {
-            if (intro != null && firstTcpIntro(intro.introId())) {
-                ctx.events.add(new PeerEvent.TcpIntroduced(-1, intro, now, now + ctx.config.listenDeadline().toNanos()));
-            }
-        } else if (intro != null && intro.remoteKey() != null) {
-            sessions.introduced(now, intro); // not when malformed, or a dialer without an identity key
-        }
-    }
-
-    private boolean firstTcpIntro(long introId) {
-        boolean added = seenTcpIntros.add(introId);
-        if (seenTcpIntros.size() > TCP_INTROS_KEPT) {
-            seenTcpIntros.remove(seenTcpIntros.iterator().next());
-        }
-        return added;
-    }
-
-    /**
-     * The introduction in a CONNECT answer or an INTRODUCE request, or null if malformed: the
-     * peer's endpoints and ours, for UDP or (with {@code tcp}) for TCP, and both NATs' profiles.
-     */
-    private Introduction introduction(StunMessage m, String peerId, boolean dialer, boolean tcp) {
-        byte[] id = m.bytes(StunAttributeType.INTRO_ID).orElse(null);
-        byte[] key = m.bytes(StunAttributeType.INTRO_KEY).orElse(null);
-        InetSocketAddress pub = m.xorAddress(tcp ? StunAttributeType.TCP_PUBLIC_ENDPOINT : StunAttributeType.PUBLIC_ENDPOINT).orElse(null);
-        if (id == null || id.length != 8 || key == null || key.length < 16 || pub == null || !PeerIds.isValid(peerId)) {
-            return null;
-        }
-        MappingBehaviour remoteMapping = MappingBehaviour.fromCode(m.byteValue(Signaling.ATTR_NAT_MAPPING)
-                .orElse(MappingBehaviour.UNKNOWN.code()));
-        return new Introduction(ByteBuffer.wrap(id).getLong(), key, peerId, dialer, pub,
-                m.xorAddresses(tcp ? StunAttributeType.TCP_PRIVATE_ENDPOINT : StunAttributeType.PRIVATE_ENDPOINT),
-                tcp ? tcpPublic : publicEndpoint, tcp ? tcpPrivates : ctx.config.privateEndpoints(),
-                nat.mapping(), remoteMapping, nat.profile(),
-                NatProfile.decode(remoteMapping, m.bytes(StunAttributeType.NAT_ALLOCATION).orElse(null)),
-                m.bytes(StunAttributeType.STATIC_KEY).orElse(null), nat.filtering(),
-                FilteringBehaviour.fromCode(m.byteValue(Signaling.ATTR_NAT_FILTERING).orElse(FilteringBehaviour.UNKNOWN.code())));
     }
 }

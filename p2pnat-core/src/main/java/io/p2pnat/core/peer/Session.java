@@ -15,7 +15,8 @@ import java.util.List;
 
 /**
  * A session with one peer: its hole punch ({@link HolePunch}), then the chosen path, the
- * end-to-end secure channel on it (Noise KK, RFC 5128 §6.3), data frames and liveness.
+ * end-to-end secure channel on it (Noise KK, RFC 5128 §6.3) and data frames; its
+ * {@link PathKeeper} keeps the path once the session is established.
  */
 final class Session {
     /** Idle sessions send a keepalive check this often to hold NAT mappings open. */
@@ -29,8 +30,6 @@ final class Session {
     private static final int LIVENESS_EVERY = 5;
     /** A path that answered a check sent this recently counts as alive when the handshake is judged. */
     private static final long LIVENESS_WINDOW = 3_000_000_000L;
-    /** A repair asks the server again this often, and checks every pair again, until a path answers. */
-    static final long REPAIR_RETRY = 1_000_000_000L;
 
     /** What a session's events mean beyond it. */
     interface Host {
@@ -81,12 +80,8 @@ final class Session {
     boolean freshQueued;
     private int ownFresh = -1;
     private NatProfile peerFresh;
-    /** Judges the established path by traffic (RFC 7675 style). */
-    private final PathLiveness liveness = new PathLiveness();
-    /** When the path was declared dead, and the last packet heard before (NEVER: the path works). */
-    private long lostAt = Timers.NEVER;
-    private long lastHeardBeforeLoss;
-    private long repairRetryAt = Timers.NEVER;
+    /** Keeps the established path: liveness, loss and repair. */
+    final PathKeeper keeper;
 
     Session(AgentContext ctx, Host host, HolePunch punch, long dialId, long now, SecureChannel secure) {
         this.ctx = ctx;
@@ -96,6 +91,7 @@ final class Session {
         this.lastInbound = now;
         this.lastOutbound = now;
         this.secure = secure;
+        this.keeper = new PathKeeper(ctx, host, this);
     }
 
     long id() {
@@ -107,26 +103,13 @@ final class Session {
             return Math.min(punch.nextTimeout(), pathReady ? Math.min(handshakeDue, pathReadyAt + HANDSHAKE_LIMIT) : Long.MAX_VALUE);
         }
         long next = Math.min(punch.nextTimeout(), Math.min(lastOutbound + KEEPALIVE_NANOS, lastInbound + SILENCE_NANOS));
-        return Math.min(next, lostAt == Timers.NEVER ? liveness.nextTimeout() : repairRetryAt);
+        return Math.min(next, keeper.nextTimeout());
     }
 
-    /**
-     * Something authenticated came from the peer at {@code from}. Only what comes from the chosen
-     * path's own address shows the path works: after a NAT reboot on its side the peer's packets
-     * still reach us (from its new mapping) while ours die at its NAT. When that happens while our
-     * sends go unanswered, the peer has moved: repair at once.
-     */
+    /** Something authenticated came from the peer at {@code from}. */
     private void heard(long now, InetSocketAddress from) {
         lastInbound = now;
-        InetSocketAddress path = punch.selectedAddress();
-        if (path == null || from.equals(path)) {
-            liveness.heard();
-        } else if (established && lostAt == Timers.NEVER && !punch.isRelayed()
-                && liveness.unansweredFor(now) >= liveness.deadAfter() / 2) {
-            lose(now, "peer '" + punch.intro.peerId() + "' reaches us from " + HolePunch.describe(from) + " while "
-                    + punch.selectedDescription() + " goes unanswered");
-            askForRepair(now);
-        }
+        keeper.heard(now, from);
     }
 
     // --- data ---------------------------------------------------------------------------------
@@ -135,7 +118,7 @@ final class Session {
     void send(long now, byte[] payload) {
         punch.emitSelected(DataFrames.frame(Signaling.DATA_FRAME, id(), secure.seal(payload)), ctx.out);
         lastOutbound = now;
-        liveness.sent(now);
+        keeper.sent(now);
     }
 
     /** Ends the session here: tells the peer if it can, and releases its sockets. */
@@ -217,8 +200,8 @@ final class Session {
         heard(now, from);
         if (selected) {
             pathSelected(now);
-        } else if (lostAt != Timers.NEVER && punch.selectedAnsweredSince(lostAt)) {
-            repaired(now); // the path we have answers again (the dialer kept it, or our NAT came back)
+        } else {
+            keeper.checkAnswered(now);
         }
     }
 
@@ -315,81 +298,14 @@ final class Session {
                 ctx.events.add(new PeerEvent.Closed(id(), "peer went silent"));
                 return true;
             }
-            if (lostAt == Timers.NEVER) {
-                judgePath(now);
-            } else if (now >= repairRetryAt) {
-                askForRepair(now);
-            }
+            keeper.onTimeout(now);
             if (now - lastOutbound >= KEEPALIVE_NANOS) {
                 punch.sendKeepalive(now, ctx.out);
                 lastOutbound = now;
-                liveness.sent(now);
+                keeper.sent(now);
             }
         }
         return false;
-    }
-
-    // --- keeping the path ---------------------------------------------------------------------
-
-    /** Consent checks on a path that went unanswered; a repair once it is judged dead. */
-    private void judgePath(long now) {
-        liveness.rtt(punch.selectedRttNanos());
-        if (liveness.dead(now)) {
-            String reason = "no answer on " + punch.selectedDescription() + " for " + liveness.unansweredFor(now) / 1_000_000 + " ms";
-            lose(now, reason);
-            askForRepair(now);
-        } else if (liveness.probeDue(now)) {
-            punch.sendKeepalive(now, ctx.out);
-            liveness.probed(now);
-        }
-    }
-
-    private void lose(long now, String reason) {
-        lostAt = now;
-        lastHeardBeforeLoss = lastInbound;
-        liveness.heard();
-        ctx.events.add(new PeerEvent.PathLost(id(), info(), reason));
-    }
-
-    /** Asks the server for the peer's endpoints and checks every pair again. */
-    private void askForRepair(long now) {
-        repairRetryAt = now + REPAIR_RETRY;
-        punch.repair(now, now + REPAIR_RETRY);
-        host.repairNeeded(this, now);
-    }
-
-    /**
-     * The peer's current endpoints, from the server: it asked for a repair (its path died), or
-     * answered ours. Checks go to them at once; a session that had not noticed repairs too.
-     */
-    void onPeerEndpoints(long now, InetSocketAddress publicEndpoint, List<InetSocketAddress> privates) {
-        if (!established) {
-            return;
-        }
-        InetSocketAddress path = punch.selectedAddress();
-        if (lostAt == Timers.NEVER && !punch.isRelayed() && publicEndpoint != null
-                && !publicEndpoint.equals(path) && !privates.contains(path)) {
-            // The peer is elsewhere now: our path leads to its old mapping.
-            lose(now, "peer '" + punch.intro.peerId() + "' moved to " + HolePunch.describe(publicEndpoint));
-            repairRetryAt = now + REPAIR_RETRY;
-            punch.repair(now, now + REPAIR_RETRY);
-        } else if (lostAt == Timers.NEVER) {
-            // Same endpoints (a repeated notice, or the peer's path died on our side): check ours now.
-            liveness.sent(now);
-            punch.sendKeepalive(now, ctx.out);
-            liveness.probed(now);
-        }
-        if (publicEndpoint != null) {
-            punch.learn(now, List.of(publicEndpoint), CandidateKind.PUBLIC, ctx.out);
-        }
-        punch.learn(now, privates, CandidateKind.PRIVATE, ctx.out);
-    }
-
-    private void repaired(long now) {
-        long outage = now - lastHeardBeforeLoss;
-        lostAt = Timers.NEVER;
-        repairRetryAt = Timers.NEVER;
-        ctx.events.add(new PeerEvent.PathRepaired(id(), info(), outage));
     }
 
     // --- path and handshake -------------------------------------------------------------------
@@ -401,8 +317,8 @@ final class Session {
         }
         releaseSockets(false);
         host.pathChosen(this, now);
-        if (established && lostAt != Timers.NEVER) {
-            repaired(now);
+        if (established && keeper.lost()) {
+            keeper.repaired(now);
         } else if (established) {
             ctx.events.add(new PeerEvent.PathChanged(id(), info()));
         } else if (!pathReady) {
@@ -433,7 +349,7 @@ final class Session {
         ctx.events.add(new PeerEvent.Connected(dialId, info()));
     }
 
-    private ConnectionInfo info() {
+    ConnectionInfo info() {
         return punch.info().withPeerKey(Identity.fingerprint(secure.remoteKey()));
     }
 

@@ -289,7 +289,7 @@ final class Sessions implements Session.Host {
                        List<InetSocketAddress> privates) {
         Session s = sessions.get(sessionId);
         if (s != null && s.punch.intro.peerId().equals(peerId)) {
-            s.onPeerEndpoints(now, publicEndpoint, privates);
+            s.keeper.onPeerEndpoints(now, publicEndpoint, privates);
         }
     }
 }
