@@ -269,17 +269,23 @@ public final class Lab implements AutoCloseable {
             values.put(m.group(1), new NftRules.Count(Long.parseLong(m.group(2)), Long.parseLong(m.group(3))));
         }
         String table = NftRules.nat(behaviour, topology.host(nat).mainAddress(), values, boot);
-        Exec.check(Exec.inNamespace(ns, List.of(Exec.tool("nft"), "-f", "-")), NftRules.replacing(table));
+        // The new table learns nothing until the old flows are gone: its learning chain would see
+        // their packets and teach its empty maps the old public ports (a reboot that kept its
+        // ports in half the lab's tries, under two-way traffic).
+        Exec.check(Exec.inNamespace(ns, List.of(Exec.tool("nft"), "-f", "-")),
+                NftRules.replacing(NftRules.withoutLearning(table)));
         behaviours.put(nat, behaviour);
         boots.put(nat, boot);
         flushConntrack(ns);
+        String learning = NftRules.learningOf(table);
+        if (learning != null) {
+            Exec.check(Exec.inNamespace(ns, List.of(Exec.tool("nft"), "-f", "-")), learning);
+        }
     }
 
     /**
      * Flushes a NAT's connection tracking table twice, 20 ms apart: a packet crossing the NAT
-     * while the first flush runs can confirm an entry with the old translation after it, and
-     * traffic then keeps that entry alive (seen once in a lab repair test: a reboot that broke
-     * nothing). The second flush removes such a straggler.
+     * while the first flush runs can confirm an entry with the old translation after it.
      */
     private static void flushConntrack(String ns) throws LabException {
         Exec.check(Exec.inNamespace(ns, List.of(Exec.tool("conntrack"), "-F")));

@@ -171,6 +171,26 @@ final class NftRules {
         return t.append("}\n").toString();
     }
 
+    /** {@code table} without its learning chain (nothing is learned while it is loaded). */
+    static String withoutLearning(String table) {
+        int start = table.indexOf("\tchain learn {");
+        if (start < 0) {
+            return table;
+        }
+        int end = table.indexOf("\t}\n", start) + 3;
+        return table.substring(0, start) + table.substring(end);
+    }
+
+    /** {@code nft -f} input that adds {@code table}'s learning chain to the loaded table; null if it has none. */
+    static String learningOf(String table) {
+        int start = table.indexOf("\tchain learn {");
+        if (start < 0) {
+            return null;
+        }
+        int end = table.indexOf("\t}\n", start) + 3;
+        return "table ip " + TABLE + " {\n" + table.substring(start, end) + "}\n";
+    }
+
     /**
      * {@code nft -f} input that swaps in {@code table} (text of {@code table ip p2pnat_lab {...}})
      * in one transaction: declaring the table first makes the delete valid whether or not it exists.

@@ -223,4 +223,49 @@ class LabFaultsTest extends LabTestBase {
         command.addAll(List.of(args));
         return Exec.check(Exec.inNamespace(lab.namespace(host), command));
     }
+
+    /**
+     * A reboot in the middle of two-way traffic ends the old mapping for good. Before, the new
+     * table's learning chain saw the old flows' packets until conntrack was flushed and learned
+     * their public port, so half the reboots kept it and the traffic went on as if nothing happened.
+     */
+    @Test
+    void aRebootDuringTwoWayTrafficEndsTheOldMapping() throws Exception {
+        for (int trial = 0; trial < 4; trial++) {
+            try (Lab lab = Lab.create(Scenario.FIGURE_3)) {
+                Probe a = Probe.start(lab, "clientA", false, 1234);
+                Probe b = Probe.start(lab, "clientB", false, 1234);
+                a.awaitReady();
+                b.awaitReady();
+                String publicA = lab.publicAddress("clientA");
+                String publicB = lab.publicAddress("clientB");
+                // Both send all along, from their own thread: the reboot must land among packets in flight.
+                java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+                Thread traffic = new Thread(() -> {
+                    try {
+                        for (int i = 0; i < 80; i++) {
+                            a.send(1234, publicB, 1234, "to-B-" + i);
+                            b.send(1234, publicA, 1234, "to-A-" + i);
+                            sent.set(i);
+                            Thread.sleep(10);
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                traffic.start();
+                assertTrue(a.awaitReceived(r -> r.payload().startsWith("to-A-"), Duration.ofSeconds(2)).isPresent(),
+                        "the path works before the reboot");
+                Thread.sleep(150);
+                lab.rebootNat("natB");
+                int after = sent.get() + 5; // sent 50 ms or more after the reboot ended
+                traffic.join();
+                Thread.sleep(200);
+                List<Probe.Received> late = a.drain().stream()
+                        .filter(r -> r.payload().startsWith("to-A-") && Integer.parseInt(r.payload().substring(5)) > after)
+                        .toList();
+                assertEquals(List.of(), late, "trial " + trial + ": B's traffic still came through its old mapping");
+            }
+        }
+    }
 }
