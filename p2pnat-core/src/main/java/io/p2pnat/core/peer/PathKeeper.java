@@ -14,6 +14,7 @@ import java.util.List;
 final class PathKeeper {
     /** A repair asks the server again this often, and checks every pair again, until a path answers. */
     static final long REPAIR_RETRY = 1_000_000_000L;
+    static final long FIRST_RETRY = 250_000_000L;
 
     private final AgentContext ctx;
     private final Session.Host host;
@@ -25,6 +26,8 @@ final class PathKeeper {
     private long lostAt = Timers.NEVER;
     private long lastHeardBeforeLoss;
     private long repairRetryAt = Timers.NEVER;
+    /** Repair requests sent since the loss: the first retries come soon (a mapping may change again mid-repair). */
+    private int repairAttempts;
 
     PathKeeper(AgentContext ctx, Session.Host host, Session session) {
         this.ctx = ctx;
@@ -106,9 +109,21 @@ final class PathKeeper {
 
     /** Asks the server for the peer's endpoints and checks every pair again. */
     private void askForRepair(long now) {
-        repairRetryAt = now + REPAIR_RETRY;
-        punch.repair(now, now + REPAIR_RETRY);
+        long gap = nextRetryGap();
+        repairRetryAt = now + gap;
+        punch.repair(now, now + gap);
         host.repairNeeded(session, now);
+    }
+
+    /**
+     * 250 ms, 500 ms, then every {@link #REPAIR_RETRY}. Both NATs rebooting a moment apart change
+     * one peer's mapping after it asked the server: until it asks again, the server and the
+     * other peer know only its old one (seen in the lab as 1.2 s outages with a 1 s retry).
+     */
+    private long nextRetryGap() {
+        long gap = Math.min(REPAIR_RETRY, FIRST_RETRY << Math.min(repairAttempts, 8));
+        repairAttempts++;
+        return gap;
     }
 
     /**
@@ -124,8 +139,9 @@ final class PathKeeper {
                 && !publicEndpoint.equals(path) && !privates.contains(path)) {
             // The peer is elsewhere now: our path leads to its old mapping.
             lose(now, "peer '" + punch.intro.peerId() + "' moved to " + HolePunch.describe(publicEndpoint));
-            repairRetryAt = now + REPAIR_RETRY;
-            punch.repair(now, now + REPAIR_RETRY);
+            long gap = nextRetryGap();
+            repairRetryAt = now + gap;
+            punch.repair(now, now + gap);
         } else if (lostAt == Timers.NEVER) {
             // Same endpoints (a repeated notice, or the peer's path died on our side): check ours now.
             liveness.sent(now);
@@ -143,6 +159,7 @@ final class PathKeeper {
         long outage = now - lastHeardBeforeLoss;
         lostAt = Timers.NEVER;
         repairRetryAt = Timers.NEVER;
+        repairAttempts = 0;
         ctx.events.add(new PeerEvent.PathRepaired(session.id(), session.info(), outage));
     }
 }

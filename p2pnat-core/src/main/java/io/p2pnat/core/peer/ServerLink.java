@@ -143,7 +143,9 @@ final class ServerLink {
                 .addString(StunAttributeType.TARGET_ID, peerId)
                 .addAttribute(StunAttributeType.INTRO_ID, ByteBuffer.allocate(8).putLong(sessionId).array())
                 .build().encode(sessionKey, true);
-        txns.start(tid, Kind.REPAIR, sessionId, req, now, PathKeeper.REPAIR_RETRY, ctx.out);
+        // Short: a retransmission from a mapping that changed meanwhile is a replay to the server,
+        // so the session's next try (a new transaction) must not wait for this one.
+        txns.start(tid, Kind.REPAIR, sessionId, req, now, PathKeeper.FIRST_RETRY, ctx.out);
     }
 
     /** The dial's session connected or failed: nothing more to do for it here. */

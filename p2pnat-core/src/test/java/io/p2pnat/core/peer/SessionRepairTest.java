@@ -140,6 +140,21 @@ class SessionRepairTest {
     }
 
     @Test
+    void natsRebootingAMomentApartAreRepairedWithinASecond() {
+        // The second reboot lands while the first repair is under way: the listener's mapping
+        // changes after it asked the server, and only asking again tells anyone.
+        for (long delayMs : new long[] {150, 250, 290, 350}) {
+            Figures.Net f = connected(Figures.figure3(60 + delayMs));
+            Echo echo = faultDuringEcho(f, n -> {
+                reboot(n.natA());
+                n.net().schedule(ms(delayMs), () -> reboot(n.natB()));
+            });
+            assertTrue(echo.longestGap() < Duration.ofSeconds(1).toNanos(),
+                    "second reboot " + delayMs + " ms after the first: outage " + echo.longestGap() / 1_000_000 + " ms");
+        }
+    }
+
+    @Test
     void aRebootOfTheListenersNatIsRepairedAndTheListenerIsTold() {
         Figures.Net f = connected(Figures.figure3(52));
         Echo echo = faultDuringEcho(f, n -> reboot(n.natB()));
