@@ -56,10 +56,10 @@ final class PathKeeper {
      * still reach us (from its new mapping) while ours die at its NAT. When that happens while our
      * sends go unanswered, the peer has moved: repair at once.
      */
-    void heard(long now, InetSocketAddress from) {
+    void heard(long now, InetSocketAddress from, boolean data) {
         InetSocketAddress path = punch.selectedAddress();
         if (path == null || from.equals(path)) {
-            liveness.heard();
+            liveness.heard(now, data);
         } else if (session.established && lostAt == Timers.NEVER && !punch.isRelayed()
                 && liveness.unansweredFor(now) >= liveness.deadAfter() / 2) {
             lose(now, "peer '" + punch.intro.peerId() + "' reaches us from " + HolePunch.describe(from) + " while "
@@ -90,7 +90,14 @@ final class PathKeeper {
     /** Consent checks on a path that went unanswered; a repair once it is judged dead. */
     private void judgePath(long now) {
         liveness.rtt(punch.selectedRttNanos());
-        if (liveness.dead(now)) {
+        if (liveness.silenceDue(now)) {
+            // The peer's data stopped: if our side of the path died (our NAT rebooted), nothing of
+            // ours is outstanding to tell us; a consent check is.
+            liveness.sent(now);
+            liveness.silenceChecked();
+            punch.sendKeepalive(now, ctx.out);
+            liveness.probed(now);
+        } else if (liveness.dead(now)) {
             String reason = "no answer on " + punch.selectedDescription() + " for " + liveness.unansweredFor(now) / 1_000_000 + " ms";
             lose(now, reason);
             askForRepair(now);
@@ -103,7 +110,7 @@ final class PathKeeper {
     private void lose(long now, String reason) {
         lostAt = now;
         lastHeardBeforeLoss = session.lastInbound;
-        liveness.heard();
+        liveness.reset();
         ctx.events.add(new PeerEvent.PathLost(session.id(), session.info(), reason));
     }
 

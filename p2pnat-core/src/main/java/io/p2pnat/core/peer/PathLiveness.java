@@ -19,7 +19,16 @@ final class PathLiveness {
     /** Round trip assumed before one was measured. */
     private static final long DEFAULT_RTT = 100_000_000L;
 
+    /** Data must have come this regularly (a smoothed gap at most this) for its stop to mean anything. */
+    private static final long MAX_DATA_GAP = 1_000_000_000L;
+    /** Data arrivals before their pace is trusted. */
+    private static final int PACE_SAMPLES = 3;
+
     private long awaitingSince = Timers.NEVER;
+    private long lastDataAt = Timers.NEVER;
+    private long dataGap;
+    private int dataSamples;
+    private boolean silenceChecked;
     private long probeAt = Timers.NEVER;
     private long rttNanos = DEFAULT_RTT;
 
@@ -47,10 +56,44 @@ final class PathLiveness {
         }
     }
 
-    /** Something authenticated came from the peer. */
-    void heard() {
+    /** Something authenticated came from the peer on the path ({@code data}: application data). */
+    void heard(long now, boolean data) {
+        reset();
+        if (data) {
+            if (lastDataAt != Timers.NEVER) {
+                long gap = now - lastDataAt;
+                dataGap = dataSamples == 0 ? gap : dataGap + (gap - dataGap) / 8;
+                dataSamples++;
+            }
+            lastDataAt = now;
+            silenceChecked = false;
+        }
+    }
+
+    /** Nothing is outstanding any more (the path was judged, or answered). */
+    void reset() {
         awaitingSince = Timers.NEVER;
         probeAt = Timers.NEVER;
+    }
+
+    /**
+     * The peer's data came at a steady pace and stopped for four of its gaps (at least the
+     * loss judgement's time): worth one consent check, since a receiver whose own NAT rebooted
+     * has nothing outstanding that would tell it. Once per silence.
+     */
+    boolean silenceDue(long now) {
+        return awaitingSince == Timers.NEVER && !silenceChecked && silenceAt() <= now;
+    }
+
+    void silenceChecked() {
+        silenceChecked = true;
+    }
+
+    private long silenceAt() {
+        if (silenceChecked || dataSamples < PACE_SAMPLES || dataGap > MAX_DATA_GAP) {
+            return Timers.NEVER;
+        }
+        return lastDataAt + Math.max(deadAfter(), 4 * dataGap);
     }
 
     /** A consent check is due on the path. */
@@ -72,6 +115,6 @@ final class PathLiveness {
     }
 
     long nextTimeout() {
-        return awaitingSince == Timers.NEVER ? Timers.NEVER : Math.min(probeAt, awaitingSince + deadAfter());
+        return awaitingSince == Timers.NEVER ? silenceAt() : Math.min(probeAt, awaitingSince + deadAfter());
     }
 }

@@ -108,8 +108,13 @@ final class Session {
 
     /** Something authenticated came from the peer at {@code from}. */
     private void heard(long now, InetSocketAddress from) {
+        heard(now, from, false);
+    }
+
+    /** As above; {@code data}: application data, whose pace tells when the peer falls silent. */
+    private void heard(long now, InetSocketAddress from, boolean data) {
         lastInbound = now;
-        keeper.heard(now, from);
+        keeper.heard(now, from, data);
     }
 
     // --- data ---------------------------------------------------------------------------------
@@ -149,7 +154,7 @@ final class Session {
         }
         // Relayed frames still in flight after a move to a direct path are no reason to move back.
         followDialer(from, now, established);
-        heard(now, from);
+        heard(now, from, true);
         if (!established) {
             if (!pathReady) {
                 return false; // no path yet (the dialer's data came before its nomination): keep nothing

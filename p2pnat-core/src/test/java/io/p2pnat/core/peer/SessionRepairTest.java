@@ -165,6 +165,28 @@ class SessionRepairTest {
     }
 
     @Test
+    void aReceiverWhoseNatRebootsNoticesWhenTheDataStops() {
+        // One-way traffic: B only receives, so nothing of B's is outstanding when its NAT reboots;
+        // A's repair cannot reach B (the server knows only B's old mapping) until B speaks.
+        Figures.Net f = connected(Figures.figure3(56));
+        long sessionA = ((PeerEvent.Connected) f.a().first(PeerEvent.Connected.class).event()).info().sessionId();
+        int[] next = {0};
+        f.net().every(TICK, () -> {
+            f.a().agent.send(f.net().now(), sessionA, ByteBuffer.allocate(4).putInt(next[0]++).array());
+            return next[0] < 100;
+        });
+        f.net().runFor(Duration.ofSeconds(2));
+        long rebootAt = f.net().now();
+        reboot(f.natB());
+        f.net().runFor(Duration.ofSeconds(3));
+
+        assertTrue(f.b().has(PeerEvent.PathLost.class), "the receiver noticed that the data stopped");
+        long arrivedAfter = f.b().events(PeerEvent.Data.class).size()
+                - f.b().events().stream().filter(t -> t.event() instanceof PeerEvent.Data && t.at() <= rebootAt + ms(1500).toNanos()).count();
+        assertTrue(arrivedAfter >= 25, "data reaches the receiver again within 1.5 s: " + arrivedAfter + " messages after");
+    }
+
+    @Test
     void aRelayedSessionSurvivesTheServersRestart() {
         Figures.Net f = Figures.figure1(53); // both NATs random per destination: relayed
         connected(f);
