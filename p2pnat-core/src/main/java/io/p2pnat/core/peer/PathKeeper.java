@@ -93,18 +93,22 @@ final class PathKeeper {
         if (liveness.silenceDue(now)) {
             // The peer's data stopped: if our side of the path died (our NAT rebooted), nothing of
             // ours is outstanding to tell us; a consent check is.
-            liveness.sent(now);
             liveness.silenceChecked();
-            punch.sendKeepalive(now, ctx.out);
-            liveness.probed(now);
+            checkPathNow(now);
         } else if (liveness.dead(now)) {
             String reason = "no answer on " + punch.selectedDescription() + " for " + liveness.unansweredFor(now) / 1_000_000 + " ms";
             lose(now, reason);
             askForRepair(now);
         } else if (liveness.probeDue(now)) {
-            punch.sendKeepalive(now, ctx.out);
-            liveness.probed(now);
+            checkPathNow(now);
         }
+    }
+
+    /** A consent check on the chosen path; the clock runs until something answers. */
+    private void checkPathNow(long now) {
+        liveness.sent(now);
+        punch.sendKeepalive(now, ctx.out);
+        liveness.probed(now);
     }
 
     private void lose(long now, String reason) {
@@ -116,10 +120,15 @@ final class PathKeeper {
 
     /** Asks the server for the peer's endpoints and checks every pair again. */
     private void askForRepair(long now) {
+        checkAllPairsAgain(now);
+        host.repairNeeded(session, now);
+    }
+
+    /** Every pair checked again until the next retry. */
+    private void checkAllPairsAgain(long now) {
         long gap = nextRetryGap();
         repairRetryAt = now + gap;
         punch.repair(now, now + gap);
-        host.repairNeeded(session, now);
     }
 
     /**
@@ -146,14 +155,10 @@ final class PathKeeper {
                 && !publicEndpoint.equals(path) && !privates.contains(path)) {
             // The peer is elsewhere now: our path leads to its old mapping.
             lose(now, "peer '" + punch.intro.peerId() + "' moved to " + HolePunch.describe(publicEndpoint));
-            long gap = nextRetryGap();
-            repairRetryAt = now + gap;
-            punch.repair(now, now + gap);
+            checkAllPairsAgain(now);
         } else if (lostAt == Timers.NEVER) {
             // Same endpoints (a repeated notice, or the peer's path died on our side): check ours now.
-            liveness.sent(now);
-            punch.sendKeepalive(now, ctx.out);
-            liveness.probed(now);
+            checkPathNow(now);
         }
         if (publicEndpoint != null) {
             punch.learn(now, List.of(publicEndpoint), CandidateKind.PUBLIC, ctx.out);
