@@ -4,6 +4,11 @@
  */
 module io.p2pnat.peer {
     requires io.p2pnat.core;
+    requires io.netty.buffer;
+    requires io.netty.common;
+    requires io.netty.transport;
+    requires io.netty.handler;
+    requires io.netty.codec.classes.quic;
 
     exports io.p2pnat.peer;
 }

@@ -76,7 +76,7 @@ final class AttemptsCommand implements Callable<Integer> {
                 long dialAt = System.nanoTime();
                 long readyNanos;
                 if (opts.tcp()) {
-                    StreamConnection c = peer.dialStream(target, wait);
+                    StreamConnection c = peer.dialTcpStream(target, wait, null);
                     readyNanos = System.nanoTime() - dialAt;
                     info = c.info();
                     StreamEcho.Result r = StreamEcho.run(c, count, size);

@@ -137,7 +137,7 @@ final class DialCommand implements Callable<Integer> {
     private Integer dialStream(Duration wait) throws Exception {
         try (Peer peer = opts.start()) {
             long dialAt = System.nanoTime();
-            StreamConnection c = peer.dialStream(target, wait, expectKey);
+            StreamConnection c = peer.dialTcpStream(target, wait, expectKey);
             long readyNanos = System.nanoTime() - dialAt; // secure and usable: what the application waited
             ConnectionInfo info = c.info();
             StreamEcho.Result r = StreamEcho.run(c, count, size);

@@ -49,7 +49,7 @@ public final class MarkerDial {
             int echoed = 0;
             ConnectionInfo info;
             if (tcp) {
-                StreamConnection c = peer.dialStream(target, wait, null);
+                StreamConnection c = peer.dialTcpStream(target, wait, null);
                 info = c.info();
                 InputStream in = c.inputStream();
                 OutputStream out = c.outputStream();

@@ -80,7 +80,7 @@ class TcpOptionalTest {
         try (Peer p = Peer.builder().server(frontArg).id("solo").tcp(true).tcpOptional(true).start()) {
             assertNotNull(p.publicEndpoint(), "registered over UDP");
             assertNotNull(p.tcpUnavailable(), "TCP cannot have registered");
-            P2pException e = assertThrows(P2pException.class, () -> p.dialStream("anyone", java.time.Duration.ofSeconds(1)));
+            P2pException e = assertThrows(P2pException.class, () -> p.dialTcpStream("anyone", java.time.Duration.ofSeconds(1), null));
             assertTrue(e.getMessage().toLowerCase().contains("tcp"), e.getMessage());
         }
     }

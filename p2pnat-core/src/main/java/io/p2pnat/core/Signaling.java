@@ -43,6 +43,15 @@ public final class Signaling {
     public static final byte RELAY_FRAME = (byte) 0xD2;
     /** Secure-channel handshake frame: [0xD3][8-byte session id][Noise handshake message]. */
     public static final byte HANDSHAKE_FRAME = (byte) 0xD3;
+    /**
+     * Stream frame: [0xD4][8-byte session id][sealed QUIC packet] from the QUIC connection's client
+     * (its server's packets go as {@link #STREAM_ANSWER_FRAME}, so either peer may start one).
+     * Reliable streams run QUIC (RFC 9000) over the session: its packets are sealed like data and
+     * go on the session's path.
+     */
+    public static final byte STREAM_FRAME = (byte) 0xD4;
+    /** Stream frame from the QUIC connection's server: [0xD5][8-byte session id][sealed QUIC packet]. */
+    public static final byte STREAM_ANSWER_FRAME = (byte) 0xD5;
     /** Attribute: the server's alternate port answering STUN Binding (uint32). */
     public static final int ATTR_ALT_PORT = io.p2pnat.wire.StunAttributeType.ALT_PORT;
     /**

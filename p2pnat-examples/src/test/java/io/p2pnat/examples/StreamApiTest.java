@@ -28,7 +28,7 @@ class StreamApiTest {
         try (RendezvousServer server = RendezvousServer.start(any, RendezvousConfig.defaults());
              Peer bob = Peer.builder().server(server.localAddress()).id("bob").tcp(true).start();
              Peer alice = Peer.builder().server(server.localAddress()).id("alice").tcp(true).start()) {
-            StreamConnection a = alice.dialStream("bob", Duration.ofSeconds(5));
+            StreamConnection a = alice.dialTcpStream("bob", Duration.ofSeconds(5), null);
             StreamConnection b = bob.acceptStream(Duration.ofSeconds(5));
             assertNotNull(b);
             assertEquals("tcp", a.info().transport());
@@ -58,7 +58,7 @@ class StreamApiTest {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         try (RendezvousServer server = RendezvousServer.start(any, RendezvousConfig.defaults());
              Peer udpOnly = Peer.builder().server(server.localAddress()).id("carol").start()) {
-            P2pException e = assertThrows(P2pException.class, () -> udpOnly.dialStream("bob", Duration.ofSeconds(1)));
+            P2pException e = assertThrows(P2pException.class, () -> udpOnly.dialTcpStream("bob", Duration.ofSeconds(1), null));
             assertTrue(e.getMessage().contains("TCP"), e.getMessage());
         }
     }

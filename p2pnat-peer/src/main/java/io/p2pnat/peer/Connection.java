@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A datagram channel to one peer over the path the connector chose. Messages are delivered
- * whole, unordered and unreliable, like UDP (the TCP stream comes with TCP hole punching).
+ * whole, unordered and unreliable, like UDP. Reliable streams run inside it ({@link #openStream},
+ * {@link #acceptStream}) and follow it across path changes.
  */
 public final class Connection implements AutoCloseable {
     private static final byte[] CLOSED_MARK = new byte[0];
@@ -136,6 +137,56 @@ public final class Connection implements AutoCloseable {
             throw new P2pException(P2pException.Reason.CLOSED, "connection to '" + info.peer() + "' closed: " + closedReason);
         }
         return m;
+    }
+
+    /**
+     * Opens a reliable, ordered byte stream to the peer inside this connection (QUIC, sealed like
+     * the datagrams, on the current path). The first stream of a connection costs one round trip
+     * (QUIC's handshake); later ones none. Open as many as you need; the peer takes them with
+     * {@link #acceptStream} or {@link Peer#acceptStream}.
+     *
+     * @param timeout how long to wait for the stream
+     * @return the stream
+     * @throws P2pException CLOSED if the connection is closed, PEER_UNREACHABLE if no stream
+     *                      came up within {@code timeout}
+     */
+    public StreamConnection openStream(Duration timeout) throws P2pException {
+        return openStream(timeout, false);
+    }
+
+    StreamConnection openStream(Duration timeout, boolean owned) throws P2pException {
+        if (closedReason != null) {
+            throw new P2pException(P2pException.Reason.CLOSED, "connection to '" + info.peer() + "' is closed: " + closedReason);
+        }
+        java.util.concurrent.CompletableFuture<io.p2pnat.peer.internal.QuicStream> f = peer.openStream(sessionId);
+        try {
+            return new StreamConnection(this, f.get(timeout.toMillis(), TimeUnit.MILLISECONDS), owned);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new P2pException(closedReason != null ? P2pException.Reason.CLOSED : P2pException.Reason.PEER_UNREACHABLE,
+                    "no stream to '" + info.peer() + "': " + e.getCause().getMessage(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            f.thenAccept(io.p2pnat.peer.internal.QuicStream::close); // came too late: the peer reads end of stream
+            throw new P2pException(P2pException.Reason.PEER_UNREACHABLE, "no stream to '" + info.peer() + "' within "
+                    + timeout.toMillis() + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new P2pException(P2pException.Reason.CLOSED, "interrupted");
+        }
+    }
+
+    /**
+     * Waits for a stream the peer opened on this connection.
+     *
+     * @param timeout how long to wait
+     * @return the stream, or null if none came within {@code timeout}
+     * @throws P2pException CLOSED if the connection is closed
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public StreamConnection acceptStream(Duration timeout) throws P2pException, InterruptedException {
+        if (closedReason != null) {
+            throw new P2pException(P2pException.Reason.CLOSED, "connection to '" + info.peer() + "' is closed: " + closedReason);
+        }
+        return peer.acceptStreamOn(this, timeout);
     }
 
     /** {@return true once closed by either side} */

@@ -65,7 +65,8 @@ public final class Peer implements AutoCloseable {
     private volatile InetSocketAddress tcpPublicEndpoint;
     private final CompletableFuture<InetSocketAddress> tcpRegistered = new CompletableFuture<>();
     private final Map<Long, CompletableFuture<StreamConnection>> streamDials = new ConcurrentHashMap<>();
-    private final BlockingQueue<StreamConnection> incomingStreams = new LinkedBlockingQueue<>();
+    private final StreamInbox incomingStreams = new StreamInbox();
+    private final io.p2pnat.peer.internal.SessionStreams streams;
 
     private Peer(Builder b) throws P2pException {
         this.id = b.id;
@@ -92,6 +93,9 @@ public final class Peer implements AutoCloseable {
             this.relay = b.relay;
             this.punchBudget = b.punchBudget;
             this.driver = new UdpDriver(ch, agent, Clock.system(), this::onEvent, "p2pnat-peer-" + id);
+            this.streams = new io.p2pnat.peer.internal.SessionStreams(agent, driver.clock(), this::incomingQuicStream);
+            streams.setIo(driver::execute);
+            driver.setPump(streams);
         } catch (IOException e) {
             closeQuietly(ch);
             throw new P2pException(P2pException.Reason.IO, "cannot set up UDP socket: " + e.getMessage(), e);
@@ -396,6 +400,10 @@ public final class Peer implements AutoCloseable {
             io.p2pnat.core.peer.ConnectionInfo sealed = info.withPeerKey(io.p2pnat.core.secure.Identity.fingerprint(intro.remoteKey()));
             StreamConnection sc = new StreamConnection(sealed, channel, ss);
             CompletableFuture<StreamConnection> f = dialId >= 0 ? streamDials.remove(dialId) : null;
+            if (f == null && dialId >= 0) {
+                sc.close(); // the dial gave up
+                return;
+            }
             if (f != null) {
                 f.complete(sc);
             } else if (dialId < 0) {
@@ -426,13 +434,16 @@ public final class Peer implements AutoCloseable {
     }
 
     /**
-     * Opens a reliable byte stream to {@code peerId} over TCP: simultaneous-open hole punching
-     * (RFC 5128 §3.4), connection reversal, or the server's stream relay. Needs {@link Builder#tcp}.
+     * Opens a reliable byte stream to {@code peerId} over the best path there is: QUIC inside a
+     * datagram connection ({@link #dial}) when it goes direct over UDP; with {@link Builder#tcp},
+     * a direct TCP path (RFC 5128 §3.4) when UDP could only be relayed or failed; else QUIC over
+     * the relay (the connection keeps trying to go direct, and the stream follows it). Closing
+     * the stream closes the connection made for it.
      *
      * @param peerId  the peer's id
      * @param timeout how long to try
-     * @return the stream
-     * @throws P2pException UNKNOWN_PEER, PEER_UNREACHABLE, NOT_REGISTERED (no TCP), ...
+     * @return the stream; {@link StreamConnection#info()} tells the path and transport
+     * @throws P2pException UNKNOWN_PEER, PEER_UNREACHABLE, SERVER_UNREACHABLE, ...
      */
     public StreamConnection dialStream(String peerId, Duration timeout) throws P2pException {
         return dialStream(peerId, timeout, null);
@@ -445,9 +456,57 @@ public final class Peer implements AutoCloseable {
      * @param timeout   how long to try
      * @param expectKey the fingerprint (or the whole key in hex) the peer must prove, or null for any
      * @return the stream
-     * @throws P2pException UNKNOWN_PEER, PEER_UNREACHABLE, KEY_MISMATCH, NOT_REGISTERED (no TCP), ...
+     * @throws P2pException UNKNOWN_PEER, PEER_UNREACHABLE, KEY_MISMATCH, SERVER_UNREACHABLE, ...
      */
     public StreamConnection dialStream(String peerId, Duration timeout, String expectKey) throws P2pException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Connection c;
+        try {
+            c = dial(peerId, timeout, expectKey);
+        } catch (P2pException e) {
+            if (tcp == null || e.reason() == P2pException.Reason.UNKNOWN_PEER || e.reason() == P2pException.Reason.KEY_MISMATCH
+                    || e.reason() == P2pException.Reason.BAD_ARGUMENT || e.reason() == P2pException.Reason.CLOSED) {
+                throw e;
+            }
+            return dialTcpStream(peerId, remaining(deadline, Duration.ofSeconds(5)), expectKey); // no UDP path at all
+        }
+        if (tcp != null && c.info().via() == Via.RELAY) {
+            // A direct TCP path costs the server nothing and beats the relay's detour.
+            try {
+                StreamConnection t = dialTcpStream(peerId, remaining(deadline, Duration.ofSeconds(3)), expectKey);
+                if (t.info().via() != Via.RELAY) {
+                    c.close();
+                    return t;
+                }
+                t.close();
+            } catch (P2pException e) {
+                // no TCP path either: QUIC over the relay
+            }
+        }
+        try {
+            return c.openStream(remaining(deadline, Duration.ofSeconds(5)), true);
+        } catch (P2pException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    private static Duration remaining(long deadline, Duration atLeast) {
+        long left = deadline - System.nanoTime();
+        return left > atLeast.toNanos() ? Duration.ofNanos(left) : atLeast;
+    }
+
+    /**
+     * Opens a reliable byte stream to {@code peerId} over TCP only: simultaneous-open hole punching
+     * (RFC 5128 §3.4), connection reversal, or the server's stream relay. Needs {@link Builder#tcp}.
+     *
+     * @param peerId    the peer's id
+     * @param timeout   how long to try
+     * @param expectKey the fingerprint (or the whole key in hex) the peer must prove, or null for any
+     * @return the stream
+     * @throws P2pException UNKNOWN_PEER, PEER_UNREACHABLE, KEY_MISMATCH, NOT_REGISTERED (no TCP), ...
+     */
+    public StreamConnection dialTcpStream(String peerId, Duration timeout, String expectKey) throws P2pException {
         if (!PeerIds.isValid(peerId)) {
             throw new P2pException(P2pException.Reason.BAD_ARGUMENT, "bad peer id '" + peerId + "'");
         }
@@ -473,19 +532,37 @@ public final class Peer implements AutoCloseable {
     }
 
     /**
-     * Waits for an incoming TCP stream.
+     * Waits for a stream another peer opened: on any connection ({@link #dialStream}, {@link
+     * Connection#openStream}), or over TCP with {@link Builder#tcp}.
      *
      * @param timeout how long to wait
      * @return the stream, or null if none arrived within {@code timeout}
-     * @throws P2pException CLOSED if this peer is closed, NOT_REGISTERED without TCP
+     * @throws P2pException CLOSED if this peer is closed
      * @throws InterruptedException if interrupted while waiting
      */
     public StreamConnection acceptStream(Duration timeout) throws P2pException, InterruptedException {
         ensureOpen();
-        if (tcp == null) {
-            throw new P2pException(P2pException.Reason.NOT_REGISTERED, "TCP is not enabled on this peer");
+        return incomingStreams.take(s -> true, timeout);
+    }
+
+    StreamConnection acceptStreamOn(Connection c, Duration timeout) throws InterruptedException {
+        return incomingStreams.take(s -> s.connection() == c, timeout);
+    }
+
+    /** A stream the other peer opened on a session (on the I/O thread). */
+    private void incomingQuicStream(long sessionId, io.p2pnat.peer.internal.QuicStream s) {
+        Connection conn = connections.get(sessionId);
+        if (conn == null) {
+            s.close();
+            return;
         }
-        return incomingStreams.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        incomingStreams.add(new StreamConnection(conn, s, false));
+    }
+
+    CompletableFuture<io.p2pnat.peer.internal.QuicStream> openStream(long sessionId) {
+        CompletableFuture<io.p2pnat.peer.internal.QuicStream> f = new CompletableFuture<>();
+        driver.execute(() -> streams.open(sessionId, f));
+        return f;
     }
 
     /** {@return our TCP public endpoint as the server sees it, or null without TCP} */
@@ -664,6 +741,7 @@ public final class Peer implements AutoCloseable {
         } else if (e instanceof PeerEvent.Connected c) {
             Connection conn = new Connection(this, c.info());
             connections.put(c.info().sessionId(), conn);
+            streams.sessionUp(c.info().sessionId(), c.info().peer());
             CompletableFuture<Connection> f = c.dialId() >= 0 ? dials.remove(c.dialId()) : null;
             if (f != null) {
                 f.complete(conn);
@@ -696,6 +774,8 @@ public final class Peer implements AutoCloseable {
             if (tcp != null) {
                 tcp.introduce(t.dialId(), t.intro(), t.setupOrigin(), t.deadline(), agent.serverRttNanos());
             }
+        } else if (e instanceof PeerEvent.StreamPacket sp) {
+            streams.onPacket(sp.sessionId(), sp.packet(), sp.fromClient());
         } else if (e instanceof PeerEvent.Data d) {
             Connection conn = connections.get(d.sessionId());
             if (conn != null) {
@@ -717,6 +797,7 @@ public final class Peer implements AutoCloseable {
                 conn.pathRepaired(pr.info(), pr.outageNanos());
             }
         } else if (e instanceof PeerEvent.Closed c) {
+            streams.sessionClosed(c.sessionId(), c.reason());
             Connection conn = connections.remove(c.sessionId());
             if (conn != null) {
                 conn.remoteClosed(c.reason());
@@ -746,8 +827,14 @@ public final class Peer implements AutoCloseable {
     }
 
     void closeSession(long sessionId) {
-        connections.remove(sessionId);
-        driver.execute(agent -> agent.close(driver.clock().nanoTime(), sessionId));
+        Connection c = connections.remove(sessionId);
+        if (c != null) {
+            incomingStreams.dropFor(c);
+        }
+        driver.execute(agent -> {
+            streams.sessionClosed(sessionId, "closed locally");
+            agent.close(driver.clock().nanoTime(), sessionId);
+        });
     }
 
     /** Closes every connection, tells the peers, and releases the socket. */

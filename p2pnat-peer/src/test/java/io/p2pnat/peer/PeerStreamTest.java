@@ -21,7 +21,7 @@ class PeerStreamTest extends LoopbackPeers {
     void aStreamCarriesBytesBothWaysAndTheFarEndSeesTheClose() throws Exception {
         try (Peer bob = peer("bob").tcp(true).start(); Peer alice = peer("alice").tcp(true).start()) {
             assertNotNull(bob.tcpPublicEndpoint());
-            StreamConnection a = alice.dialStream("bob", WAIT);
+            StreamConnection a = alice.dialTcpStream("bob", WAIT, null);
             StreamConnection b = bob.acceptStream(WAIT);
             assertNotNull(b, "bob accepted no stream");
             assertEquals("bob", a.peerId());
@@ -55,13 +55,13 @@ class PeerStreamTest extends LoopbackPeers {
     void streamErrorsSayWhatIsWrong() throws Exception {
         try (Peer alice = peer("alice-errors").tcp(true).start();
              Peer udpOnly = peer("udp-only").start()) {
-            P2pException unknown = assertThrows(P2pException.class, () -> alice.dialStream("nobody", WAIT));
+            P2pException unknown = assertThrows(P2pException.class, () -> alice.dialTcpStream("nobody", WAIT, null));
             assertEquals(P2pException.Reason.UNKNOWN_PEER, unknown.reason());
             assertTrue(unknown.getMessage().contains("'nobody'"), unknown.getMessage());
-            P2pException noTcp = assertThrows(P2pException.class, () -> udpOnly.acceptStream(WAIT));
+            P2pException noTcp = assertThrows(P2pException.class, () -> udpOnly.dialTcpStream("alice-errors", WAIT, null));
             assertEquals(P2pException.Reason.NOT_REGISTERED, noTcp.reason());
             assertTrue(noTcp.getMessage().contains("TCP is not enabled"), noTcp.getMessage());
-            P2pException bad = assertThrows(P2pException.class, () -> alice.dialStream("no spaces", WAIT));
+            P2pException bad = assertThrows(P2pException.class, () -> alice.dialTcpStream("no spaces", WAIT, null));
             assertEquals(P2pException.Reason.BAD_ARGUMENT, bad.reason());
         }
     }

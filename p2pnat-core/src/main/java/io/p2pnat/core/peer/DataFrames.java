@@ -11,6 +11,11 @@ final class DataFrames {
     static final int HEADER = 9;
     /** Largest payload: keeps sealed datagrams under a 1280-byte IPv6 minimum MTU with headers. */
     static final int MAX_PAYLOAD = 1200 - io.p2pnat.core.secure.SecureChannel.OVERHEAD;
+    /**
+     * Largest stream (QUIC) packet: QUIC needs 1,200-byte datagrams (RFC 9000 §14), so a sealed
+     * stream frame is 1,233 bytes, 1,270 on the wire over IPv4: under any Ethernet path's 1,500.
+     */
+    static final int MAX_STREAM_PACKET = 1200;
 
     private DataFrames() {
     }
@@ -34,7 +39,8 @@ final class DataFrames {
 
     static boolean isFrame(byte[] buf, int off, int len) {
         return len >= HEADER && (buf[off] == Signaling.DATA_FRAME || buf[off] == Signaling.CLOSE_FRAME
-                || buf[off] == Signaling.HANDSHAKE_FRAME);
+                || buf[off] == Signaling.HANDSHAKE_FRAME || buf[off] == Signaling.STREAM_FRAME
+                || buf[off] == Signaling.STREAM_ANSWER_FRAME);
     }
 
     static byte[] frame(byte type, long sessionId, byte[] body) {

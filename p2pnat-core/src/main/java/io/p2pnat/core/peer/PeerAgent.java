@@ -101,6 +101,26 @@ public final class PeerAgent {
         return sessions.send(now, sessionId, payload);
     }
 
+    /**
+     * Sends one stream (QUIC) packet on an established session, sealed with the session's keys on
+     * whatever path it has now; the peer's agent hands it up as a {@link PeerEvent.StreamPacket}.
+     *
+     * @param asClient the packet comes from our QUIC client (else our QUIC server)
+     * @return false if there is no such established session
+     * @throws IllegalArgumentException if the packet exceeds {@link #maxStreamPacket()}
+     */
+    public boolean sendStreamPacket(long now, long sessionId, byte[] packet, boolean asClient) {
+        if (packet.length > DataFrames.MAX_STREAM_PACKET) {
+            throw new IllegalArgumentException("stream packet of " + packet.length + " bytes exceeds " + DataFrames.MAX_STREAM_PACKET);
+        }
+        return sessions.send(now, sessionId, packet, asClient);
+    }
+
+    /** Largest packet {@link #sendStreamPacket} takes (QUIC's 1,200-byte datagram). */
+    public static int maxStreamPacket() {
+        return DataFrames.MAX_STREAM_PACKET;
+    }
+
     /** Closes a session and tells the peer. */
     public void close(long now, long sessionId) {
         sessions.close(sessionId);

@@ -69,6 +69,14 @@ public sealed interface PeerEvent {
     record Data(long sessionId, byte[] payload) implements PeerEvent {
     }
 
+    /**
+     * A stream (QUIC) packet arrived on a session, authenticated and opened: the stream layer's
+     * input (see {@link PeerAgent#sendStreamPacket}); {@code fromClient}: the peer's QUIC client
+     * sent it (it is for our QUIC server), else the peer's server (for our client).
+     */
+    record StreamPacket(long sessionId, byte[] packet, boolean fromClient) implements PeerEvent {
+    }
+
     /** The session ended (peer closed it or it went idle). */
     record Closed(long sessionId, String reason) implements PeerEvent {
     }

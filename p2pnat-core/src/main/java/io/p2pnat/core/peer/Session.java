@@ -126,6 +126,14 @@ final class Session {
         keeper.sent(now);
     }
 
+    /** Sends one stream (QUIC) packet on the chosen path, sealed like data; {@code asClient}: from our QUIC client. */
+    void sendStreamPacket(long now, byte[] packet, boolean asClient) {
+        byte type = asClient ? Signaling.STREAM_FRAME : Signaling.STREAM_ANSWER_FRAME;
+        punch.emitSelected(DataFrames.frame(type, id(), secure.seal(packet)), ctx.out);
+        lastOutbound = now;
+        keeper.sent(now);
+    }
+
     /** Ends the session here: tells the peer if it can, and releases its sockets. */
     void close() {
         if (punch.selectedAddress() != null && secure.established()) {
@@ -161,7 +169,8 @@ final class Session {
             }
             connected(now); // the application sees the connection before its first data
         }
-        ctx.events.add(new PeerEvent.Data(id(), plain));
+        ctx.events.add(buf[off] == Signaling.DATA_FRAME ? new PeerEvent.Data(id(), plain)
+                : new PeerEvent.StreamPacket(id(), plain, buf[off] == Signaling.STREAM_FRAME));
         return false;
     }
 

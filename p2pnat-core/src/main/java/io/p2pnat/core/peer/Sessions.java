@@ -105,11 +105,23 @@ final class Sessions implements Session.Host {
     // --- application ----------------------------------------------------------------------------
 
     boolean send(long now, long sessionId, byte[] payload) {
+        return send(now, sessionId, payload, null);
+    }
+
+    /**
+     * Sends data ({@code streamAsClient} null), or a stream packet from our QUIC client (true) or
+     * server (false); false without such an established session.
+     */
+    boolean send(long now, long sessionId, byte[] payload, Boolean streamAsClient) {
         Session s = sessions.get(sessionId);
         if (s == null || !s.established) {
             return false;
         }
-        s.send(now, payload);
+        if (streamAsClient != null) {
+            s.sendStreamPacket(now, payload, streamAsClient);
+        } else {
+            s.send(now, payload);
+        }
         if (s.punch.isRelayed() && now - s.lastInbound > RELAY_SILENCE) {
             // Sending into silence over the relay: our NAT may have changed under us, so refresh
             // our mapping at the server now rather than at the next keepalive.

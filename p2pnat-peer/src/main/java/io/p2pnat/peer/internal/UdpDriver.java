@@ -33,6 +33,19 @@ public final class UdpDriver implements AutoCloseable {
     private final byte[] rxBytes = new byte[65536];
     /** Extra sockets the agent asked for (birthday punching), by id; opened on first use. */
     private final java.util.Map<Integer, DatagramChannel> extra = new java.util.HashMap<>();
+    private Pump pump;
+
+    /**
+     * More work on the loop's thread beside the agent (the stream layer): pumped after every batch
+     * of input, commands and timers, and woken at its own timeout.
+     */
+    public interface Pump {
+        /** Does what is due; true if it handed the agent something to send. */
+        boolean pump();
+
+        /** {@return when it next needs a pump (driver clock), or {@link Timers#NEVER}} */
+        long nextTimeout();
+    }
 
     public UdpDriver(DatagramChannel channel, PeerAgent agent, Clock clock, Consumer<PeerEvent> sink, String name)
             throws IOException {
@@ -45,6 +58,17 @@ public final class UdpDriver implements AutoCloseable {
         channel.register(selector, SelectionKey.OP_READ, 0);
         this.thread = new Thread(this::loop, name);
         this.thread.setDaemon(true);
+    }
+
+    /** Sets the pump (before {@link #start}). */
+    public void setPump(Pump pump) {
+        this.pump = pump;
+    }
+
+    /** Runs {@code task} on the loop thread. */
+    public void execute(Runnable task) {
+        commands.add(task);
+        selector.wakeup();
     }
 
     /** Starts the loop; {@code first} runs on the loop thread before anything else. */
@@ -71,10 +95,13 @@ public final class UdpDriver implements AutoCloseable {
                     r.run();
                 }
                 flush();
-                long next = agent.nextTimeout();
+                long agentNext = agent.nextTimeout();
+                long next = pump == null ? agentNext : Math.min(agentNext, pump.nextTimeout());
                 long now = clock.nanoTime();
                 if (next != Timers.NEVER && next <= now) {
-                    agent.handleTimeout(now);
+                    if (agentNext <= now) {
+                        agent.handleTimeout(now);
+                    }
                     flush();
                     continue;
                 }
@@ -87,6 +114,7 @@ public final class UdpDriver implements AutoCloseable {
                 }
                 selector.selectedKeys().clear();
                 receiveAll(channel, 0);
+                flush();
             }
         } catch (IOException | RuntimeException e) {
             if (running) {
@@ -116,11 +144,24 @@ public final class UdpDriver implements AutoCloseable {
             int len = rx.remaining();
             rx.get(rxBytes, 0, len);
             agent.handleInput(clock.nanoTime(), socketId, (InetSocketAddress) from, rxBytes, 0, len);
-            flush();
+            sendAndDispatch();
         }
     }
 
+    /** Sends what the agent emitted and hands its events on; pumps until nothing more comes. */
     private void flush() {
+        while (true) {
+            boolean dispatched = sendAndDispatch();
+            boolean pumped = pump != null && pump.pump();
+            if (!dispatched && !pumped) {
+                return;
+            }
+        }
+    }
+
+    /** {@return true if any event was handed on} */
+    private boolean sendAndDispatch() {
+        boolean any = false;
         Transmit t;
         while ((t = agent.pollTransmit()) != null) {
             try {
@@ -134,12 +175,14 @@ public final class UdpDriver implements AutoCloseable {
         }
         PeerEvent e;
         while ((e = agent.pollEvent()) != null) {
+            any = true;
             if (e instanceof PeerEvent.SocketsReleased r) {
                 r.sockets().forEach(this::closeExtra);
             } else {
                 sink.accept(e);
             }
         }
+        return any;
     }
 
     private DatagramChannel extraSocket(int id) {

@@ -1,0 +1,350 @@
+package io.p2pnat.peer.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.handler.codec.quic.DefaultQuicStreamFrame;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One QUIC stream seen as a blocking {@link InputStream} and {@link OutputStream}. The channel
+ * lives on the peer's I/O thread; the application's threads hand it work through {@code io}.
+ * Both directions are bounded: reading from QUIC pauses while {@link #READ_HIGH} bytes wait for the
+ * application (QUIC's flow control then holds the sender), and a writer blocks while
+ * {@link #WRITE_LIMIT} bytes are not yet taken by QUIC.
+ */
+public final class QuicStream extends ChannelInboundHandlerAdapter {
+    static final long READ_HIGH = 8L << 20;
+    static final long READ_LOW = 2L << 20;
+    static final int WRITE_LIMIT = 4 << 20;
+    private static final int CHUNK = 32 * 1024;
+    private static final byte[] EOF = new byte[0];
+
+    /**
+     * The first byte of every stream: QUIC tells the other side of a stream only when bytes flow
+     * on it, so the opener sends this at once and the other side hands the stream on when it comes
+     * (and knows the stream's format by it).
+     */
+    static final byte OPENING = 0x01;
+
+    private final Executor io;
+    private final String peer;
+    /** The other side's stream: called once its opening byte came; null for one we opened. */
+    private Runnable announced;
+    private volatile QuicStreamChannel channel;
+    private final BlockingQueue<byte[]> inbox = new LinkedBlockingQueue<>();
+    private final AtomicLong buffered = new AtomicLong();
+    private volatile boolean readPaused;
+    private final Semaphore writeRoom = new Semaphore(WRITE_LIMIT);
+    private volatile Throwable failure;
+    private volatile boolean outputShut;
+    private volatile boolean closed;
+    private volatile boolean inputEnded;
+    private final java.util.concurrent.CompletableFuture<Void> finished = new java.util.concurrent.CompletableFuture<>();
+    private final In in = new In();
+    private final Out out = new Out();
+
+    /**
+     * @param io   runs a task on the stream's I/O thread (and lets that thread flush what it wrote)
+     * @param peer the peer's id, for error messages
+     */
+    QuicStream(Executor io, String peer, Runnable announced) {
+        this.io = io;
+        this.peer = peer;
+        this.announced = announced;
+    }
+
+    public InputStream inputStream() {
+        return in;
+    }
+
+    public OutputStream outputStream() {
+        return out;
+    }
+
+    /** Sends what was written, then end of stream (QUIC FIN); reading goes on. */
+    public void shutdownOutput() throws IOException {
+        out.flush();
+        if (!outputShut) {
+            outputShut = true;
+            io.execute(() -> {
+                QuicStreamChannel ch = channel;
+                if (ch != null && ch.isActive()) {
+                    // A FIN after whatever is still queued (shutdownOutput() would cut it off).
+                    ch.writeAndFlush(new DefaultQuicStreamFrame(Unpooled.EMPTY_BUFFER, true));
+                }
+            });
+        }
+    }
+
+    /** {@return completes when the stream is over both ways (or broke)} */
+    public java.util.concurrent.CompletableFuture<Void> finished() {
+        return finished;
+    }
+
+    public boolean isOpen() {
+        return !closed && failure == null;
+    }
+
+    /** Closes both ways: end of stream for the peer after what was written; unread input is dropped. */
+    public void close() {
+        if (closed) {
+            return;
+        }
+        try {
+            shutdownOutput();
+        } catch (IOException ignored) {
+            // the stream broke: nothing more to send
+        }
+        closed = true;
+        inbox.add(EOF);
+    }
+
+    // --- on the I/O thread ---------------------------------------------------------------------
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = (QuicStreamChannel) ctx.channel();
+        channel.config().setAutoRead(false);
+        if (announced == null) {
+            channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {OPENING}));
+        }
+        channel.read();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf b = (ByteBuf) msg;
+        try {
+            if (announced != null && b.isReadable()) {
+                if (b.readByte() != OPENING) {
+                    ctx.close(); // not one of ours: nothing is handed on
+                    return;
+                }
+                Runnable a = announced;
+                announced = null;
+                a.run();
+            }
+            int n = b.readableBytes();
+            if (n > 0 && !closed) {
+                byte[] bytes = new byte[n];
+                b.readBytes(bytes);
+                buffered.addAndGet(n);
+                inbox.add(bytes);
+            }
+        } finally {
+            b.release();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (buffered.get() < READ_HIGH) {
+            ctx.channel().read();
+        } else {
+            readPaused = true;
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent || evt instanceof ChannelInputShutdownReadComplete) {
+            inputEnded = true; // the peer's FIN: a clean end, whatever happens to the stream later
+            inbox.add(EOF);
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (!outputShut && failure == null) {
+            failure = new IOException("stream to '" + peer + "' closed before it ended");
+        }
+        inbox.add(EOF);
+        writeRoom.release(WRITE_LIMIT); // wake blocked writers: they see the failure
+        finished.complete(null);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        failure = cause;
+        inbox.add(EOF);
+        writeRoom.release(WRITE_LIMIT);
+        ctx.close();
+    }
+
+    /** Failed: the connection under the stream closed (the session ended or the peer reset it). */
+    void fail(String why) {
+        if (failure == null) {
+            failure = new IOException(why);
+        }
+        inbox.add(EOF);
+        writeRoom.release(WRITE_LIMIT);
+        finished.complete(null);
+    }
+
+    private void consumed(int n) {
+        long left = buffered.addAndGet(-n);
+        if (readPaused && left < READ_LOW) {
+            readPaused = false;
+            io.execute(() -> {
+                QuicStreamChannel ch = channel;
+                if (ch != null) {
+                    ch.read();
+                }
+            });
+        }
+    }
+
+    private IOException broken() {
+        Throwable f = failure;
+        String msg = f == null ? "closed" : f.getMessage();
+        return new IOException("stream to '" + peer + "' broke: " + msg, f);
+    }
+
+    private final class In extends InputStream {
+        private byte[] current;
+        private int pos;
+        private boolean ended;
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n <= 0 ? -1 : one[0] & 0xFF;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            while (current == null || pos == current.length) {
+                if (ended) {
+                    return -1;
+                }
+                byte[] next;
+                try {
+                    next = inbox.take();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while reading from '" + peer + "'");
+                }
+                if (next == EOF) {
+                    inbox.add(EOF); // every later read sees it too
+                    if (failure != null && !inputEnded) {
+                        throw broken();
+                    }
+                    ended = true;
+                    return -1;
+                }
+                current = next;
+                pos = 0;
+            }
+            int n = Math.min(len, current.length - pos);
+            System.arraycopy(current, pos, b, off, n);
+            pos += n;
+            consumed(n);
+            return n;
+        }
+
+        @Override
+        public int available() {
+            return current == null ? 0 : current.length - pos;
+        }
+
+        @Override
+        public void close() {
+            QuicStream.this.close();
+        }
+    }
+
+    private final class Out extends OutputStream {
+        private byte[] buf = new byte[CHUNK];
+        private int used;
+
+        @Override
+        public void write(int b) throws IOException {
+            if (used == buf.length) {
+                flush();
+            }
+            buf[used++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            while (len > 0) {
+                int n = Math.min(len, buf.length - used);
+                System.arraycopy(b, off, buf, used, n);
+                used += n;
+                off += n;
+                len -= n;
+                if (used == buf.length) {
+                    flush();
+                }
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            if (failure != null) {
+                throw broken();
+            }
+            if (used == 0) {
+                return;
+            }
+            if (outputShut || closed) {
+                throw new IOException("stream to '" + peer + "' is shut for writing");
+            }
+            int n = used;
+            ByteBuf data = Unpooled.wrappedBuffer(buf, 0, n);
+            buf = new byte[CHUNK];
+            used = 0;
+            try {
+                while (!writeRoom.tryAcquire(n, 1, TimeUnit.SECONDS)) {
+                    if (failure != null) {
+                        throw broken();
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while writing to '" + peer + "'");
+            }
+            if (failure != null) {
+                throw broken();
+            }
+            io.execute(() -> {
+                QuicStreamChannel ch = channel;
+                if (ch == null || !ch.isActive()) {
+                    data.release();
+                    writeRoom.release(n);
+                    return;
+                }
+                ch.writeAndFlush(data).addListener(f -> {
+                    writeRoom.release(n);
+                    if (!f.isSuccess() && failure == null) {
+                        failure = f.cause();
+                    }
+                });
+            });
+        }
+
+        @Override
+        public void close() throws IOException {
+            shutdownOutput();
+        }
+    }
+}
