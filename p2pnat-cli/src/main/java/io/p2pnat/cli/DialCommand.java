@@ -46,14 +46,15 @@ final class DialCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        opts.checkTransport("udp", false);
+        opts.checkDialTransport();
         if (count < 0 || count > 10_000_000) {
             throw new Main.UsageError("bad --count " + count + ": must be 0-10000000");
         }
-        int maxSize = opts.tcp() ? MAX_STREAM_MESSAGE : Connection.maxMessageSize();
+        boolean stream = opts.tcp() || opts.stream();
+        int maxSize = stream ? MAX_STREAM_MESSAGE : Connection.maxMessageSize();
         if (size < 8 || size > maxSize) {
             throw new Main.UsageError("bad --size " + size + ": must be 8-" + maxSize + " bytes"
-                    + (opts.tcp() ? "" : " over udp (tcp takes up to " + MAX_STREAM_MESSAGE + ")"));
+                    + (stream ? "" : " over udp (tcp and stream take up to " + MAX_STREAM_MESSAGE + ")"));
         }
         if (!(timeout > 0 && timeout <= 3600)) {
             throw new Main.UsageError("bad --timeout " + timeout + ": must be more than 0 and at most 3600 seconds");
@@ -65,7 +66,7 @@ final class DialCommand implements Callable<Integer> {
             throw new Main.UsageError("bad PEER '" + target + "': use 1-64 letters, digits, '.', '_', '-' or '@'");
         }
         Duration wait = Duration.ofMillis((long) (timeout * 1000));
-        if (opts.tcp()) {
+        if (stream) {
             return dialStream(wait);
         }
         try (Peer peer = opts.start()) {
@@ -135,9 +136,9 @@ final class DialCommand implements Callable<Integer> {
     }
 
     private Integer dialStream(Duration wait) throws Exception {
-        try (Peer peer = opts.start()) {
+        try (Peer peer = opts.start(opts.tcp() || opts.stream(), opts.stream())) {
             long dialAt = System.nanoTime();
-            StreamConnection c = peer.dialTcpStream(target, wait, expectKey);
+            StreamConnection c = opts.tcp() ? peer.dialTcpStream(target, wait, expectKey) : peer.dialStream(target, wait, expectKey);
             long readyNanos = System.nanoTime() - dialAt; // secure and usable: what the application waited
             ConnectionInfo info = c.info();
             StreamEcho.Result r = StreamEcho.run(c, count, size);
@@ -155,7 +156,7 @@ final class DialCommand implements Callable<Integer> {
                 }
                 System.out.println(j);
             } else {
-                System.out.println("connected to " + info.peer() + " by " + info.technique().wireName() + " (tcp), "
+                System.out.println("connected to " + info.peer() + " by " + info.technique().wireName() + " (" + info.transport() + "), "
                         + info.path() + " via " + info.via().wireName() + " " + Text.endpoint(info.remote())
                         + " in " + Text.millis(info.setupNanos()) + " ms");
                 System.out.println("encrypted end to end; peer key " + info.peerKey());
@@ -174,7 +175,7 @@ final class DialCommand implements Callable<Integer> {
             return 0;
         } catch (P2pException e) {
             if (opts.json) {
-                System.out.println(new Json().put("connected", false).put("peer", target).put("transport", "tcp")
+                System.out.println(new Json().put("connected", false).put("peer", target).put("transport", opts.transport)
                         .put("error", e.getMessage()).put("reason", PeerOptions.reason(e)));
                 System.out.flush();
             }

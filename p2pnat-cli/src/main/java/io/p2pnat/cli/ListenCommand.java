@@ -32,9 +32,7 @@ final class ListenCommand implements Callable<Integer> {
             System.err.println("p2pnat: warning: no TCP (" + peer.tcpUnavailable() + "); listening on UDP only");
             tcp = false;
         }
-        if (tcp) {
-            startStreamAcceptor(peer, out);
-        }
+        startStreamAcceptor(peer, out); // streams come over UDP sessions too
         Runtime.getRuntime().addShutdownHook(new Thread(peer::close, "p2pnat-listen-shutdown"));
         System.err.println("registered as " + opts.id + (tcp ? " (udp+tcp)" : " (udp)") + " with key " + peer.keyFingerprint() + " at " + Text.endpoint(peer.server())
                 + "; public endpoint " + Text.endpoint(peer.publicEndpoint()) + ", private "
@@ -101,7 +99,7 @@ final class ListenCommand implements Callable<Integer> {
                         if (opts.json) {
                             out.println(ConnectionJson.describe(new Json().put("event", "connected"), info));
                         } else {
-                            out.println("tcp connection from " + info.peer() + " by " + info.technique().wireName() + ", "
+                            out.println(info.transport() + " stream from " + info.peer() + " by " + info.technique().wireName() + ", "
                                     + info.path() + " via " + info.via().wireName() + " " + Text.endpoint(info.remote())
                                     + "; echoing");
                         }

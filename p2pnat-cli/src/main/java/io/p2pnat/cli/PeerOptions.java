@@ -29,13 +29,29 @@ final class PeerOptions {
             description = "Milliseconds hole punching gets before the relay carries the session (default: ${DEFAULT-VALUE}).")
     long punchBudgetMs;
 
-    @Option(names = "--transport", paramLabel = "udp|tcp",
-            description = "udp (datagrams) or tcp (a byte stream by TCP hole punching, RFC 5128 §3.4). "
-                    + "dial: udp by default; listen: both by default.")
+    @Option(names = "--transport", paramLabel = "udp|tcp|stream",
+            description = "udp (datagrams), tcp (a byte stream by TCP hole punching, RFC 5128 §3.4) or, for dial, "
+                    + "stream (a reliable stream over the best path: QUIC in the UDP session, direct or relayed, "
+                    + "or TCP when UDP has no direct path). dial: udp by default; listen: both by default "
+                    + "(a listener always takes streams over UDP).")
     String transport;
 
     boolean tcp() {
         return "tcp".equals(transport);
+    }
+
+    boolean stream() {
+        return "stream".equals(transport);
+    }
+
+    /** Validates --transport for dial: udp, tcp or stream. */
+    void checkDialTransport() {
+        if (transport == null) {
+            transport = "udp";
+        }
+        if (!transport.equals("udp") && !transport.equals("tcp") && !transport.equals("stream")) {
+            throw new Main.UsageError("bad --transport '" + transport + "': use udp, tcp or stream");
+        }
     }
 
     /** Validates --transport, filling in the command's default. */

@@ -81,7 +81,7 @@ public final class StreamConnection implements AutoCloseable {
 
     /** {@return the other peer's id} */
     public String peerId() {
-        return info.peer();
+        return info().peer();
     }
 
     /** {@return what the peer sends; end of stream once it shut down its output or closed} */

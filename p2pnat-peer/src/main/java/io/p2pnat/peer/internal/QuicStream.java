@@ -30,7 +30,7 @@ public final class QuicStream extends ChannelInboundHandlerAdapter {
     static final long READ_HIGH = 8L << 20;
     static final long READ_LOW = 2L << 20;
     static final int WRITE_LIMIT = 4 << 20;
-    private static final int CHUNK = 32 * 1024;
+    private static final int CHUNK = 64 * 1024;
     private static final byte[] EOF = new byte[0];
 
     /**
@@ -77,7 +77,6 @@ public final class QuicStream extends ChannelInboundHandlerAdapter {
 
     /** Sends what was written, then end of stream (QUIC FIN); reading goes on. */
     public void shutdownOutput() throws IOException {
-        out.flush();
         if (!outputShut) {
             outputShut = true;
             io.execute(() -> {
@@ -272,47 +271,32 @@ public final class QuicStream extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Like a socket's: every write goes out at once (no buffering across calls), in chunks of {@link #CHUNK}. */
     private final class Out extends OutputStream {
-        private byte[] buf = new byte[CHUNK];
-        private int used;
-
         @Override
         public void write(int b) throws IOException {
-            if (used == buf.length) {
-                flush();
-            }
-            buf[used++] = (byte) b;
+            write(new byte[] {(byte) b}, 0, 1);
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
             while (len > 0) {
-                int n = Math.min(len, buf.length - used);
-                System.arraycopy(b, off, buf, used, n);
-                used += n;
+                int n = Math.min(len, CHUNK);
+                send(java.util.Arrays.copyOfRange(b, off, off + n));
                 off += n;
                 len -= n;
-                if (used == buf.length) {
-                    flush();
-                }
             }
         }
 
-        @Override
-        public void flush() throws IOException {
+        private void send(byte[] bytes) throws IOException {
             if (failure != null) {
                 throw broken();
-            }
-            if (used == 0) {
-                return;
             }
             if (outputShut || closed) {
                 throw new IOException("stream to '" + peer + "' is shut for writing");
             }
-            int n = used;
-            ByteBuf data = Unpooled.wrappedBuffer(buf, 0, n);
-            buf = new byte[CHUNK];
-            used = 0;
+            int n = bytes.length;
             try {
                 while (!writeRoom.tryAcquire(n, 1, TimeUnit.SECONDS)) {
                     if (failure != null) {
@@ -326,6 +310,7 @@ public final class QuicStream extends ChannelInboundHandlerAdapter {
             if (failure != null) {
                 throw broken();
             }
+            ByteBuf data = Unpooled.wrappedBuffer(bytes);
             io.execute(() -> {
                 QuicStreamChannel ch = channel;
                 if (ch == null || !ch.isActive()) {
