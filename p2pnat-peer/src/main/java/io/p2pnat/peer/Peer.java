@@ -77,7 +77,10 @@ public final class Peer implements AutoCloseable {
             // The server's address family: an IPv6 server gets an IPv6 socket (and IPv6 endpoints).
             ch = DatagramChannel.open(b.server.getAddress() instanceof java.net.Inet6Address
                     ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
-            ch.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
+            // Room for a QUIC stream's bursts (quiche sends a congestion window at once) while the
+            // I/O thread is busy; the kernel caps it at net.core.rmem_max / wmem_max.
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
+            ch.setOption(StandardSocketOptions.SO_SNDBUF, 1 << 20);
             ch.bind(new InetSocketAddress(b.localPort));
         } catch (IOException e) {
             throw new P2pException(P2pException.Reason.IO, "cannot bind UDP port " + b.localPort + ": " + e.getMessage(), e);

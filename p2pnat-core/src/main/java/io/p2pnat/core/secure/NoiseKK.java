@@ -19,7 +19,7 @@ import javax.crypto.AEADBadTagException;
  * </pre>
  *
  * Both sides use the {@link DhFunction} of the local {@link Identity}; it names the protocol
- * ({@code Noise_KK_<dh>_ChaChaPoly_SHA256}, §8), so sides on different functions only fail to
+ * ({@code Noise_KK_<dh>_AESGCM_SHA256}, §8), so sides on different functions only fail to
  * authenticate. No PSK; the initiator writes message 1, the responder message 2, then
  * {@link #split()} (§5.2) gives the transport CipherStates.
  */
@@ -68,7 +68,7 @@ final class NoiseKK {
 
     /** The Noise protocol name (§8) for {@code dh}. */
     static String protocolName(DhFunction dh) {
-        return "Noise_KK_" + dh.name() + "_ChaChaPoly_SHA256";
+        return "Noise_KK_" + dh.name() + "_AESGCM_SHA256";
     }
 
     /** Whether the next step is writing a message (the initiator's first, the responder's second). */

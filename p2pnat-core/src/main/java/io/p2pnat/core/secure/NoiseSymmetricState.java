@@ -1,7 +1,7 @@
 package io.p2pnat.core.secure;
 
 import com.southernstorm.noise.protocol.CipherState;
-import com.southernstorm.noise.protocol.Noise;
+
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -10,14 +10,14 @@ import javax.crypto.ShortBufferException;
 
 /**
  * The Noise SymmetricState (Noise Protocol Framework rev 34, §5.2) for SHA-256 (§12.5) and
- * ChaChaPoly: a chaining key {@code ck}, a handshake hash {@code h}, and a CipherState
- * {@code k} (§5.1; noise-java's ChaChaPoly, whose nonce counts up by itself). HKDF is §4.3's,
+ * AESGCM: a chaining key {@code ck}, a handshake hash {@code h}, and a CipherState
+ * {@code k} (§5.1; {@link AesGcmCipherState}, whose nonce counts up by itself). HKDF is §4.3's,
  * with HMAC-SHA256 (RFC 2104) from the JDK.
  */
 final class NoiseSymmetricState {
     /** HASHLEN of SHA-256 (§4.3, §12.5). */
     static final int HASHLEN = 32;
-    /** Bytes of a ChaChaPoly authentication tag. */
+    /** Bytes of an AESGCM authentication tag. */
     static final int TAG = 16;
 
     /**
@@ -39,11 +39,7 @@ final class NoiseSymmetricState {
 
     /** InitializeSymmetric(protocol_name) (§5.2). */
     NoiseSymmetricState(String protocolName) {
-        try {
-            k = Noise.createCipher("ChaChaPoly"); // InitializeKey(empty): no key yet
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("ChaChaPoly unavailable", e);
-        }
+        k = new AesGcmCipherState(); // InitializeKey(empty): no key yet
         MessageDigest sha256 = SHA256.get();
         byte[] name = protocolName.getBytes(StandardCharsets.US_ASCII);
         // A name of at most HASHLEN bytes is padded with zeros, a longer one hashed.
@@ -113,13 +109,9 @@ final class NoiseSymmetricState {
     }
 
     private static CipherState cipher(byte[] key) {
-        try {
-            CipherState c = Noise.createCipher("ChaChaPoly");
-            c.initializeKey(key, 0);
-            return c;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        CipherState c = new AesGcmCipherState();
+        c.initializeKey(key, 0);
+        return c;
     }
 
     /**

@@ -24,7 +24,7 @@ class SecureChannelDhTest {
         assertEquals(TOY, a.dh());
         assertArrayEquals(a.publicKey(), Identity.fromPrivateKey(a.privateKey(), TOY).publicKey());
         assertArrayEquals(a.agree(b.publicKey()), b.agree(a.publicKey()));
-        assertEquals("Noise_KK_ToyMersenne127_ChaChaPoly_SHA256", SecureChannel.protocolName(TOY));
+        assertEquals("Noise_KK_ToyMersenne127_AESGCM_SHA256", SecureChannel.protocolName(TOY));
 
         SecureChannel ca = new SecureChannel(true, a, b.publicKey(), PROLOGUE, new Random(1));
         SecureChannel cb = new SecureChannel(false, b, a.publicKey(), PROLOGUE, new Random(2));

@@ -53,6 +53,11 @@ public final class QuicStream extends ChannelInboundHandlerAdapter {
     private volatile boolean outputShut;
     private volatile boolean closed;
     private volatile boolean inputEnded;
+    /** Bytes read and not yet handed to the reader (I/O thread only). */
+    private byte[] gathering;
+    private int gathered;
+    /** Hand the reader at least this much at once while data keeps coming. */
+    private static final int HAND_OVER = 256 * 1024;
     private final java.util.concurrent.CompletableFuture<Void> finished = new java.util.concurrent.CompletableFuture<>();
     private final In in = new In();
     private final Out out = new Out();
@@ -118,6 +123,7 @@ public final class QuicStream extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = (QuicStreamChannel) ctx.channel();
         channel.config().setAutoRead(false);
+        channel.config().setRecvByteBufAllocator(new io.netty.channel.FixedRecvByteBufAllocator(64 * 1024));
         if (announced == null) {
             channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {OPENING}));
         }
@@ -139,10 +145,15 @@ public final class QuicStream extends ChannelInboundHandlerAdapter {
             }
             int n = b.readableBytes();
             if (n > 0 && !closed) {
-                byte[] bytes = new byte[n];
-                b.readBytes(bytes);
-                buffered.addAndGet(n);
-                inbox.add(bytes);
+                // Gathered, and handed over in large pieces or when the I/O thread goes idle: a
+                // wake-up of the reader per piece, not per QUIC read.
+                if (gathering == null) {
+                    gathering = new byte[Math.max(n, HAND_OVER)];
+                } else if (gathered + n > gathering.length) {
+                    gathering = java.util.Arrays.copyOf(gathering, Math.max(gathered + n, 2 * gathering.length));
+                }
+                b.readBytes(gathering, gathered, n);
+                gathered += n;
             }
         } finally {
             b.release();
@@ -151,15 +162,31 @@ public final class QuicStream extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (buffered.get() < READ_HIGH) {
+        if (gathered >= HAND_OVER) {
+            handOver();
+        }
+        if (buffered.get() + gathered < READ_HIGH) {
             ctx.channel().read();
         } else {
             readPaused = true;
         }
     }
 
+    /** Gives the reader what was gathered (on the I/O thread; also when it goes idle). */
+    void handOver() {
+        if (gathered == 0) {
+            return;
+        }
+        byte[] bytes = gathered == gathering.length ? gathering : java.util.Arrays.copyOf(gathering, gathered);
+        gathering = null;
+        gathered = 0;
+        buffered.addAndGet(bytes.length);
+        inbox.add(bytes);
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        handOver();
         if (evt instanceof ChannelInputShutdownEvent || evt instanceof ChannelInputShutdownReadComplete) {
             inputEnded = true; // the peer's FIN: a clean end, whatever happens to the stream later
             inbox.add(EOF);
@@ -169,6 +196,7 @@ public final class QuicStream extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        handOver();
         if (!outputShut && failure == null) {
             failure = new IOException("stream to '" + peer + "' closed before it ended");
         }

@@ -124,12 +124,18 @@ public final class SessionStreams implements UdpDriver.Pump {
         QuicStream s = new QuicStream(this::run, peer, null);
         q.createStream(QuicStreamType.BIDIRECTIONAL, s).addListener(f -> {
             if (f.isSuccess()) {
-                l.streams.add(s);
+                track(l, s);
                 result.complete(s);
             } else {
                 result.completeExceptionally(new java.io.IOException("cannot open a stream to '" + peer + "': " + f.cause()));
             }
         });
+    }
+
+    /** Kept while it runs (to fail it with its session, and to hand over its reads when idle). */
+    private void track(Links l, QuicStream s) {
+        l.streams.add(s);
+        s.finished().thenRun(() -> run(() -> l.streams.remove(s)));
     }
 
     private void connected(Links l) {
@@ -152,7 +158,7 @@ public final class SessionStreams implements UdpDriver.Pump {
                 s[0] = new QuicStream(SessionStreams.this::run, peers.getOrDefault(sessionId, "?"),
                         () -> listener.incoming(sessionId, s[0]));
                 ch.pipeline().addLast(s[0]);
-                l.streams.add(s[0]);
+                track(l, s[0]);
             }
         };
     }
@@ -210,6 +216,15 @@ public final class SessionStreams implements UdpDriver.Pump {
         }
         nextTimeout = next;
         return sent;
+    }
+
+    @Override
+    public void idle() {
+        for (Links l : bySession.values()) {
+            for (QuicStream s : l.streams) {
+                s.handOver();
+            }
+        }
     }
 
     @Override

@@ -45,6 +45,9 @@ public final class UdpDriver implements AutoCloseable {
 
         /** {@return when it next needs a pump (driver clock), or {@link Timers#NEVER}} */
         long nextTimeout();
+
+        /** The loop has nothing to do and is about to wait: hand over what was held back for batching. */
+        void idle();
     }
 
     public UdpDriver(DatagramChannel channel, PeerAgent agent, Clock clock, Consumer<PeerEvent> sink, String name)
@@ -106,7 +109,12 @@ public final class UdpDriver implements AutoCloseable {
                     continue;
                 }
                 long waitMs = next == Timers.NEVER ? 1000 : Math.max(1, Math.min(1000, (next - now + 999_999) / 1_000_000));
-                selector.select(waitMs);
+                if (pump != null && selector.selectNow() == 0 && commands.isEmpty()) {
+                    pump.idle();
+                    selector.select(waitMs);
+                } else if (pump == null) {
+                    selector.select(waitMs);
+                }
                 for (SelectionKey k : selector.selectedKeys()) {
                     if (k.isValid() && k.attachment() instanceof Integer id && id != 0) {
                         receiveAll((DatagramChannel) k.channel(), id);
