@@ -2,6 +2,7 @@ package io.p2pnat.cli;
 
 import io.p2pnat.peer.ConnectionInfo;
 import io.p2pnat.peer.P2pException;
+import io.p2pnat.peer.PathEvent;
 import io.p2pnat.peer.Peer;
 import io.p2pnat.peer.StreamConnection;
 import java.io.BufferedInputStream;
@@ -74,6 +75,22 @@ final class SendCommand implements Callable<Integer> {
             ConnectionInfo info = c.info();
             if (c.connection() != null) {
                 ConnectionJson.printPathEvents(c.connection(), System.out, opts.json);
+                // A move without a loss (the relayed session going direct): the line dial and
+                // listen print. Repairs are already reported above, so only CHANGED here.
+                c.connection().onPathEvent(e -> {
+                    if (e.kind() != PathEvent.Kind.CHANGED) {
+                        return;
+                    }
+                    synchronized (System.out) {
+                        if (opts.json) {
+                            System.out.println(ConnectionJson.pathChange(e.path()));
+                        } else {
+                            System.out.println("moved to " + e.path().technique().wireName() + ", " + e.path().path() + " via "
+                                    + e.path().via().wireName() + " " + Text.endpoint(e.path().remote()));
+                        }
+                        System.out.flush();
+                    }
+                });
             }
             if (!opts.json) {
                 System.err.println("sending " + name + " (" + size + " bytes) to " + target + " over " + info.transport() + ", "
