@@ -66,6 +66,8 @@ public final class Peer implements AutoCloseable {
     private final CompletableFuture<InetSocketAddress> tcpRegistered = new CompletableFuture<>();
     private final Map<Long, CompletableFuture<StreamConnection>> streamDials = new ConcurrentHashMap<>();
     private final StreamInbox incomingStreams = new StreamInbox();
+    /** TCP dials that probe for a direct path: no fallback to the server's stream relay. */
+    private final java.util.Set<Long> directOnlyDials = ConcurrentHashMap.newKeySet();
     private final io.p2pnat.peer.internal.SessionStreams streams;
 
     private Peer(Builder b) throws P2pException {
@@ -92,6 +94,7 @@ public final class Peer implements AutoCloseable {
             PeerConfig config = new PeerConfig(id, server, privateEndpoints, b.serverTimeout, b.listenDeadline,
                     b.relay ? b.punchBudget : Duration.ZERO, identity);
             PeerAgent.warmUp();
+            io.p2pnat.peer.internal.SessionStreams.warmUp();
             this.agent = new PeerAgent(config, new SecureRandom());
             this.relay = b.relay;
             this.punchBudget = b.punchBudget;
@@ -476,12 +479,12 @@ public final class Peer implements AutoCloseable {
         if (tcp != null && c.info().via() == Via.RELAY) {
             // A direct TCP path costs the server nothing and beats the relay's detour.
             try {
-                StreamConnection t = dialTcpStream(peerId, remaining(deadline, Duration.ofSeconds(3)), expectKey);
-                if (t.info().via() != Via.RELAY) {
-                    c.close();
-                    return t;
-                }
-                t.close();
+                long left = deadline - System.nanoTime();
+                Duration probe = Duration.ofNanos(Math.max(Duration.ofMillis(500).toNanos(),
+                        Math.min(left, Math.max(Duration.ofSeconds(2).toNanos(), 2 * punchBudget.toNanos()))));
+                StreamConnection t = dialTcpStream(peerId, probe, expectKey, false);
+                c.close();
+                return t;
             } catch (P2pException e) {
                 // no TCP path either: QUIC over the relay
             }
@@ -510,6 +513,11 @@ public final class Peer implements AutoCloseable {
      * @throws P2pException UNKNOWN_PEER, PEER_UNREACHABLE, KEY_MISMATCH, NOT_REGISTERED (no TCP), ...
      */
     public StreamConnection dialTcpStream(String peerId, Duration timeout, String expectKey) throws P2pException {
+        return dialTcpStream(peerId, timeout, expectKey, true);
+    }
+
+    private StreamConnection dialTcpStream(String peerId, Duration timeout, String expectKey, boolean relayAllowed)
+            throws P2pException {
         if (!PeerIds.isValid(peerId)) {
             throw new P2pException(P2pException.Reason.BAD_ARGUMENT, "bad peer id '" + peerId + "'");
         }
@@ -520,6 +528,9 @@ public final class Peer implements AutoCloseable {
         CompletableFuture<StreamConnection> f = new CompletableFuture<>();
         driver.execute(a -> {
             long dialId = a.dial(driver.clock().nanoTime(), peerId, timeout.toNanos(), true, expectKey);
+            if (!relayAllowed) {
+                directOnlyDials.add(dialId);
+            }
             streamDials.put(dialId, f);
         });
         try {
@@ -775,7 +786,8 @@ public final class Peer implements AutoCloseable {
             }
         } else if (e instanceof PeerEvent.TcpIntroduced t) {
             if (tcp != null) {
-                tcp.introduce(t.dialId(), t.intro(), t.setupOrigin(), t.deadline(), agent.serverRttNanos());
+                tcp.introduce(t.dialId(), t.intro(), t.setupOrigin(), t.deadline(), agent.serverRttNanos(),
+                        !directOnlyDials.remove(t.dialId()));
             }
         } else if (e instanceof PeerEvent.StreamPacket sp) {
             streams.onPacket(sp.sessionId(), sp.packet(), sp.fromClient());

@@ -126,7 +126,13 @@ public final class TcpEngine {
      * incoming one). {@code rttNanos}: the round trip to the server, which times the attempts.
      */
     public void introduce(long now, long dialId, Introduction intro, long setupOrigin, long deadline, long rttNanos) {
-        boolean relay = settings.relayFallback();
+        introduce(now, dialId, intro, setupOrigin, deadline, rttNanos, true);
+    }
+
+    /** As above; {@code relayAllowed} false: direct paths only for this one (a probe for a direct TCP path). */
+    public void introduce(long now, long dialId, Introduction intro, long setupOrigin, long deadline, long rttNanos,
+                          boolean relayAllowed) {
+        boolean relay = settings.relayFallback() && relayAllowed;
         long budget = relay ? settings.punchBudgetNanos() * 2 : Long.MAX_VALUE / 4;
         TcpPunch p = new TcpPunch(intro, now, deadline, rttNanos, budget, relay);
         p.measureSetupFrom(setupOrigin);

@@ -184,6 +184,41 @@ final class QuicLink {
         channel.finishAndReleaseAll();
     }
 
+    /** One in-memory handshake and a few stream bytes (see {@link SessionStreams#warmUp}). */
+    static void warmUp() {
+        ChannelInitializer<QuicStreamChannel> none = new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(QuicStreamChannel ch) {
+                ch.pipeline().addLast(new ChannelInboundHandlerAdapter());
+            }
+        };
+        QuicLink server = new QuicLink(0, false, none, q -> { });
+        QuicLink client = new QuicLink(0, true, none, q -> { });
+        try {
+            long end = System.nanoTime() + 3_000_000_000L;
+            while (client.connection() == null && System.nanoTime() < end) {
+                client.pump((id, p, asClient) -> server.input(p));
+                server.pump((id, p, asClient) -> client.input(p));
+            }
+            QuicChannel q = client.connection();
+            if (q != null) {
+                q.createStream(io.netty.handler.codec.quic.QuicStreamType.BIDIRECTIONAL, new ChannelInboundHandlerAdapter())
+                        .addListener(f -> {
+                            if (f.isSuccess()) {
+                                ((QuicStreamChannel) f.getNow()).writeAndFlush(Unpooled.wrappedBuffer(new byte[64 * 1024]));
+                            }
+                        });
+                for (int i = 0; i < 50; i++) {
+                    client.pump((id, p, asClient) -> server.input(p));
+                    server.pump((id, p, asClient) -> client.input(p));
+                }
+            }
+        } finally {
+            client.close();
+            server.close();
+        }
+    }
+
     private static InetSocketAddress fixed(int last) {
         try {
             return new InetSocketAddress(InetAddress.getByAddress(new byte[] {(byte) 169, (byte) 254, 0, (byte) last}), 4433);

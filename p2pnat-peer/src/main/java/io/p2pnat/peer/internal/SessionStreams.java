@@ -39,6 +39,26 @@ public final class SessionStreams implements UdpDriver.Pump {
         QuicLink server;
         final List<Runnable> waiting = new ArrayList<>();
         final List<QuicStream> streams = new ArrayList<>();
+        /** Why the last attempt to get a connection up failed. */
+        String failure;
+    }
+
+    /**
+     * Loads QUIC (its native library, TLS contexts) and runs one handshake between two links in
+     * memory, on a background thread: the first stream of a session then costs its round trip,
+     * not class loading and cold code.
+     */
+    public static void warmUp() {
+        Thread t = new Thread(() -> {
+            try {
+                QuicLink.warmUp();
+            } catch (RuntimeException | LinkageError e) {
+                // QUIC cannot load here: openStream will say so
+            }
+        }, "p2pnat-quic-warmup");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
     }
 
     public SessionStreams(PeerAgent agent, Clock clock, Listener listener) {
@@ -96,7 +116,8 @@ public final class SessionStreams implements UdpDriver.Pump {
         l.waiting.add(() -> {
             QuicChannel q = up(l);
             if (q == null) {
-                result.completeExceptionally(new java.io.IOException("no QUIC connection to '" + peer + "'"));
+                result.completeExceptionally(new java.io.IOException(l.failure != null ? l.failure
+                        : "no QUIC connection to '" + peer + "'"));
             } else {
                 create(l, q, peer, result);
             }
@@ -145,6 +166,7 @@ public final class SessionStreams implements UdpDriver.Pump {
     }
 
     private void failWaiting(Links l, String why) {
+        l.failure = why;
         List<Runnable> w = List.copyOf(l.waiting);
         l.waiting.clear();
         w.forEach(Runnable::run); // each finds no connection and fails

@@ -111,7 +111,12 @@ public final class TcpDriver implements AutoCloseable {
 
     /** Starts punching for a TCP introduction the UDP agent received. */
     public void introduce(long dialId, Introduction intro, long setupOrigin, long deadline, long rttNanos) {
-        tasks.add(() -> engine.introduce(System.nanoTime(), dialId, intro, setupOrigin, deadline, rttNanos));
+        introduce(dialId, intro, setupOrigin, deadline, rttNanos, true);
+    }
+
+    /** As above; {@code relayAllowed} false: no fallback to the server's stream relay for this one. */
+    public void introduce(long dialId, Introduction intro, long setupOrigin, long deadline, long rttNanos, boolean relayAllowed) {
+        tasks.add(() -> engine.introduce(System.nanoTime(), dialId, intro, setupOrigin, deadline, rttNanos, relayAllowed));
         selector.wakeup();
     }
 
