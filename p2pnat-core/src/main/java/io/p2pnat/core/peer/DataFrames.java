@@ -12,10 +12,12 @@ final class DataFrames {
     /** Largest payload: keeps sealed datagrams under a 1280-byte IPv6 minimum MTU with headers. */
     static final int MAX_PAYLOAD = 1200 - io.p2pnat.core.secure.SecureChannel.OVERHEAD;
     /**
-     * Largest stream (QUIC) packet: QUIC needs 1,200-byte datagrams (RFC 9000 §14), so a sealed
-     * stream frame is 1,233 bytes, 1,270 on the wire over IPv4: under any Ethernet path's 1,500.
+     * Largest stream (QUIC) packet. QUIC starts at 1,200 bytes (RFC 9000 §14) and its path MTU
+     * discovery (RFC 8899) probes up to this: a sealed stream frame of 1,433 bytes, 1,470 on the
+     * wire over IPv4 relayed (IPv6 direct: 1,481), under an Ethernet path's 1,500; 14% fewer
+     * packets per megabyte than at 1,200.
      */
-    static final int MAX_STREAM_PACKET = 1200;
+    static final int MAX_STREAM_PACKET = 1400;
 
     private DataFrames() {
     }

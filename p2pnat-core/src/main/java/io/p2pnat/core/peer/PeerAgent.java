@@ -116,7 +116,7 @@ public final class PeerAgent {
         return sessions.send(now, sessionId, packet, asClient);
     }
 
-    /** Largest packet {@link #sendStreamPacket} takes (QUIC's 1,200-byte datagram). */
+    /** Largest packet {@link #sendStreamPacket} takes (QUIC probes up to it from 1,200 bytes). */
     public static int maxStreamPacket() {
         return DataFrames.MAX_STREAM_PACKET;
     }

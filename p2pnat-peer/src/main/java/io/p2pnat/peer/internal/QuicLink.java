@@ -98,6 +98,7 @@ final class QuicLink {
                 .maxIdleTimeout(1, TimeUnit.DAYS) // the session decides when the peer is gone
                 .maxSendUdpPayloadSize(MAX_PACKET)
                 .maxRecvUdpPayloadSize(MAX_PACKET)
+                .discoverPmtu(true)
                 .initialMaxData(CONNECTION_WINDOW)
                 .initialMaxStreamDataBidirectionalLocal(STREAM_WINDOW)
                 .initialMaxStreamDataBidirectionalRemote(STREAM_WINDOW)
