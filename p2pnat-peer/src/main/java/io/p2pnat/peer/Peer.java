@@ -863,7 +863,10 @@ public final class Peer implements AutoCloseable {
             c.close();
         }
         CompletableFuture<Void> flushed = new CompletableFuture<>();
-        driver.execute(agent -> flushed.complete(null));
+        driver.execute(agent -> {
+            streams.closeAll("peer closed");
+            flushed.complete(null);
+        });
         try {
             flushed.get(500, TimeUnit.MILLISECONDS);
         } catch (Exception ignored) {

@@ -204,6 +204,13 @@ public final class SessionStreams implements UdpDriver.Pump {
         failWaiting(l, why);
     }
 
+    /** The peer closes: every connection ends (freeing quiche's native state) and its streams fail. */
+    public void closeAll(String why) {
+        for (Long id : List.copyOf(bySession.keySet())) {
+            sessionClosed(id, why);
+        }
+    }
+
     /** Runs {@code task} on the I/O thread, then pumps. */
     private void run(Runnable task) {
         io.execute(task);
