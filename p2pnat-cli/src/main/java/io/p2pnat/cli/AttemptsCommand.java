@@ -24,7 +24,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "attempts", mixinStandardHelpOptions = true,
         description = {"Dial PEER --attempts times, each from a fresh local port, echo --count messages each time,",
                 "and report the success count, techniques and setup-time percentiles. One JSON line per attempt",
-                "with --json, then a summary line."})
+                "with --json, then a summary line. With --transport stream: setupMs is the datagram connection's,",
+                "readyMs when the stream on it is usable."})
 final class AttemptsCommand implements Callable<Integer> {
     @Mixin
     PeerOptions opts;
@@ -46,7 +47,7 @@ final class AttemptsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        opts.checkTransport("udp", false);
+        opts.checkDialTransport();
         if (attempts < 1 || attempts > 10_000) {
             throw new Main.UsageError("bad --attempts " + attempts + ": must be 1-10000");
         }
@@ -70,13 +71,14 @@ final class AttemptsCommand implements Callable<Integer> {
         List<String> failures = new ArrayList<>();
         for (int i = 1; i <= attempts; i++) {
             Json line = new Json().put("attempt", i);
-            try (Peer peer = opts.start()) {
+            try (Peer peer = opts.start(opts.tcp() || opts.stream(), opts.stream())) {
                 ConnectionInfo info;
                 boolean echoed;
                 long dialAt = System.nanoTime();
                 long readyNanos;
-                if (opts.tcp()) {
-                    StreamConnection c = peer.dialTcpStream(target, wait, null);
+                if (opts.tcp() || opts.stream()) {
+                    // stream: setupMs is the datagram connection's, readyMs when the stream is usable
+                    StreamConnection c = opts.tcp() ? peer.dialTcpStream(target, wait, null) : peer.dialStream(target, wait);
                     readyNanos = System.nanoTime() - dialAt;
                     info = c.info();
                     StreamEcho.Result r = StreamEcho.run(c, count, size);

@@ -146,6 +146,7 @@ final class QuicLink {
             }
             channel.runPendingTasks();
             next = channel.runScheduledPendingTasks();
+            channel.flushOutbound(); // the codec batches its writes; a pump ends a batch
             drainInbound();
         } catch (RuntimeException e) {
             // An error inside QUIC ends this connection, never the peer's I/O thread.

@@ -26,6 +26,7 @@ public final class SessionStreams implements UdpDriver.Pump {
         void incoming(long sessionId, QuicStream stream);
     }
 
+    private static final java.util.concurrent.atomic.AtomicBoolean WARMED = new java.util.concurrent.atomic.AtomicBoolean();
     private final PeerAgent agent;
     private final Clock clock;
     private final Listener listener;
@@ -49,6 +50,9 @@ public final class SessionStreams implements UdpDriver.Pump {
      * not class loading and cold code.
      */
     public static void warmUp() {
+        if (WARMED.getAndSet(true)) {
+            return; // once per process
+        }
         Thread t = new Thread(() -> {
             try {
                 QuicLink.warmUp();
