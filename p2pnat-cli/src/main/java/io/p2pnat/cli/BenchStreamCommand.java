@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
  * real `peer send` / `peer receive` pair of processes; see {@link StreamTransfer}.
  */
 @Command(name = "stream", mixinStandardHelpOptions = true,
-        description = {"Bulk transfers over the UDP stream (QUIC in the session, --transport stream)",
+        description = {"The UDP stream (QUIC) against the TCP-punched stream through two real NATs.",
+                "Bulk transfers over the UDP stream (QUIC in the session, --transport stream)",
                 "and over the TCP-punched stream (--transport tcp) on the same direct path between",
                 "two EIM NATs in the lab (RFC 5128 figure 3), for each condition of Internet",
                 "round-trip delay and loss; prints MB/s and CPU ms/MB side by side.",
