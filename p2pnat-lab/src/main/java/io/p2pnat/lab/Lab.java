@@ -61,8 +61,34 @@ public final class Lab implements AutoCloseable {
     private final Map<String, Set<String>> formerAddresses = new java.util.concurrent.ConcurrentHashMap<>();
     /** The segment delay daemons; null without {@link LabOptions#withSegmentDelay} or withInternetDelay. */
     private final SegmentDelay delay;
+    /** Segment loss and wire-sized packets; null without {@link LabOptions#withSegmentLoss} or withWireSizedPackets. */
+    private final SegmentLoss loss;
 
-    private Lab(Topology topology, String prefix, Map<String, Integer> segmentDelays) {
+    /**
+     * A lossy segment's packet counts since the lab was built ({@link #segmentTraffic}).
+     *
+     * @param packets IPv4 packets the segment's bridge was handed to forward, the dropped ones included
+     * @param bytes   their bytes
+     * @param dropped how many of them the loss dropped
+     */
+    public record SegmentTraffic(long packets, long bytes, long dropped) {
+        /** The share dropped, in percent (0 when nothing crossed). */
+        public double lossPercent() {
+            return packets == 0 ? 0 : 100.0 * dropped / packets;
+        }
+
+        /** The mean packet size in bytes (0 when nothing crossed). */
+        public double bytesPerPacket() {
+            return packets == 0 ? 0 : (double) bytes / packets;
+        }
+
+        /** The traffic since {@code earlier} (counts of the same segment taken before). */
+        public SegmentTraffic minus(SegmentTraffic earlier) {
+            return new SegmentTraffic(packets - earlier.packets, bytes - earlier.bytes, dropped - earlier.dropped);
+        }
+    }
+
+    private Lab(Topology topology, String prefix, LabOptions options) {
         this.topology = topology;
         topology.nats().forEach(n -> {
             behaviours.put(n, topology.host(n).nat().behaviour());
@@ -72,7 +98,10 @@ public final class Lab implements AutoCloseable {
         topology.hosts().keySet().forEach(h -> names.put(h, prefix + h));
         this.namespaces = Collections.unmodifiableMap(names);
         this.switchNamespace = prefix + "switch";
+        Map<String, Integer> segmentDelays = options.segmentDelays();
         this.delay = segmentDelays.isEmpty() ? null : new SegmentDelay(switchNamespace, segmentDelays);
+        this.loss = options.wireSizedSegments().isEmpty() ? null
+                : new SegmentLoss(topology, namespaces, switchNamespace, options.segmentLosses(), options.wireSizedSegments());
         this.shutdownHook = new Thread(this::close, "p2pnat-lab-teardown-" + prefix);
     }
 
@@ -103,17 +132,24 @@ public final class Lab implements AutoCloseable {
      * @throws LabException naming the command that failed and its stderr, or why the lab is
      *     unavailable, or that {@code options} name a NAT the scenario lacks, or why the Internet
      *     delay cannot be set up (no {@code iptables}, {@code nfq-delay} cannot be built or bound),
-     *     or that {@code options} delay a segment the scenario lacks
+     *     or that {@code options} delay a segment the scenario lacks, or make one lossy (or
+     *     wire-sized) that it lacks
      */
     public static Lab create(Scenario scenario, LabOptions options) throws LabException {
         Optional<String> unavailable = unavailableReason();
         if (unavailable.isPresent()) {
             throw new LabException("the lab cannot run here: " + unavailable.get());
         }
-        Lab lab = new Lab(Topology.of(scenario, options), Netns.newPrefix(), options.segmentDelays());
+        Lab lab = new Lab(Topology.of(scenario, options), Netns.newPrefix(), options);
         Runtime.getRuntime().addShutdownHook(lab.shutdownHook);
         try {
             new LabBuild(lab.topology, lab.namespaces, lab.switchNamespace, options.failAfterStep()).run();
+            if (lab.loss != null) {
+                lab.loss.start();
+                if ("loss".equals(options.failAfterStep())) {
+                    throw new LabException("injected failure after build step 'loss'");
+                }
+            }
             if (lab.delay != null) {
                 lab.delay.start();
                 if ("delay".equals(options.failAfterStep())) {
@@ -143,6 +179,34 @@ public final class Lab implements AutoCloseable {
     /** The one-way delay of a segment (see {@link #segments()}) in ms; 0 = none. */
     public int segmentDelayMs(String segment) {
         return delay == null ? 0 : delay.delayMs(segment);
+    }
+
+    /**
+     * The share of IPv4 packets dropped on the Internet segment, in percent (0 = none), as set by
+     * {@link LabOptions#withInternetLoss}, each direction.
+     */
+    public double internetLossPercent() {
+        return segmentLossPercent(LabOptions.INTERNET);
+    }
+
+    /** The loss of a segment (see {@link #segments()}) in percent; 0 = none. */
+    public double segmentLossPercent(String segment) {
+        return loss == null ? 0 : loss.lossPercent(segment);
+    }
+
+    /**
+     * A lossy segment's counters since the lab was built: packets handed to its bridge, their
+     * bytes, and how many the loss dropped. Take two readings and {@link SegmentTraffic#minus
+     * subtract} for one transfer's share.
+     *
+     * @throws IllegalArgumentException if the segment has no {@link LabOptions#withSegmentLoss loss}
+     * @throws LabException if {@code nft} fails
+     */
+    public SegmentTraffic segmentTraffic(String segment) throws LabException {
+        if (loss == null || !loss.isLossy(segment)) {
+            throw new IllegalArgumentException("segment " + segment + " has no loss (LabOptions.withSegmentLoss)");
+        }
+        return loss.traffic(segment);
     }
 
     /**
@@ -573,6 +637,7 @@ public final class Lab implements AutoCloseable {
     @Override
     public String toString() {
         return "Lab[" + scenario().title() + (delay == null ? "" : ", one-way delays " + delay.delays())
+                + (loss == null || loss.losses().isEmpty() ? "" : ", loss (1/" + LabOptions.LOSS_SCALE + ") " + loss.losses())
                 + ", " + switchNamespace.replace("switch", "*") + "]";
     }
 

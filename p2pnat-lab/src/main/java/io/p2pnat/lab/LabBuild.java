@@ -144,7 +144,7 @@ final class LabBuild {
     }
 
     /** The bridge-side end of a host's veth, e.g. {@code clientA-eth0} (at most 15 characters). */
-    private static String switchPort(Topology.Host host, Topology.Iface iface) {
+    static String switchPort(Topology.Host host, Topology.Iface iface) {
         return host.name() + "-" + iface.name();
     }
 }

@@ -2,8 +2,10 @@ package io.p2pnat.lab;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
@@ -16,6 +18,7 @@ import java.util.function.UnaryOperator;
  * <pre>{@code
  * Lab.create(Scenario.FIGURE_5, LabOptions.defaults().withHairpinning("natX", false))
  * Lab.create(Scenario.FIGURE_3, LabOptions.defaults().withInternetDelay(20))   // +40 ms RTT NAT A <-> NAT B
+ * Lab.create(Scenario.FIGURE_3, LabOptions.defaults().withInternetLoss(1))     // 1% of packets dropped, each way
  * }</pre>
  */
 public final class LabOptions {
@@ -25,12 +28,18 @@ public final class LabOptions {
     /** The segment every scenario calls the Internet (192.0.2.0/24); see {@link Lab#segments()}. */
     public static final String INTERNET = "inet";
 
-    private static final LabOptions DEFAULTS = new LabOptions(Map.of(), null, Map.of(), null);
+    /** Loss is applied in steps of 1/{@value} (0.01%). */
+    static final int LOSS_SCALE = 10_000;
+
+    private static final LabOptions DEFAULTS = new LabOptions(Map.of(), null, Map.of(), null, Map.of(), Set.of());
 
     private final Map<String, UnaryOperator<LabNat>> natChanges;
     private final String failAfterStep;
     private final Map<String, Integer> segmentDelays;
     private final Impostor impostor;
+    /** Loss in units of 1/{@link #LOSS_SCALE} by segment, none zero. */
+    private final Map<String, Integer> segmentLosses;
+    private final Set<String> wireSized;
 
     /**
      * A host named {@value #IMPOSTOR} on a client's LAN that owns {@code address}, reached by the
@@ -42,11 +51,14 @@ public final class LabOptions {
     public static final String IMPOSTOR = "impostor";
 
     private LabOptions(Map<String, UnaryOperator<LabNat>> natChanges, String failAfterStep,
-            Map<String, Integer> segmentDelays, Impostor impostor) {
+            Map<String, Integer> segmentDelays, Impostor impostor, Map<String, Integer> segmentLosses,
+            Set<String> wireSized) {
         this.natChanges = Collections.unmodifiableMap(new LinkedHashMap<>(natChanges));
         this.failAfterStep = failAfterStep;
         this.segmentDelays = Collections.unmodifiableMap(new LinkedHashMap<>(segmentDelays));
         this.impostor = impostor;
+        this.segmentLosses = Collections.unmodifiableMap(new LinkedHashMap<>(segmentLosses));
+        this.wireSized = Collections.unmodifiableSet(new LinkedHashSet<>(wireSized));
     }
 
     /** The scenario's own behaviours, unchanged. */
@@ -114,7 +126,92 @@ public final class LabOptions {
         } else {
             copy.put(segment, oneWayMs);
         }
-        return new LabOptions(natChanges, failAfterStep, copy, impostor);
+        return new LabOptions(natChanges, failAfterStep, copy, impostor, segmentLosses, wireSized);
+    }
+
+    /**
+     * Drops {@code percent} of the IPv4 packets crossing the Internet segment, in each direction,
+     * each packet decided on its own (Bernoulli loss, no bursts), independently of any
+     * {@link #withInternetDelay delay}. Implies {@link #withWireSizedPackets wire-sized packets}
+     * on the segment, so a TCP sender's 64 KB offload aggregates are cut into MTU-sized packets
+     * before the loss decides, as on a real link.
+     *
+     * <p>No daemon: one nftables table {@code bridge p2pnat_loss} in the switch namespace with a
+     * forward-hook rule {@code iifname {<the segment's ports>} ether type ip numgen random mod
+     * 10000 < N drop} (the kernel's nftables lacks {@code meta ibrname}), and counters that
+     * {@link Lab#segmentTraffic} reads. Works with or without a delay: the loss rule runs before
+     * the delay's NFQUEUE hook, so a dropped packet is never queued.
+     *
+     * @param percent 0 (no loss, the default) up to, not including, 100, in steps of 0.01
+     */
+    public LabOptions withInternetLoss(double percent) {
+        return withSegmentLoss(INTERNET, percent);
+    }
+
+    /**
+     * As {@link #withInternetLoss}, for any segment of the scenario ({@link Lab#segments()}).
+     * {@link Lab#create(Scenario, LabOptions)} rejects a segment the scenario lacks.
+     *
+     * @param percent 0 (no loss, the default) up to, not including, 100, in steps of 0.01
+     */
+    public LabOptions withSegmentLoss(String segment, double percent) {
+        Objects.requireNonNull(segment, "segment");
+        if (!(percent >= 0 && percent < 100)) {
+            throw new IllegalArgumentException("loss of " + segment + ": " + percent + "% out of range 0-99.99");
+        }
+        int scaled = (int) Math.round(percent * LOSS_SCALE / 100.0);
+        if (percent > 0 && scaled == 0) {
+            throw new IllegalArgumentException("loss of " + segment + ": " + percent + "% is below the 0.01% step");
+        }
+        if (scaled >= LOSS_SCALE) {
+            throw new IllegalArgumentException("loss of " + segment + ": " + percent + "% rounds to 100%");
+        }
+        Map<String, Integer> copy = new LinkedHashMap<>(segmentLosses);
+        if (scaled == 0) {
+            copy.remove(segment);
+        } else {
+            copy.put(segment, scaled);
+        }
+        return new LabOptions(natChanges, failAfterStep, segmentDelays, impostor, copy, wireSized);
+    }
+
+    /**
+     * Makes every host on {@code segment} hand it wire-sized packets: {@code ip link set dev IF
+     * gso_max_segs 1} on each host interface attached to the segment, so the kernel cuts the
+     * 64 KB TCP segmentation-offload aggregates (which veth pairs otherwise carry whole) into
+     * MTU-sized packets before they reach the segment: in the host's stack for its own TCP, in
+     * a NAT's forwarding path for what it forwards (the sender behind the NAT keeps its offload).
+     * A delay queue and a loss rule on the segment then handle each packet as a router on a real
+     * link would, for TCP as for UDP. Without it, TCP crosses a segment in far fewer, larger
+     * packets than UDP does. {@link #withSegmentLoss Loss} implies it.
+     */
+    public LabOptions withWireSizedPackets(String segment) {
+        Objects.requireNonNull(segment, "segment");
+        Set<String> copy = new LinkedHashSet<>(wireSized);
+        copy.add(segment);
+        return new LabOptions(natChanges, failAfterStep, segmentDelays, impostor, segmentLosses, copy);
+    }
+
+    /** The loss on the Internet segment in percent; 0 = none. */
+    public double internetLossPercent() {
+        return segmentLossPercent(INTERNET);
+    }
+
+    /** The loss on a segment in percent; 0 = none. */
+    public double segmentLossPercent(String segment) {
+        return segmentLosses.getOrDefault(segment, 0) * 100.0 / LOSS_SCALE;
+    }
+
+    /** Lossy segments and their loss in units of 1/{@link #LOSS_SCALE} (none zero). */
+    Map<String, Integer> segmentLosses() {
+        return segmentLosses;
+    }
+
+    /** Segments whose hosts send wire-sized packets: those asked for and every lossy one. */
+    Set<String> wireSizedSegments() {
+        Set<String> all = new LinkedHashSet<>(wireSized);
+        all.addAll(segmentLosses.keySet());
+        return Collections.unmodifiableSet(all);
     }
 
     /**
@@ -138,7 +235,8 @@ public final class LabOptions {
         if (!address.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
             throw new IllegalArgumentException("impostor address '" + address + "' is not an IPv4 address");
         }
-        return new LabOptions(natChanges, failAfterStep, segmentDelays, new Impostor(client, address));
+        return new LabOptions(natChanges, failAfterStep, segmentDelays, new Impostor(client, address), segmentLosses,
+                wireSized);
     }
 
     /** The impostor asked for with {@link #withImpostor}, or null. */
@@ -158,7 +256,7 @@ public final class LabOptions {
 
     /** Test seam: make {@link Lab#create} fail right after the named build step. */
     LabOptions withInjectedFailureAfter(String step) {
-        return new LabOptions(natChanges, Objects.requireNonNull(step), segmentDelays, impostor);
+        return new LabOptions(natChanges, Objects.requireNonNull(step), segmentDelays, impostor, segmentLosses, wireSized);
     }
 
     /** Delayed segments and their one-way delays in ms (none zero). */
@@ -184,6 +282,6 @@ public final class LabOptions {
         Map<String, UnaryOperator<LabNat>> copy = new LinkedHashMap<>(natChanges);
         UnaryOperator<LabNat> previous = copy.get(nat);
         copy.put(nat, previous == null ? next : b -> next.apply(previous.apply(b)));
-        return new LabOptions(copy, failAfterStep, segmentDelays, impostor);
+        return new LabOptions(copy, failAfterStep, segmentDelays, impostor, segmentLosses, wireSized);
     }
 }

@@ -156,6 +156,18 @@ final class Topology {
                         + " has only the segments " + topology.segments());
             }
         }
+        for (String segment : options.segmentLosses().keySet()) {
+            if (!topology.segments().contains(segment)) {
+                throw new LabException("LabOptions make segment '" + segment + "' lossy, but " + scenario
+                        + " has only the segments " + topology.segments());
+            }
+        }
+        for (String segment : options.wireSizedSegments()) {
+            if (!topology.segments().contains(segment)) {
+                throw new LabException("LabOptions ask for wire-sized packets on segment '" + segment + "', but "
+                        + scenario + " has only the segments " + topology.segments());
+            }
+        }
         return topology;
     }
 

@@ -62,7 +62,8 @@
  * <p>The Internet segment (192.0.2.0/24) can be given a realistic one-way delay with
  * {@link io.p2pnat.lab.LabOptions#withInternetDelay} (the kernel has no netem: {@code tools/nfq-delay}
  * holds the bridged packets from an iptables NFQUEUE rule in the switch namespace); the other
- * segments stay sub-millisecond.
+ * segments stay sub-millisecond. {@link io.p2pnat.lab.LabOptions#withInternetLoss} drops a share
+ * of its packets (an nft rule on the bridge), each wire-sized packet on its own.
  *
  * <p>Each NAT of figures 2 to 5 is RFC 4787's well-behaved NAT unless
  * {@link io.p2pnat.lab.LabOptions} say otherwise (or {@link io.p2pnat.lab.Lab#setNatBehaviour}

@@ -91,6 +91,30 @@ final class Probe {
         stdin.println("send " + socket + " " + ip + " " + port + " " + payload);
     }
 
+    /**
+     * Sends {@code n} datagrams {@code "<tag> <i>"} from the socket named {@code socket} to
+     * {@code ip:port}, paced at five per millisecond at most; returns when the probe has sent them all.
+     */
+    void blast(String socket, String ip, int port, int n, String tag) throws InterruptedException {
+        stdin.println("blast " + socket + " " + ip + " " + port + " " + n + " " + tag);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10L + n / 500);
+        for (long left; (left = deadline - System.nanoTime()) > 0; ) {
+            String line = lines.poll(left, TimeUnit.NANOSECONDS);
+            if (line == null) {
+                break;
+            }
+            if (line.equals("blast " + tag + " done")) {
+                return;
+            }
+            parse(line).ifPresent(r -> {
+                synchronized (received) {
+                    received.add(r);
+                }
+            });
+        }
+        throw new AssertionError("the probe on " + host + " did not finish blasting " + tag);
+    }
+
     /** Asks the reflector at {@code ip:port} which public endpoint it sees, retrying. */
     String whoami(int localPort, String ip, int port) throws InterruptedException {
         String local = Integer.toString(localPort);

@@ -32,7 +32,10 @@ import java.util.Map;
  *       read one line, print {@code tcp <tag> ok <line>} or {@code tcp <tag> error <exception>};
  *   <li>{@code ping <ip> <port> <n> <tag>}: from a fresh socket, send {@code WHOAMI} to a reflector
  *       {@code n} times, one at a time, and print {@code ping <tag> <rtt ms> ...}, the round trips
- *       timed in this JVM ({@code lost} for an answer not back within 1 s).
+ *       timed in this JVM ({@code lost} for an answer not back within 1 s);
+ *   <li>{@code blast <socket> <ip> <port> <n> <tag>}: send {@code n} datagrams {@code <tag> <i>},
+ *       five per millisecond at most (so a receiver that prints each keeps up), then print
+ *       {@code blast <tag> done}.
  * </ul>
  */
 public final class UdpProbe {
@@ -67,7 +70,10 @@ public final class UdpProbe {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line; (line = in.readLine()) != null; ) {
             String[] f = line.trim().split(" ", 5);
-            if (f.length == 5 && f[0].equals("send") && sockets.containsKey(f[1])) {
+            String[] b = line.trim().split(" ");
+            if (b.length == 6 && b[0].equals("blast") && sockets.containsKey(b[1])) {
+                blast(sockets.get(b[1]), new InetSocketAddress(b[2], Integer.parseInt(b[3])), Integer.parseInt(b[4]), b[5]);
+            } else if (f.length == 5 && f[0].equals("send") && sockets.containsKey(f[1])) {
                 byte[] payload = f[4].getBytes(StandardCharsets.UTF_8);
                 sockets.get(f[1]).send(
                         new DatagramPacket(payload, payload.length, new InetSocketAddress(f[2], Integer.parseInt(f[3]))));
@@ -122,6 +128,22 @@ public final class UdpProbe {
             }
         }
         print(line.toString());
+    }
+
+    private static void blast(DatagramSocket socket, InetSocketAddress to, int n, String tag) throws IOException {
+        for (int i = 0; i < n; i++) {
+            byte[] payload = (tag + " " + i).getBytes(StandardCharsets.UTF_8);
+            socket.send(new DatagramPacket(payload, payload.length, to));
+            if (i % 5 == 4) {
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        print("blast " + tag + " done");
     }
 
     private static void tcpReflect(ServerSocket server) {
