@@ -10,6 +10,7 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.handler.codec.quic.InsecureQuicTokenHandler;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicClientCodecBuilder;
+import io.netty.handler.codec.quic.QuicConnectionPathStats;
 import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
 import io.netty.handler.codec.quic.QuicServerCodecBuilder;
 import io.netty.handler.codec.quic.QuicStreamChannel;
@@ -160,12 +161,36 @@ final class QuicLink {
                 ByteBuf c = p.content();
                 byte[] bytes = new byte[c.readableBytes()];
                 c.getBytes(c.readerIndex(), bytes);
-                out.send(sessionId, bytes, client);
+                pacer.add(bytes);
             }
             ReferenceCountUtil.release(m);
         }
+        long now = System.nanoTime();
+        if (!pacer.isEmpty() && quic != null && now - rateAt > RATE_EVERY) {
+            rateAt = now;
+            quic.collectPathStats(0).addListener(f -> {
+                if (f.isSuccess()) {
+                    QuicConnectionPathStats st = (QuicConnectionPathStats) f.getNow();
+                    pacer.rate(st.cwnd(), st.rtt(), st.deliveryRate());
+                }
+            });
+        }
+        byte[] packet;
+        while ((packet = pacer.poll(now)) != null) {
+            out.send(sessionId, packet, client);
+        }
+        long paced = pacer.nextTime(now);
+        if (paced != Long.MAX_VALUE) {
+            long wait = Math.max(1, paced - now);
+            next = next < 0 ? wait : Math.min(next, wait);
+        }
         return next;
     }
+
+    /** How often the pacer learns the connection's rate. */
+    private static final long RATE_EVERY = 10_000_000L;
+    private final Pacer pacer = new Pacer();
+    private long rateAt;
 
     boolean dirty() {
         return dirty;
