@@ -45,8 +45,9 @@ final class BenchStreamCommand implements Callable<Integer> {
 
     @Option(names = "--bytes", paramLabel = "N",
             description = "Bytes per transfer, the same for both transports: a number with an optional k, M or G"
-                    + " (10^3, 10^6, 10^9), 1k-4G. Default per condition: 100M without loss, 50M with loss and no delay,"
-                    + " 30M with loss and delay (seconds per transfer with BBR TCP; with --tcp-cc cubic try 10M).")
+                    + " (10^3, 10^6, 10^9), 1k-4G. Default per condition: 1G undelayed without loss, 500M undelayed with"
+                    + " loss, 300M with delay: long enough that the fresh JVMs' JIT compilation (seconds of CPU) does not"
+                    + " decide the figure (with --tcp-cc cubic try 10M).")
     String bytesText;
 
     @Option(names = "--runs", paramLabel = "N", defaultValue = "1",
@@ -216,14 +217,16 @@ final class BenchStreamCommand implements Callable<Integer> {
     }
 
     /**
-     * Sized so each transfer takes a few seconds on the lab with BBR TCP (~10 MB/s at 1% loss and 40 ms); with
-     * CUBIC (--tcp-cc cubic) TCP may fall to ~0.5 MB/s there: a minute for 30 MB.
+     * Sized so each transfer runs 10-30 s on the lab with BBR TCP and the QUIC stream: a fresh peer
+     * JVM spends seconds of CPU compiling, which at 100 MB halved both transports' figures (1 GB
+     * undelayed: QUIC 59.5 MB/s and TCP 117, against 15.9 and 25.6 at 100 MB). With CUBIC
+     * (--tcp-cc cubic) TCP may fall to ~0.5 MB/s at 1% loss and 40 ms: use --bytes 10M.
      */
     static long defaultBytes(int rttMs, double lossPercent) {
-        if (lossPercent == 0) {
-            return 100_000_000L;
+        if (rttMs > 0) {
+            return 300_000_000L;
         }
-        return rttMs == 0 ? 50_000_000L : 30_000_000L;
+        return lossPercent == 0 ? 1_000_000_000L : 500_000_000L;
     }
 
     /** "100M" -> 100000000; a usage error for anything else than digits with an optional k, M or G, 1k-4G. */

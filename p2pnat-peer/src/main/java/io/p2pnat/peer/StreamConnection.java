@@ -138,7 +138,7 @@ public final class StreamConnection implements AutoCloseable {
     public static final java.time.Duration LINGER = java.time.Duration.ofSeconds(3);
 
     /** Reads straight from the channel: its read and write locks are separate, so a reader never blocks a writer. */
-    private static final class In extends InputStream {
+    private static final class In extends io.p2pnat.peer.internal.BulkInputStream {
         private final SocketChannel ch;
         private ByteBuffer pending;
 
@@ -148,17 +148,7 @@ public final class StreamConnection implements AutoCloseable {
         }
 
         @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n <= 0 ? -1 : one[0] & 0xFF;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (len == 0) {
-                return 0;
-            }
+        protected int readSome(byte[] b, int off, int len) throws IOException {
             if (pending != null) {
                 int n = Math.min(len, pending.remaining());
                 pending.get(b, off, n);

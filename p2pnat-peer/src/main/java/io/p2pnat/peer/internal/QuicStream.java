@@ -242,23 +242,13 @@ public final class QuicStream extends ChannelInboundHandlerAdapter {
         return new IOException("stream to '" + peer + "' broke: " + msg, f);
     }
 
-    private final class In extends InputStream {
+    private final class In extends BulkInputStream {
         private byte[] current;
         private int pos;
         private boolean ended;
 
         @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n <= 0 ? -1 : one[0] & 0xFF;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (len == 0) {
-                return 0;
-            }
+        protected int readSome(byte[] b, int off, int len) throws IOException {
             while (current == null || pos == current.length) {
                 if (ended) {
                     return -1;

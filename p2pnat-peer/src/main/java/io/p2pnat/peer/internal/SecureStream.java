@@ -158,23 +158,13 @@ public final class SecureStream {
         }
     }
 
-    private final class In extends InputStream {
+    private final class In extends BulkInputStream {
         private byte[] buf = new byte[0];
         private int pos;
         private boolean eof;
 
         @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n <= 0 ? -1 : one[0] & 0xFF;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (len == 0) {
-                return 0;
-            }
+        protected int readSome(byte[] b, int off, int len) throws IOException {
             while (pos == buf.length) {
                 if (eof) {
                     return -1;
