@@ -74,10 +74,10 @@ class BenchStreamCliTest {
         c.rtts = List.of(0, 40);
         c.losses = List.of(0.0, 1.0);
         List<BenchStreamCommand.Condition> all = c.conditions();
-        assertEquals(List.of(new BenchStreamCommand.Condition(0, 0, 100_000_000L),
-                new BenchStreamCommand.Condition(0, 1, 50_000_000L),
-                new BenchStreamCommand.Condition(40, 0, 100_000_000L),
-                new BenchStreamCommand.Condition(40, 1, 30_000_000L)), all);
+        assertEquals(List.of(new BenchStreamCommand.Condition(0, 0, 1_000_000_000L),
+                new BenchStreamCommand.Condition(0, 1, 500_000_000L),
+                new BenchStreamCommand.Condition(40, 0, 300_000_000L),
+                new BenchStreamCommand.Condition(40, 1, 300_000_000L)), all);
         assertEquals("rtt 40 ms, loss 1%", all.get(3).label());
         c.bytesText = "20M";
         c.losses = List.of(0.5);

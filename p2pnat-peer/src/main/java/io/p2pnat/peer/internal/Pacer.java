@@ -20,15 +20,31 @@ final class Pacer {
     private double tokens = Double.MAX_VALUE;
     private long refilledAt;
 
-    /** The connection's congestion window (bytes), smoothed round trip (ns) and delivery rate (bytes/s). */
-    void rate(long cwnd, long rttNanos, long deliveryRate) {
+    /**
+     * The connection's congestion window (bytes), smoothed round trip (ns) and latest delivery rate
+     * (bytes/s), sampled at {@code now}. The pace is the highest rate seen over the last second or
+     * two (like BBR's own bandwidth filter): pacing to the latest sample alone would let a dip after
+     * a loss hold the rate down, since the next samples can only show what the pacer let through.
+     */
+    void rate(long now, long cwnd, long rttNanos, long deliveryRate) {
         if (cwnd <= 0 || rttNanos <= 0) {
             return;
         }
         double windowRate = (double) cwnd / Math.max(rttNanos, 200_000L); // a round trip under 0.2 ms: LAN, unpaced in effect
-        double delivered = deliveryRate / 1e9;
-        bytesPerNano = GAIN * Math.max(windowRate, delivered);
+        double sample = Math.max(windowRate, deliveryRate / 1e9);
+        if (now - windowStart > WINDOW_NANOS) {
+            previousMax = currentMax;
+            currentMax = 0;
+            windowStart = now;
+        }
+        currentMax = Math.max(currentMax, sample);
+        bytesPerNano = GAIN * Math.max(currentMax, previousMax);
     }
+
+    private static final long WINDOW_NANOS = 1_000_000_000L;
+    private double currentMax;
+    private double previousMax;
+    private long windowStart;
 
     void add(byte[] packet) {
         queue.add(packet);

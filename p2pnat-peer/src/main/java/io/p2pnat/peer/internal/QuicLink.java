@@ -171,7 +171,7 @@ final class QuicLink {
             quic.collectPathStats(0).addListener(f -> {
                 if (f.isSuccess()) {
                     QuicConnectionPathStats st = (QuicConnectionPathStats) f.getNow();
-                    pacer.rate(st.cwnd(), st.rtt(), st.deliveryRate());
+                    pacer.rate(System.nanoTime(), st.cwnd(), st.rtt(), st.deliveryRate());
                 }
             });
         }
