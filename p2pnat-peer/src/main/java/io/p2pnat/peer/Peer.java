@@ -411,7 +411,9 @@ public final class Peer implements AutoCloseable {
                 return;
             }
             if (f != null) {
-                f.complete(sc);
+                if (!f.complete(sc)) {
+                    sc.close(); // the dial gave up waiting
+                }
             } else if (dialId < 0) {
                 incomingStreams.add(sc);
             } else {
@@ -538,6 +540,7 @@ public final class Peer implements AutoCloseable {
         } catch (ExecutionException e) {
             throw unwrap(e);
         } catch (TimeoutException e) {
+            f.cancel(false); // a stream that comes later is closed, not left open
             throw new P2pException(P2pException.Reason.PEER_UNREACHABLE, "no TCP stream to '" + peerId + "' within " + timeout.toSeconds() + " s");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
