@@ -93,7 +93,12 @@ public final class SessionStreams implements UdpDriver.Pump {
                 if (l.server != null) {
                     l.server.close();
                 }
-                l.server = new QuicLink(sessionId, false, initializer(sessionId, l), q -> connected(l));
+                l.server = null;
+                try {
+                    l.server = new QuicLink(sessionId, false, initializer(sessionId, l), q -> connected(l));
+                } catch (LinkageError | RuntimeException e) {
+                    return; // QUIC cannot load here: the packet is dropped, the peer's stream times out
+                }
             }
             l.server.input(packet);
         } else if (l.client != null) {
@@ -130,7 +135,15 @@ public final class SessionStreams implements UdpDriver.Pump {
             if (l.client != null) {
                 l.client.close();
             }
-            QuicLink c = new QuicLink(sessionId, true, initializer(sessionId, l), q -> connected(l));
+            QuicLink c;
+            try {
+                c = new QuicLink(sessionId, true, initializer(sessionId, l), q -> connected(l));
+            } catch (LinkageError | RuntimeException e) {
+                // No QUIC on this platform (its native library is for linux-x86_64): say so, keep the peer.
+                l.client = null;
+                failWaiting(l, "QUIC cannot run here (" + e + "): streams need its native library, datagrams work");
+                return;
+            }
             l.client = c;
             c.connecting().addListener(f -> {
                 if (!f.isSuccess()) {
