@@ -8,7 +8,7 @@ module io.p2pnat.peer {
     requires io.netty.common;
     requires io.netty.transport;
     requires io.netty.handler;
-    requires io.netty.codec.classes.quic;
+    requires io.netty.incubator.codec.classes.quic;
 
     exports io.p2pnat.peer;
 }

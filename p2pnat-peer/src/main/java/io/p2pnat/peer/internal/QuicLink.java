@@ -7,13 +7,13 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.handler.codec.quic.InsecureQuicTokenHandler;
-import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.handler.codec.quic.QuicClientCodecBuilder;
-import io.netty.handler.codec.quic.QuicConnectionPathStats;
-import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
-import io.netty.handler.codec.quic.QuicServerCodecBuilder;
-import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.incubator.codec.quic.InsecureQuicTokenHandler;
+import io.netty.incubator.codec.quic.QuicChannel;
+import io.netty.incubator.codec.quic.QuicClientCodecBuilder;
+import io.netty.incubator.codec.quic.QuicConnectionPathStats;
+import io.netty.incubator.codec.quic.QuicCongestionControlAlgorithm;
+import io.netty.incubator.codec.quic.QuicServerCodecBuilder;
+import io.netty.incubator.codec.quic.QuicStreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
@@ -94,7 +94,7 @@ final class QuicLink {
         }
     }
 
-    private static <B extends io.netty.handler.codec.quic.QuicCodecBuilder<B>> B configure(B b) {
+    private static <B extends io.netty.incubator.codec.quic.QuicCodecBuilder<B>> B configure(B b) {
         return b.congestionControlAlgorithm(QuicCongestionControlAlgorithm.BBR)
                 .maxIdleTimeout(1, TimeUnit.DAYS) // the session decides when the peer is gone
                 .maxSendUdpPayloadSize(MAX_PACKET)
@@ -229,7 +229,7 @@ final class QuicLink {
             }
             QuicChannel q = client.connection();
             if (q != null) {
-                q.createStream(io.netty.handler.codec.quic.QuicStreamType.BIDIRECTIONAL, new ChannelInboundHandlerAdapter())
+                q.createStream(io.netty.incubator.codec.quic.QuicStreamType.BIDIRECTIONAL, new ChannelInboundHandlerAdapter())
                         .addListener(f -> {
                             if (f.isSuccess()) {
                                 ((QuicStreamChannel) f.getNow()).writeAndFlush(Unpooled.wrappedBuffer(new byte[64 * 1024]));

@@ -1,9 +1,9 @@
 package io.p2pnat.peer.internal;
 
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.incubator.codec.quic.QuicChannel;
+import io.netty.incubator.codec.quic.QuicStreamChannel;
+import io.netty.incubator.codec.quic.QuicStreamType;
 import io.p2pnat.core.Timers;
 import io.p2pnat.core.peer.PeerAgent;
 import io.p2pnat.core.Clock;
